@@ -1,0 +1,144 @@
+//! The one error table: every error Palaver can answer with, its HTTP status, and the names each
+//! face shows for it. Faces render an [`DomainError`] in their own wire shape; none invents codes.
+
+use serde_json::Value;
+
+/// A stable error kind. Each row is one line of the table in [`ErrorCode::status`] and friends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No usable credentials, or the caller may not do this (LoopBack answers 401 for ACL denials).
+    AuthorizationRequired,
+    /// Wrong email or password.
+    LoginFailed,
+    /// Login body without email or username.
+    UsernameEmailRequired,
+    /// Login email not a string.
+    InvalidEmail,
+    /// Logout without a valid token.
+    LogoutWithoutToken,
+    /// A parent or prototype target is missing (`could not find a model with id X`).
+    ParentNotFound,
+    /// A child under a parent is missing (`No instance with id X found for flakes`).
+    ChildNotFound,
+    /// A plain lookup missed (`Unknown "user" id "X".`).
+    UnknownId,
+    /// A replace (`PUT /model/:id`) missed.
+    ReplaceTargetMissing,
+    /// A body failed validation (422 `ValidationError`).
+    ValidationFailed,
+    /// A bad password value on write.
+    InvalidPassword,
+    /// A password over 72 bytes.
+    PasswordTooLong,
+    /// A filter or query-string value that cannot be used.
+    BadFilter,
+    /// A `$`-prefixed operator in a where clause.
+    OperatorNotAllowed,
+    /// A where clause nested deeper than allowed.
+    QueryTooDeep,
+    /// A request body that is not valid JSON.
+    MalformedBody,
+    /// Any other malformed request.
+    BadRequest,
+    /// No route answers this method and path.
+    RouteNotFound,
+    /// A uniqueness rule was broken outside validation (e.g. a concurrent insert won the race).
+    Conflict,
+    /// The server failed; details are logged, never sent.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status this error answers with.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            AuthorizationRequired | LoginFailed | LogoutWithoutToken => 401,
+            UsernameEmailRequired | InvalidEmail | BadFilter | OperatorNotAllowed | QueryTooDeep
+            | MalformedBody | BadRequest => 400,
+            ParentNotFound | ChildNotFound | UnknownId | ReplaceTargetMissing | RouteNotFound => 404,
+            ValidationFailed | InvalidPassword | PasswordTooLong => 422,
+            Conflict => 409,
+            Internal => 500,
+        }
+    }
+
+    /// The LoopBack `code` field, where LoopBack sends one.
+    pub fn loopback_code(self) -> Option<&'static str> {
+        use ErrorCode::*;
+        match self {
+            AuthorizationRequired => Some("AUTHORIZATION_REQUIRED"),
+            LoginFailed => Some("LOGIN_FAILED"),
+            UsernameEmailRequired => Some("USERNAME_EMAIL_REQUIRED"),
+            InvalidEmail => Some("INVALID_EMAIL"),
+            ParentNotFound | UnknownId => Some("MODEL_NOT_FOUND"),
+            InvalidPassword => Some("INVALID_PASSWORD"),
+            PasswordTooLong => Some("PASSWORD_TOO_LONG"),
+            OperatorNotAllowed => Some("OPERATOR_NOT_ALLOWED_IN_QUERY"),
+            QueryTooDeep => Some("QUERY_OBJECT_TOO_DEEP"),
+            _ => None,
+        }
+    }
+
+    /// The LoopBack error `name`.
+    pub fn loopback_name(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationFailed => "ValidationError",
+            ErrorCode::MalformedBody => "SyntaxError",
+            _ => "Error",
+        }
+    }
+}
+
+/// An error as every layer above the store sees it: a code from the table, a message fit for the
+/// caller, and optional structured details (validation errors, offending operators).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct DomainError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+impl DomainError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: None }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn authorization_required() -> Self {
+        Self::new(ErrorCode::AuthorizationRequired, "Authorization Required")
+    }
+
+    /// `could not find a model with id X` (missing parent on a relation or prototype route).
+    pub fn parent_not_found(id: &str) -> Self {
+        Self::new(ErrorCode::ParentNotFound, format!("could not find a model with id {id}"))
+    }
+
+    /// `No instance with id X found for flakes` (missing child under an existing parent).
+    pub fn child_not_found(id: &str, model: &str) -> Self {
+        Self::new(ErrorCode::ChildNotFound, format!("No instance with id {id} found for {model}"))
+    }
+
+    /// `Unknown "user" id "X".` (missing plain lookup).
+    pub fn unknown_id(model: &str, id: &str) -> Self {
+        Self::new(ErrorCode::UnknownId, format!("Unknown \"{model}\" id \"{id}\"."))
+    }
+
+    pub fn bad_filter(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadFilter, message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+
+    /// A server failure. The cause goes to the log; the message is the only thing callers see.
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "Internal Server Error")
+    }
+}

@@ -1,0 +1,13 @@
+//! Palaver's pure domain: ids, timestamps, the content models, the LoopBack filter AST and the error table.
+//! Nothing here does I/O.
+
+pub mod error;
+pub mod filter;
+pub mod id;
+pub mod model;
+pub mod models;
+pub mod time;
+pub mod validation;
+
+pub use error::{DomainError, ErrorCode};
+pub use model::{Field, Kind, Model, Relation, RelationKind};

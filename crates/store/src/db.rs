@@ -1,0 +1,168 @@
+//! The connection pool for either engine, and the few primitives every repository uses:
+//! build a sea-query statement for the connected dialect, bind its values, run it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_binder::SqlxBinder;
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// Which SQL dialect a statement is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool on the configured database.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Connects to `url`: `postgres://…` / `postgresql://…` for PostgreSQL, anything else
+    /// (`sqlite://path`, `sqlite::memory:`) for SQLite. SQLite files and their folder are created,
+    /// run in WAL mode with foreign keys on and a busy timeout.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            // LoopBack's `like` is case-sensitive; SQLite's is not unless told so.
+            .pragma("case_sensitive_like", "ON")
+            .with_regexp();
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(e.into()))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    /// Connects to PostgreSQL with every connection's `search_path` set to `schema`
+    /// (which is created if missing). Tests use it to get an empty database of their own.
+    pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Db, StoreError> {
+        let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&admin).await?;
+        admin.close().await;
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)?
+            .options([("search_path", schema)]);
+        let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs the embedded migrations for this engine.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        crate::migrate::run(self).await
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        match self {
+            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
+            Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub(crate) async fn fetch_all<S: SqlxBinder>(&self, stmt: &S) -> Result<Vec<DbRow>, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                let rows: Vec<SqliteRow> = sqlx::query_with(&sql, values).fetch_all(p).await?;
+                rows.into_iter().map(DbRow::Sqlite).collect()
+            }
+            Db::Postgres(p) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                let rows: Vec<PgRow> = sqlx::query_with(&sql, values).fetch_all(p).await?;
+                rows.into_iter().map(DbRow::Postgres).collect()
+            }
+        })
+    }
+
+    pub(crate) async fn execute<S: SqlxBinder>(&self, stmt: &S) -> Result<u64, StoreError> {
+        Ok(match self {
+            Db::Sqlite(p) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).execute(p).await?.rows_affected()
+            }
+            Db::Postgres(p) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).execute(p).await?.rows_affected()
+            }
+        })
+    }
+}
+
+/// An open transaction on either engine; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub(crate) async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(t) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected()
+            }
+            Tx::Postgres(t) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected()
+            }
+        })
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}

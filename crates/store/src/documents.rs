@@ -1,0 +1,295 @@
+//! The document repository: create, read, filter, count, update and delete rows of any content
+//! model, always inside a [`Scope`] (an organisation, and optionally a parent row).
+
+use palaver_domain::filter::{Filter, Where};
+use palaver_domain::time::parse_date;
+use palaver_domain::{Field, Kind, Model};
+use sea_query::{Alias, Expr, Func, Query, SimpleExpr};
+use serde_json::{Map, Value};
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::filter_sql;
+
+/// Which rows a call may see: one organisation's, and optionally only the children of one parent
+/// (`bot_id = …`).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub organisation_id: &'a str,
+    pub parent: Option<(&'static str, &'a str)>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn org(organisation_id: &'a str) -> Self {
+        Self { organisation_id, parent: None }
+    }
+
+    pub fn child(organisation_id: &'a str, key: &'static str, parent_id: &'a str) -> Self {
+        Self { organisation_id, parent: Some((key, parent_id)) }
+    }
+}
+
+/// Generic persistence for the content models.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    db: Db,
+}
+
+/// The column that ties a row to its organisation.
+fn tenant_column(model: &Model) -> &'static str {
+    if model.table == "organisations" {
+        "id"
+    } else {
+        "organisation_id"
+    }
+}
+
+fn col(model: &Model, name: &str) -> SimpleExpr {
+    Expr::col((Alias::new(model.table), Alias::new(name))).into()
+}
+
+fn scope_condition(model: &Model, scope: &Scope) -> SimpleExpr {
+    let mut cond = col(model, tenant_column(model)).eq(scope.organisation_id);
+    if let Some((key, parent)) = scope.parent {
+        cond = cond.and(col(model, key).eq(parent));
+    }
+    cond
+}
+
+/// Converts an API-form JSON value to the bound value for a column of `field`'s kind.
+fn bind(field: &Field, v: &Value) -> Result<sea_query::Value, StoreError> {
+    let bad = || StoreError::Decode(format!("value for {}", field.name));
+    Ok(match (field.kind, v) {
+        (Kind::Int | Kind::Date, Value::Null) => sea_query::Value::BigInt(None),
+        (Kind::Bool, Value::Null) => sea_query::Value::Bool(None),
+        (_, Value::Null) => sea_query::Value::String(None),
+        (Kind::Id | Kind::Text, Value::String(s)) => s.clone().into(),
+        (Kind::Int, Value::Number(n)) => n.as_i64().ok_or_else(bad)?.into(),
+        (Kind::Bool, Value::Bool(b)) => (*b).into(),
+        (Kind::Date, Value::String(s)) => parse_date(s).ok_or_else(bad)?.into(),
+        (Kind::Date, Value::Number(n)) => n.as_i64().ok_or_else(bad)?.into(),
+        (Kind::TextArray | Kind::Json, v) => v.to_string().into(),
+        _ => return Err(bad()),
+    })
+}
+
+impl Documents {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn select(&self, model: &Model, scope: &Scope, w: &Where) -> sea_query::SelectStatement {
+        let mut q = Query::select();
+        q.from(Alias::new(model.table))
+            .columns(model.fields.iter().map(|f| (Alias::new(model.table), Alias::new(f.name))))
+            .and_where(scope_condition(model, scope))
+            .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
+        q
+    }
+
+    /// Rows matching the filter's where, order, limit and skip (projection and include are the
+    /// caller's). Every field, hidden ones included, is in each document.
+    pub async fn find(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        filter: &Filter,
+    ) -> Result<Vec<Map<String, Value>>, StoreError> {
+        let mut q = self.select(model, scope, &filter.r#where);
+        filter_sql::order(&mut q, model.table, &filter.order, self.db.dialect());
+        if let Some(limit) = filter.limit {
+            q.limit(limit);
+        }
+        if filter.skip > 0 {
+            if filter.limit.is_none() {
+                // Both engines need a LIMIT before OFFSET; -1 / ALL are not portable.
+                q.limit(i64::MAX as u64);
+            }
+            q.offset(filter.skip);
+        }
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(|r| r.document(model)).collect()
+    }
+
+    /// The row with this id in scope.
+    pub async fn get(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        id: &str,
+    ) -> Result<Option<Map<String, Value>>, StoreError> {
+        let mut q = self.select(model, scope, &Where::All);
+        q.and_where(col(model, "id").eq(id));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(|r| r.document(model)).transpose()
+    }
+
+    /// How many rows in scope match `w`.
+    pub async fn count(&self, model: &Model, scope: &Scope<'_>, w: &Where) -> Result<u64, StoreError> {
+        let mut q = Query::select();
+        q.from(Alias::new(model.table))
+            .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
+            .and_where(scope_condition(model, scope))
+            .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
+        let rows = self.db.fetch_all(&q).await?;
+        let n = match rows.first() {
+            Some(r) => r.int("n")?.unwrap_or(0),
+            None => 0,
+        };
+        Ok(n.max(0) as u64)
+    }
+
+    /// Which of `ids` exist in scope.
+    pub async fn existing_ids(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::select();
+        q.from(Alias::new(model.table))
+            .column(Alias::new("id"))
+            .and_where(scope_condition(model, scope))
+            .and_where(Expr::expr(col(model, "id")).is_in(ids.iter().cloned()));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(|r| Ok(r.text("id")?.unwrap_or_default())).collect()
+    }
+
+    /// Inserts a document. `doc` holds the row's fields in API form (`id`, `created` included);
+    /// the tenant column and the scope's parent key are set from `scope`.
+    pub async fn insert(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        doc: &Map<String, Value>,
+    ) -> Result<(), StoreError> {
+        let q = insert_statement(model, scope, doc)?;
+        self.db.execute(&q).await?;
+        Ok(())
+    }
+
+    /// Inserts several documents in one transaction: all or none.
+    pub async fn insert_many(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        docs: &[Map<String, Value>],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        for doc in docs {
+            tx.execute(&insert_statement(model, scope, doc)?).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Sets the given fields of the row with this id in scope. False when there is no such row.
+    pub async fn update(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        id: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<bool, StoreError> {
+        let mut values = Vec::new();
+        for (name, v) in changes {
+            if let Some(field) = model.any_field(name) {
+                values.push((Alias::new(field.name), SimpleExpr::Value(bind(field, v)?)));
+            }
+        }
+        if values.is_empty() {
+            return Ok(self.get(model, scope, id).await?.is_some());
+        }
+        let mut q = Query::update();
+        q.table(Alias::new(model.table))
+            .values(values)
+            .and_where(scope_condition(model, scope))
+            .and_where(col(model, "id").eq(id));
+        Ok(self.db.execute(&q).await? > 0)
+    }
+
+    /// Deletes the row with this id in scope. False when there was none.
+    pub async fn delete(&self, model: &Model, scope: &Scope<'_>, id: &str) -> Result<bool, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(Alias::new(model.table))
+            .and_where(scope_condition(model, scope))
+            .and_where(col(model, "id").eq(id));
+        Ok(self.db.execute(&q).await? > 0)
+    }
+
+    /// Deletes every row in scope; returns how many.
+    pub async fn delete_all(&self, model: &Model, scope: &Scope<'_>) -> Result<u64, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let n = delete_all_in(&mut tx, model, scope).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Deletes a parent row and, in the same transaction, its children in the given models
+    /// (keyed by `child_key`), so that no orphan survives a failure half-way.
+    pub async fn delete_with_children(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        id: &str,
+        children: &[&Model],
+        child_key: &'static str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin().await?;
+        for child in children {
+            let child_scope = Scope::child(scope.organisation_id, child_key, id);
+            delete_all_in(&mut tx, child, &child_scope).await?;
+        }
+        let mut q = Query::delete();
+        q.from_table(Alias::new(model.table))
+            .and_where(scope_condition(model, scope))
+            .and_where(col(model, "id").eq(id));
+        let deleted = tx.execute(&q).await? > 0;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
+
+async fn delete_all_in(tx: &mut Tx, model: &Model, scope: &Scope<'_>) -> Result<u64, StoreError> {
+    let mut q = Query::delete();
+    q.from_table(Alias::new(model.table)).and_where(scope_condition(model, scope));
+    tx.execute(&q).await
+}
+
+fn insert_statement(
+    model: &Model,
+    scope: &Scope,
+    doc: &Map<String, Value>,
+) -> Result<sea_query::InsertStatement, StoreError> {
+    let mut columns = Vec::new();
+    let mut values = Vec::new();
+    let tenant = tenant_column(model);
+    let parent_key = scope.parent.map(|(k, _)| k);
+    for field in model.fields {
+        if field.name == tenant || Some(field.name) == parent_key {
+            continue;
+        }
+        if let Some(v) = doc.get(field.name) {
+            columns.push(Alias::new(field.name));
+            values.push(SimpleExpr::Value(bind(field, v)?));
+        }
+    }
+    columns.push(Alias::new(tenant));
+    values.push(scope.organisation_id.into());
+    if let Some((key, parent)) = scope.parent {
+        if key != tenant {
+            columns.push(Alias::new(key));
+            values.push(parent.into());
+        }
+    }
+    let mut q = Query::insert();
+    q.into_table(Alias::new(model.table)).columns(columns);
+    q.values(values).map_err(|e| StoreError::Decode(e.to_string()))?;
+    Ok(q)
+}

@@ -1,0 +1,200 @@
+//! Compiles a filter tree to sea-query expressions. Values are always bound, never spliced.
+//!
+//! Where SQL and LoopBack's memory connector differ, SQL wins and the README says so: `like` is an
+//! anchored SQL LIKE (`%`, `_`), `regexp` uses the engine's regex dialect, and on list fields
+//! `neq`/`nin` mean "contains none of" rather than "has some other element".
+
+use palaver_domain::filter::{Order as FilterOrder, Scalar, Test, Where};
+use palaver_domain::{Field, Kind};
+use sea_query::{
+    Alias, BinOper, Expr, Func, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+};
+
+use crate::db::Dialect;
+
+fn value(s: &Scalar) -> sea_query::Value {
+    match s {
+        Scalar::Null => sea_query::Value::String(None),
+        Scalar::Text(t) => t.clone().into(),
+        Scalar::Int(i) => (*i).into(),
+        Scalar::Float(f) => (*f).into(),
+        Scalar::Bool(b) => (*b).into(),
+    }
+}
+
+fn always() -> SimpleExpr {
+    Expr::cust("1 = 1")
+}
+
+fn never() -> SimpleExpr {
+    Expr::cust("1 = 0")
+}
+
+/// The SQL condition for `w` on rows of `table`.
+pub(crate) fn condition(table: &str, w: &Where, dialect: Dialect) -> SimpleExpr {
+    match w {
+        Where::All => always(),
+        Where::Nothing => never(),
+        Where::And(parts) => parts
+            .iter()
+            .map(|p| condition(table, p, dialect))
+            .reduce(|a, b| a.and(b))
+            .unwrap_or_else(always),
+        Where::Or(parts) => parts
+            .iter()
+            .map(|p| condition(table, p, dialect))
+            .reduce(|a, b| a.or(b))
+            .unwrap_or_else(never),
+        Where::Test { field, test } => field_test(table, field, test, dialect),
+    }
+}
+
+fn column(table: &str, field: &Field) -> SimpleExpr {
+    Expr::col((Alias::new(table), Alias::new(field.name))).into()
+}
+
+fn field_test(table: &str, field: &Field, test: &Test, dialect: Dialect) -> SimpleExpr {
+    let col = column(table, field);
+    if field.kind != Kind::TextArray {
+        return scalar_test(col, test, dialect);
+    }
+    // A list matches when any element matches; null tests look at the list itself, and the
+    // negative tests mean "no element is one of these".
+    match test {
+        Test::Eq(Scalar::Null) | Test::Neq(Scalar::Null) => scalar_test(col, test, dialect),
+        Test::Neq(v) => any_element(col, &Test::Eq(v.clone()), dialect).not(),
+        Test::Nin(v) => any_element(col, &Test::Inq(v.clone()), dialect).not(),
+        Test::Like { pattern, negated: true, case_insensitive } => any_element(
+            col,
+            &Test::Like {
+                pattern: pattern.clone(),
+                negated: false,
+                case_insensitive: *case_insensitive,
+            },
+            dialect,
+        )
+        .not(),
+        other => any_element(col, other, dialect),
+    }
+}
+
+/// `EXISTS (SELECT 1 FROM <elements of col> AS e WHERE <test on e>)`.
+fn any_element(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
+    let mut sub = Query::select();
+    sub.expr(Expr::val(1));
+    let element: SimpleExpr = match dialect {
+        Dialect::Sqlite => {
+            sub.from_function(Func::cust(Alias::new("json_each")).arg(col), Alias::new("e"));
+            Expr::col((Alias::new("e"), Alias::new("value"))).into()
+        }
+        Dialect::Postgres => {
+            let jsonb = col.cast_as(Alias::new("jsonb"));
+            sub.from_function(
+                Func::cust(Alias::new("jsonb_array_elements_text")).arg(jsonb),
+                Alias::new("e"),
+            );
+            Expr::col((Alias::new("e"), Alias::new("e"))).into()
+        }
+    };
+    sub.and_where(scalar_test(element, test, dialect));
+    Expr::exists(sub)
+}
+
+fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
+    let is_null = || Expr::expr(col.clone()).is_null();
+    let cmp = |op: BinOper, v: &Scalar| match v {
+        // A comparison with null never matches, as in LoopBack.
+        Scalar::Null => never(),
+        v => col.clone().binary(op, value(v)),
+    };
+    match test {
+        Test::Eq(Scalar::Null) => is_null(),
+        Test::Eq(v) => col.clone().eq(value(v)),
+        Test::Neq(Scalar::Null) => Expr::expr(col.clone()).is_not_null(),
+        // LoopBack's neq matches rows where the property is null or missing.
+        Test::Neq(v) => col.clone().ne(value(v)).or(is_null()),
+        Test::Gt(v) => cmp(BinOper::GreaterThan, v),
+        Test::Gte(v) => cmp(BinOper::GreaterThanOrEqual, v),
+        Test::Lt(v) => cmp(BinOper::SmallerThan, v),
+        Test::Lte(v) => cmp(BinOper::SmallerThanOrEqual, v),
+        Test::Between(a, b) => {
+            cmp(BinOper::GreaterThanOrEqual, a).and(cmp(BinOper::SmallerThanOrEqual, b))
+        }
+        Test::Inq(values) => {
+            let (nulls, rest): (Vec<_>, Vec<_>) = values.iter().partition(|v| **v == Scalar::Null);
+            let mut e = if rest.is_empty() {
+                never()
+            } else {
+                Expr::expr(col.clone()).is_in(rest.into_iter().map(value))
+            };
+            if !nulls.is_empty() {
+                e = e.or(is_null());
+            }
+            e
+        }
+        Test::Nin(values) => {
+            let (nulls, rest): (Vec<_>, Vec<_>) = values.iter().partition(|v| **v == Scalar::Null);
+            let not_in = if rest.is_empty() {
+                always()
+            } else {
+                Expr::expr(col.clone()).is_not_in(rest.into_iter().map(value))
+            };
+            if nulls.is_empty() {
+                not_in.or(is_null())
+            } else {
+                not_in.and(Expr::expr(col.clone()).is_not_null())
+            }
+        }
+        Test::Like { pattern, negated, case_insensitive } => {
+            let matched = if *case_insensitive {
+                Expr::expr(Func::lower(col.clone())).like(pattern.to_lowercase())
+            } else {
+                col.clone().like(pattern.as_str())
+            };
+            if *negated {
+                matched.not().or(is_null())
+            } else {
+                matched
+            }
+        }
+        Test::Regexp { pattern, case_insensitive } => match dialect {
+            Dialect::Sqlite => {
+                let p = if *case_insensitive { format!("(?i){pattern}") } else { pattern.clone() };
+                col.clone().binary(BinOper::Custom("REGEXP"), p)
+            }
+            Dialect::Postgres => {
+                let op = if *case_insensitive { "~*" } else { "~" };
+                col.clone().binary(BinOper::Custom(op), pattern.clone())
+            }
+        },
+    }
+}
+
+/// Adds ORDER BY: the filter's keys, then `id` so that pages are stable. NULLs sort first going
+/// up and last going down on both engines (SQLite's own default; PostgreSQL is told so).
+pub(crate) fn order(
+    select: &mut SelectStatement,
+    table: &str,
+    keys: &[FilterOrder],
+    dialect: Dialect,
+) {
+    let mut has_id = false;
+    let mut last_desc = false;
+    for k in keys {
+        let col = (Alias::new(table), Alias::new(k.field.name));
+        let dir = if k.descending { Order::Desc } else { Order::Asc };
+        let nullable = !matches!(k.field.name, "id" | "created" | "modified");
+        if dialect == Dialect::Postgres && nullable {
+            let nulls = if k.descending { NullOrdering::Last } else { NullOrdering::First };
+            select.order_by_with_nulls(col, dir, nulls);
+        } else {
+            select.order_by(col, dir);
+        }
+        has_id |= k.field.name == "id";
+        last_desc = k.descending;
+    }
+    if !has_id {
+        let dir = if last_desc { Order::Desc } else { Order::Asc };
+        select.order_by((Alias::new(table), Alias::new("id")), dir);
+    }
+}

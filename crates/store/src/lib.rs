@@ -1,0 +1,16 @@
+//! Palaver's persistence. One code path serves SQLite and PostgreSQL: statements are built with
+//! sea-query for the connected dialect and run through sqlx with bound values.
+//! Every read and write is scoped by organisation; nothing here can return another tenant's rows.
+
+mod db;
+mod documents;
+mod error;
+mod filter_sql;
+mod migrate;
+mod row;
+mod tokens;
+
+pub use db::{Db, Dialect};
+pub use documents::{Documents, Scope};
+pub use error::StoreError;
+pub use tokens::{AccessTokenRow, Tokens};

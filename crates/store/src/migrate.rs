@@ -1,0 +1,40 @@
+//! Embedded migrations, one folder per engine with the same file names, applied with sqlx's migrator.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::db::Db;
+use crate::error::StoreError;
+
+/// (version, description, SQLite script, PostgreSQL script)
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "content api",
+    include_str!("../migrations/sqlite/0001_content_api.sql"),
+    include_str!("../migrations/postgres/0001_content_api.sql"),
+)];
+
+fn migrator(postgres: bool) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(version, description, sqlite, pg)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*description),
+                MigrationType::Simple,
+                Cow::Borrowed(if postgres { *pg } else { *sqlite }),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
+}
+
+pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
+    match db {
+        Db::Sqlite(p) => migrator(false).run(p).await?,
+        Db::Postgres(p) => migrator(true).run(p).await?,
+    }
+    Ok(())
+}

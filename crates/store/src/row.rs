@@ -1,0 +1,62 @@
+//! A result row from either engine, and its conversion into a JSON document in the API's form
+//! (dates as ISO-8601, lists and documents parsed), driven by the model's field list.
+
+use palaver_domain::time::format_millis;
+use palaver_domain::{Kind, Model};
+use serde_json::{Map, Value};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use crate::error::StoreError;
+
+pub(crate) enum DbRow {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+impl DbRow {
+    pub(crate) fn text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.try_get(col)?,
+            DbRow::Postgres(r) => r.try_get(col)?,
+        })
+    }
+
+    pub(crate) fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.try_get(col)?,
+            DbRow::Postgres(r) => r.try_get(col)?,
+        })
+    }
+
+    pub(crate) fn boolean(&self, col: &str) -> Result<Option<bool>, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.try_get(col)?,
+            DbRow::Postgres(r) => r.try_get(col)?,
+        })
+    }
+
+    /// The row as a document with every field of `model` (hidden ones included), in field order.
+    /// SQL NULL becomes JSON null.
+    pub(crate) fn document(&self, model: &Model) -> Result<Map<String, Value>, StoreError> {
+        let mut doc = Map::with_capacity(model.fields.len());
+        for f in model.fields {
+            let v = match f.kind {
+                Kind::Id | Kind::Text => self.text(f.name)?.map(Value::String),
+                Kind::Int => self.int(f.name)?.map(Value::from),
+                Kind::Bool => self.boolean(f.name)?.map(Value::Bool),
+                Kind::Date => self.int(f.name)?.map(|ms| Value::String(format_millis(ms))),
+                Kind::TextArray | Kind::Json => match self.text(f.name)? {
+                    Some(s) => Some(
+                        serde_json::from_str(&s)
+                            .map_err(|_| StoreError::Decode(format!("{}.{}", model.table, f.name)))?,
+                    ),
+                    None => None,
+                },
+            };
+            doc.insert(f.name.to_string(), v.unwrap_or(Value::Null));
+        }
+        Ok(doc)
+    }
+}

@@ -1,0 +1,85 @@
+//! Content API access tokens. Only a SHA-256 digest of each token is stored, so a leaked table
+//! cannot be replayed.
+
+use sea_query::{Alias, Expr, Query};
+
+use crate::db::Db;
+use crate::error::StoreError;
+
+/// A stored token: which account it speaks for and when it lapses.
+#[derive(Debug, Clone)]
+pub struct AccessTokenRow {
+    pub digest: String,
+    pub account_id: String,
+    pub organisation_id: String,
+    pub ttl: i64,
+    pub created: i64,
+}
+
+/// Token persistence.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    db: Db,
+}
+
+fn table() -> Alias {
+    Alias::new("access_tokens")
+}
+
+impl Tokens {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub async fn insert(&self, t: &AccessTokenRow) -> Result<(), StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Alias::new))
+            .values_panic([
+                t.digest.clone().into(),
+                t.account_id.clone().into(),
+                t.organisation_id.clone().into(),
+                t.ttl.into(),
+                t.created.into(),
+            ]);
+        self.db.execute(&q).await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, digest: &str) -> Result<Option<AccessTokenRow>, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Alias::new))
+            .and_where(Expr::col(Alias::new("id")).eq(digest));
+        let rows = self.db.fetch_all(&q).await?;
+        let Some(r) = rows.first() else { return Ok(None) };
+        Ok(Some(AccessTokenRow {
+            digest: r.text("id")?.unwrap_or_default(),
+            account_id: r.text("account_id")?.unwrap_or_default(),
+            organisation_id: r.text("organisation_id")?.unwrap_or_default(),
+            ttl: r.int("ttl")?.unwrap_or(0),
+            created: r.int("created")?.unwrap_or(0),
+        }))
+    }
+
+    /// Removes one token; false when it was already gone.
+    pub async fn delete(&self, digest: &str) -> Result<bool, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(table()).and_where(Expr::col(Alias::new("id")).eq(digest));
+        Ok(self.db.execute(&q).await? > 0)
+    }
+
+    /// Removes every token of an account except `keep` (after a password or email change).
+    pub async fn delete_for_account(
+        &self,
+        account_id: &str,
+        keep: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(table()).and_where(Expr::col(Alias::new("account_id")).eq(account_id));
+        if let Some(k) = keep {
+            q.and_where(Expr::col(Alias::new("id")).ne(k));
+        }
+        self.db.execute(&q).await
+    }
+}
