@@ -1,1 +1,17 @@
-//! placeholder
+//! Palaver's HTTP faces. Each face has one URL table, extractors that turn requests into typed
+//! input, and one error renderer in its wire shape; handlers make one service call and render.
+
+pub mod content;
+mod health;
+mod qs;
+
+use axum::Router;
+use palaver_service::Services;
+
+/// Every HTTP route Palaver serves.
+pub fn router(services: Services) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .nest("/api", content::routes())
+        .with_state(services)
+}

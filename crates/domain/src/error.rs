@@ -54,9 +54,16 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             AuthorizationRequired | LoginFailed | LogoutWithoutToken => 401,
-            UsernameEmailRequired | InvalidEmail | BadFilter | OperatorNotAllowed | QueryTooDeep
-            | MalformedBody | BadRequest => 400,
-            ParentNotFound | ChildNotFound | UnknownId | ReplaceTargetMissing | RouteNotFound => 404,
+            UsernameEmailRequired
+            | InvalidEmail
+            | BadFilter
+            | OperatorNotAllowed
+            | QueryTooDeep
+            | MalformedBody
+            | BadRequest => 400,
+            ParentNotFound | ChildNotFound | UnknownId | ReplaceTargetMissing | RouteNotFound => {
+                404
+            }
             ValidationFailed | InvalidPassword | PasswordTooLong => 422,
             Conflict => 409,
             Internal => 500,
@@ -102,7 +109,11 @@ pub struct DomainError {
 
 impl DomainError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: None }
+        Self {
+            code,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -116,17 +127,26 @@ impl DomainError {
 
     /// `could not find a model with id X` (missing parent on a relation or prototype route).
     pub fn parent_not_found(id: &str) -> Self {
-        Self::new(ErrorCode::ParentNotFound, format!("could not find a model with id {id}"))
+        Self::new(
+            ErrorCode::ParentNotFound,
+            format!("could not find a model with id {id}"),
+        )
     }
 
     /// `No instance with id X found for flakes` (missing child under an existing parent).
     pub fn child_not_found(id: &str, model: &str) -> Self {
-        Self::new(ErrorCode::ChildNotFound, format!("No instance with id {id} found for {model}"))
+        Self::new(
+            ErrorCode::ChildNotFound,
+            format!("No instance with id {id} found for {model}"),
+        )
     }
 
     /// `Unknown "user" id "X".` (missing plain lookup).
     pub fn unknown_id(model: &str, id: &str) -> Self {
-        Self::new(ErrorCode::UnknownId, format!("Unknown \"{model}\" id \"{id}\"."))
+        Self::new(
+            ErrorCode::UnknownId,
+            format!("Unknown \"{model}\" id \"{id}\"."),
+        )
     }
 
     pub fn bad_filter(message: impl Into<String>) -> Self {

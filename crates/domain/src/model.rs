@@ -43,17 +43,32 @@ pub struct Field {
 impl Field {
     /// A field clients may write.
     pub const fn w(name: &'static str, kind: Kind) -> Self {
-        Self { name, kind, writable: true, hidden: false }
+        Self {
+            name,
+            kind,
+            writable: true,
+            hidden: false,
+        }
     }
 
     /// A field the server sets (ids, parents, timestamps).
     pub const fn r(name: &'static str, kind: Kind) -> Self {
-        Self { name, kind, writable: false, hidden: false }
+        Self {
+            name,
+            kind,
+            writable: false,
+            hidden: false,
+        }
     }
 
     /// A writable field that is never shown.
     pub const fn secret(name: &'static str) -> Self {
-        Self { name, kind: Kind::Text, writable: true, hidden: true }
+        Self {
+            name,
+            kind: Kind::Text,
+            writable: true,
+            hidden: true,
+        }
     }
 }
 

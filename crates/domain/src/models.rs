@@ -15,8 +15,18 @@ pub static ORGANISATION: Model = Model {
         Field::w("username", Text),
     ],
     relations: &[
-        Relation { name: "users", kind: HasMany, target: "user", key: "organisation_id" },
-        Relation { name: "bots", kind: HasMany, target: "bot", key: "organisation_id" },
+        Relation {
+            name: "users",
+            kind: HasMany,
+            target: "user",
+            key: "organisation_id",
+        },
+        Relation {
+            name: "bots",
+            kind: HasMany,
+            target: "bot",
+            key: "organisation_id",
+        },
     ],
 };
 
@@ -70,12 +80,42 @@ pub static BOT: Model = Model {
         Field::r("modified", Date),
     ],
     relations: &[
-        Relation { name: "organisation", kind: BelongsTo, target: "organisation", key: "organisation_id" },
-        Relation { name: "flakes", kind: HasMany, target: "flakes", key: "bot_id" },
-        Relation { name: "tags", kind: HasMany, target: "tags", key: "bot_id" },
-        Relation { name: "categories", kind: HasMany, target: "categories", key: "bot_id" },
-        Relation { name: "channels", kind: HasMany, target: "channels", key: "bot_id" },
-        Relation { name: "users", kind: HasMany, target: "user", key: "bot_id" },
+        Relation {
+            name: "organisation",
+            kind: BelongsTo,
+            target: "organisation",
+            key: "organisation_id",
+        },
+        Relation {
+            name: "flakes",
+            kind: HasMany,
+            target: "flakes",
+            key: "bot_id",
+        },
+        Relation {
+            name: "tags",
+            kind: HasMany,
+            target: "tags",
+            key: "bot_id",
+        },
+        Relation {
+            name: "categories",
+            kind: HasMany,
+            target: "categories",
+            key: "bot_id",
+        },
+        Relation {
+            name: "channels",
+            kind: HasMany,
+            target: "channels",
+            key: "bot_id",
+        },
+        Relation {
+            name: "users",
+            kind: HasMany,
+            target: "user",
+            key: "bot_id",
+        },
     ],
 };
 
@@ -98,7 +138,12 @@ pub static FLAKE: Model = Model {
         Field::r("organisation_id", Text),
         Field::w("tags", TextArray),
     ],
-    relations: &[Relation { name: "bot", kind: BelongsTo, target: "bot", key: "bot_id" }],
+    relations: &[Relation {
+        name: "bot",
+        kind: BelongsTo,
+        target: "bot",
+        key: "bot_id",
+    }],
 };
 
 const TAXONOMY_FIELDS: &[Field] = &[
@@ -111,11 +156,19 @@ const TAXONOMY_FIELDS: &[Field] = &[
     Field::r("modified", Date),
 ];
 
-const BELONGS_TO_BOT: &[Relation] =
-    &[Relation { name: "bot", kind: BelongsTo, target: "bot", key: "bot_id" }];
+const BELONGS_TO_BOT: &[Relation] = &[Relation {
+    name: "bot",
+    kind: BelongsTo,
+    target: "bot",
+    key: "bot_id",
+}];
 
-pub static TAG: Model =
-    Model { name: "tags", table: "tags", fields: TAXONOMY_FIELDS, relations: BELONGS_TO_BOT };
+pub static TAG: Model = Model {
+    name: "tags",
+    table: "tags",
+    fields: TAXONOMY_FIELDS,
+    relations: BELONGS_TO_BOT,
+};
 
 pub static CATEGORY: Model = Model {
     name: "categories",
@@ -142,7 +195,15 @@ pub static CHANNEL: Model = Model {
 };
 
 /// Every content model, for lookups by name.
-pub static ALL: [&Model; 7] = [&ORGANISATION, &USER, &BOT, &FLAKE, &TAG, &CATEGORY, &CHANNEL];
+pub static ALL: [&Model; 7] = [
+    &ORGANISATION,
+    &USER,
+    &BOT,
+    &FLAKE,
+    &TAG,
+    &CATEGORY,
+    &CHANNEL,
+];
 
 /// The model with this LoopBack name.
 pub fn by_name(name: &str) -> Option<&'static Model> {
@@ -157,9 +218,16 @@ mod tests {
     fn every_relation_targets_a_model_with_its_key() {
         for m in ALL {
             for r in m.relations {
-                let target = by_name(r.target).unwrap_or_else(|| panic!("{} -> {}", m.name, r.target));
+                let target =
+                    by_name(r.target).unwrap_or_else(|| panic!("{} -> {}", m.name, r.target));
                 let holder = if r.kind == BelongsTo { m } else { target };
-                assert!(holder.any_field(r.key).is_some(), "{}.{} key {}", m.name, r.name, r.key);
+                assert!(
+                    holder.any_field(r.key).is_some(),
+                    "{}.{} key {}",
+                    m.name,
+                    r.name,
+                    r.key
+                );
             }
         }
     }

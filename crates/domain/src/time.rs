@@ -30,7 +30,9 @@ pub fn parse_date(s: &str) -> Option<i64> {
         return Some(t.and_utc().timestamp_millis());
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
+        return d
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis());
     }
     None
 }
@@ -47,8 +49,14 @@ mod tests {
 
     #[test]
     fn parses_what_it_formats_and_plain_dates() {
-        assert_eq!(parse_date("2017-08-21T06:31:57.547Z"), Some(1_503_297_117_547));
-        assert_eq!(parse_date("2017-08-21T08:31:57.547+02:00"), Some(1_503_297_117_547));
+        assert_eq!(
+            parse_date("2017-08-21T06:31:57.547Z"),
+            Some(1_503_297_117_547)
+        );
+        assert_eq!(
+            parse_date("2017-08-21T08:31:57.547+02:00"),
+            Some(1_503_297_117_547)
+        );
         assert_eq!(parse_date("2017-08-21"), Some(1_503_273_600_000));
         assert_eq!(parse_date("garbage"), None);
     }

@@ -17,19 +17,25 @@ pub struct Validation {
 
 impl Validation {
     pub fn new(context: &'static str) -> Self {
-        Self { context, failures: Vec::new() }
+        Self {
+            context,
+            failures: Vec::new(),
+        }
     }
 
     /// Records that `prop` failed rule `code` with `message`; `value` is what was sent
     /// (`None` when the property was absent).
     pub fn fail(&mut self, prop: &str, code: &str, message: &str, value: Option<&Value>) {
-        self.failures.push((prop.into(), code.into(), message.into(), value.cloned()));
+        self.failures
+            .push((prop.into(), code.into(), message.into(), value.cloned()));
     }
 
     /// The presence rule: `can't be blank`.
     pub fn require(&mut self, doc: &Map<String, Value>, prop: &str) {
         match doc.get(prop) {
-            None | Some(Value::Null) => self.fail(prop, "presence", "can't be blank", doc.get(prop)),
+            None | Some(Value::Null) => {
+                self.fail(prop, "presence", "can't be blank", doc.get(prop))
+            }
             Some(Value::String(s)) if s.trim().is_empty() => {
                 self.fail(prop, "presence", "can't be blank", doc.get(prop))
             }
@@ -52,23 +58,30 @@ impl Validation {
         for (prop, code, message, value) in &self.failures {
             push(&mut codes, prop, code);
             push(&mut messages, prop, message);
-            parts.push(format!("`{prop}` {message} (value: {})", show(value.as_ref())));
+            parts.push(format!(
+                "`{prop}` {message} (value: {})",
+                show(value.as_ref())
+            ));
         }
         let message = format!(
             "The `{}` instance is not valid. Details: {}.",
             self.context,
             parts.join("; ")
         );
-        Err(DomainError::new(ErrorCode::ValidationFailed, message).with_details(json!({
-            "context": self.context,
-            "codes": codes,
-            "messages": messages,
-        })))
+        Err(
+            DomainError::new(ErrorCode::ValidationFailed, message).with_details(json!({
+                "context": self.context,
+                "codes": codes,
+                "messages": messages,
+            })),
+        )
     }
 }
 
 fn push(map: &mut Map<String, Value>, key: &str, item: &str) {
-    let entry = map.entry(key.to_string()).or_insert_with(|| Value::Array(Vec::new()));
+    let entry = map
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Array(Vec::new()));
     if let Value::Array(a) = entry {
         a.push(Value::String(item.to_string()));
     }
@@ -110,7 +123,12 @@ mod tests {
     #[test]
     fn reproduces_loopbacks_uniqueness_error() {
         let mut v = Validation::new("user");
-        v.fail("email", "uniqueness", "Email already exists", Some(&json!("alice@example.com")));
+        v.fail(
+            "email",
+            "uniqueness",
+            "Email already exists",
+            Some(&json!("alice@example.com")),
+        );
         assert_eq!(
             v.finish().unwrap_err().message,
             "The `user` instance is not valid. Details: `email` Email already exists (value: \"alice@example.com\")."
@@ -123,7 +141,9 @@ mod tests {
         v.fail("a", "x", "is bad", Some(&json!(1)));
         v.fail("a", "y", "is worse", None);
         let e = v.finish().unwrap_err();
-        assert!(e.message.ends_with("`a` is bad (value: 1); `a` is worse (value: undefined)."));
+        assert!(e
+            .message
+            .ends_with("`a` is bad (value: 1); `a` is worse (value: undefined)."));
         assert_eq!(e.details.unwrap()["codes"]["a"], json!(["x", "y"]));
     }
 

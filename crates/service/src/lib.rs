@@ -1,1 +1,41 @@
-//! placeholder
+//! Palaver's use-cases. Every operation takes the caller ([`Principal`]) and checks what it may
+//! do, validates input into the model's shape, and writes through the store. HTTP faces call these
+//! and only render; they never touch the store.
+
+mod auth;
+pub mod content;
+mod error;
+mod operator;
+mod password;
+mod principal;
+
+pub use auth::{token_from_authorization, Auth, AuthConfig, LoginOutcome};
+pub use content::Content;
+pub use error::ServiceError;
+pub use operator::{Bootstrap, BootstrapOutcome, Operator};
+pub use principal::{Principal, Role};
+
+use palaver_store::{Db, Documents, Tokens};
+
+/// All services over one database, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub db: Db,
+    pub auth: Auth,
+    pub content: Content,
+    pub operator: Operator,
+}
+
+impl Services {
+    pub fn new(db: Db, auth_config: AuthConfig) -> Self {
+        let docs = Documents::new(db.clone());
+        let tokens = Tokens::new(db.clone());
+        let auth = Auth::new(docs.clone(), tokens.clone(), auth_config.clone());
+        Self {
+            content: Content::new(docs.clone(), tokens, auth_config.bcrypt_cost),
+            operator: Operator::new(docs, auth_config.bcrypt_cost),
+            auth,
+            db,
+        }
+    }
+}

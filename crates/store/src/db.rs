@@ -66,11 +66,16 @@ impl Db {
     /// (which is created if missing). Tests use it to get an empty database of their own.
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Db, StoreError> {
         let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
-        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&admin).await?;
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .execute(&admin)
+            .await?;
         admin.close().await;
-        let options = sqlx::postgres::PgConnectOptions::from_str(url)?
-            .options([("search_path", schema)]);
-        let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await?;
+        let options =
+            sqlx::postgres::PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         Ok(Db::Postgres(pool))
     }
 
@@ -109,7 +114,10 @@ impl Db {
         })
     }
 
-    pub(crate) async fn fetch_all<S: SqlxBinder>(&self, stmt: &S) -> Result<Vec<DbRow>, StoreError> {
+    pub(crate) async fn fetch_all<S: SqlxBinder>(
+        &self,
+        stmt: &S,
+    ) -> Result<Vec<DbRow>, StoreError> {
         Ok(match self {
             Db::Sqlite(p) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
@@ -128,11 +136,17 @@ impl Db {
         Ok(match self {
             Db::Sqlite(p) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values).execute(p).await?.rows_affected()
+                sqlx::query_with(&sql, values)
+                    .execute(p)
+                    .await?
+                    .rows_affected()
             }
             Db::Postgres(p) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(&sql, values).execute(p).await?.rows_affected()
+                sqlx::query_with(&sql, values)
+                    .execute(p)
+                    .await?
+                    .rows_affected()
             }
         })
     }
@@ -149,11 +163,17 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(t) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected()
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected()
             }
             Tx::Postgres(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected()
+                sqlx::query_with(&sql, values)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected()
             }
         })
     }

@@ -21,11 +21,17 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     pub fn org(organisation_id: &'a str) -> Self {
-        Self { organisation_id, parent: None }
+        Self {
+            organisation_id,
+            parent: None,
+        }
     }
 
     pub fn child(organisation_id: &'a str, key: &'static str, parent_id: &'a str) -> Self {
-        Self { organisation_id, parent: Some((key, parent_id)) }
+        Self {
+            organisation_id,
+            parent: Some((key, parent_id)),
+        }
     }
 }
 
@@ -85,7 +91,12 @@ impl Documents {
     fn select(&self, model: &Model, scope: &Scope, w: &Where) -> sea_query::SelectStatement {
         let mut q = Query::select();
         q.from(Alias::new(model.table))
-            .columns(model.fields.iter().map(|f| (Alias::new(model.table), Alias::new(f.name))))
+            .columns(
+                model
+                    .fields
+                    .iter()
+                    .map(|f| (Alias::new(model.table), Alias::new(f.name))),
+            )
             .and_where(scope_condition(model, scope))
             .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
         q
@@ -129,7 +140,12 @@ impl Documents {
     }
 
     /// How many rows in scope match `w`.
-    pub async fn count(&self, model: &Model, scope: &Scope<'_>, w: &Where) -> Result<u64, StoreError> {
+    pub async fn count(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        w: &Where,
+    ) -> Result<u64, StoreError> {
         let mut q = Query::select();
         q.from(Alias::new(model.table))
             .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
@@ -159,7 +175,9 @@ impl Documents {
             .and_where(scope_condition(model, scope))
             .and_where(Expr::expr(col(model, "id")).is_in(ids.iter().cloned()));
         let rows = self.db.fetch_all(&q).await?;
-        rows.iter().map(|r| Ok(r.text("id")?.unwrap_or_default())).collect()
+        rows.iter()
+            .map(|r| Ok(r.text("id")?.unwrap_or_default()))
+            .collect()
     }
 
     /// Inserts a document. `doc` holds the row's fields in API form (`id`, `created` included);
@@ -215,7 +233,12 @@ impl Documents {
     }
 
     /// Deletes the row with this id in scope. False when there was none.
-    pub async fn delete(&self, model: &Model, scope: &Scope<'_>, id: &str) -> Result<bool, StoreError> {
+    pub async fn delete(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        id: &str,
+    ) -> Result<bool, StoreError> {
         let mut q = Query::delete();
         q.from_table(Alias::new(model.table))
             .and_where(scope_condition(model, scope))
@@ -258,7 +281,8 @@ impl Documents {
 
 async fn delete_all_in(tx: &mut Tx, model: &Model, scope: &Scope<'_>) -> Result<u64, StoreError> {
     let mut q = Query::delete();
-    q.from_table(Alias::new(model.table)).and_where(scope_condition(model, scope));
+    q.from_table(Alias::new(model.table))
+        .and_where(scope_condition(model, scope));
     tx.execute(&q).await
 }
 
@@ -290,6 +314,61 @@ fn insert_statement(
     }
     let mut q = Query::insert();
     q.into_table(Alias::new(model.table)).columns(columns);
-    q.values(values).map_err(|e| StoreError::Decode(e.to_string()))?;
+    q.values(values)
+        .map_err(|e| StoreError::Decode(e.to_string()))?;
     Ok(q)
+}
+
+impl Documents {
+    /// Accounts whose `field` (email or username) equals `value`, in every organisation.
+    /// This is the one read that is not scoped by organisation: a login names no tenant, and the
+    /// password check that follows decides which account (if any) the caller is.
+    pub async fn login_candidates(
+        &self,
+        model: &Model,
+        field: &str,
+        value: &str,
+    ) -> Result<Vec<Map<String, Value>>, StoreError> {
+        let mut q = Query::select();
+        q.from(Alias::new(model.table))
+            .columns(
+                model
+                    .fields
+                    .iter()
+                    .map(|f| (Alias::new(model.table), Alias::new(f.name))),
+            )
+            .and_where(col(model, field).eq(value))
+            .order_by(
+                (Alias::new(model.table), Alias::new("id")),
+                sea_query::Order::Asc,
+            )
+            .limit(16);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(|r| r.document(model)).collect()
+    }
+}
+
+impl Documents {
+    /// Every organisation, oldest first: for the operator's CLI and the first-start check only.
+    pub async fn all_organisations(&self) -> Result<Vec<Map<String, Value>>, StoreError> {
+        let model = &palaver_domain::models::ORGANISATION;
+        let mut q = Query::select();
+        q.from(Alias::new(model.table))
+            .columns(
+                model
+                    .fields
+                    .iter()
+                    .map(|f| (Alias::new(model.table), Alias::new(f.name))),
+            )
+            .order_by(
+                (Alias::new(model.table), Alias::new("created")),
+                sea_query::Order::Asc,
+            )
+            .order_by(
+                (Alias::new(model.table), Alias::new("id")),
+                sea_query::Order::Asc,
+            );
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(|r| r.document(model)).collect()
+    }
 }

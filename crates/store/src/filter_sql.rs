@@ -64,7 +64,11 @@ fn field_test(table: &str, field: &Field, test: &Test, dialect: Dialect) -> Simp
         Test::Eq(Scalar::Null) | Test::Neq(Scalar::Null) => scalar_test(col, test, dialect),
         Test::Neq(v) => any_element(col, &Test::Eq(v.clone()), dialect).not(),
         Test::Nin(v) => any_element(col, &Test::Inq(v.clone()), dialect).not(),
-        Test::Like { pattern, negated: true, case_insensitive } => any_element(
+        Test::Like {
+            pattern,
+            negated: true,
+            case_insensitive,
+        } => any_element(
             col,
             &Test::Like {
                 pattern: pattern.clone(),
@@ -84,7 +88,10 @@ fn any_element(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
     sub.expr(Expr::val(1));
     let element: SimpleExpr = match dialect {
         Dialect::Sqlite => {
-            sub.from_function(Func::cust(Alias::new("json_each")).arg(col), Alias::new("e"));
+            sub.from_function(
+                Func::cust(Alias::new("json_each")).arg(col),
+                Alias::new("e"),
+            );
             Expr::col((Alias::new("e"), Alias::new("value"))).into()
         }
         Dialect::Postgres => {
@@ -145,7 +152,11 @@ fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
                 not_in.and(Expr::expr(col.clone()).is_not_null())
             }
         }
-        Test::Like { pattern, negated, case_insensitive } => {
+        Test::Like {
+            pattern,
+            negated,
+            case_insensitive,
+        } => {
             let matched = if *case_insensitive {
                 Expr::expr(Func::lower(col.clone())).like(pattern.to_lowercase())
             } else {
@@ -157,9 +168,16 @@ fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
                 matched
             }
         }
-        Test::Regexp { pattern, case_insensitive } => match dialect {
+        Test::Regexp {
+            pattern,
+            case_insensitive,
+        } => match dialect {
             Dialect::Sqlite => {
-                let p = if *case_insensitive { format!("(?i){pattern}") } else { pattern.clone() };
+                let p = if *case_insensitive {
+                    format!("(?i){pattern}")
+                } else {
+                    pattern.clone()
+                };
                 col.clone().binary(BinOper::Custom("REGEXP"), p)
             }
             Dialect::Postgres => {
@@ -182,10 +200,18 @@ pub(crate) fn order(
     let mut last_desc = false;
     for k in keys {
         let col = (Alias::new(table), Alias::new(k.field.name));
-        let dir = if k.descending { Order::Desc } else { Order::Asc };
+        let dir = if k.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
         let nullable = !matches!(k.field.name, "id" | "created" | "modified");
         if dialect == Dialect::Postgres && nullable {
-            let nulls = if k.descending { NullOrdering::Last } else { NullOrdering::First };
+            let nulls = if k.descending {
+                NullOrdering::Last
+            } else {
+                NullOrdering::First
+            };
             select.order_by_with_nulls(col, dir, nulls);
         } else {
             select.order_by(col, dir);

@@ -28,7 +28,10 @@ fn migrator(postgres: bool) -> Migrator {
             )
         })
         .collect::<Vec<_>>();
-    Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
 }
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {

@@ -42,19 +42,19 @@ impl DbRow {
     pub(crate) fn document(&self, model: &Model) -> Result<Map<String, Value>, StoreError> {
         let mut doc = Map::with_capacity(model.fields.len());
         for f in model.fields {
-            let v = match f.kind {
-                Kind::Id | Kind::Text => self.text(f.name)?.map(Value::String),
-                Kind::Int => self.int(f.name)?.map(Value::from),
-                Kind::Bool => self.boolean(f.name)?.map(Value::Bool),
-                Kind::Date => self.int(f.name)?.map(|ms| Value::String(format_millis(ms))),
-                Kind::TextArray | Kind::Json => match self.text(f.name)? {
-                    Some(s) => Some(
-                        serde_json::from_str(&s)
-                            .map_err(|_| StoreError::Decode(format!("{}.{}", model.table, f.name)))?,
-                    ),
-                    None => None,
-                },
-            };
+            let v =
+                match f.kind {
+                    Kind::Id | Kind::Text => self.text(f.name)?.map(Value::String),
+                    Kind::Int => self.int(f.name)?.map(Value::from),
+                    Kind::Bool => self.boolean(f.name)?.map(Value::Bool),
+                    Kind::Date => self.int(f.name)?.map(|ms| Value::String(format_millis(ms))),
+                    Kind::TextArray | Kind::Json => match self.text(f.name)? {
+                        Some(s) => Some(serde_json::from_str(&s).map_err(|_| {
+                            StoreError::Decode(format!("{}.{}", model.table, f.name))
+                        })?),
+                        None => None,
+                    },
+                };
             doc.insert(f.name.to_string(), v.unwrap_or(Value::Null));
         }
         Ok(doc)

@@ -52,7 +52,9 @@ impl Tokens {
             .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Alias::new))
             .and_where(Expr::col(Alias::new("id")).eq(digest));
         let rows = self.db.fetch_all(&q).await?;
-        let Some(r) = rows.first() else { return Ok(None) };
+        let Some(r) = rows.first() else {
+            return Ok(None);
+        };
         Ok(Some(AccessTokenRow {
             digest: r.text("id")?.unwrap_or_default(),
             account_id: r.text("account_id")?.unwrap_or_default(),
@@ -65,7 +67,8 @@ impl Tokens {
     /// Removes one token; false when it was already gone.
     pub async fn delete(&self, digest: &str) -> Result<bool, StoreError> {
         let mut q = Query::delete();
-        q.from_table(table()).and_where(Expr::col(Alias::new("id")).eq(digest));
+        q.from_table(table())
+            .and_where(Expr::col(Alias::new("id")).eq(digest));
         Ok(self.db.execute(&q).await? > 0)
     }
 
@@ -76,7 +79,8 @@ impl Tokens {
         keep: Option<&str>,
     ) -> Result<u64, StoreError> {
         let mut q = Query::delete();
-        q.from_table(table()).and_where(Expr::col(Alias::new("account_id")).eq(account_id));
+        q.from_table(table())
+            .and_where(Expr::col(Alias::new("account_id")).eq(account_id));
         if let Some(k) = keep {
             q.and_where(Expr::col(Alias::new("id")).ne(k));
         }

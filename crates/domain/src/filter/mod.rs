@@ -44,7 +44,10 @@ pub enum Where {
     And(Vec<Where>),
     Or(Vec<Where>),
     /// One test on one field.
-    Test { field: &'static Field, test: Test },
+    Test {
+        field: &'static Field,
+        test: Test,
+    },
 }
 
 impl Where {
@@ -74,8 +77,15 @@ pub enum Test {
     Inq(Vec<Scalar>),
     Nin(Vec<Scalar>),
     /// SQL `LIKE` with `%` and `_` wildcards.
-    Like { pattern: String, negated: bool, case_insensitive: bool },
-    Regexp { pattern: String, case_insensitive: bool },
+    Like {
+        pattern: String,
+        negated: bool,
+        case_insensitive: bool,
+    },
+    Regexp {
+        pattern: String,
+        case_insensitive: bool,
+    },
 }
 
 /// A coerced filter value. Dates are epoch milliseconds.

@@ -95,12 +95,22 @@ fn parse_paging(obj: &Map<String, Value>) -> Result<(Option<u64>, u64), DomainEr
     if !(truthy(limit) || truthy(skip) || truthy(offset)) {
         return Ok((None, 0));
     }
-    let limit_n = if truthy(limit) { limit.map(js_number).unwrap_or(100.0) } else { 100.0 };
+    let limit_n = if truthy(limit) {
+        limit.map(js_number).unwrap_or(100.0)
+    } else {
+        100.0
+    };
     let skip_v = if truthy(skip) { skip } else { offset };
-    let offset_n = if truthy(skip_v) { skip_v.map(js_number).unwrap_or(0.0) } else { 0.0 };
+    let offset_n = if truthy(skip_v) {
+        skip_v.map(js_number).unwrap_or(0.0)
+    } else {
+        0.0
+    };
     if limit_n.is_nan() || limit_n <= 0.0 || limit_n.fract() != 0.0 {
         let shown = limit.map(json).unwrap_or_else(|| "undefined".into());
-        return Err(DomainError::bad_filter(format!("The limit parameter {shown} is not valid")));
+        return Err(DomainError::bad_filter(format!(
+            "The limit parameter {shown} is not valid"
+        )));
     }
     if offset_n.is_nan() || offset_n < 0.0 || offset_n.fract() != 0.0 {
         let shown = skip_v.map(json).unwrap_or_else(|| "undefined".into());
@@ -120,7 +130,10 @@ fn parse_order(model: &'static Model, v: &Value) -> Result<Vec<Order>, DomainErr
     let mut out = Vec::new();
     for item in items {
         let Value::String(s) = item else {
-            return Err(DomainError::bad_filter(format!("The order {} is not valid", json(item))));
+            return Err(DomainError::bad_filter(format!(
+                "The order {} is not valid",
+                json(item)
+            )));
         };
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let mut words = part.split_whitespace();
@@ -168,8 +181,11 @@ fn parse_fields(v: &Value) -> Result<Option<Projection>, DomainError> {
         Value::Array(a) => Some(Projection::Only(names(a)?)),
         Value::Object(o) if o.is_empty() => None,
         Value::Object(o) => {
-            let on: Vec<String> =
-                o.iter().filter(|(_, v)| truthy(Some(v))).map(|(k, _)| k.clone()).collect();
+            let on: Vec<String> = o
+                .iter()
+                .filter(|(_, v)| truthy(Some(v)))
+                .map(|(k, _)| k.clone())
+                .collect();
             if on.is_empty() {
                 Some(Projection::Except(o.keys().cloned().collect()))
             } else {
@@ -213,7 +229,9 @@ fn parse_include(model: &'static Model, v: &Value) -> Result<Vec<Include>, Domai
             Value::String(name) => add(name, None)?,
             Value::Object(o) if o.contains_key("relation") => {
                 let Some(Value::String(name)) = o.get("relation") else {
-                    return Err(DomainError::bad_filter("The include relation must be a string"));
+                    return Err(DomainError::bad_filter(
+                        "The include relation must be a string",
+                    ));
                 };
                 add(name, o.get("scope"))?
             }
@@ -269,7 +287,11 @@ fn check_dollar_operators(where_: &Value) -> Result<(), DomainError> {
     if ops.is_empty() {
         return Ok(());
     }
-    let list = ops.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join(", ");
+    let list = ops
+        .iter()
+        .map(|o| format!("\"{o}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     Err(DomainError::new(
         ErrorCode::OperatorNotAllowed,
         format!("Operators {list} are not allowed in query"),
@@ -397,7 +419,10 @@ fn field_clause(field: &'static Field, value: &Value) -> Result<Where, DomainErr
                 let items = array_like(arg).ok_or_else(|| {
                     invalid("Value is not an array or object with sequential numeric indices")
                 })?;
-                let values = items.into_iter().map(|v| coerce(field, v)).collect::<Result<_, _>>()?;
+                let values = items
+                    .into_iter()
+                    .map(|v| coerce(field, v))
+                    .collect::<Result<_, _>>()?;
                 if op == "inq" {
                     Test::Inq(values)
                 } else {
@@ -421,7 +446,10 @@ fn field_clause(field: &'static Field, value: &Value) -> Result<Where, DomainErr
                 };
                 text_only(field, op)?;
                 let (pattern, flag_i) = parse_regexp(source)?;
-                Test::Regexp { pattern, case_insensitive: flag_i || case_insensitive_option }
+                Test::Regexp {
+                    pattern,
+                    case_insensitive: flag_i || case_insensitive_option,
+                }
             }
             _ => return Err(invalid(&format!("unknown operator \"{op}\""))),
         };
@@ -467,7 +495,9 @@ fn parse_regexp(source: &str) -> Result<(String, bool), DomainError> {
         None => (source.to_string(), ""),
     };
     if let Some(bad) = flags.chars().find(|c| !matches!(c, 'i' | 'g' | 'm')) {
-        return Err(DomainError::bad_filter(format!("Invalid regex flags: {bad}")));
+        return Err(DomainError::bad_filter(format!(
+            "Invalid regex flags: {bad}"
+        )));
     }
     regex::Regex::new(&pattern).map_err(|e| {
         DomainError::bad_filter(format!("Invalid regular expression /{pattern}/: {e}"))
@@ -479,7 +509,11 @@ fn parse_regexp(source: &str) -> Result<(String, bool), DomainError> {
 /// LoopBack would keep uncoerced (and then match nothing, or fail deep inside) are refused here.
 fn coerce(field: &Field, v: &Value) -> Result<Scalar, DomainError> {
     let bad = |what: &str| {
-        DomainError::bad_filter(format!("Invalid {what} {} for property \"{}\"", json(v), field.name))
+        DomainError::bad_filter(format!(
+            "Invalid {what} {} for property \"{}\"",
+            json(v),
+            field.name
+        ))
     };
     if v.is_null() {
         return Ok(Scalar::Null);
@@ -525,4 +559,3 @@ fn coerce(field: &Field, v: &Value) -> Result<Scalar, DomainError> {
         ))),
     }
 }
-

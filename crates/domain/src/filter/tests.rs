@@ -34,66 +34,163 @@ fn limit_and_skip_follow_loopback_normalisation() {
 
 #[test]
 fn bad_limits_and_skips_name_the_value_as_json() {
-    assert_eq!(err(json!({"limit": "0"})), r#"The limit parameter "0" is not valid"#);
-    assert_eq!(err(json!({"limit": -1})), "The limit parameter -1 is not valid");
-    assert_eq!(err(json!({"limit": 1.5})), "The limit parameter 1.5 is not valid");
-    assert_eq!(err(json!({"limit": "abc"})), r#"The limit parameter "abc" is not valid"#);
-    assert_eq!(err(json!({"skip": -1})), "The offset/skip parameter -1 is not valid");
-    assert_eq!(err(json!({"skip": "-1"})), r#"The offset/skip parameter "-1" is not valid"#);
+    assert_eq!(
+        err(json!({"limit": "0"})),
+        r#"The limit parameter "0" is not valid"#
+    );
+    assert_eq!(
+        err(json!({"limit": -1})),
+        "The limit parameter -1 is not valid"
+    );
+    assert_eq!(
+        err(json!({"limit": 1.5})),
+        "The limit parameter 1.5 is not valid"
+    );
+    assert_eq!(
+        err(json!({"limit": "abc"})),
+        r#"The limit parameter "abc" is not valid"#
+    );
+    assert_eq!(
+        err(json!({"skip": -1})),
+        "The offset/skip parameter -1 is not valid"
+    );
+    assert_eq!(
+        err(json!({"skip": "-1"})),
+        r#"The offset/skip parameter "-1" is not valid"#
+    );
 }
 
 #[test]
 fn order_accepts_strings_lists_and_commas() {
     let f = parse(json!({"order": "status DESC, title"})).unwrap();
-    let keys: Vec<_> = f.order.iter().map(|o| (o.field.name, o.descending)).collect();
+    let keys: Vec<_> = f
+        .order
+        .iter()
+        .map(|o| (o.field.name, o.descending))
+        .collect();
     assert_eq!(keys, [("status", true), ("title", false)]);
     let f = parse(json!({"order": ["created desc", "nosuch ASC"]})).unwrap();
-    let keys: Vec<_> = f.order.iter().map(|o| (o.field.name, o.descending)).collect();
+    let keys: Vec<_> = f
+        .order
+        .iter()
+        .map(|o| (o.field.name, o.descending))
+        .collect();
     assert_eq!(keys, [("created", true)], "unknown properties are a no-op");
 }
 
 #[test]
 fn bad_orders_are_refused() {
-    assert_eq!(err(json!({"order": "title UP"})), r#"The order "title UP" has invalid direction"#);
+    assert_eq!(
+        err(json!({"order": "title UP"})),
+        r#"The order "title UP" has invalid direction"#
+    );
     assert_eq!(err(json!({"order": 5})), "The order 5 is not valid");
-    assert_eq!(err(json!({"order": ["title", 5]})), "The order 5 is not valid");
+    assert_eq!(
+        err(json!({"order": ["title", 5]})),
+        "The order 5 is not valid"
+    );
 }
 
 #[test]
 fn fields_in_every_form() {
     let only = |v: serde_json::Value| parse(json!({ "fields": v })).unwrap().fields;
-    assert_eq!(only(json!("title")), Some(Projection::Only(vec!["title".into()])));
-    assert_eq!(only(json!(["title", "id"])), Some(Projection::Only(vec!["title".into(), "id".into()])));
-    assert_eq!(only(json!({"title": true, "tags": false})), Some(Projection::Only(vec!["title".into()])));
-    assert_eq!(only(json!({"tags": false})), Some(Projection::Except(vec!["tags".into()])));
+    assert_eq!(
+        only(json!("title")),
+        Some(Projection::Only(vec!["title".into()]))
+    );
+    assert_eq!(
+        only(json!(["title", "id"])),
+        Some(Projection::Only(vec!["title".into(), "id".into()]))
+    );
+    assert_eq!(
+        only(json!({"title": true, "tags": false})),
+        Some(Projection::Only(vec!["title".into()]))
+    );
+    assert_eq!(
+        only(json!({"tags": false})),
+        Some(Projection::Except(vec!["tags".into()]))
+    );
     assert_eq!(only(json!([])), None);
     assert_eq!(only(json!({})), None);
 }
 
 #[test]
 fn where_equality_coerces_to_the_field_kind() {
-    let f = parse(json!({"where": {"status": "draft", "created": "2017-08-21T06:31:57.547Z"}})).unwrap();
-    let Where::And(parts) = f.r#where else { panic!("expected and") };
-    assert!(matches!(&parts[0], Where::Test { field, test: Test::Eq(Scalar::Text(s)) } if field.name == "status" && s == "draft"));
-    assert!(matches!(&parts[1], Where::Test { test: Test::Eq(Scalar::Int(1_503_297_117_547)), .. }));
+    let f = parse(json!({"where": {"status": "draft", "created": "2017-08-21T06:31:57.547Z"}}))
+        .unwrap();
+    let Where::And(parts) = f.r#where else {
+        panic!("expected and")
+    };
+    assert!(
+        matches!(&parts[0], Where::Test { field, test: Test::Eq(Scalar::Text(s)) } if field.name == "status" && s == "draft")
+    );
+    assert!(matches!(
+        &parts[1],
+        Where::Test {
+            test: Test::Eq(Scalar::Int(1_503_297_117_547)),
+            ..
+        }
+    ));
 }
 
 #[test]
 fn operators_build_tests() {
     let w = parse_where(&FLAKE, &json!({"title": {"like": "Hello%"}})).unwrap();
-    assert!(matches!(w, Where::Test { test: Test::Like { negated: false, case_insensitive: false, .. }, .. }));
+    assert!(matches!(
+        w,
+        Where::Test {
+            test: Test::Like {
+                negated: false,
+                case_insensitive: false,
+                ..
+            },
+            ..
+        }
+    ));
     let w = parse_where(&FLAKE, &json!({"title": {"nilike": "x"}})).unwrap();
-    assert!(matches!(w, Where::Test { test: Test::Like { negated: true, case_insensitive: true, .. }, .. }));
+    assert!(matches!(
+        w,
+        Where::Test {
+            test: Test::Like {
+                negated: true,
+                case_insensitive: true,
+                ..
+            },
+            ..
+        }
+    ));
     let w = parse_where(&FLAKE, &json!({"title": {"regexp": "/^he/i"}})).unwrap();
-    assert!(matches!(w, Where::Test { test: Test::Regexp { ref pattern, case_insensitive: true }, .. } if pattern == "^he"));
-    let w = parse_where(&FLAKE, &json!({"status": {"inq": {"0": "draft", "1": "publish"}}})).unwrap();
+    assert!(
+        matches!(w, Where::Test { test: Test::Regexp { ref pattern, case_insensitive: true }, .. } if pattern == "^he")
+    );
+    let w = parse_where(
+        &FLAKE,
+        &json!({"status": {"inq": {"0": "draft", "1": "publish"}}}),
+    )
+    .unwrap();
     assert!(matches!(w, Where::Test { test: Test::Inq(ref v), .. } if v.len() == 2));
-    let w = parse_where(&FLAKE, &json!({"created": {"gt": "2017-01-01", "lt": "2018-01-01"}})).unwrap();
+    let w = parse_where(
+        &FLAKE,
+        &json!({"created": {"gt": "2017-01-01", "lt": "2018-01-01"}}),
+    )
+    .unwrap();
     assert!(matches!(w, Where::And(ref v) if v.len() == 2));
-    assert!(matches!(parse_where(&FLAKE, &json!({"status": {"inq": []}})).unwrap(), Where::Nothing));
-    assert!(matches!(parse_where(&FLAKE, &json!({"status": {"nin": []}})).unwrap(), Where::All));
-    assert!(matches!(parse_where(&FLAKE, &json!({"or": []})).unwrap(), Where::Nothing));
-    assert!(matches!(parse_where(&FLAKE, &json!({"and": []})).unwrap(), Where::All));
+    assert!(matches!(
+        parse_where(&FLAKE, &json!({"status": {"inq": []}})).unwrap(),
+        Where::Nothing
+    ));
+    assert!(matches!(
+        parse_where(&FLAKE, &json!({"status": {"nin": []}})).unwrap(),
+        Where::All
+    ));
+    assert!(matches!(
+        parse_where(&FLAKE, &json!({"or": []})).unwrap(),
+        Where::Nothing
+    ));
+    assert!(matches!(
+        parse_where(&FLAKE, &json!({"and": []})).unwrap(),
+        Where::All
+    ));
 }
 
 #[test]
@@ -111,13 +208,30 @@ fn bad_wheres_are_400_with_loopback_messages() {
         e(json!({"title": {"like": 5}})).message,
         r#"The title property has invalid clause {"like":5}: Expected a string or RegExp"#
     );
-    assert_eq!(e(json!({"title": {"regexp": "/a/x"}})).message, "Invalid regex flags: x");
-    assert!(e(json!({"or": {"title": 1}})).message.starts_with("The or operator has invalid clauses"));
-    assert!(e(json!({"nosuch": 1})).message.contains("unknown property \"nosuch\""));
-    assert!(e(json!({"status": {"foo": 1}})).message.contains("unknown operator \"foo\""));
-    assert_eq!(e(json!({"created": "garbage"})).message, "Invalid date: garbage");
-    assert!(e(json!({"bullet_points": "x"})).message.contains("only be compared with null"));
-    assert_eq!(parse_where(&FLAKE, &json!("x")).unwrap_err().message, r#"The where clause "x" is not an object"#);
+    assert_eq!(
+        e(json!({"title": {"regexp": "/a/x"}})).message,
+        "Invalid regex flags: x"
+    );
+    assert!(e(json!({"or": {"title": 1}}))
+        .message
+        .starts_with("The or operator has invalid clauses"));
+    assert!(e(json!({"nosuch": 1}))
+        .message
+        .contains("unknown property \"nosuch\""));
+    assert!(e(json!({"status": {"foo": 1}}))
+        .message
+        .contains("unknown operator \"foo\""));
+    assert_eq!(
+        e(json!({"created": "garbage"})).message,
+        "Invalid date: garbage"
+    );
+    assert!(e(json!({"bullet_points": "x"}))
+        .message
+        .contains("only be compared with null"));
+    assert_eq!(
+        parse_where(&FLAKE, &json!("x")).unwrap_err().message,
+        r#"The where clause "x" is not an object"#
+    );
 }
 
 #[test]
@@ -144,7 +258,10 @@ fn include_knows_the_relations() {
     assert_eq!(f.include[0].relation.name, "bot");
     let f = parse(json!({"include": {"relation": "bot", "scope": {"fields": ["name"]}}})).unwrap();
     assert!(f.include[0].scope.fields.is_some());
-    assert_eq!(err(json!({"include": "nosuchrel"})), r#"Relation "nosuchrel" is not defined for flakes model"#);
+    assert_eq!(
+        err(json!({"include": "nosuchrel"})),
+        r#"Relation "nosuchrel" is not defined for flakes model"#
+    );
 }
 
 #[test]

@@ -1,0 +1,248 @@
+//! Command-line interface. Flags and `PALAVER_*` variables form the top configuration layers
+//! (flags win); `--config FILE` adds a TOML layer below them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use palaver::config::{Config, Layer};
+use palaver::App;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(
+    name = "palaver",
+    version,
+    about = "Self-hosted chat and bot platform server"
+)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "PALAVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://path (default sqlite://data/palaver.db) or postgres://…
+    #[arg(long, global = true, env = "PALAVER_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (migrates, and bootstraps an empty database).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Content API accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, env = "PALAVER_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Email of the superadmin created on first start.
+    #[arg(long, env = "PALAVER_BOOTSTRAP_EMAIL")]
+    bootstrap_email: Option<String>,
+    /// Password of the superadmin created on first start (generated when absent).
+    #[arg(long, env = "PALAVER_BOOTSTRAP_PASSWORD", hide_env_values = true)]
+    bootstrap_password: Option<String>,
+    /// Content API token life in seconds (default 1209600).
+    #[arg(long, env = "PALAVER_TOKEN_TTL_SECONDS")]
+    token_ttl_seconds: Option<i64>,
+    /// bcrypt work factor (default 10).
+    #[arg(long, env = "PALAVER_BCRYPT_COST")]
+    bcrypt_cost: Option<u32>,
+    /// Most open database connections (default 16).
+    #[arg(long, env = "PALAVER_MAX_CONNECTIONS")]
+    max_connections: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account in an organisation.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, hide_env_values = true)]
+        password: String,
+        /// superadmin, owner or customer.
+        #[arg(long)]
+        role: String,
+        /// The bot of a customer (bot user) account.
+        #[arg(long)]
+        bot: Option<String>,
+    },
+}
+
+fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
+    let mut layers = Vec::new();
+    if let Some(path) = &cli.config {
+        layers.push(Layer::from_file(path)?);
+    }
+    let mut top = Layer {
+        database_url: cli.database_url.clone(),
+        ..Layer::default()
+    };
+    if let Some(s) = serve {
+        top.listen = s.listen;
+        top.bootstrap_email = s.bootstrap_email.clone();
+        top.bootstrap_password = s.bootstrap_password.clone();
+        top.token_ttl_seconds = s.token_ttl_seconds;
+        top.bcrypt_cost = s.bcrypt_cost;
+        top.max_connections = s.max_connections;
+    }
+    layers.push(top);
+    Config::from_layers(&layers)
+}
+
+/// Prints a result as JSON or as one `key: value` line per field.
+fn print(json_out: bool, v: &Value) {
+    if json_out {
+        println!("{v}");
+        return;
+    }
+    match v {
+        Value::Array(items) => items.iter().for_each(|i| print(false, i)),
+        Value::Object(o) => {
+            let line: Vec<String> = o
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    )
+                })
+                .collect();
+            println!("{}", line.join("  "));
+        }
+        other => println!("{other}"),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let serve_args = match &cli.command {
+        Command::Serve(a) => Some(a),
+        _ => None,
+    };
+    let config = config(&cli, serve_args)?;
+    let app = App::build(config).await?;
+    let fail = |e: palaver_service::ServiceError| anyhow::anyhow!(e.into_domain().message);
+    match &cli.command {
+        Command::Serve(_) => serve(app, cli.json).await,
+        Command::Migrate => {
+            print(cli.json, &json!({ "migrated": true }));
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { name }) => {
+            let org = app.services.operator.create_org(name).await.map_err(fail)?;
+            print(cli.json, &Value::Object(org));
+            Ok(())
+        }
+        Command::Org(OrgCommand::List) => {
+            let orgs = app.services.operator.list_orgs().await.map_err(fail)?;
+            print(
+                cli.json,
+                &Value::Array(orgs.into_iter().map(Value::Object).collect()),
+            );
+            Ok(())
+        }
+        Command::Account(AccountCommand::Create {
+            org,
+            email,
+            password,
+            role,
+            bot,
+        }) => {
+            let account = app
+                .services
+                .operator
+                .create_account(org, email, password, role, bot.as_deref())
+                .await
+                .map_err(|e| {
+                    let d = e.into_domain();
+                    match d.details {
+                        Some(details) => anyhow::anyhow!("{} {}", d.message, details["messages"]),
+                        None => anyhow::anyhow!(d.message),
+                    }
+                })?;
+            print(cli.json, &Value::Object(account));
+            Ok(())
+        }
+    }
+}
+
+async fn serve(app: App, json_out: bool) -> anyhow::Result<()> {
+    if let Some(b) = app
+        .bootstrap()
+        .await
+        .context("first-start bootstrap failed")?
+    {
+        let shown = json!({
+            "organisation_id": b.organisation_id,
+            "email": b.email,
+            "password": b.generated_password.as_deref().unwrap_or("(as configured)"),
+        });
+        if json_out {
+            println!("{shown}");
+        } else {
+            println!("First start: created organisation \"default\" and its superadmin.");
+            println!("  organisation_id: {}", b.organisation_id);
+            println!("  email:           {}", b.email);
+            match &b.generated_password {
+                Some(p) => println!(
+                    "  password:        {p}   (shown once; change it with PATCH /api/users/{})",
+                    b.account_id
+                ),
+                None => println!("  password:        (as configured)"),
+            }
+        }
+    }
+    let (addr, server) = app.serve(shutdown_signal()).await?;
+    tracing::info!(%addr, "palaver listening");
+    println!("Palaver listening on http://{addr}");
+    server.await
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

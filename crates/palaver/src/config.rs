@@ -1,0 +1,190 @@
+//! Configuration: one typed struct. Layers, lowest first: built-in defaults, an optional TOML
+//! file, `PALAVER_*` environment variables, command-line flags. Secrets are never logged.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Everything the server can be told.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `sqlite://path` (the default, a file under `./data/`) or `postgres://…`.
+    pub database_url: String,
+    /// Most database connections held open.
+    pub max_connections: u32,
+    /// Content API token life in seconds when a login does not ask for one.
+    pub token_ttl_seconds: i64,
+    /// bcrypt work factor for new password hashes.
+    pub bcrypt_cost: u32,
+    /// First-start superadmin email; generated when absent.
+    pub bootstrap_email: Option<String>,
+    /// First-start superadmin password; generated (and printed once) when absent.
+    pub bootstrap_password: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("max_connections", &self.max_connections)
+            .field("token_ttl_seconds", &self.token_ttl_seconds)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("bootstrap_email", &self.bootstrap_email)
+            .field(
+                "bootstrap_password",
+                &self.bootstrap_password.as_ref().map(|_| "<set>"),
+            )
+            .finish()
+    }
+}
+
+/// A database URL with any password replaced, fit for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://data/palaver.db".into(),
+            max_connections: 16,
+            token_ttl_seconds: 1_209_600,
+            bcrypt_cost: 10,
+            bootstrap_email: None,
+            bootstrap_password: None,
+        }
+    }
+}
+
+/// One layer of settings: every field optional, later layers win.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub listen: Option<SocketAddr>,
+    pub database_url: Option<String>,
+    pub max_connections: Option<u32>,
+    pub token_ttl_seconds: Option<i64>,
+    pub bcrypt_cost: Option<u32>,
+    pub bootstrap_email: Option<String>,
+    pub bootstrap_password: Option<String>,
+}
+
+impl Layer {
+    /// Reads a TOML file of the same keys.
+    pub fn from_file(path: &Path) -> anyhow::Result<Layer> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+impl Config {
+    /// Applies layers in order over the defaults.
+    pub fn from_layers(layers: &[Layer]) -> anyhow::Result<Config> {
+        let mut c = Config::default();
+        for l in layers {
+            macro_rules! take {
+                ($($f:ident),*) => { $( if let Some(v) = l.$f.clone() { c.$f = v; } )* };
+            }
+            take!(
+                listen,
+                database_url,
+                max_connections,
+                token_ttl_seconds,
+                bcrypt_cost
+            );
+            if l.bootstrap_email.is_some() {
+                c.bootstrap_email = l.bootstrap_email.clone();
+            }
+            if l.bootstrap_password.is_some() {
+                c.bootstrap_password = l.bootstrap_password.clone();
+            }
+        }
+        anyhow::ensure!(
+            c.token_ttl_seconds > 0,
+            "token_ttl_seconds must be positive"
+        );
+        anyhow::ensure!(
+            (4..=31).contains(&c.bcrypt_cost),
+            "bcrypt_cost must be 4 to 31"
+        );
+        anyhow::ensure!(c.max_connections > 0, "max_connections must be positive");
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win_over_earlier_and_defaults() {
+        let file = Layer {
+            database_url: Some("sqlite://f.db".into()),
+            bcrypt_cost: Some(5),
+            ..Layer::default()
+        };
+        let env = Layer {
+            bcrypt_cost: Some(6),
+            ..Layer::default()
+        };
+        let cli = Layer {
+            listen: Some("127.0.0.1:9000".parse().unwrap()),
+            ..Layer::default()
+        };
+        let c = Config::from_layers(&[file, env, cli]).unwrap();
+        assert_eq!(c.database_url, "sqlite://f.db");
+        assert_eq!(c.bcrypt_cost, 6);
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.token_ttl_seconds, 1_209_600);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let l = Layer {
+            bcrypt_cost: Some(2),
+            ..Layer::default()
+        };
+        assert!(Config::from_layers(&[l]).is_err());
+    }
+
+    #[test]
+    fn toml_files_parse_and_unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "listen = \"0.0.0.0:80\"\ntoken_ttl_seconds = 60\n").unwrap();
+        let l = Layer::from_file(&p).unwrap();
+        assert_eq!(l.token_ttl_seconds, Some(60));
+        std::fs::write(&p, "nosuch = 1\n").unwrap();
+        assert!(Layer::from_file(&p).is_err());
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("sqlite://data/p.db"), "sqlite://data/p.db");
+        let c = Config {
+            bootstrap_password: Some("hunter2".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,8 @@
+//! The Palaver server as a library: configuration, and [`App`], which builds every part over one
+//! database and serves it. The binary (`main.rs`) and the test harness both start it from here.
+
+pub mod app;
+pub mod config;
+
+pub use app::App;
+pub use config::Config;

@@ -1,0 +1,116 @@
+//! The content API's use-cases: organisations, accounts, bots and the bot content (flakes, tags,
+//! categories, channels). Resources are JSON documents shaped by their [`Model`]; this module
+//! owns what a caller may see (presentation, projection, include) and may change (rules).
+
+mod bots;
+mod children;
+mod include;
+mod input;
+mod organisations;
+mod rules;
+mod users;
+
+use palaver_domain::filter::Projection;
+use palaver_domain::{DomainError, Model};
+use palaver_store::{Documents, Scope, Tokens};
+use serde_json::{Map, Value};
+
+pub use children::ChildModel;
+
+use crate::principal::Principal;
+
+/// A presented document: hidden fields removed, nulls omitted, projection applied.
+pub type Doc = Map<String, Value>;
+
+/// Bot-user profile fields that LoopBack shows as `null` rather than omitting them.
+const BOT_PROFILE_FIELDS: &[&str] = &[
+    "bot_id",
+    "platform",
+    "displayName",
+    "profilePic",
+    "bot",
+    "url",
+    "type",
+    "quiz_sets",
+    "read_stories",
+    "context_session",
+    "level",
+    "user_id",
+];
+
+/// Shapes a stored document for output: fields in model order, hidden ones never, nulls omitted
+/// (bot users keep their profile fields even when null, as the seed shows), projection applied.
+pub fn present(model: &Model, mut doc: Map<String, Value>, projection: Option<&Projection>) -> Doc {
+    let bot_user =
+        model.name == "user" && doc.get("role").and_then(Value::as_str) == Some("customer");
+    let mut out = Map::with_capacity(model.fields.len());
+    for f in model.fields {
+        if f.hidden {
+            continue;
+        }
+        let v = doc.remove(f.name).unwrap_or(Value::Null);
+        if v.is_null() && !(bot_user && BOT_PROFILE_FIELDS.contains(&f.name)) {
+            continue;
+        }
+        if projection.is_some_and(|p| !p.keeps(f.name)) {
+            continue;
+        }
+        out.insert(f.name.to_string(), v);
+    }
+    out
+}
+
+/// The content use-cases.
+#[derive(Debug, Clone)]
+pub struct Content {
+    docs: Documents,
+    tokens: Tokens,
+    bcrypt_cost: u32,
+}
+
+impl Content {
+    pub fn new(docs: Documents, tokens: Tokens, bcrypt_cost: u32) -> Self {
+        Self {
+            docs,
+            tokens,
+            bcrypt_cost,
+        }
+    }
+
+    /// The caller's own organisation, or a miss shaped by `missing` when `org_id` is another.
+    fn own_org<'a>(
+        &self,
+        p: &'a Principal,
+        org_id: &str,
+        missing: impl FnOnce() -> DomainError,
+    ) -> Result<Scope<'a>, DomainError> {
+        if p.organisation_id == org_id {
+            Ok(Scope::org(&p.organisation_id))
+        } else {
+            Err(missing())
+        }
+    }
+}
+
+/// Gives a new document its id and timestamps.
+fn stamp_new(doc: &mut Map<String, Value>) -> String {
+    let id = palaver_domain::id::new_object_id();
+    let now = Value::String(palaver_domain::time::format_millis(
+        palaver_domain::time::now_millis(),
+    ));
+    doc.insert("id".into(), Value::String(id.clone()));
+    doc.insert("created".into(), now.clone());
+    doc.insert("modified".into(), now);
+    id
+}
+
+/// Marks a change set as made now.
+fn touch(changes: &mut Map<String, Value>) {
+    let now = palaver_domain::time::format_millis(palaver_domain::time::now_millis());
+    changes.insert("modified".into(), Value::String(now));
+}
+
+/// `{"count": n}`, LoopBack's answer to count and delete.
+pub fn count_body(n: u64) -> Value {
+    serde_json::json!({ "count": n })
+}

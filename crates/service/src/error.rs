@@ -1,0 +1,33 @@
+//! The service layer's error: a domain error meant for the caller, or a store failure that is
+//! logged here, once, and shown to callers only as a generic server error.
+
+use palaver_domain::{DomainError, ErrorCode};
+use palaver_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    /// What the caller may see. Store failures are logged with their cause and become a bare
+    /// internal error (or a conflict, when a unique index refused a concurrent write).
+    pub fn into_domain(self) -> DomainError {
+        match self {
+            ServiceError::Domain(d) => d,
+            ServiceError::Store(StoreError::Conflict(what)) => {
+                tracing::info!(constraint = %what, "write refused by a unique index");
+                DomainError::new(ErrorCode::Conflict, "The resource already exists")
+            }
+            ServiceError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                DomainError::internal()
+            }
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ServiceError>;

@@ -1,0 +1,46 @@
+//! Password rules and hashing (bcrypt, as LoopBack's User model stores them: `$2b$<cost>$…`).
+//! Hashing runs on the blocking pool so that it never stalls the async workers.
+
+use palaver_domain::{DomainError, ErrorCode};
+
+/// bcrypt reads at most 72 bytes; LoopBack refuses longer passwords rather than truncating.
+const MAX_PASSWORD_BYTES: usize = 72;
+
+/// Checks a new password: a non-empty string of at most 72 UTF-8 bytes.
+pub(crate) fn check(password: &serde_json::Value) -> Result<&str, DomainError> {
+    let Some(p) = password.as_str().filter(|p| !p.is_empty()) else {
+        return Err(DomainError::new(
+            ErrorCode::InvalidPassword,
+            "Invalid password.",
+        ));
+    };
+    if p.len() > MAX_PASSWORD_BYTES {
+        return Err(DomainError::new(
+            ErrorCode::PasswordTooLong,
+            format!(
+                "The password entered was too long. Max length is {MAX_PASSWORD_BYTES} (entered {})",
+                p.len()
+            ),
+        ));
+    }
+    Ok(p)
+}
+
+pub(crate) async fn hash(password: &str, cost: u32) -> Result<String, DomainError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
+        .await
+        .map_err(|_| DomainError::internal())?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            DomainError::internal()
+        })
+}
+
+/// True when `password` matches `hash`. A malformed stored hash never matches.
+pub(crate) async fn verify(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+        .await
+        .unwrap_or(false)
+}
