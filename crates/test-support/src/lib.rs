@@ -1,1 +1,246 @@
-//! placeholder
+//! `TestApp`: a real Palaver on a free port over a fresh SQLite database, with an HTTP client and
+//! fixtures (the bootstrap superadmin, other organisations, bots), for API tests.
+
+use std::time::Duration;
+
+use palaver::{App, Config};
+use palaver_service::Services;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+/// The bootstrap superadmin every TestApp starts with.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// A response: status, JSON body (`Null` when empty or not JSON), headers.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    /// The body's `id` as a string (panics with the whole response when absent).
+    pub fn id(&self) -> String {
+        match self.body.get("id").and_then(Value::as_str) {
+            Some(id) => id.to_string(),
+            None => panic!("no id in response {} {}", self.status, self.text),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub services: Services,
+    /// The bootstrap organisation.
+    pub org_id: String,
+    pub admin_id: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts a server on a fresh SQLite database with the bootstrap superadmin.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// As [`TestApp::spawn`], after `adjust` has changed the configuration.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            database_url: format!("sqlite://{}", dir.path().join("palaver.db").display()),
+            max_connections: 8,
+            bcrypt_cost: 4,
+            bootstrap_email: Some(ADMIN_EMAIL.into()),
+            bootstrap_password: Some(ADMIN_PASSWORD.into()),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let app = App::build(config).await.expect("app builds");
+        let boot = app
+            .bootstrap()
+            .await
+            .expect("bootstrap")
+            .expect("empty database bootstraps");
+        let services = app.services.clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let (addr, server) = app
+            .serve(async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server binds");
+        tokio::spawn(server);
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            services,
+            org_id: boot.organisation_id,
+            admin_id: boot.account_id,
+            shutdown: Some(tx),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request; `token` goes in `KTL-Access-Token`, `body` as JSON.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.header("KTL-Access-Token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
+    /// Turns a reqwest response into a [`Resp`].
+    pub async fn read(res: reqwest::Response) -> Resp {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body read");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            text,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("POST", path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("PATCH", path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call("PUT", path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.call("DELETE", path, Some(token), None).await
+    }
+
+    /// GET with query parameters, URL-encoded (e.g. `[("filter", "{…}")]`).
+    pub async fn get_query(&self, path: &str, token: &str, query: &[(&str, &str)]) -> Resp {
+        let req = self
+            .client
+            .get(self.url(path))
+            .header("KTL-Access-Token", token)
+            .query(query);
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
+    /// GET with a `filter` given as JSON.
+    pub async fn get_filter(&self, path: &str, token: &str, filter: Value) -> Resp {
+        self.get_query(path, token, &[("filter", &filter.to_string())])
+            .await
+    }
+
+    /// Logs in and returns the token (panics on failure).
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self
+            .call(
+                "POST",
+                "/api/users/login",
+                None,
+                Some(json!({"email": email, "password": password, "source": "platform"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login as {email}: {}", r.text);
+        r.id()
+    }
+
+    /// A token of the bootstrap superadmin.
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Creates a bot and returns its id.
+    pub async fn create_bot(&self, token: &str, name: &str) -> String {
+        let r = self
+            .post(
+                "/api/bots",
+                token,
+                json!({"name": name, "platform": "slack", "domain": "news"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "create bot: {}", r.text);
+        r.id()
+    }
+
+    /// Creates an account in an organisation through the operator and returns its id.
+    pub async fn create_account(
+        &self,
+        org_id: &str,
+        email: &str,
+        password: &str,
+        role: &str,
+        bot: Option<&str>,
+    ) -> String {
+        let doc = self
+            .services
+            .operator
+            .create_account(org_id, email, password, role, bot)
+            .await
+            .map_err(|e| e.into_domain())
+            .expect("account created");
+        doc["id"].as_str().expect("id").to_string()
+    }
+
+    /// A second organisation with its own superadmin; returns (org id, token).
+    pub async fn other_org(&self, name: &str) -> (String, String) {
+        let org = self
+            .services
+            .operator
+            .create_org(name)
+            .await
+            .map_err(|e| e.into_domain())
+            .expect("org");
+        let org_id = org["id"].as_str().expect("id").to_string();
+        let email = format!("admin@{name}.example.com");
+        self.create_account(&org_id, &email, "other-password", "superadmin", None)
+            .await;
+        let token = self.login(&email, "other-password").await;
+        (org_id, token)
+    }
+}

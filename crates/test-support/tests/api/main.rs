@@ -1,0 +1,3 @@
+//! The API test binary: every test spawns its own Palaver through `TestApp` and talks HTTP to it.
+
+mod content_auth;
