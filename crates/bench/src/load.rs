@@ -1,0 +1,100 @@
+//! The load generator: N client tasks, each sending requests back to back on its own kept-alive
+//! connection, for a fixed time after a warm-up; latency of every request is recorded.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+/// What one scenario measured.
+pub struct Outcome {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: usize,
+}
+
+pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
+    let r: Value = client
+        .post(format!("{base}/api/users/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    r["id"].as_str().map(str::to_string).context("login returned no token")
+}
+
+pub async fn create_bot(client: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<String> {
+    let r: Value = client
+        .post(format!("{base}/api/bots"))
+        .header("KTL-Access-Token", token)
+        .json(&json!({"name": "bench", "platform": "slack"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    r["id"].as_str().map(str::to_string).context("bot creation returned no id")
+}
+
+async fn worker(client: reqwest::Client, url: reqwest::Url, token: String, until: Instant, measure_from: Instant) -> (Vec<u32>, usize) {
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    while Instant::now() < until {
+        let t = Instant::now();
+        let ok = match client.get(url.clone()).header("KTL-Access-Token", &token).send().await {
+            Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
+            Err(_) => false,
+        };
+        if t >= measure_from {
+            if ok {
+                latencies.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            } else {
+                errors += 1;
+            }
+        }
+    }
+    (latencies, errors)
+}
+
+/// Runs `concurrency` workers against `url` for 2 s of warm-up plus `duration`.
+pub async fn run(client: &reqwest::Client, url: reqwest::Url, token: &str, concurrency: usize, duration: Duration) -> Outcome {
+    let measure_from = Instant::now() + Duration::from_secs(2);
+    let until = measure_from + duration;
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| tokio::spawn(worker(client.clone(), url.clone(), token.to_string(), until, measure_from)))
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            all.extend(l);
+            errors += e;
+        }
+    }
+    all.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if all.is_empty() {
+            return 0.0;
+        }
+        let i = ((all.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(all[i]) / 1000.0
+    };
+    Outcome {
+        per_second: all.len() as f64 / duration.as_secs_f64(),
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        errors,
+    }
+}
+
+/// Peak resident memory of this process, from /proc (0 where unavailable).
+pub fn peak_rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
