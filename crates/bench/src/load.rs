@@ -14,7 +14,12 @@ pub struct Outcome {
     pub errors: usize,
 }
 
-pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
+pub async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
     let r: Value = client
         .post(format!("{base}/api/users/login"))
         .json(&json!({"email": email, "password": password}))
@@ -22,10 +27,17 @@ pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: 
         .await?
         .json()
         .await?;
-    r["id"].as_str().map(str::to_string).context("login returned no token")
+    r["id"]
+        .as_str()
+        .map(str::to_string)
+        .context("login returned no token")
 }
 
-pub async fn create_bot(client: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<String> {
+pub async fn create_bot(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> anyhow::Result<String> {
     let r: Value = client
         .post(format!("{base}/api/bots"))
         .header("KTL-Access-Token", token)
@@ -34,15 +46,29 @@ pub async fn create_bot(client: &reqwest::Client, base: &str, token: &str) -> an
         .await?
         .json()
         .await?;
-    r["id"].as_str().map(str::to_string).context("bot creation returned no id")
+    r["id"]
+        .as_str()
+        .map(str::to_string)
+        .context("bot creation returned no id")
 }
 
-async fn worker(client: reqwest::Client, url: reqwest::Url, token: String, until: Instant, measure_from: Instant) -> (Vec<u32>, usize) {
+async fn worker(
+    client: reqwest::Client,
+    url: reqwest::Url,
+    token: String,
+    until: Instant,
+    measure_from: Instant,
+) -> (Vec<u32>, usize) {
     let mut latencies = Vec::new();
     let mut errors = 0;
     while Instant::now() < until {
         let t = Instant::now();
-        let ok = match client.get(url.clone()).header("KTL-Access-Token", &token).send().await {
+        let ok = match client
+            .get(url.clone())
+            .header("KTL-Access-Token", &token)
+            .send()
+            .await
+        {
             Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
             Err(_) => false,
         };
@@ -58,11 +84,25 @@ async fn worker(client: reqwest::Client, url: reqwest::Url, token: String, until
 }
 
 /// Runs `concurrency` workers against `url` for 2 s of warm-up plus `duration`.
-pub async fn run(client: &reqwest::Client, url: reqwest::Url, token: &str, concurrency: usize, duration: Duration) -> Outcome {
+pub async fn run(
+    client: &reqwest::Client,
+    url: reqwest::Url,
+    token: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Outcome {
     let measure_from = Instant::now() + Duration::from_secs(2);
     let until = measure_from + duration;
     let tasks: Vec<_> = (0..concurrency)
-        .map(|_| tokio::spawn(worker(client.clone(), url.clone(), token.to_string(), until, measure_from)))
+        .map(|_| {
+            tokio::spawn(worker(
+                client.clone(),
+                url.clone(),
+                token.to_string(),
+                until,
+                measure_from,
+            ))
+        })
         .collect();
     let mut all = Vec::new();
     let mut errors = 0;

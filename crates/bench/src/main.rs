@@ -61,10 +61,14 @@ fn main() -> anyhow::Result<()> {
         tokio::spawn(server);
         anyhow::Ok((addr, boot.organisation_id, db))
     })?;
-    let client_rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     client_rt.block_on(async {
         let base = format!("http://{addr}");
-        let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(args.concurrency)
+            .build()?;
         let token = load::login(&client, &base, "bench@example.com", "bench-password").await?;
         let bot = load::create_bot(&client, &base, &token).await?;
         let started = std::time::Instant::now();
@@ -77,8 +81,16 @@ fn main() -> anyhow::Result<()> {
         );
         let filter = json!({"where": {"status": "publish"}, "order": "created DESC", "limit": 10});
         let scenarios = [
-            ("list publish, created DESC, limit 10", format!("/api/bots/{bot}/flakes"), Some(("filter", filter.to_string()))),
-            ("count publish", format!("/api/bots/{bot}/flakes/count"), Some(("where", json!({"status": "publish"}).to_string()))),
+            (
+                "list publish, created DESC, limit 10",
+                format!("/api/bots/{bot}/flakes"),
+                Some(("filter", filter.to_string())),
+            ),
+            (
+                "count publish",
+                format!("/api/bots/{bot}/flakes/count"),
+                Some(("where", json!({"status": "publish"}).to_string())),
+            ),
         ];
         println!("| scenario | concurrency | requests/s | p50 ms | p99 ms | errors |");
         println!("|---|---|---|---|---|---|");
@@ -87,13 +99,23 @@ fn main() -> anyhow::Result<()> {
             if let Some((k, v)) = query {
                 url.query_pairs_mut().append_pair(k, &v);
             }
-            let r = load::run(&client, url, &token, args.concurrency, Duration::from_secs(args.seconds)).await;
+            let r = load::run(
+                &client,
+                url,
+                &token,
+                args.concurrency,
+                Duration::from_secs(args.seconds),
+            )
+            .await;
             println!(
                 "| {name} | {} | {:.0} | {:.2} | {:.2} | {} |",
                 args.concurrency, r.per_second, r.p50_ms, r.p99_ms, r.errors
             );
         }
-        println!("peak RSS (server + load generator): {} MiB", load::peak_rss_mib());
+        println!(
+            "peak RSS (server + load generator): {} MiB",
+            load::peak_rss_mib()
+        );
         anyhow::Ok(())
     })
 }

@@ -20,12 +20,21 @@ pub async fn flakes(db: Db, org: String, bot: String, n: usize) -> anyhow::Resul
         let mut doc = Map::new();
         doc.insert("id".into(), Value::String(new_object_id()));
         doc.insert("title".into(), Value::String(format!("Flake number {i}")));
-        doc.insert("description".into(), Value::String("Benchmark content".into()));
+        doc.insert(
+            "description".into(),
+            Value::String("Benchmark content".into()),
+        );
         doc.insert("status".into(), Value::String(status.into()));
         if status == "schedule" {
-            doc.insert("publish_at".into(), Value::String(format_millis(now + 86_400_000)));
+            doc.insert(
+                "publish_at".into(),
+                Value::String(format_millis(now + 86_400_000)),
+            );
         }
-        doc.insert("bullet_points".into(), json!([{"type": "text", "text": "point", "button": []}]));
+        doc.insert(
+            "bullet_points".into(),
+            json!([{"type": "text", "text": "point", "button": []}]),
+        );
         doc.insert("tags".into(), json!([]));
         doc.insert("category".into(), json!([]));
         doc.insert("author_name".into(), Value::String("bench".into()));

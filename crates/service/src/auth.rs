@@ -4,7 +4,7 @@
 use base64::Engine;
 use palaver_domain::time::{format_millis, now_millis};
 use palaver_domain::{models, DomainError, ErrorCode};
-use palaver_store::{AccessTokenRow, Documents, Scope, Tokens};
+use palaver_store::{AccessTokenRow, Documents, Tokens};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::{Map, Value};
@@ -183,34 +183,22 @@ impl Auth {
             return Ok(None);
         }
         let digest = digest(token);
-        let Some(row) = self.tokens.get(&digest).await? else {
+        let Some(owner) = self.tokens.resolve(&digest).await? else {
             return Ok(None);
         };
+        let row = owner.token;
         if now_millis() - row.created >= row.ttl.saturating_mul(1000) {
             self.tokens.delete(&digest).await?;
             return Ok(None);
         }
-        let scope = Scope::org(&row.organisation_id);
-        let Some(account) = self
-            .docs
-            .get(&models::USER, &scope, &row.account_id)
-            .await?
-        else {
+        let Some(role) = Role::parse(&owner.role) else {
             return Ok(None);
         };
-        let role = account
-            .get("role")
-            .and_then(Value::as_str)
-            .and_then(Role::parse);
-        let Some(role) = role else { return Ok(None) };
         Ok(Some(Principal {
             account_id: row.account_id,
             organisation_id: row.organisation_id,
             role,
-            username: account
-                .get("username")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            username: owner.username,
             token_digest: digest,
         }))
     }

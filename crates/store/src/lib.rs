@@ -13,4 +13,4 @@ mod tokens;
 pub use db::{Db, Dialect};
 pub use documents::{Documents, Scope};
 pub use error::StoreError;
-pub use tokens::{AccessTokenRow, Tokens};
+pub use tokens::{AccessTokenRow, TokenOwner, Tokens};

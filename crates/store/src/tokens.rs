@@ -87,3 +87,55 @@ impl Tokens {
         self.db.execute(&q).await
     }
 }
+
+/// A live token's row with the role and username of the account it speaks for.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub token: AccessTokenRow,
+    pub role: String,
+    pub username: Option<String>,
+}
+
+impl Tokens {
+    /// The token with this digest and its account, in one query (every authenticated request
+    /// pays for this lookup). `None` when the token or its account is gone.
+    pub async fn resolve(&self, digest: &str) -> Result<Option<TokenOwner>, StoreError> {
+        let t = Alias::new("access_tokens");
+        let a = Alias::new("accounts");
+        let mut q = Query::select();
+        q.from(t.clone())
+            .columns(
+                ["id", "account_id", "organisation_id", "ttl", "created"]
+                    .map(|c| (t.clone(), Alias::new(c))),
+            )
+            .columns([
+                (a.clone(), Alias::new("role")),
+                (a.clone(), Alias::new("username")),
+            ])
+            .inner_join(
+                a.clone(),
+                Expr::col((a.clone(), Alias::new("id")))
+                    .equals((t.clone(), Alias::new("account_id")))
+                    .and(
+                        Expr::col((a.clone(), Alias::new("organisation_id")))
+                            .equals((t.clone(), Alias::new("organisation_id"))),
+                    ),
+            )
+            .and_where(Expr::col((t, Alias::new("id"))).eq(digest));
+        let rows = self.db.fetch_all(&q).await?;
+        let Some(r) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(TokenOwner {
+            token: AccessTokenRow {
+                digest: r.text("id")?.unwrap_or_default(),
+                account_id: r.text("account_id")?.unwrap_or_default(),
+                organisation_id: r.text("organisation_id")?.unwrap_or_default(),
+                ttl: r.int("ttl")?.unwrap_or(0),
+                created: r.int("created")?.unwrap_or(0),
+            },
+            role: r.text("role")?.unwrap_or_default(),
+            username: r.text("username")?,
+        }))
+    }
+}
