@@ -126,6 +126,25 @@ impl TestApp {
         Self::read(req.send().await.expect("request sent")).await
     }
 
+    /// Sends a request with exactly the given headers and raw body (no token added).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Resp {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_string());
+        }
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
     /// Turns a reqwest response into a [`Resp`].
     pub async fn read(res: reqwest::Response) -> Resp {
         let status = res.status().as_u16();
@@ -225,6 +244,20 @@ impl TestApp {
             .map_err(|e| e.into_domain())
             .expect("account created");
         doc["id"].as_str().expect("id").to_string()
+    }
+
+    /// How many rows of a content model (`flakes`, `tags`, `bot`, …) the database holds in an
+    /// organisation, optionally only under one bot, whatever the API shows.
+    pub async fn stored(&self, model: &str, org_id: &str, bot_id: Option<&str>) -> u64 {
+        let model = palaver_domain::models::by_name(model).expect("model");
+        let docs = palaver_store::Documents::new(self.services.db.clone());
+        let scope = match bot_id {
+            Some(b) => palaver_store::Scope::child(org_id, "bot_id", b),
+            None => palaver_store::Scope::org(org_id),
+        };
+        docs.count(model, &scope, &palaver_domain::filter::Where::All)
+            .await
+            .expect("count")
     }
 
     /// A second organisation with its own superadmin; returns (org id, token).
