@@ -1,5 +1,8 @@
 //! The API test binary: every test spawns its own Palaver through `TestApp` and talks HTTP to it.
 
 mod content_auth;
+mod content_bots;
+mod content_children;
 mod content_orgs;
+mod content_tenancy;
 mod content_users;
