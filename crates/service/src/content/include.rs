@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use palaver_domain::filter::{Filter, Scalar, Test, Where};
+use palaver_domain::filter::{Filter, Projection, Scalar, Test, Where};
 use palaver_domain::{models, DomainError, Model, RelationKind};
 use palaver_store::Scope;
 use serde_json::{Map, Value};
@@ -59,7 +59,17 @@ impl Content {
                 .find(target, &Scope::org(org), &scope_filter)
                 .await?;
             let keys: Vec<Option<String>> = related.iter().map(|r| key_of(r, match_key)).collect();
-            let rendered = Box::pin(self.render(org, target, related, &inc.scope)).await?;
+            // A scope's `fields` still return the key the relation joins on, as LoopBack's
+            // includer adds it.
+            let mut shown = inc.scope.clone();
+            match &mut shown.fields {
+                Some(Projection::Only(names)) if !names.iter().any(|n| n == match_key) => {
+                    names.push(match_key.to_string())
+                }
+                Some(Projection::Except(names)) => names.retain(|n| n != match_key),
+                _ => {}
+            }
+            let rendered = Box::pin(self.render(org, target, related, &shown)).await?;
             let mut by_key: HashMap<String, Vec<Doc>> = HashMap::new();
             for (k, doc) in keys.into_iter().zip(rendered) {
                 if let Some(k) = k {
