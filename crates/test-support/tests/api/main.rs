@@ -3,6 +3,7 @@
 mod content_auth;
 mod content_bots;
 mod content_children;
+mod content_errors;
 mod content_filters;
 mod content_orgs;
 mod content_tenancy;
