@@ -44,6 +44,24 @@ pub enum ErrorCode {
     RouteNotFound,
     /// A uniqueness rule was broken outside validation (e.g. a concurrent insert won the race).
     Conflict,
+    /// A platform API lookup missed.
+    NotFound,
+    /// A platform API parameter or body value that cannot be used.
+    InvalidParameter,
+    /// The caller may not do this (platform API).
+    AccessDenied,
+    /// The route exists but not for this method.
+    MethodNotAllowed,
+    /// `Accept` excludes every JSON media type.
+    NotAcceptable,
+    /// Platform API call without a live bearer token.
+    Unauthenticated,
+    /// OAuth: the client could not be authenticated.
+    InvalidClient,
+    /// OAuth: a grant other than client credentials.
+    UnsupportedGrantType,
+    /// OAuth: a required field is missing or malformed.
+    InvalidRequest,
     /// The server failed; details are logged, never sent.
     Internal,
 }
@@ -53,17 +71,26 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            AuthorizationRequired | LoginFailed | LogoutWithoutToken => 401,
+            AuthorizationRequired
+            | LoginFailed
+            | LogoutWithoutToken
+            | Unauthenticated
+            | InvalidClient => 401,
             UsernameEmailRequired
             | InvalidEmail
             | BadFilter
             | OperatorNotAllowed
             | QueryTooDeep
             | MalformedBody
-            | BadRequest => 400,
-            ParentNotFound | ChildNotFound | UnknownId | ReplaceTargetMissing | RouteNotFound => {
-                404
-            }
+            | BadRequest
+            | InvalidParameter
+            | UnsupportedGrantType
+            | InvalidRequest => 400,
+            AccessDenied => 403,
+            ParentNotFound | ChildNotFound | UnknownId | ReplaceTargetMissing | RouteNotFound
+            | NotFound => 404,
+            MethodNotAllowed => 405,
+            NotAcceptable => 406,
             ValidationFailed | InvalidPassword | PasswordTooLong => 422,
             Conflict => 409,
             Internal => 500,
@@ -84,6 +111,37 @@ impl ErrorCode {
             OperatorNotAllowed => Some("OPERATOR_NOT_ALLOWED_IN_QUERY"),
             QueryTooDeep => Some("QUERY_OBJECT_TOO_DEEP"),
             _ => None,
+        }
+    }
+
+    /// The platform API's `error` name (an RFC 6749 code for the OAuth and bearer errors).
+    pub fn platform_name(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            ParentNotFound | ChildNotFound | UnknownId | ReplaceTargetMissing | RouteNotFound
+            | NotFound => "ResourceNotFoundError",
+            ValidationFailed
+            | BadFilter
+            | OperatorNotAllowed
+            | QueryTooDeep
+            | BadRequest
+            | InvalidParameter
+            | InvalidPassword
+            | PasswordTooLong
+            | UsernameEmailRequired
+            | InvalidEmail => "InvalidParameterError",
+            MalformedBody => "MalformedRequestError",
+            Conflict => "DuplicateResourceError",
+            AccessDenied => "AccessDeniedError",
+            MethodNotAllowed => "MethodNotAllowedError",
+            NotAcceptable => "NotAcceptableError",
+            AuthorizationRequired | LoginFailed | LogoutWithoutToken | Unauthenticated => {
+                "unauthorized"
+            }
+            InvalidClient => "invalid_client",
+            UnsupportedGrantType => "unsupported_grant_type",
+            InvalidRequest => "invalid_request",
+            Internal => "InternalServerError",
         }
     }
 

@@ -6,6 +6,7 @@ pub mod filter;
 pub mod id;
 pub mod model;
 pub mod models;
+pub mod platform;
 pub mod time;
 pub mod validation;
 
