@@ -1,6 +1,9 @@
 //! `TestApp`: a real Palaver on a free port over a fresh SQLite database, with an HTTP client and
 //! fixtures (the bootstrap superadmin, other organisations, bots), for API tests.
 
+// A test harness: a fixture that cannot be set up should fail the test loudly, right there.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use palaver::{App, Config};

@@ -1,5 +1,8 @@
 //! The API test binary: every test spawns its own Palaver through `TestApp` and talks HTTP to it.
 
+// Helpers outside #[test] functions unwrap too: a broken fixture should fail the test there.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod content_auth;
 mod content_bots;
 mod content_children;
