@@ -132,9 +132,13 @@ impl Content {
         if p.role == Role::Customer && ADMIN_ONLY_FIELDS.iter().any(|k| changes_field(k)) {
             return Err(DomainError::authorization_required().into());
         }
-        let touches_superadmin = changes.get("role").and_then(Value::as_str) == Some("superadmin")
-            || current.get("role").and_then(Value::as_str) == Some("superadmin");
-        if changes_field("role") && touches_superadmin && p.role != Role::Superadmin {
+        // Only a superadmin may change a superadmin account (its password, email, anything) or
+        // make one; otherwise an owner could take over the organisation's owning account.
+        let target_is_superadmin =
+            current.get("role").and_then(Value::as_str) == Some("superadmin");
+        let makes_superadmin = changes_field("role")
+            && changes.get("role").and_then(Value::as_str) == Some("superadmin");
+        if (target_is_superadmin || makes_superadmin) && p.role != Role::Superadmin {
             return Err(DomainError::authorization_required().into());
         }
         let mut merged: Map<String, Value> = current.clone();

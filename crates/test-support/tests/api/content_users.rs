@@ -523,3 +523,133 @@ async fn a_bot_user_shows_the_seed_profile_fields_with_nulls() {
     assert_eq!(r.body["url"], Value::Null);
     assert_eq!(r.body["type"], Value::Null);
 }
+
+#[tokio::test]
+async fn an_owner_cannot_change_or_remove_the_superadmin() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    create_owner(&app, &admin, "owner@example.com", "owner-pass").await;
+    let owner = app.login("owner@example.com", "owner-pass").await;
+    let boss = format!("/api/users/{}", app.admin_id);
+    for body in [
+        json!({"password": "taken-over"}),
+        json!({"email": "owner-controlled@example.com"}),
+        json!({"phone_no": "1"}),
+    ] {
+        let r = app.patch(&boss, &owner, body.clone()).await;
+        assert_eq!(r.status, 401, "{body}: {}", r.text);
+        assert_eq!(r.body, auth_required());
+    }
+    let r = app.delete(&boss, &owner).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(login_status(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await, 200);
+    assert_eq!(app.get("/api/bots", &admin).await.status, 200);
+    let r = app.get(&boss, &admin).await;
+    assert!(r.body.get("phone_no").is_none(), "{}", r.text);
+    // An owner may still read the superadmin.
+    assert_eq!(app.get(&boss, &owner).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_role_change_applies_to_existing_tokens() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let bot = app.create_bot(&admin, "Demoted").await;
+    let id = create_owner(&app, &admin, "demote@example.com", "demote-pass").await;
+    let theirs = app.login("demote@example.com", "demote-pass").await;
+    assert_eq!(app.get("/api/bots", &theirs).await.status, 200);
+    let r = app
+        .patch(
+            &format!("/api/users/{id}"),
+            &admin,
+            json!({"role": "customer", "bot_id": bot}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app.get("/api/bots", &theirs).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(r.body, auth_required());
+    assert_eq!(
+        app.get(&format!("/api/users/{id}"), &theirs).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn passwords_must_be_non_empty_and_at_most_72_bytes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let long = "p".repeat(73);
+    let r = app
+        .post(
+            "/api/users",
+            &admin,
+            json!({"email": "long@example.com", "password": long, "role": "owner"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"error": {"statusCode": 422, "name": "Error", "message": "The password entered was too long. Max length is 72 (entered 73)", "code": "PASSWORD_TOO_LONG"}})
+    );
+    let r = app
+        .patch(
+            &format!("/api/users/{}", app.admin_id),
+            &admin,
+            json!({"password": ""}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"error": {"statusCode": 422, "name": "Error", "message": "Invalid password.", "code": "INVALID_PASSWORD"}})
+    );
+    assert_eq!(login_status(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await, 200);
+    // Exactly 72 bytes is fine.
+    let r = app
+        .post(
+            "/api/users",
+            &admin,
+            json!({"email": "max@example.com", "password": "p".repeat(72), "role": "owner"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        login_status(&app, "max@example.com", &"p".repeat(72)).await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn login_by_username_and_a_non_string_email() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let r = app
+        .post(
+            "/api/users",
+            &admin,
+            json!({"email": "named@example.com", "username": "named", "password": "named-pass", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .call(
+            "POST",
+            "/api/users/login",
+            None,
+            Some(json!({"username": "named", "password": "named-pass"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["userDetail"]["email"], "named@example.com");
+    let r = app
+        .call(
+            "POST",
+            "/api/users/login",
+            None,
+            Some(json!({"email": ["named@example.com"], "password": "named-pass"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "INVALID_EMAIL");
+}
