@@ -82,27 +82,18 @@ fn field_test(table: &str, field: &Field, test: &Test, dialect: Dialect) -> Simp
     }
 }
 
-/// `EXISTS (SELECT 1 FROM <elements of col> AS e WHERE <test on e>)`.
+/// `EXISTS (SELECT 1 FROM <elements of col> AS e WHERE <test on e.value>)`. Both element
+/// functions name their text column `value`.
 fn any_element(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
-    let mut sub = Query::select();
-    sub.expr(Expr::val(1));
-    let element: SimpleExpr = match dialect {
-        Dialect::Sqlite => {
-            sub.from_function(
-                Func::cust(Alias::new("json_each")).arg(col),
-                Alias::new("e"),
-            );
-            Expr::col((Alias::new("e"), Alias::new("value"))).into()
-        }
-        Dialect::Postgres => {
-            let jsonb = col.cast_as(Alias::new("jsonb"));
-            sub.from_function(
-                Func::cust(Alias::new("jsonb_array_elements_text")).arg(jsonb),
-                Alias::new("e"),
-            );
-            Expr::col((Alias::new("e"), Alias::new("e"))).into()
-        }
+    let elements = match dialect {
+        Dialect::Sqlite => Func::cust(Alias::new("json_each")).arg(col),
+        Dialect::Postgres => Func::cust(Alias::new("jsonb_array_elements_text"))
+            .arg(col.cast_as(Alias::new("jsonb"))),
     };
+    let mut sub = Query::select();
+    sub.expr(Expr::val(1))
+        .from_function(elements, Alias::new("e"));
+    let element: SimpleExpr = Expr::col((Alias::new("e"), Alias::new("value"))).into();
     sub.and_where(scalar_test(element, test, dialect));
     Expr::exists(sub)
 }
