@@ -118,7 +118,10 @@ fn parse_paging(obj: &Map<String, Value>) -> Result<(Option<u64>, u64), DomainEr
             "The offset/skip parameter {shown} is not valid"
         )));
     }
-    Ok((Some(limit_n as u64), offset_n as u64))
+    // No maximum, as in LoopBack; but databases take 64-bit signed LIMIT and OFFSET values, so
+    // larger ones (which select the same rows) are cut to fit.
+    let fit = |n: f64| (n as u64).min(i64::MAX as u64);
+    Ok((Some(fit(limit_n)), fit(offset_n)))
 }
 
 fn parse_order(model: &'static Model, v: &Value) -> Result<Vec<Order>, DomainError> {

@@ -33,6 +33,15 @@ fn limit_and_skip_follow_loopback_normalisation() {
 }
 
 #[test]
+fn huge_limits_and_skips_fit_a_signed_64_bit_column() {
+    let max = i64::MAX as u64;
+    let f = parse(json!({"limit": 10_000_000_000_000_000_000_u64, "skip": 1e300})).unwrap();
+    assert_eq!((f.limit, f.skip), (Some(max), max));
+    let f = parse(json!({"limit": 9_223_372_036_854_775_807_i64})).unwrap();
+    assert_eq!(f.limit, Some(max));
+}
+
+#[test]
 fn bad_limits_and_skips_name_the_value_as_json() {
     assert_eq!(
         err(json!({"limit": "0"})),

@@ -362,3 +362,48 @@ async fn every_error_kind_carries_the_loopback_headers() {
         Some("application/json; charset=utf-8")
     );
 }
+
+#[tokio::test]
+async fn extreme_filter_values_never_give_a_500() {
+    let (app, token, bot) = with_bot().await;
+    let flakes = format!("/api/bots/{bot}/flakes");
+    let filters = [
+        json!({"limit": 10_000_000_000_000_000_000_u64}),
+        json!({"limit": 9_223_372_036_854_775_807_i64}),
+        json!({"limit": 1, "skip": 10_000_000_000_000_000_000_u64}),
+        json!({"skip": 9_223_372_036_854_775_807_i64}),
+        json!({"limit": 1e300}),
+        json!({"where": {"created": {"gt": 1e30}}}),
+        json!({"where": {"created": {"gt": -62_000_000_000_000_i64}}}),
+        json!({"where": {"title": {"regexp": "(a+)+$"}}}),
+        json!({"where": {"title": {"like": "%\\%"}}}),
+        json!({"where": {"title": {"inq": [1, true, "x"]}}}),
+    ];
+    let users = format!("/api/organisations/{}/users", app.org_id);
+    let user_filters = [
+        json!({"where": {"level": {"gt": "1e400"}}}),
+        json!({"where": {"level": {"lt": 1e300}}}),
+        json!({"where": {"level": "abc"}}),
+        json!({"where": {"emailVerified": {"gt": "yes"}}}),
+    ];
+    let mut seen = Vec::new();
+    for f in &filters {
+        let r = app.get_filter(&flakes, &token, f.clone()).await;
+        seen.push((f.clone(), r));
+    }
+    for f in &user_filters {
+        let r = app.get_filter(&users, &token, f.clone()).await;
+        seen.push((f.clone(), r));
+    }
+    let bad: Vec<String> = seen
+        .iter()
+        .filter(|(_, r)| r.status >= 500 || !(r.status == 200 || r.status == 400))
+        .map(|(f, r)| format!("{f}: {} {}", r.status, r.text))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    for (f, r) in &seen {
+        if r.status == 400 {
+            assert_eq!(r.body["error"]["name"], "Error", "{f}");
+        }
+    }
+}
