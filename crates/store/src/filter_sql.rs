@@ -103,12 +103,31 @@ fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
     let cmp = |op: BinOper, v: &Scalar| match v {
         // A comparison with null never matches, as in LoopBack.
         Scalar::Null => never(),
+        Scalar::Float(f) => int_compare(col.clone(), op, *f),
         v => col.clone().binary(op, value(v)),
+    };
+    // Fractional numbers only come for integer fields, where they equal nothing.
+    let whole = |values: &[Scalar]| -> Vec<Scalar> {
+        values
+            .iter()
+            .filter_map(|v| match v {
+                Scalar::Float(f) => whole_number(*f).map(Scalar::Int),
+                v => Some(v.clone()),
+            })
+            .collect()
     };
     match test {
         Test::Eq(Scalar::Null) => is_null(),
+        Test::Eq(Scalar::Float(f)) => match whole_number(*f) {
+            Some(i) => col.clone().eq(i),
+            None => never(),
+        },
         Test::Eq(v) => col.clone().eq(value(v)),
         Test::Neq(Scalar::Null) => Expr::expr(col.clone()).is_not_null(),
+        Test::Neq(Scalar::Float(f)) => match whole_number(*f) {
+            Some(i) => col.clone().ne(i).or(is_null()),
+            None => always(),
+        },
         // LoopBack's neq matches rows where the property is null or missing.
         Test::Neq(v) => col.clone().ne(value(v)).or(is_null()),
         Test::Gt(v) => cmp(BinOper::GreaterThan, v),
@@ -119,11 +138,12 @@ fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
             cmp(BinOper::GreaterThanOrEqual, a).and(cmp(BinOper::SmallerThanOrEqual, b))
         }
         Test::Inq(values) => {
-            let (nulls, rest): (Vec<_>, Vec<_>) = values.iter().partition(|v| **v == Scalar::Null);
+            let (nulls, rest): (Vec<_>, Vec<_>) =
+                whole(values).into_iter().partition(|v| *v == Scalar::Null);
             let mut e = if rest.is_empty() {
                 never()
             } else {
-                Expr::expr(col.clone()).is_in(rest.into_iter().map(value))
+                Expr::expr(col.clone()).is_in(rest.iter().map(value))
             };
             if !nulls.is_empty() {
                 e = e.or(is_null());
@@ -131,11 +151,12 @@ fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
             e
         }
         Test::Nin(values) => {
-            let (nulls, rest): (Vec<_>, Vec<_>) = values.iter().partition(|v| **v == Scalar::Null);
+            let (nulls, rest): (Vec<_>, Vec<_>) =
+                whole(values).into_iter().partition(|v| *v == Scalar::Null);
             let not_in = if rest.is_empty() {
                 always()
             } else {
-                Expr::expr(col.clone()).is_not_in(rest.into_iter().map(value))
+                Expr::expr(col.clone()).is_not_in(rest.iter().map(value))
             };
             if nulls.is_empty() {
                 not_in.or(is_null())
@@ -176,6 +197,43 @@ fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
                 col.clone().binary(BinOper::Custom(op), pattern.clone())
             }
         },
+    }
+}
+
+/// `f` as an integer when it is a whole number an integer column can hold.
+fn whole_number(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && (-TWO_TO_63..TWO_TO_63).contains(&f)).then_some(f as i64)
+}
+
+const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+
+/// An integer column compared with a fractional (or out of range) number, as the equivalent
+/// comparison with a whole number: `x > 1.5` is `x > 1`, `x >= 1.5` is `x >= 2`. The bound value
+/// stays an integer, so PostgreSQL never sees one statement text with two parameter types (sqlx
+/// caches prepared statements by text, and would send the float's bytes as an int8).
+fn int_compare(col: SimpleExpr, op: BinOper, f: f64) -> SimpleExpr {
+    let bound = match op {
+        BinOper::GreaterThan | BinOper::SmallerThanOrEqual => f.floor(),
+        _ => f.ceil(),
+    };
+    let upward = matches!(op, BinOper::GreaterThan | BinOper::GreaterThanOrEqual);
+    if bound.is_nan() {
+        never()
+    } else if bound >= TWO_TO_63 {
+        // Above every integer: nothing is greater, everything (not null) is smaller.
+        if upward {
+            never()
+        } else {
+            Expr::expr(col).is_not_null()
+        }
+    } else if bound < -TWO_TO_63 {
+        if upward {
+            Expr::expr(col).is_not_null()
+        } else {
+            never()
+        }
+    } else {
+        col.binary(op, bound as i64)
     }
 }
 
