@@ -1,13 +1,14 @@
 //! Compiles a filter tree to sea-query expressions. Values are always bound, never spliced.
 //!
 //! Where SQL and LoopBack's memory connector differ, SQL wins and the README says so: `like` is an
-//! anchored SQL LIKE (`%`, `_`), `regexp` uses the engine's regex dialect, and on list fields
-//! `neq`/`nin` mean "contains none of" rather than "has some other element".
+//! anchored SQL LIKE (`%`, `_`, and `\` to escape them), `regexp` uses the engine's regex
+//! dialect, and on list fields `neq`/`nin` mean "contains none of" rather than "has some other
+//! element".
 
 use palaver_domain::filter::{Order as FilterOrder, Scalar, Test, Where};
 use palaver_domain::{Field, Kind};
 use sea_query::{
-    Alias, BinOper, Expr, Func, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    Alias, BinOper, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
 };
 
 use crate::db::Dialect;
@@ -169,10 +170,19 @@ fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
             negated,
             case_insensitive,
         } => {
-            let matched = if *case_insensitive {
-                Expr::expr(Func::lower(col.clone())).like(pattern.to_lowercase())
-            } else {
-                col.clone().like(pattern.as_str())
+            // A backslash escapes `%`, `_` and itself on both engines (PostgreSQL's default;
+            // SQLite has no escape character unless told).
+            let pattern = &like_pattern(pattern);
+            let matched = match (*case_insensitive, dialect) {
+                (false, _) => col
+                    .clone()
+                    .like(LikeExpr::new(pattern.as_str()).escape('\\')),
+                // SQLite's lower() folds ASCII only; its REGEXP (Rust's regex) folds all of Unicode.
+                (true, Dialect::Sqlite) => col
+                    .clone()
+                    .binary(BinOper::Custom("REGEXP"), like_to_regex(pattern)),
+                (true, Dialect::Postgres) => Expr::expr(Func::lower(col.clone()))
+                    .like(LikeExpr::new(pattern.to_lowercase()).escape('\\')),
             };
             if *negated {
                 matched.not().or(is_null())
@@ -235,6 +245,37 @@ fn int_compare(col: SimpleExpr, op: BinOper, f: f64) -> SimpleExpr {
     } else {
         col.binary(op, bound as i64)
     }
+}
+
+/// The pattern with a trailing lone backslash made literal: PostgreSQL refuses a pattern that
+/// ends in its escape character, and SQLite matches nothing with it.
+fn like_pattern(pattern: &str) -> String {
+    let trailing = pattern.chars().rev().take_while(|c| *c == '\\').count();
+    let mut p = pattern.to_string();
+    if trailing % 2 == 1 {
+        p.push('\\');
+    }
+    p
+}
+
+/// A LIKE pattern (`%`, `_`, backslash escapes) as an anchored, case-insensitive regular
+/// expression in Rust's syntax.
+fn like_to_regex(pattern: &str) -> String {
+    let mut re = String::from("(?is)\\A");
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => re.push_str(".*"),
+            '_' => re.push('.'),
+            '\\' => {
+                let literal = chars.next().unwrap_or('\\');
+                re.push_str(&regex::escape(literal.encode_utf8(&mut [0; 4])));
+            }
+            c => re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    re.push_str("\\z");
+    re
 }
 
 /// Adds ORDER BY: the filter's keys, then `id` so that pages are stable. NULLs sort first going
