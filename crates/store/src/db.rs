@@ -79,6 +79,18 @@ impl Db {
         Ok(Db::Postgres(pool))
     }
 
+    /// Drops a schema made by [`Db::connect_postgres_schema`], with everything in it. For tests,
+    /// to clean up after themselves; on SQLite there is nothing to drop and this does nothing.
+    pub async fn drop_schema(&self, schema: &str) -> Result<(), StoreError> {
+        if let Db::Postgres(p) = self {
+            let quoted = schema.replace('"', "\"\"");
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{quoted}\" CASCADE"))
+                .execute(p)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self {
             Db::Sqlite(_) => Dialect::Sqlite,

@@ -1,0 +1,13 @@
+//! The store's contract: what every engine must do the same way. Each test runs on SQLite, and on
+//! PostgreSQL too when `PALAVER_TEST_DATABASE_URL` is set (see `support`).
+
+// The shared fixtures live outside `#[test]` functions; here a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod basics;
+mod cross_engine;
+mod filters;
+mod scoping;
+mod writes;
