@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, Services};
-use palaver_store::Db;
+use palaver_store::{Db, Dialect, ReadCache};
 use tokio::net::TcpListener;
 
 use crate::config::{redact_url, Config};
@@ -30,7 +30,8 @@ impl App {
             token_ttl_seconds: config.token_ttl_seconds,
             bcrypt_cost: config.bcrypt_cost,
         };
-        let services = Services::new(db, auth);
+        let cache_on = config.read_cache.unwrap_or(db.dialect() == Dialect::Sqlite);
+        let services = Services::new(db, auth, cache_on.then(ReadCache::new));
         Ok(App { config, services })
     }
 

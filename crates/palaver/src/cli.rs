@@ -61,6 +61,10 @@ struct ServeArgs {
     /// bcrypt work factor (default 10).
     #[arg(long, env = "PALAVER_BCRYPT_COST")]
     bcrypt_cost: Option<u32>,
+    /// Serve repeated reads from memory until a write touches them (default: on for SQLite,
+    /// off for PostgreSQL).
+    #[arg(long, env = "PALAVER_READ_CACHE")]
+    read_cache: Option<bool>,
     /// Most open database connections (default 16).
     #[arg(long, env = "PALAVER_MAX_CONNECTIONS")]
     max_connections: Option<u32>,
@@ -112,6 +116,7 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.token_ttl_seconds = s.token_ttl_seconds;
         top.bcrypt_cost = s.bcrypt_cost;
         top.max_connections = s.max_connections;
+        top.read_cache = s.read_cache;
     }
     layers.push(top);
     Config::from_layers(&layers)

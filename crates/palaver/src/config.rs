@@ -20,6 +20,10 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     /// bcrypt work factor for new password hashes.
     pub bcrypt_cost: u32,
+    /// Serve repeated reads of bot content and token lookups from memory until a write touches
+    /// them. Exact only when this process makes every write, so `None` means on for SQLite and
+    /// off for PostgreSQL (where several instances share the database).
+    pub read_cache: Option<bool>,
     /// First-start superadmin email; generated when absent.
     pub bootstrap_email: Option<String>,
     /// First-start superadmin password; generated (and printed once) when absent.
@@ -34,6 +38,7 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("read_cache", &self.read_cache)
             .field("bootstrap_email", &self.bootstrap_email)
             .field(
                 "bootstrap_password",
@@ -65,6 +70,7 @@ impl Default for Config {
             max_connections: 16,
             token_ttl_seconds: 1_209_600,
             bcrypt_cost: 10,
+            read_cache: None,
             bootstrap_email: None,
             bootstrap_password: None,
         }
@@ -80,6 +86,7 @@ pub struct Layer {
     pub max_connections: Option<u32>,
     pub token_ttl_seconds: Option<i64>,
     pub bcrypt_cost: Option<u32>,
+    pub read_cache: Option<bool>,
     pub bootstrap_email: Option<String>,
     pub bootstrap_password: Option<String>,
 }
@@ -108,6 +115,9 @@ impl Config {
                 token_ttl_seconds,
                 bcrypt_cost
             );
+            if l.read_cache.is_some() {
+                c.read_cache = l.read_cache;
+            }
             if l.bootstrap_email.is_some() {
                 c.bootstrap_email = l.bootstrap_email.clone();
             }

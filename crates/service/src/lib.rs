@@ -15,7 +15,9 @@ pub use error::ServiceError;
 pub use operator::{Bootstrap, BootstrapOutcome, Operator};
 pub use principal::{Principal, Role};
 
-use palaver_store::{Db, Documents, Tokens};
+use std::sync::Arc;
+
+use palaver_store::{Db, Documents, ReadCache, Tokens};
 
 /// All services over one database, cheap to clone.
 #[derive(Debug, Clone)]
@@ -27,13 +29,15 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(db: Db, auth_config: AuthConfig) -> Self {
-        let docs = Documents::new(db.clone());
-        let tokens = Tokens::new(db.clone());
+    /// Services over `db`; with `cache`, repeated reads of bot content and token resolutions are
+    /// served from memory until a write touches their tables (see [`ReadCache`]).
+    pub fn new(db: Db, auth_config: AuthConfig, cache: Option<Arc<ReadCache>>) -> Self {
+        let docs = Documents::with_cache(db.clone(), cache.clone());
+        let tokens = Tokens::with_cache(db.clone(), cache);
         let auth = Auth::new(docs.clone(), tokens.clone(), auth_config.clone());
         Self {
-            content: Content::new(docs.clone(), tokens, auth_config.bcrypt_cost),
-            operator: Operator::new(docs, auth_config.bcrypt_cost),
+            content: Content::new(docs.clone(), tokens.clone(), auth_config.bcrypt_cost),
+            operator: Operator::new(docs, tokens, auth_config.bcrypt_cost),
             auth,
             db,
         }

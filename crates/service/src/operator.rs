@@ -46,8 +46,8 @@ fn acting_in(org_id: &str) -> Principal {
 }
 
 impl Operator {
-    pub fn new(docs: Documents, bcrypt_cost: u32) -> Self {
-        let content = Content::new(docs.clone(), Tokens::new(docs.db().clone()), bcrypt_cost);
+    pub fn new(docs: Documents, tokens: Tokens, bcrypt_cost: u32) -> Self {
+        let content = Content::new(docs.clone(), tokens, bcrypt_cost);
         Self { docs, content }
     }
 

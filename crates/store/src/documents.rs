@@ -7,6 +7,11 @@ use palaver_domain::{Field, Kind, Model};
 use sea_query::{Alias, Expr, Func, Query, SimpleExpr};
 use serde_json::{Map, Value};
 
+use std::sync::Arc;
+
+use sea_query::SqliteQueryBuilder;
+
+use crate::cache::{Cached, ReadCache};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::filter_sql;
@@ -39,7 +44,12 @@ impl<'a> Scope<'a> {
 #[derive(Debug, Clone)]
 pub struct Documents {
     db: Db,
+    cache: Option<Arc<ReadCache>>,
 }
+
+/// Tables whose reads may be cached: only the server writes them (the operator's CLI writes
+/// organisations and accounts, so those are always read afresh).
+const CACHEABLE: &[&str] = &["bots", "flakes", "tags", "categories", "channels"];
 
 /// The column that ties a row to its organisation.
 fn tenant_column(model: &Model) -> &'static str {
@@ -81,7 +91,52 @@ fn bind(field: &Field, v: &Value) -> Result<sea_query::Value, StoreError> {
 
 impl Documents {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, cache: None }
+    }
+
+    /// With reads of bot content served from `cache` while no write has touched their table.
+    pub fn with_cache(db: Db, cache: Option<Arc<ReadCache>>) -> Self {
+        Self { db, cache }
+    }
+
+    fn cache_for(&self, model: &Model) -> Option<&ReadCache> {
+        self.cache
+            .as_deref()
+            .filter(|_| CACHEABLE.contains(&model.table))
+    }
+
+    /// Records a committed write to `model`'s table.
+    fn written(&self, model: &Model) {
+        if let Some(c) = &self.cache {
+            c.bump(model.table);
+        }
+    }
+
+    /// Runs a select, through the cache when the model allows it.
+    async fn rows(
+        &self,
+        model: &Model,
+        q: &sea_query::SelectStatement,
+    ) -> Result<Arc<Vec<Map<String, Value>>>, StoreError> {
+        let tables = [model.table];
+        let cache = self.cache_for(model);
+        let key = cache.map(|_| format!("rows:{}", q.to_string(SqliteQueryBuilder)));
+        let generations = cache.map(|c| c.generations(&tables));
+        if let (Some(c), Some(k)) = (cache, &key) {
+            if let Some(Cached::Documents(docs)) = c.get(k, &tables) {
+                return Ok(docs);
+            }
+        }
+        let rows = self.db.fetch_all(q).await?;
+        let docs = Arc::new(
+            rows.iter()
+                .map(|r| r.document(model))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        if let (Some(c), Some(k), Some(g)) = (cache, key, generations) {
+            c.put(k, g, Cached::Documents(docs.clone()));
+        }
+        Ok(docs)
     }
 
     pub fn db(&self) -> &Db {
@@ -122,8 +177,7 @@ impl Documents {
             }
             q.offset(filter.skip);
         }
-        let rows = self.db.fetch_all(&q).await?;
-        rows.iter().map(|r| r.document(model)).collect()
+        Ok(self.rows(model, &q).await?.as_ref().clone())
     }
 
     /// The row with this id in scope.
@@ -135,8 +189,7 @@ impl Documents {
     ) -> Result<Option<Map<String, Value>>, StoreError> {
         let mut q = self.select(model, scope, &Where::All);
         q.and_where(col(model, "id").eq(id));
-        let rows = self.db.fetch_all(&q).await?;
-        rows.first().map(|r| r.document(model)).transpose()
+        Ok(self.rows(model, &q).await?.first().cloned())
     }
 
     /// How many rows in scope match `w`.
@@ -151,12 +204,25 @@ impl Documents {
             .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
             .and_where(scope_condition(model, scope))
             .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
+        let tables = [model.table];
+        let cache = self.cache_for(model);
+        let key = cache.map(|_| format!("count:{}", q.to_string(SqliteQueryBuilder)));
+        let generations = cache.map(|c| c.generations(&tables));
+        if let (Some(c), Some(k)) = (cache, &key) {
+            if let Some(Cached::Count(n)) = c.get(k, &tables) {
+                return Ok(n);
+            }
+        }
         let rows = self.db.fetch_all(&q).await?;
         let n = match rows.first() {
             Some(r) => r.int("n")?.unwrap_or(0),
             None => 0,
         };
-        Ok(n.max(0) as u64)
+        let n = n.max(0) as u64;
+        if let (Some(c), Some(k), Some(g)) = (cache, key, generations) {
+            c.put(k, g, Cached::Count(n));
+        }
+        Ok(n)
     }
 
     /// Which of `ids` exist in scope.
@@ -190,6 +256,7 @@ impl Documents {
     ) -> Result<(), StoreError> {
         let q = insert_statement(model, scope, doc)?;
         self.db.execute(&q).await?;
+        self.written(model);
         Ok(())
     }
 
@@ -204,7 +271,9 @@ impl Documents {
         for doc in docs {
             tx.execute(&insert_statement(model, scope, doc)?).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.written(model);
+        Ok(())
     }
 
     /// Sets the given fields of the row with this id in scope. False when there is no such row.
@@ -229,7 +298,9 @@ impl Documents {
             .values(values)
             .and_where(scope_condition(model, scope))
             .and_where(col(model, "id").eq(id));
-        Ok(self.db.execute(&q).await? > 0)
+        let changed = self.db.execute(&q).await? > 0;
+        self.written(model);
+        Ok(changed)
     }
 
     /// Deletes the row with this id in scope. False when there was none.
@@ -243,7 +314,9 @@ impl Documents {
         q.from_table(Alias::new(model.table))
             .and_where(scope_condition(model, scope))
             .and_where(col(model, "id").eq(id));
-        Ok(self.db.execute(&q).await? > 0)
+        let deleted = self.db.execute(&q).await? > 0;
+        self.written(model);
+        Ok(deleted)
     }
 
     /// Deletes every row in scope; returns how many.
@@ -251,6 +324,7 @@ impl Documents {
         let mut tx = self.db.begin().await?;
         let n = delete_all_in(&mut tx, model, scope).await?;
         tx.commit().await?;
+        self.written(model);
         Ok(n)
     }
 
@@ -275,6 +349,8 @@ impl Documents {
             .and_where(col(model, "id").eq(id));
         let deleted = tx.execute(&q).await? > 0;
         tx.commit().await?;
+        self.written(model);
+        children.iter().for_each(|c| self.written(c));
         Ok(deleted)
     }
 }

@@ -2,14 +2,17 @@
 //! sea-query for the connected dialect and run through sqlx with bound values.
 //! Every read and write is scoped by organisation; nothing here can return another tenant's rows.
 
+mod cache;
 mod db;
 mod documents;
 mod error;
 mod filter_sql;
 mod migrate;
+pub mod platform;
 mod row;
 mod tokens;
 
+pub use cache::ReadCache;
 pub use db::{Db, Dialect};
 pub use documents::{Documents, Scope};
 pub use error::StoreError;

@@ -8,12 +8,20 @@ use crate::db::Db;
 use crate::error::StoreError;
 
 /// (version, description, SQLite script, PostgreSQL script)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "content api",
-    include_str!("../migrations/sqlite/0001_content_api.sql"),
-    include_str!("../migrations/postgres/0001_content_api.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "content api",
+        include_str!("../migrations/sqlite/0001_content_api.sql"),
+        include_str!("../migrations/postgres/0001_content_api.sql"),
+    ),
+    (
+        2,
+        "platform api",
+        include_str!("../migrations/sqlite/0002_platform_api.sql"),
+        include_str!("../migrations/postgres/0002_platform_api.sql"),
+    ),
+];
 
 fn migrator(postgres: bool) -> Migrator {
     let migrations = MIGRATIONS

@@ -3,6 +3,9 @@
 
 use sea_query::{Alias, Expr, Query};
 
+use std::sync::Arc;
+
+use crate::cache::{Cached, ReadCache};
 use crate::db::Db;
 use crate::error::StoreError;
 
@@ -20,7 +23,11 @@ pub struct AccessTokenRow {
 #[derive(Debug, Clone)]
 pub struct Tokens {
     db: Db,
+    cache: Option<Arc<ReadCache>>,
 }
+
+/// What a cached token resolution depends on.
+const OWNER_TABLES: [&str; 2] = ["access_tokens", "accounts"];
 
 fn table() -> Alias {
     Alias::new("access_tokens")
@@ -28,7 +35,18 @@ fn table() -> Alias {
 
 impl Tokens {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, cache: None }
+    }
+
+    /// With token resolutions served from `cache` until a token or account is written.
+    pub fn with_cache(db: Db, cache: Option<Arc<ReadCache>>) -> Self {
+        Self { db, cache }
+    }
+
+    fn written(&self) {
+        if let Some(c) = &self.cache {
+            c.bump("access_tokens");
+        }
     }
 
     pub async fn insert(&self, t: &AccessTokenRow) -> Result<(), StoreError> {
@@ -43,6 +61,7 @@ impl Tokens {
                 t.created.into(),
             ]);
         self.db.execute(&q).await?;
+        self.written();
         Ok(())
     }
 
@@ -69,7 +88,9 @@ impl Tokens {
         let mut q = Query::delete();
         q.from_table(table())
             .and_where(Expr::col(Alias::new("id")).eq(digest));
-        Ok(self.db.execute(&q).await? > 0)
+        let deleted = self.db.execute(&q).await? > 0;
+        self.written();
+        Ok(deleted)
     }
 
     /// Removes every token of an account except `keep` (after a password or email change).
@@ -84,7 +105,9 @@ impl Tokens {
         if let Some(k) = keep {
             q.and_where(Expr::col(Alias::new("id")).ne(k));
         }
-        self.db.execute(&q).await
+        let n = self.db.execute(&q).await?;
+        self.written();
+        Ok(n)
     }
 }
 
@@ -100,6 +123,20 @@ impl Tokens {
     /// The token with this digest and its account, in one query (every authenticated request
     /// pays for this lookup). `None` when the token or its account is gone.
     pub async fn resolve(&self, digest: &str) -> Result<Option<TokenOwner>, StoreError> {
+        let Some(cache) = &self.cache else {
+            return self.resolve_uncached(digest).await;
+        };
+        let key = format!("owner:{digest}");
+        let generations = cache.generations(&OWNER_TABLES);
+        if let Some(Cached::Owner(owner)) = cache.get(&key, &OWNER_TABLES) {
+            return Ok(owner);
+        }
+        let owner = self.resolve_uncached(digest).await?;
+        cache.put(key, generations, Cached::Owner(owner.clone()));
+        Ok(owner)
+    }
+
+    async fn resolve_uncached(&self, digest: &str) -> Result<Option<TokenOwner>, StoreError> {
         let t = Alias::new("access_tokens");
         let a = Alias::new("accounts");
         let mut q = Query::select();

@@ -1,0 +1,329 @@
+//! Chat users of an application, and their named secrets.
+
+use sea_query::{Alias, Expr, Order, Query, SelectStatement, SimpleExpr};
+use serde_json::{Map, Value};
+
+use crate::db::{Db, Dialect};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// A stored chat user.
+#[derive(Debug, Clone)]
+pub struct ChatUserRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub display_picture_url: String,
+    pub r#type: String,
+    pub is_guest: bool,
+    pub properties: Value,
+    pub presence_status: String,
+    pub call_status: String,
+    pub created: i64,
+}
+
+/// What creating a chat user needs.
+#[derive(Debug, Clone)]
+pub struct NewChatUser {
+    pub application_id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub display_picture_url: String,
+    pub r#type: String,
+    pub is_guest: bool,
+    pub properties: Value,
+    pub created: i64,
+}
+
+/// Which users a list returns.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Exact username.
+    pub name: Option<String>,
+    /// Users whose custom properties hold each of these key/value pairs.
+    pub properties: Map<String, Value>,
+}
+
+const COLUMNS: [&str; 11] = [
+    "id",
+    "application_id",
+    "name",
+    "display_name",
+    "display_picture_url",
+    "type",
+    "is_guest",
+    "properties",
+    "presence_status",
+    "call_status",
+    "created",
+];
+
+/// Columns a page may be sorted by.
+pub const SORTABLE: [&str; 4] = ["id", "name", "display_name", "created"];
+
+fn table() -> Alias {
+    Alias::new("chat_users")
+}
+
+fn col(c: &str) -> Expr {
+    Expr::col((table(), Alias::new(c)))
+}
+
+fn read(r: &DbRow) -> Result<ChatUserRow, StoreError> {
+    let text = |c: &str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
+    let properties = r.text("properties")?.unwrap_or_else(|| "{}".into());
+    Ok(ChatUserRow {
+        id: r.int("id")?.unwrap_or_default(),
+        application_id: r.int("application_id")?.unwrap_or_default(),
+        name: text("name")?,
+        display_name: text("display_name")?,
+        display_picture_url: text("display_picture_url")?,
+        r#type: text("type")?,
+        is_guest: r.boolean("is_guest")?.unwrap_or(false),
+        properties: serde_json::from_str(&properties)
+            .map_err(|_| StoreError::Decode("chat_users.properties".into()))?,
+        presence_status: text("presence_status")?,
+        call_status: text("call_status")?,
+        created: r.int("created")?.unwrap_or_default(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatUsers {
+    db: Db,
+}
+
+impl ChatUsers {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    fn select(&self, app: i64) -> SelectStatement {
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+            .and_where(col("application_id").eq(app));
+        q
+    }
+
+    /// `properties` holds `key` with exactly `value` (JSON equality).
+    fn property_matches(&self, key: &str, value: &Value) -> SimpleExpr {
+        let json = value.to_string();
+        match self.db.dialect() {
+            Dialect::Sqlite => {
+                let path = format!("$.\"{}\"", key.replace('"', "\\\""));
+                Expr::cust_with_values(
+                    "json_extract(\"chat_users\".\"properties\", ?) IS json_extract(?, '$')",
+                    [path, json],
+                )
+            }
+            Dialect::Postgres => Expr::cust_with_values(
+                "(CAST(\"chat_users\".\"properties\" AS jsonb) -> $1) = CAST($2 AS jsonb)",
+                [key.to_string(), json],
+            ),
+        }
+    }
+
+    fn filtered(&self, app: i64, f: &UserFilter) -> SelectStatement {
+        let mut q = self.select(app);
+        if let Some(name) = &f.name {
+            q.and_where(col("name").eq(name.as_str()));
+        }
+        for (k, v) in &f.properties {
+            q.and_where(self.property_matches(k, v));
+        }
+        q
+    }
+
+    pub async fn insert(&self, u: &NewChatUser) -> Result<ChatUserRow, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(
+                [
+                    "application_id",
+                    "name",
+                    "display_name",
+                    "display_picture_url",
+                    "type",
+                    "is_guest",
+                    "properties",
+                    "created",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                u.application_id.into(),
+                u.name.clone().into(),
+                u.display_name.clone().into(),
+                u.display_picture_url.clone().into(),
+                u.r#type.clone().into(),
+                u.is_guest.into(),
+                u.properties.to_string().into(),
+                u.created.into(),
+            ])
+            .returning_col(Alias::new("id"));
+        let rows = self.db.fetch_all(&q).await?;
+        let id = rows
+            .first()
+            .map(|r| r.int("id"))
+            .transpose()?
+            .flatten()
+            .unwrap_or_default();
+        self.get(u.application_id, id)
+            .await?
+            .ok_or_else(|| StoreError::Decode("inserted chat user".into()))
+    }
+
+    pub async fn get(&self, app: i64, id: i64) -> Result<Option<ChatUserRow>, StoreError> {
+        let mut q = self.select(app);
+        q.and_where(col("id").eq(id));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
+    pub async fn by_name(&self, app: i64, name: &str) -> Result<Option<ChatUserRow>, StoreError> {
+        let mut q = self.select(app);
+        q.and_where(col("name").eq(name));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
+    /// One page of users: `sort` is (column from [`SORTABLE`], descending), ties broken by id.
+    pub async fn page(
+        &self,
+        app: i64,
+        f: &UserFilter,
+        sort: &[(&str, bool)],
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<ChatUserRow>, StoreError> {
+        let mut q = self.filtered(app, f);
+        let mut by_id = false;
+        for (c, desc) in sort {
+            if SORTABLE.contains(c) {
+                q.order_by(
+                    (table(), Alias::new(*c)),
+                    if *desc { Order::Desc } else { Order::Asc },
+                );
+                by_id |= *c == "id";
+            }
+        }
+        if !by_id {
+            q.order_by((table(), Alias::new("id")), Order::Asc);
+        }
+        q.limit(limit).offset(offset);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
+    pub async fn count(&self, app: i64, f: &UserFilter) -> Result<u64, StoreError> {
+        let mut q = self.filtered(app, f);
+        q.clear_selects();
+        q.expr_as(sea_query::Func::count(col("id")), Alias::new("n"));
+        let rows = self.db.fetch_all(&q).await?;
+        Ok(rows
+            .first()
+            .map(|r| r.int("n"))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0)
+            .max(0) as u64)
+    }
+
+    /// Sets the given columns (`display_name`, `display_picture_url`, `is_guest`, `properties`,
+    /// `presence_status`); false when there is no such user.
+    pub async fn update(
+        &self,
+        app: i64,
+        id: i64,
+        values: Vec<(&str, sea_query::Value)>,
+    ) -> Result<bool, StoreError> {
+        if values.is_empty() {
+            return Ok(self.get(app, id).await?.is_some());
+        }
+        let mut q = Query::update();
+        q.table(table())
+            .values(
+                values
+                    .into_iter()
+                    .map(|(c, v)| (Alias::new(c), SimpleExpr::Value(v))),
+            )
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("id")).eq(id));
+        Ok(self.db.execute(&q).await? > 0)
+    }
+
+    pub async fn delete(&self, app: i64, id: i64) -> Result<bool, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(table())
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("id")).eq(id));
+        Ok(self.db.execute(&q).await? > 0)
+    }
+
+    pub async fn secret(
+        &self,
+        app: i64,
+        user: i64,
+        name: &str,
+    ) -> Result<Option<Value>, StoreError> {
+        let mut q = Query::select();
+        q.from(Alias::new("chat_user_secrets"))
+            .column(Alias::new("secret"))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user))
+            .and_where(Expr::col(Alias::new("name")).eq(name));
+        let rows = self.db.fetch_all(&q).await?;
+        match rows
+            .first()
+            .map(|r| r.text("secret"))
+            .transpose()?
+            .flatten()
+        {
+            Some(s) => {
+                Ok(Some(serde_json::from_str(&s).map_err(|_| {
+                    StoreError::Decode("chat_user_secrets.secret".into())
+                })?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Sets a secret (replacing one of the same name) in one transaction.
+    pub async fn put_secret(
+        &self,
+        app: i64,
+        user: i64,
+        name: &str,
+        secret: &Value,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await?;
+        let mut d = Query::delete();
+        d.from_table(Alias::new("chat_user_secrets"))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user))
+            .and_where(Expr::col(Alias::new("name")).eq(name));
+        tx.execute(&d).await?;
+        let mut q = Query::insert();
+        q.into_table(Alias::new("chat_user_secrets"))
+            .columns(["application_id", "user_id", "name", "secret"].map(Alias::new))
+            .values_panic([
+                app.into(),
+                user.into(),
+                name.into(),
+                secret.to_string().into(),
+            ]);
+        tx.execute(&q).await?;
+        tx.commit().await
+    }
+
+    /// Removes a secret; false when there was none.
+    pub async fn delete_secret(&self, app: i64, user: i64, name: &str) -> Result<bool, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(Alias::new("chat_user_secrets"))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user))
+            .and_where(Expr::col(Alias::new("name")).eq(name));
+        Ok(self.db.execute(&q).await? > 0)
+    }
+}

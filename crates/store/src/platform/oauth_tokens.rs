@@ -1,0 +1,63 @@
+//! Platform API bearer tokens, stored as SHA-256 digests with their expiry.
+
+use sea_query::{Alias, Expr, Query};
+
+use crate::db::Db;
+use crate::error::StoreError;
+
+#[derive(Debug, Clone)]
+pub struct OauthTokens {
+    db: Db,
+}
+
+fn table() -> Alias {
+    Alias::new("oauth_tokens")
+}
+
+impl OauthTokens {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub async fn insert(
+        &self,
+        digest: &str,
+        application_id: i64,
+        created: i64,
+        expires: i64,
+    ) -> Result<(), StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(["id", "application_id", "created", "expires"].map(Alias::new))
+            .values_panic([
+                digest.into(),
+                application_id.into(),
+                created.into(),
+                expires.into(),
+            ]);
+        self.db.execute(&q).await?;
+        Ok(())
+    }
+
+    /// The application a live token was issued to: `None` when unknown or expired at `now`.
+    pub async fn application_of(&self, digest: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .column(Alias::new("application_id"))
+            .and_where(Expr::col(Alias::new("id")).eq(digest))
+            .and_where(Expr::col(Alias::new("expires")).gt(now));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first()
+            .map(|r| r.int("application_id"))
+            .transpose()
+            .map(Option::flatten)
+    }
+
+    /// Removes expired tokens; returns how many.
+    pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(table())
+            .and_where(Expr::col(Alias::new("expires")).lte(now));
+        self.db.execute(&q).await
+    }
+}
