@@ -59,7 +59,7 @@ fn main() -> anyhow::Result<()> {
         let db = app.services.db.clone();
         let (addr, server) = app.serve(std::future::pending()).await?;
         tokio::spawn(server);
-        anyhow::Ok((addr, boot.organisation_id, db))
+        anyhow::Ok((addr, boot.account.organisation_id, db))
     })?;
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -54,8 +54,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// `Accept` excludes every JSON media type.
     NotAcceptable,
-    /// Platform API call without a live bearer token.
+    /// Platform API call without a bearer token.
     Unauthenticated,
+    /// Platform API call with an unknown or expired bearer token.
+    InvalidBearer,
     /// OAuth: the client could not be authenticated.
     InvalidClient,
     /// OAuth: a grant other than client credentials.
@@ -75,6 +77,7 @@ impl ErrorCode {
             | LoginFailed
             | LogoutWithoutToken
             | Unauthenticated
+            | InvalidBearer
             | InvalidClient => 401,
             UsernameEmailRequired
             | InvalidEmail
@@ -138,6 +141,7 @@ impl ErrorCode {
             AuthorizationRequired | LoginFailed | LogoutWithoutToken | Unauthenticated => {
                 "unauthorized"
             }
+            InvalidBearer => "invalid_token",
             InvalidClient => "invalid_client",
             UnsupportedGrantType => "unsupported_grant_type",
             InvalidRequest => "invalid_request",

@@ -5,11 +5,20 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, Services};
+use palaver_service::platform::CreatedApplication;
+use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, PlatformConfig, Services};
 use palaver_store::{Db, Dialect, ReadCache};
 use tokio::net::TcpListener;
 
 use crate::config::{redact_url, Config};
+
+/// What the first start created.
+pub struct FirstStart {
+    pub account: BootstrapOutcome,
+    pub application: CreatedApplication,
+    /// The client secret was generated (and must be shown once).
+    pub generated_secret: bool,
+}
 
 /// A built server, not yet listening.
 pub struct App {
@@ -31,21 +40,45 @@ impl App {
             bcrypt_cost: config.bcrypt_cost,
         };
         let cache_on = config.read_cache.unwrap_or(db.dialect() == Dialect::Sqlite);
-        let services = Services::new(db, auth, cache_on.then(ReadCache::new));
+        let platform = PlatformConfig {
+            token_ttl_seconds: config.oauth_token_ttl_seconds,
+            public_url: config.public_url.clone(),
+        };
+        let services = Services::new(db, auth, platform, cache_on.then(ReadCache::new));
         Ok(App { config, services })
     }
 
-    /// On an empty database, creates the `default` organisation and its superadmin.
-    pub async fn bootstrap(&self) -> anyhow::Result<Option<BootstrapOutcome>> {
+    /// On an empty database, creates the `default` organisation, its superadmin and its first
+    /// application.
+    pub async fn bootstrap(&self) -> anyhow::Result<Option<FirstStart>> {
         let b = Bootstrap {
             email: self.config.bootstrap_email.clone(),
             password: self.config.bootstrap_password.clone(),
         };
-        self.services
-            .operator
-            .bootstrap(&b)
+        let fail = |e: palaver_service::ServiceError| anyhow::anyhow!(e.into_domain());
+        let Some(account) = self.services.operator.bootstrap(&b).await.map_err(fail)? else {
+            return Ok(None);
+        };
+        let credentials = match (
+            &self.config.bootstrap_client_id,
+            &self.config.bootstrap_client_secret,
+        ) {
+            (Some(id), Some(secret)) => Some((id.clone(), secret.clone())),
+            (None, None) => None,
+            _ => anyhow::bail!("bootstrap client id and client secret go together"),
+        };
+        let generated_secret = credentials.is_none();
+        let application = self
+            .services
+            .platform
+            .create_application(&account.organisation_id, "default", credentials)
             .await
-            .map_err(|e| anyhow::anyhow!(e.into_domain()))
+            .map_err(fail)?;
+        Ok(Some(FirstStart {
+            account,
+            application,
+            generated_secret,
+        }))
     }
 
     /// Binds the configured address (port 0 picks a free one) and returns it with the server

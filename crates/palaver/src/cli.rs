@@ -42,6 +42,30 @@ enum Command {
     /// Content API accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Platform API applications.
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Create an application; prints its API key and client credentials (the secret only now).
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List applications (of one organisation with --org).
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Issue a new client secret; tokens granted with the old one stop working.
+    RotateSecret {
+        #[arg(long)]
+        app: i64,
+    },
 }
 
 #[derive(Args)]
@@ -61,6 +85,18 @@ struct ServeArgs {
     /// bcrypt work factor (default 10).
     #[arg(long, env = "PALAVER_BCRYPT_COST")]
     bcrypt_cost: Option<u32>,
+    /// Platform API bearer token life in seconds (default 43200).
+    #[arg(long, env = "PALAVER_OAUTH_TOKEN_TTL_SECONDS")]
+    oauth_token_ttl_seconds: Option<i64>,
+    /// The URL clients reach this server at, for HAL links (default: from the request).
+    #[arg(long, env = "PALAVER_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Client id of the application created on first start (generated when absent).
+    #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_ID")]
+    bootstrap_client_id: Option<String>,
+    /// Client secret of the application created on first start (generated when absent).
+    #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_SECRET", hide_env_values = true)]
+    bootstrap_client_secret: Option<String>,
     /// Serve repeated reads from memory until a write touches them (default: on for SQLite,
     /// off for PostgreSQL).
     #[arg(long, env = "PALAVER_READ_CACHE")]
@@ -117,6 +153,10 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.bcrypt_cost = s.bcrypt_cost;
         top.max_connections = s.max_connections;
         top.read_cache = s.read_cache;
+        top.oauth_token_ttl_seconds = s.oauth_token_ttl_seconds;
+        top.public_url = s.public_url.clone();
+        top.bootstrap_client_id = s.bootstrap_client_id.clone();
+        top.bootstrap_client_secret = s.bootstrap_client_secret.clone();
     }
     layers.push(top);
     Config::from_layers(&layers)
@@ -175,6 +215,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::App(AppCommand::Create { org, name }) => {
+            let created = app
+                .services
+                .platform
+                .create_application(org, name, None)
+                .await
+                .map_err(fail)?;
+            let mut shown = application_json(&created.app);
+            shown["client_secret"] = json!(created.client_secret);
+            print(cli.json, &shown);
+            Ok(())
+        }
+        Command::App(AppCommand::List { org }) => {
+            let apps = app
+                .services
+                .platform
+                .list_applications(org.as_deref())
+                .await
+                .map_err(fail)?;
+            print(
+                cli.json,
+                &Value::Array(apps.iter().map(application_json).collect()),
+            );
+            Ok(())
+        }
+        Command::App(AppCommand::RotateSecret { app: id }) => {
+            let secret = app
+                .services
+                .platform
+                .rotate_secret(*id)
+                .await
+                .map_err(fail)?;
+            print(cli.json, &json!({ "id": id, "client_secret": secret }));
+            Ok(())
+        }
         Command::Account(AccountCommand::Create {
             org,
             email,
@@ -200,30 +275,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// What the operator sees of an application (never its secret digest).
+fn application_json(a: &palaver_store::platform::ApplicationRow) -> Value {
+    json!({
+        "id": a.id,
+        "organisation_id": a.organisation_id,
+        "name": a.name,
+        "api_key": a.api_key,
+        "client_id": a.client_id,
+    })
+}
+
 async fn serve(app: App, json_out: bool) -> anyhow::Result<()> {
     if let Some(b) = app
         .bootstrap()
         .await
         .context("first-start bootstrap failed")?
     {
-        let shown = json!({
-            "organisation_id": b.organisation_id,
-            "email": b.email,
-            "password": b.generated_password.as_deref().unwrap_or("(as configured)"),
-        });
-        if json_out {
-            println!("{shown}");
+        let password = b
+            .account
+            .generated_password
+            .as_deref()
+            .unwrap_or("(as configured)");
+        let secret = if b.generated_secret {
+            b.application.client_secret.as_str()
         } else {
-            println!("First start: created organisation \"default\" and its superadmin.");
-            println!("  organisation_id: {}", b.organisation_id);
-            println!("  email:           {}", b.email);
-            match &b.generated_password {
-                Some(p) => println!(
-                    "  password:        {p}   (shown once; change it with PATCH /api/users/{})",
-                    b.account_id
-                ),
-                None => println!("  password:        (as configured)"),
-            }
+            "(as configured)"
+        };
+        let a = &b.application.app;
+        if json_out {
+            println!(
+                "{}",
+                json!({
+                    "organisation_id": b.account.organisation_id,
+                    "email": b.account.email,
+                    "password": password,
+                    "application_id": a.id,
+                    "api_key": a.api_key,
+                    "client_id": a.client_id,
+                    "client_secret": secret,
+                })
+            );
+        } else {
+            println!(
+                "First start: created organisation \"default\", its superadmin and an application."
+            );
+            println!("  organisation_id: {}", b.account.organisation_id);
+            println!("  email:           {}", b.account.email);
+            println!("  password:        {password}");
+            println!("  application_id:  {}", a.id);
+            println!("  api_key:         {}", a.api_key);
+            println!("  client_id:       {}", a.client_id);
+            println!("  client_secret:   {secret}");
+            println!("  (generated secrets are shown this once)");
         }
     }
     let (addr, server) = app.serve(shutdown_signal()).await?;

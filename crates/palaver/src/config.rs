@@ -18,16 +18,29 @@ pub struct Config {
     pub max_connections: u32,
     /// Content API token life in seconds when a login does not ask for one.
     pub token_ttl_seconds: i64,
+    /// Platform API bearer token life in seconds.
+    pub oauth_token_ttl_seconds: i64,
     /// bcrypt work factor for new password hashes.
     pub bcrypt_cost: u32,
     /// Serve repeated reads of bot content and token lookups from memory until a write touches
     /// them. Exact only when this process makes every write, so `None` means on for SQLite and
     /// off for PostgreSQL (where several instances share the database).
     pub read_cache: Option<bool>,
-    /// First-start superadmin email; generated when absent.
+    /// The URL clients reach this server at (for HAL links), e.g. `https://chat.example.com`.
+    /// When absent, links are built from the request's `Host` / `X-Forwarded-*` headers.
+    pub public_url: Option<String>,
+    /// First-start superadmin email; `admin@palaver.local` when absent.
     pub bootstrap_email: Option<String>,
     /// First-start superadmin password; generated (and printed once) when absent.
     pub bootstrap_password: Option<String>,
+    /// First-start application client id; generated when absent.
+    pub bootstrap_client_id: Option<String>,
+    /// First-start application client secret; generated (and printed once) when absent.
+    pub bootstrap_client_secret: Option<String>,
+}
+
+fn set(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "<set>")
 }
 
 impl std::fmt::Debug for Config {
@@ -37,12 +50,16 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("max_connections", &self.max_connections)
             .field("token_ttl_seconds", &self.token_ttl_seconds)
+            .field("oauth_token_ttl_seconds", &self.oauth_token_ttl_seconds)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("read_cache", &self.read_cache)
+            .field("public_url", &self.public_url)
             .field("bootstrap_email", &self.bootstrap_email)
+            .field("bootstrap_password", &set(&self.bootstrap_password))
+            .field("bootstrap_client_id", &self.bootstrap_client_id)
             .field(
-                "bootstrap_password",
-                &self.bootstrap_password.as_ref().map(|_| "<set>"),
+                "bootstrap_client_secret",
+                &set(&self.bootstrap_client_secret),
             )
             .finish()
     }
@@ -69,10 +86,14 @@ impl Default for Config {
             database_url: "sqlite://data/palaver.db".into(),
             max_connections: 16,
             token_ttl_seconds: 1_209_600,
+            oauth_token_ttl_seconds: 43_200,
             bcrypt_cost: 10,
             read_cache: None,
+            public_url: None,
             bootstrap_email: None,
             bootstrap_password: None,
+            bootstrap_client_id: None,
+            bootstrap_client_secret: None,
         }
     }
 }
@@ -85,10 +106,14 @@ pub struct Layer {
     pub database_url: Option<String>,
     pub max_connections: Option<u32>,
     pub token_ttl_seconds: Option<i64>,
+    pub oauth_token_ttl_seconds: Option<i64>,
     pub bcrypt_cost: Option<u32>,
     pub read_cache: Option<bool>,
+    pub public_url: Option<String>,
     pub bootstrap_email: Option<String>,
     pub bootstrap_password: Option<String>,
+    pub bootstrap_client_id: Option<String>,
+    pub bootstrap_client_secret: Option<String>,
 }
 
 impl Layer {
@@ -108,32 +133,45 @@ impl Config {
             macro_rules! take {
                 ($($f:ident),*) => { $( if let Some(v) = l.$f.clone() { c.$f = v; } )* };
             }
+            macro_rules! take_optional {
+                ($($f:ident),*) => { $( if l.$f.is_some() { c.$f = l.$f.clone(); } )* };
+            }
             take!(
                 listen,
                 database_url,
                 max_connections,
                 token_ttl_seconds,
+                oauth_token_ttl_seconds,
                 bcrypt_cost
             );
-            if l.read_cache.is_some() {
-                c.read_cache = l.read_cache;
-            }
-            if l.bootstrap_email.is_some() {
-                c.bootstrap_email = l.bootstrap_email.clone();
-            }
-            if l.bootstrap_password.is_some() {
-                c.bootstrap_password = l.bootstrap_password.clone();
-            }
+            take_optional!(
+                read_cache,
+                public_url,
+                bootstrap_email,
+                bootstrap_password,
+                bootstrap_client_id,
+                bootstrap_client_secret
+            );
         }
         anyhow::ensure!(
             c.token_ttl_seconds > 0,
             "token_ttl_seconds must be positive"
         );
         anyhow::ensure!(
+            c.oauth_token_ttl_seconds > 0,
+            "oauth_token_ttl_seconds must be positive"
+        );
+        anyhow::ensure!(
             (4..=31).contains(&c.bcrypt_cost),
             "bcrypt_cost must be 4 to 31"
         );
         anyhow::ensure!(c.max_connections > 0, "max_connections must be positive");
+        if let Some(u) = &c.public_url {
+            anyhow::ensure!(
+                u.starts_with("http://") || u.starts_with("https://"),
+                "public_url must start with http:// or https://"
+            );
+        }
         Ok(c)
     }
 }
@@ -147,6 +185,7 @@ mod tests {
         let file = Layer {
             database_url: Some("sqlite://f.db".into()),
             bcrypt_cost: Some(5),
+            public_url: Some("https://chat.example.com".into()),
             ..Layer::default()
         };
         let env = Layer {
@@ -161,16 +200,29 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://f.db");
         assert_eq!(c.bcrypt_cost, 6);
         assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.public_url.as_deref(), Some("https://chat.example.com"));
         assert_eq!(c.token_ttl_seconds, 1_209_600);
+        assert_eq!(c.oauth_token_ttl_seconds, 43_200);
     }
 
     #[test]
     fn bad_values_are_refused() {
-        let l = Layer {
-            bcrypt_cost: Some(2),
-            ..Layer::default()
-        };
-        assert!(Config::from_layers(&[l]).is_err());
+        for l in [
+            Layer {
+                bcrypt_cost: Some(2),
+                ..Layer::default()
+            },
+            Layer {
+                token_ttl_seconds: Some(0),
+                ..Layer::default()
+            },
+            Layer {
+                public_url: Some("chat.example.com".into()),
+                ..Layer::default()
+            },
+        ] {
+            assert!(Config::from_layers(&[l.clone()]).is_err(), "{l:?}");
+        }
     }
 
     #[test]
@@ -185,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn passwords_in_urls_are_redacted() {
+    fn secrets_are_redacted() {
         assert_eq!(
             redact_url("postgres://u:secret@h/db"),
             "postgres://u:***@h/db"
@@ -193,8 +245,13 @@ mod tests {
         assert_eq!(redact_url("sqlite://data/p.db"), "sqlite://data/p.db");
         let c = Config {
             bootstrap_password: Some("hunter2".into()),
+            bootstrap_client_secret: Some("s3cr3t-client".into()),
             ..Config::default()
         };
-        assert!(!format!("{c:?}").contains("hunter2"));
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cr3t-client"),
+            "{shown}"
+        );
     }
 }

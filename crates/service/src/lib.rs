@@ -7,12 +7,14 @@ pub mod content;
 mod error;
 mod operator;
 mod password;
+pub mod platform;
 mod principal;
 
 pub use auth::{token_from_authorization, Auth, AuthConfig, LoginOutcome};
 pub use content::Content;
 pub use error::ServiceError;
 pub use operator::{Bootstrap, BootstrapOutcome, Operator};
+pub use platform::{AppPrincipal, Platform, PlatformConfig};
 pub use principal::{Principal, Role};
 
 use std::sync::Arc;
@@ -26,12 +28,18 @@ pub struct Services {
     pub auth: Auth,
     pub content: Content,
     pub operator: Operator,
+    pub platform: Platform,
 }
 
 impl Services {
     /// Services over `db`; with `cache`, repeated reads of bot content and token resolutions are
     /// served from memory until a write touches their tables (see [`ReadCache`]).
-    pub fn new(db: Db, auth_config: AuthConfig, cache: Option<Arc<ReadCache>>) -> Self {
+    pub fn new(
+        db: Db,
+        auth_config: AuthConfig,
+        platform_config: PlatformConfig,
+        cache: Option<Arc<ReadCache>>,
+    ) -> Self {
         let docs = Documents::with_cache(db.clone(), cache.clone());
         let tokens = Tokens::with_cache(db.clone(), cache);
         let auth = Auth::new(docs.clone(), tokens.clone(), auth_config.clone());
@@ -39,6 +47,7 @@ impl Services {
             content: Content::new(docs.clone(), tokens.clone(), auth_config.bcrypt_cost),
             operator: Operator::new(docs, tokens, auth_config.bcrypt_cost),
             auth,
+            platform: Platform::new(db.clone(), platform_config),
             db,
         }
     }

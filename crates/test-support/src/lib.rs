@@ -14,6 +14,9 @@ use tokio::sync::oneshot;
 /// The bootstrap superadmin every TestApp starts with.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
+/// Client credentials of the application every TestApp starts with.
+pub const CLIENT_ID: &str = "test-client-id";
+pub const CLIENT_SECRET: &str = "test-client-secret";
 
 /// A response: status, JSON body (`Null` when empty or not JSON), headers.
 #[derive(Debug)]
@@ -46,6 +49,9 @@ pub struct TestApp {
     /// The bootstrap organisation.
     pub org_id: String,
     pub admin_id: String,
+    /// The bootstrap application's id and public API key.
+    pub app_id: i64,
+    pub api_key: String,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -74,6 +80,8 @@ impl TestApp {
             bcrypt_cost: 4,
             bootstrap_email: Some(ADMIN_EMAIL.into()),
             bootstrap_password: Some(ADMIN_PASSWORD.into()),
+            bootstrap_client_id: Some(CLIENT_ID.into()),
+            bootstrap_client_secret: Some(CLIENT_SECRET.into()),
             ..Config::default()
         };
         adjust(&mut config);
@@ -99,8 +107,10 @@ impl TestApp {
                 .build()
                 .expect("client"),
             services,
-            org_id: boot.organisation_id,
-            admin_id: boot.account_id,
+            org_id: boot.account.organisation_id,
+            admin_id: boot.account.account_id,
+            app_id: boot.application.app.id,
+            api_key: boot.application.app.api_key,
             shutdown: Some(tx),
             _dir: dir,
         }

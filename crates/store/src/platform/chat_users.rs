@@ -36,6 +36,16 @@ pub struct NewChatUser {
     pub created: i64,
 }
 
+/// Fields to change on a chat user; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ChatUserChanges {
+    pub display_name: Option<String>,
+    pub display_picture_url: Option<String>,
+    pub is_guest: Option<bool>,
+    pub presence_status: Option<String>,
+    pub properties: Option<Value>,
+}
+
 /// Which users a list returns.
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
@@ -231,24 +241,32 @@ impl ChatUsers {
             .max(0) as u64)
     }
 
-    /// Sets the given columns (`display_name`, `display_picture_url`, `is_guest`, `properties`,
-    /// `presence_status`); false when there is no such user.
-    pub async fn update(
-        &self,
-        app: i64,
-        id: i64,
-        values: Vec<(&str, sea_query::Value)>,
-    ) -> Result<bool, StoreError> {
+    /// Applies the set fields of `c`; false when there is no such user.
+    pub async fn update(&self, app: i64, id: i64, c: &ChatUserChanges) -> Result<bool, StoreError> {
+        let mut values: Vec<(Alias, SimpleExpr)> = Vec::new();
+        let mut set =
+            |col: &str, v: sea_query::Value| values.push((Alias::new(col), SimpleExpr::Value(v)));
+        if let Some(v) = &c.display_name {
+            set("display_name", v.clone().into());
+        }
+        if let Some(v) = &c.display_picture_url {
+            set("display_picture_url", v.clone().into());
+        }
+        if let Some(v) = c.is_guest {
+            set("is_guest", v.into());
+        }
+        if let Some(v) = &c.presence_status {
+            set("presence_status", v.clone().into());
+        }
+        if let Some(v) = &c.properties {
+            set("properties", v.to_string().into());
+        }
         if values.is_empty() {
             return Ok(self.get(app, id).await?.is_some());
         }
         let mut q = Query::update();
         q.table(table())
-            .values(
-                values
-                    .into_iter()
-                    .map(|(c, v)| (Alias::new(c), SimpleExpr::Value(v))),
-            )
+            .values(values)
             .and_where(Expr::col(Alias::new("application_id")).eq(app))
             .and_where(Expr::col(Alias::new("id")).eq(id));
         Ok(self.db.execute(&q).await? > 0)

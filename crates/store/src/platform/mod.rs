@@ -6,5 +6,5 @@ mod chat_users;
 mod oauth_tokens;
 
 pub use applications::{ApplicationRow, Applications, NewApplication};
-pub use chat_users::{ChatUserRow, ChatUsers, NewChatUser, UserFilter};
+pub use chat_users::{ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserFilter};
 pub use oauth_tokens::OauthTokens;
