@@ -7,6 +7,7 @@ mod users;
 
 pub use applications::{CreatedApplication, SettingsInput};
 pub use oauth::TokenGrant;
+pub use palaver_store::platform::{ApplicationRow, ChatUserRow};
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 
 use palaver_store::platform::{Applications, ChatUsers, OauthTokens};

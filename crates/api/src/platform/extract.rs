@@ -1,0 +1,124 @@
+//! Extractors of the platform API: the calling application (bearer token, and the `{app_id}`
+//! of `/v1/applications/{app_id}/…` must be its own), JSON bodies of any JSON media type in
+//! either field naming, query pairs, and page requests.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use palaver_domain::platform::naming;
+use palaver_domain::platform::paging::PageRequest;
+use palaver_domain::{DomainError, ErrorCode};
+use palaver_service::{AppPrincipal, Services};
+use serde_json::Value;
+
+use super::error::ApiError;
+
+/// The application the request's bearer token was granted to.
+pub struct AppCaller(pub AppPrincipal);
+
+impl FromRequestParts<Services> for AppCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Services) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let token = header.and_then(|h| {
+            let (scheme, rest) = h.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_string())
+        });
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Err(DomainError::new(
+                ErrorCode::Unauthenticated,
+                "Full authentication is required to access this resource",
+            )
+            .into());
+        };
+        let Some(p) = s.platform.authenticate(&token).await? else {
+            return Err(DomainError::new(
+                ErrorCode::InvalidBearer,
+                "Invalid or expired access token",
+            )
+            .into());
+        };
+        // `/v1/applications/{app_id}/…` only reaches the token's own application.
+        if let Ok(params) = RawPathParams::from_request_parts(parts, s).await {
+            if let Some((_, app)) = params.iter().find(|(k, _)| *k == "app_id") {
+                if app.parse::<i64>().ok() != Some(p.application_id) {
+                    return Err(DomainError::new(
+                        ErrorCode::NotFound,
+                        format!("No application with id {app}"),
+                    )
+                    .into());
+                }
+            }
+        }
+        Ok(AppCaller(p))
+    }
+}
+
+/// A JSON body, whatever JSON-ish media type it came with, read as snake_case. An empty body is
+/// `null`.
+pub struct PJson(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for PJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            DomainError::new(
+                ErrorCode::BadRequest,
+                format!("The request body could not be read: {e}"),
+            )
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(PJson(Value::Null));
+        }
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            DomainError::new(
+                ErrorCode::MalformedBody,
+                format!("The request body is not valid JSON: {e}"),
+            )
+        })?;
+        Ok(PJson(naming::read(v)))
+    }
+}
+
+/// The query string as ordered pairs (repeated keys kept, as `sort` needs).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or_default();
+        Ok(QueryPairs(
+            form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
+        ))
+    }
+}
+
+/// Reads `page`, `size` and `sort` for a collection sortable by `sortable`.
+pub fn page_request(q: &QueryPairs, sortable: &[&str]) -> Result<PageRequest, ApiError> {
+    Ok(PageRequest::from_query(&q.0, sortable)?)
+}
+
+/// A numeric path id; anything else names no resource.
+pub fn id(raw: &str, what: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().map_err(|_| {
+        DomainError::new(ErrorCode::NotFound, format!("No {what} with id {raw}")).into()
+    })
+}

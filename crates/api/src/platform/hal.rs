@@ -1,0 +1,91 @@
+//! HAL: `_links` as an object map of absolute URLs, and collection pages exactly as the platform
+//! API shows them (`_embedded.<name>`, `first`/`prev`/`self`/`next`/`last`, `page`).
+
+use palaver_domain::platform::paging::PageRequest;
+use serde_json::{json, Map, Value};
+
+use super::context::Ctx;
+
+/// `{"href": url}`.
+pub fn href(url: String) -> Value {
+    json!({ "href": url })
+}
+
+/// Builds a `_links` map from (rel, path) pairs under the request's prefix.
+pub fn links(ctx: &Ctx, rels: &[(&str, String)]) -> Value {
+    let mut m = Map::new();
+    for (rel, path) in rels {
+        m.insert(rel.to_string(), href(ctx.link(path)));
+    }
+    Value::Object(m)
+}
+
+fn page_url(ctx: &Ctx, path: &str, page: u64, size: u64, extra: &[(String, String)]) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("page", &page.to_string())
+        .append_pair("size", &size.to_string());
+    for (k, v) in extra {
+        q.append_pair(k, v);
+    }
+    format!("{}?{}", ctx.link(path), q.finish())
+}
+
+/// A page of `items` under `_embedded.<name>`. `extra` are the request's other query parameters
+/// (sort, filters), carried into every link.
+pub fn page(
+    ctx: &Ctx,
+    path: &str,
+    name: &str,
+    items: Vec<Value>,
+    req: &PageRequest,
+    total: u64,
+    extra: &[(String, String)],
+) -> Value {
+    let pages = req.total_pages(total);
+    let last = pages.saturating_sub(1);
+    let mut l = Map::new();
+    l.insert(
+        "first".into(),
+        href(page_url(ctx, path, 0, req.size, extra)),
+    );
+    if req.page > 0 {
+        let prev = req.page.min(pages).saturating_sub(1);
+        l.insert(
+            "prev".into(),
+            href(page_url(ctx, path, prev, req.size, extra)),
+        );
+    }
+    l.insert(
+        "self".into(),
+        href(page_url(ctx, path, req.page, req.size, extra)),
+    );
+    if req.page + 1 < pages {
+        l.insert(
+            "next".into(),
+            href(page_url(ctx, path, req.page + 1, req.size, extra)),
+        );
+    }
+    l.insert(
+        "last".into(),
+        href(page_url(ctx, path, last, req.size, extra)),
+    );
+    json!({
+        "_embedded": { name: items },
+        "_links": l,
+        "page": {
+            "size": req.size,
+            "total_elements": total,
+            "total_pages": pages,
+            "number": req.page,
+        }
+    })
+}
+
+/// The query pairs a page link must carry besides `page` and `size`.
+pub fn carried(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k != "page" && k != "size")
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,119 @@
+//! The platform API (ChatKitty-compatible): OAuth 2.0 client credentials and JSON HAL resources.
+//! Every route is served at the root, under `/v1`, and under `/v1/applications/{app_id}`.
+
+mod application;
+mod context;
+pub mod error;
+mod extract;
+mod hal;
+mod oauth;
+mod resources;
+mod users;
+
+use axum::extract::Request;
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use palaver_domain::platform::naming;
+use palaver_domain::{DomainError, ErrorCode};
+use palaver_service::Services;
+use serde_json::Value;
+
+pub use error::ApiError;
+
+use context::Ctx;
+
+/// The platform resources, relative to a prefix.
+fn resources() -> Router<Services> {
+    Router::new()
+        .route("/application", get(application::get))
+        .route(
+            "/application/settings",
+            get(application::settings).put(application::update_settings),
+        )
+        .route(
+            "/users",
+            get(users::list).post(users::create).head(users::exists),
+        )
+        .route(
+            "/users/{id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
+        .route("/users/{id}/display-picture", post(users::display_picture))
+        .route(
+            "/users/{id}/secrets/{name}",
+            get(users::secret)
+                .put(users::set_secret)
+                .delete(users::delete_secret),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(require_json_accept))
+}
+
+/// The token endpoint and the resources under each of their three prefixes.
+pub fn routes() -> Router<Services> {
+    Router::new()
+        .route("/oauth/token", post(oauth::token))
+        .route("/v1/oauth/token", post(oauth::token))
+        .merge(resources())
+        .nest("/v1", resources())
+        .nest("/v1/applications/{app_id}", resources())
+        .route("/v1/applications/{app_id}", get(application::get))
+}
+
+/// Answers 404 in the platform's shape for paths nothing serves.
+pub async fn not_found(method: Method, uri: Uri) -> ApiError {
+    DomainError::new(
+        ErrorCode::RouteNotFound,
+        format!("No resource at {method} {}", uri.path()),
+    )
+    .into()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    DomainError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{method} is not supported on {}", uri.path()),
+    )
+    .into()
+}
+
+/// 406 when `Accept` names media types and none of them is JSON (or a wildcard).
+async fn require_json_accept(req: Request, next: Next) -> Response {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if let Some(accept) = accept.filter(|a| !a.trim().is_empty()) {
+        let ok = accept.split(',').any(|range| {
+            let media = range
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            media == "*/*"
+                || media == "application/*"
+                || media.ends_with("json")
+                || media.ends_with("+json")
+        });
+        if !ok {
+            return ApiError(DomainError::new(
+                ErrorCode::NotAcceptable,
+                format!("This API produces JSON; Accept was \"{accept}\""),
+            ))
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// 200 with a resource in the caller's naming.
+pub(crate) fn respond(ctx: &Ctx, body: Value) -> Response {
+    (StatusCode::OK, Json(naming::render(body, ctx.naming))).into_response()
+}
+
+type Result = std::result::Result<Response, ApiError>;

@@ -1,0 +1,69 @@
+//! Platform resources as JSON (snake_case; the response step renames for camelCase callers).
+
+use palaver_domain::time::format_millis;
+use palaver_service::platform::{ApplicationRow, ChatUserRow};
+use serde_json::{json, Value};
+
+use super::context::Ctx;
+use super::hal::links;
+
+pub fn application(ctx: &Ctx, a: &ApplicationRow) -> Value {
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "key": a.api_key,
+        "created_time": format_millis(a.created),
+        "properties": a.properties,
+        "_links": links(ctx, &[("self", ctx.application_path().into()), ("settings", "/application/settings".into())]),
+    })
+}
+
+pub fn settings(ctx: &Ctx, a: &ApplicationRow) -> Value {
+    json!({
+        "guest_users": a.guest_users,
+        "user_created_channels": a.user_created_channels,
+        "_links": links(ctx, &[("self", "/application/settings".into()), ("application", ctx.application_path().into())]),
+    })
+}
+
+/// Where a user without a picture of its own gets one: Palaver's generated initials avatar.
+fn avatar(ctx: &Ctx, u: &ChatUserRow) -> String {
+    if !u.display_picture_url.is_empty() {
+        return u.display_picture_url.clone();
+    }
+    let name: String = form_urlencoded::byte_serialize(u.name.as_bytes()).collect();
+    format!("{}/avatars/{name}.svg", ctx.origin)
+}
+
+/// A chat user without `_links` (as embedded in other resources).
+pub fn user_properties(ctx: &Ctx, u: &ChatUserRow) -> Value {
+    json!({
+        "type": u.r#type,
+        "id": u.id,
+        "name": u.name,
+        "display_name": u.display_name,
+        "display_picture_url": avatar(ctx, u),
+        "isGuest": u.is_guest,
+        // Online means an active chat session; sessions arrive with the real-time gateway.
+        "presence": { "online": false, "status": u.presence_status },
+        "call_status": u.call_status,
+        "properties": u.properties,
+        "created_time": format_millis(u.created),
+    })
+}
+
+pub fn user(ctx: &Ctx, u: &ChatUserRow) -> Value {
+    let mut v = user_properties(ctx, u);
+    let base = format!("/users/{}", u.id);
+    v["_links"] = links(
+        ctx,
+        &[
+            ("self", base.clone()),
+            ("channels", format!("{base}/channels")),
+            ("messages", format!("{base}/messages")),
+            ("notifications", format!("{base}/notifications")),
+            ("application", ctx.application_path().into()),
+        ],
+    );
+    v
+}
