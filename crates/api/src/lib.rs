@@ -4,19 +4,35 @@
 mod avatar;
 pub mod content;
 mod health;
+mod panic;
 pub mod platform;
 mod qs;
 
 use axum::Router;
 use palaver_service::Services;
+use tower_http::catch_panic::CatchPanicLayer;
 
 /// Every HTTP route Palaver serves.
 pub fn router(services: Services) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(avatar::routes())
-        .nest("/api", content::routes())
+        .nest(
+            "/api",
+            content::routes().layer(CatchPanicLayer::custom(
+                |p: Box<dyn std::any::Any + Send>| {
+                    panic::log(p.as_ref());
+                    panic::internal_error(true)
+                },
+            )),
+        )
         .merge(platform::routes())
         .fallback(platform::not_found)
+        .layer(CatchPanicLayer::custom(
+            |p: Box<dyn std::any::Any + Send>| {
+                panic::log(p.as_ref());
+                panic::internal_error(false)
+            },
+        ))
         .with_state(services)
 }

@@ -1,6 +1,10 @@
 //! `palaver-bench`: loads a spawned Palaver with concurrent HTTP clients on loopback and prints
 //! requests/s and latency percentiles. Figures go to BENCHMARKS.md; nothing here is a test.
 
+/// The same allocator as the `palaver` binary, so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod load;
 mod seed;
 
