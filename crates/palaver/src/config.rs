@@ -221,7 +221,10 @@ mod tests {
                 ..Layer::default()
             },
         ] {
-            assert!(Config::from_layers(&[l.clone()]).is_err(), "{l:?}");
+            assert!(
+                Config::from_layers(std::slice::from_ref(&l)).is_err(),
+                "{l:?}"
+            );
         }
     }
 

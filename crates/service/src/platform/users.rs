@@ -284,9 +284,10 @@ impl Platform {
         for k in ["name", "content_type"] {
             text(obj, k)?.ok_or_else(|| invalid(format!("{k} is required")))?;
         }
-        if !obj
+        if obj
             .get("size")
-            .is_some_and(|s| s.as_i64().is_some_and(|n| n >= 0))
+            .and_then(Value::as_i64)
+            .is_none_or(|n| n < 0)
         {
             return Err(invalid("size must be a whole number of bytes").into());
         }
