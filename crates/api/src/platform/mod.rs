@@ -54,13 +54,20 @@ fn resources() -> Router<Services> {
 
 /// The token endpoint and the resources under each of their three prefixes.
 pub fn routes() -> Router<Services> {
+    // `/v1/applications/{app_id}` itself is the application, with the same 405/406 rules as
+    // every other resource.
+    let application = Router::new()
+        .route("/v1/applications/{app_id}", get(application::get))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(require_json_accept));
     Router::new()
         .route("/oauth/token", post(oauth::token))
         .route("/v1/oauth/token", post(oauth::token))
+        .method_not_allowed_fallback(method_not_allowed)
         .merge(resources())
         .nest("/v1", resources())
         .nest("/v1/applications/{app_id}", resources())
-        .route("/v1/applications/{app_id}", get(application::get))
+        .merge(application)
 }
 
 /// Answers 404 in the platform's shape for paths nothing serves.
