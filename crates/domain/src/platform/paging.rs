@@ -92,6 +92,17 @@ impl PageRequest {
                 _ => {}
             }
         }
+        // The offset must fit the databases' signed 64-bit OFFSET.
+        if req
+            .page
+            .checked_mul(req.size)
+            .is_none_or(|offset| offset > i64::MAX as u64)
+        {
+            return Err(invalid(format!(
+                "page {} of size {} is past any collection",
+                req.page, req.size
+            )));
+        }
         Ok(req)
     }
 
@@ -160,10 +171,19 @@ mod tests {
             q(&[("size", "101")]),
             q(&[("sort", "secret,asc")]),
             q(&[("sort", "name,sideways")]),
+            q(&[("page", "18446744073709551615")]),
+            q(&[("page", "92233720368547759"), ("size", "100")]),
         ] {
             let e = PageRequest::from_query(&pairs, &["name"]).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidParameter, "{pairs:?}");
         }
+    }
+
+    #[test]
+    fn the_largest_page_still_has_a_signed_offset() {
+        let r = PageRequest::from_query(&q(&[("page", "92233720368547758"), ("size", "100")]), &[])
+            .unwrap();
+        assert_eq!(r.offset(), 9_223_372_036_854_775_800);
     }
 
     #[test]
