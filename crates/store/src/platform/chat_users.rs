@@ -121,13 +121,13 @@ impl ChatUsers {
     fn property_matches(&self, key: &str, value: &Value) -> SimpleExpr {
         let json = value.to_string();
         match self.db.dialect() {
-            Dialect::Sqlite => {
-                let path = format!("$.\"{}\"", key.replace('"', "\\\""));
-                Expr::cust_with_values(
-                    "json_extract(\"chat_users\".\"properties\", ?) IS json_extract(?, '$')",
-                    [path, json],
-                )
-            }
+            // A JSON path cannot name a key holding `"`, so the key is matched as a label of
+            // `json_each`; as on PostgreSQL, the key must be present.
+            Dialect::Sqlite => Expr::cust_with_values(
+                "EXISTS (SELECT 1 FROM json_each(\"chat_users\".\"properties\") AS \"p\" \
+                 WHERE \"p\".\"key\" = ? AND \"p\".\"value\" IS json_extract(?, '$'))",
+                [key.to_string(), json],
+            ),
             Dialect::Postgres => Expr::cust_with_values(
                 "(CAST(\"chat_users\".\"properties\" AS jsonb) -> $1) = CAST($2 AS jsonb)",
                 [key.to_string(), json],
