@@ -41,6 +41,51 @@ impl Resp {
     }
 }
 
+/// An application made by [`TestApp::other_application`], with a live bearer token.
+#[derive(Debug, Clone)]
+pub struct OtherApplication {
+    pub org_id: String,
+    pub app_id: i64,
+    pub api_key: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub token: String,
+}
+
+/// Checks a platform API error: the status, and a body of exactly `error`, `message`,
+/// `explanation` and `timestamp` (an ISO-8601 instant of the last minute), with `error` as given.
+/// Returns the explanation.
+pub fn assert_platform_error(r: &Resp, status: u16, error: &str) -> String {
+    assert_eq!(r.status, status, "{}", r.text);
+    let obj = r
+        .body
+        .as_object()
+        .unwrap_or_else(|| panic!("not a JSON object: {}", r.text));
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["error", "explanation", "message", "timestamp"],
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["error"], error, "{}", r.text);
+    let message = r.body["message"].as_str().unwrap_or_default();
+    assert!(!message.is_empty(), "{}", r.text);
+    let timestamp = r.body["timestamp"].as_str().unwrap_or_default();
+    assert!(timestamp.ends_with('Z'), "{}", r.text);
+    let at = palaver_domain::time::parse_date(timestamp)
+        .unwrap_or_else(|| panic!("timestamp {timestamp} does not parse"));
+    let now = palaver_domain::time::now_millis();
+    assert!(
+        (now - 60_000..=now + 1_000).contains(&at),
+        "timestamp {timestamp} is not now"
+    );
+    let explanation = r.body["explanation"].as_str().unwrap_or_default();
+    assert!(!explanation.is_empty(), "{}", r.text);
+    explanation.to_string()
+}
+
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub base: String,
@@ -288,5 +333,121 @@ impl TestApp {
             .await;
         let token = self.login(&email, "other-password").await;
         (org_id, token)
+    }
+
+    // ---- Platform API (ChatKitty-compatible): OAuth client credentials and bearer calls ----
+
+    /// Asks `/oauth/token` for a token with HTTP Basic client credentials (urlencoded
+    /// `grant_type=client_credentials`), panicking unless it is granted.
+    pub async fn token_for(&self, client_id: &str, client_secret: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/oauth/token"))
+            .basic_auth(client_id, Some(client_secret))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .await
+            .expect("request sent");
+        let r = Self::read(res).await;
+        assert_eq!(r.status, 200, "token for {client_id}: {}", r.text);
+        r.body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    /// A bearer token of the bootstrap application.
+    pub async fn platform_token(&self) -> String {
+        self.token_for(CLIENT_ID, CLIENT_SECRET).await
+    }
+
+    /// Sends a platform API request: `token` as `Authorization: Bearer`, then `headers`, then
+    /// `body` as JSON text (with `Content-Type: application/json` unless `headers` sets one).
+    pub async fn pcall(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Resp {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                req = req.header("Content-Type", "application/json");
+            }
+            req = req.body(b.to_string());
+        }
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn pget(&self, path: &str, token: &str) -> Resp {
+        self.pcall("GET", path, Some(token), &[], None).await
+    }
+
+    pub async fn ppost(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.pcall("POST", path, Some(token), &[], Some(body)).await
+    }
+
+    pub async fn pput(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.pcall("PUT", path, Some(token), &[], Some(body)).await
+    }
+
+    /// PATCH with the merge-patch media type the official clients send.
+    pub async fn ppatch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.pcall(
+            "PATCH",
+            path,
+            Some(token),
+            &[("Content-Type", "application/json+merge-patch")],
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn pdelete(&self, path: &str, token: &str) -> Resp {
+        self.pcall("DELETE", path, Some(token), &[], None).await
+    }
+
+    /// Creates a chat user through `POST /users` and returns its resource (panics unless 200).
+    pub async fn create_chat_user(&self, token: &str, body: Value) -> Value {
+        let r = self.ppost("/users", token, body).await;
+        assert_eq!(r.status, 200, "create chat user: {}", r.text);
+        r.body
+    }
+
+    /// A second application, in a new organisation of its own: (application id, client id,
+    /// client secret, bearer token).
+    pub async fn other_application(&self, org_name: &str) -> OtherApplication {
+        let (org_id, _) = self.other_org(org_name).await;
+        let created = self
+            .services
+            .platform
+            .create_application(&org_id, &format!("{org_name} app"), None)
+            .await
+            .map_err(|e| e.into_domain())
+            .expect("application created");
+        let token = self
+            .token_for(&created.app.client_id, &created.client_secret)
+            .await;
+        OtherApplication {
+            org_id,
+            app_id: created.app.id,
+            api_key: created.app.api_key,
+            client_id: created.app.client_id,
+            client_secret: created.client_secret,
+            token,
+        }
     }
 }
