@@ -11,3 +11,4 @@ mod content_filters;
 mod content_orgs;
 mod content_tenancy;
 mod content_users;
+mod platform_oauth;
