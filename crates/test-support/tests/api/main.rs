@@ -11,4 +11,8 @@ mod content_filters;
 mod content_orgs;
 mod content_tenancy;
 mod content_users;
+mod platform_application;
+mod platform_conventions;
 mod platform_oauth;
+mod platform_paging;
+mod platform_users;
