@@ -30,6 +30,9 @@ struct Args {
     /// Database URL; a fresh SQLite file in a temporary folder when absent.
     #[arg(long)]
     database_url: Option<String>,
+    /// Run only the scenarios whose name contains this text.
+    #[arg(long)]
+    only: Option<String>,
     /// Server worker threads.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
@@ -99,6 +102,9 @@ fn main() -> anyhow::Result<()> {
         println!("| scenario | concurrency | requests/s | p50 ms | p99 ms | errors |");
         println!("|---|---|---|---|---|---|");
         for (name, path, query) in scenarios {
+            if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
+                continue;
+            }
             let mut url = reqwest::Url::parse(&format!("{base}{path}"))?;
             if let Some((k, v)) = query {
                 url.query_pairs_mut().append_pair(k, &v);

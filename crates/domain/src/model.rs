@@ -3,7 +3,7 @@
 //! field is declared once.
 
 /// How a field is stored and compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// The primary key: 24-char hex text.
     Id,
@@ -30,7 +30,7 @@ impl Kind {
 }
 
 /// One field of a model.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Field {
     pub name: &'static str,
     pub kind: Kind,

@@ -21,9 +21,22 @@ use std::sync::Arc;
 
 use palaver_store::{Db, Documents, ReadCache, Tokens};
 
-/// All services over one database, cheap to clone.
+/// All services over one database: a shared handle, cloned per request for nothing more than
+/// a reference count.
 #[derive(Debug, Clone)]
-pub struct Services {
+pub struct Services(Arc<ServiceSet>);
+
+impl std::ops::Deref for Services {
+    type Target = ServiceSet;
+
+    fn deref(&self) -> &ServiceSet {
+        &self.0
+    }
+}
+
+/// The services behind a [`Services`] handle.
+#[derive(Debug)]
+pub struct ServiceSet {
     pub db: Db,
     pub auth: Auth,
     pub content: Content,
@@ -43,12 +56,12 @@ impl Services {
         let docs = Documents::with_cache(db.clone(), cache.clone());
         let tokens = Tokens::with_cache(db.clone(), cache);
         let auth = Auth::new(docs.clone(), tokens.clone(), auth_config.clone());
-        Self {
+        Self(Arc::new(ServiceSet {
             content: Content::new(docs.clone(), tokens.clone(), auth_config.bcrypt_cost),
             operator: Operator::new(docs, tokens, auth_config.bcrypt_cost),
             auth,
             platform: Platform::new(db.clone(), platform_config),
             db,
-        }
+        }))
     }
 }

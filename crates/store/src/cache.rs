@@ -9,9 +9,33 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use palaver_domain::filter::Where;
 use serde_json::{Map, Value};
 
 use crate::tokens::TokenOwner;
+
+/// What a cached result answers: the parts of a query that decide its rows. Two equal keys
+/// would run the same SQL, so no SQL needs building to look a result up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum CacheKey {
+    Rows {
+        table: &'static str,
+        org: String,
+        parent: Option<(&'static str, String)>,
+        r#where: Where,
+        order: Vec<(&'static str, bool)>,
+        limit: Option<u64>,
+        skip: u64,
+        id: Option<String>,
+    },
+    Count {
+        table: &'static str,
+        org: String,
+        parent: Option<(&'static str, String)>,
+        r#where: Where,
+    },
+    Owner(String),
+}
 
 /// The most results kept; past it the cache starts afresh (cheaper than tracking recency).
 const MAX_ENTRIES: usize = 4096;
@@ -27,7 +51,7 @@ pub(crate) enum Cached {
 #[derive(Debug, Default)]
 struct Inner {
     generations: HashMap<&'static str, u64>,
-    entries: HashMap<String, (Vec<u64>, Cached)>,
+    entries: HashMap<CacheKey, (Vec<u64>, Cached)>,
 }
 
 /// Shared by the repositories of one process.
@@ -56,7 +80,7 @@ impl ReadCache {
     }
 
     /// The result cached under `key`, if none of `tables` has been written since it was read.
-    pub(crate) fn get(&self, key: &str, tables: &[&'static str]) -> Option<Cached> {
+    pub(crate) fn get(&self, key: &CacheKey, tables: &[&'static str]) -> Option<Cached> {
         let inner = self.lock();
         let (gens, value) = inner.entries.get(key)?;
         let current = tables
@@ -65,7 +89,7 @@ impl ReadCache {
         current.eq(gens.iter().copied()).then(|| value.clone())
     }
 
-    pub(crate) fn put(&self, key: String, generations: Vec<u64>, value: Cached) {
+    pub(crate) fn put(&self, key: CacheKey, generations: Vec<u64>, value: Cached) {
         let mut inner = self.lock();
         if inner.entries.len() >= MAX_ENTRIES {
             inner.entries.clear();
@@ -84,19 +108,27 @@ impl ReadCache {
 mod tests {
     use super::*;
 
+    fn key(s: &str) -> CacheKey {
+        CacheKey::Owner(s.to_string())
+    }
+
     #[test]
     fn a_write_to_any_read_table_hides_the_result() {
         let c = ReadCache::new();
         let gens = c.generations(&["a", "b"]);
-        c.put("k".into(), gens, Cached::Count(7));
-        assert!(matches!(c.get("k", &["a", "b"]), Some(Cached::Count(7))));
+        c.put(key("k"), gens, Cached::Count(7));
+        assert!(matches!(
+            c.get(&key("k"), &["a", "b"]),
+            Some(Cached::Count(7))
+        ));
+        assert!(c.get(&key("other"), &["a", "b"]).is_none());
         c.bump("c");
         assert!(
-            c.get("k", &["a", "b"]).is_some(),
+            c.get(&key("k"), &["a", "b"]).is_some(),
             "other tables do not matter"
         );
         c.bump("b");
-        assert!(c.get("k", &["a", "b"]).is_none());
+        assert!(c.get(&key("k"), &["a", "b"]).is_none());
     }
 
     #[test]
@@ -104,15 +136,45 @@ mod tests {
         let c = ReadCache::new();
         let gens = c.generations(&["a"]); // taken before the read
         c.bump("a"); // a write commits while the read runs
-        c.put("k".into(), gens, Cached::Count(1));
-        assert!(c.get("k", &["a"]).is_none());
+        c.put(key("k"), gens, Cached::Count(1));
+        assert!(c.get(&key("k"), &["a"]).is_none());
+    }
+
+    #[test]
+    fn different_filters_are_different_keys() {
+        use palaver_domain::filter::parse_where;
+        use palaver_domain::models::FLAKE;
+        let rows = |w: serde_json::Value| CacheKey::Count {
+            table: "flakes",
+            org: "o".into(),
+            parent: None,
+            r#where: parse_where(&FLAKE, &w).unwrap(),
+        };
+        let c = ReadCache::new();
+        c.put(
+            rows(serde_json::json!({"status": "draft"})),
+            vec![0],
+            Cached::Count(1),
+        );
+        assert!(c
+            .get(&rows(serde_json::json!({"status": "draft"})), &["flakes"])
+            .is_some());
+        assert!(c
+            .get(&rows(serde_json::json!({"status": "publish"})), &["flakes"])
+            .is_none());
+        assert!(c
+            .get(
+                &rows(serde_json::json!({"status": {"neq": "draft"}})),
+                &["flakes"]
+            )
+            .is_none());
     }
 
     #[test]
     fn the_cache_is_bounded() {
         let c = ReadCache::new();
         for i in 0..(MAX_ENTRIES + 10) {
-            c.put(format!("k{i}"), vec![], Cached::Count(i as u64));
+            c.put(key(&format!("k{i}")), vec![], Cached::Count(i as u64));
         }
         assert!(c.lock().entries.len() <= MAX_ENTRIES);
     }

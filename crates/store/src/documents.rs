@@ -9,9 +9,7 @@ use serde_json::{Map, Value};
 
 use std::sync::Arc;
 
-use sea_query::SqliteQueryBuilder;
-
-use crate::cache::{Cached, ReadCache};
+use crate::cache::{CacheKey, Cached, ReadCache};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::filter_sql;
@@ -113,21 +111,23 @@ impl Documents {
     }
 
     /// Runs a select, through the cache when the model allows it.
+    /// Runs a select (built only when needed), through the cache when the model allows it.
     async fn rows(
         &self,
         model: &Model,
-        q: &sea_query::SelectStatement,
+        key: impl FnOnce() -> CacheKey,
+        select: impl FnOnce() -> sea_query::SelectStatement,
     ) -> Result<Arc<Vec<Map<String, Value>>>, StoreError> {
         let tables = [model.table];
         let cache = self.cache_for(model);
-        let key = cache.map(|_| format!("rows:{}", q.to_string(SqliteQueryBuilder)));
+        let key = cache.map(|_| key());
         let generations = cache.map(|c| c.generations(&tables));
         if let (Some(c), Some(k)) = (cache, &key) {
             if let Some(Cached::Documents(docs)) = c.get(k, &tables) {
                 return Ok(docs);
             }
         }
-        let rows = self.db.fetch_all(q).await?;
+        let rows = self.db.fetch_all(&select()).await?;
         let docs = Arc::new(
             rows.iter()
                 .map(|r| r.document(model))
@@ -165,19 +165,36 @@ impl Documents {
         scope: &Scope<'_>,
         filter: &Filter,
     ) -> Result<Vec<Map<String, Value>>, StoreError> {
-        let mut q = self.select(model, scope, &filter.r#where);
-        filter_sql::order(&mut q, model.table, &filter.order, self.db.dialect());
-        if let Some(limit) = filter.limit {
-            q.limit(limit);
-        }
-        if filter.skip > 0 {
-            if filter.limit.is_none() {
-                // Both engines need a LIMIT before OFFSET; -1 / ALL are not portable.
-                q.limit(i64::MAX as u64);
+        let select = || {
+            let mut q = self.select(model, scope, &filter.r#where);
+            filter_sql::order(&mut q, model.table, &filter.order, self.db.dialect());
+            if let Some(limit) = filter.limit {
+                q.limit(limit);
             }
-            q.offset(filter.skip);
-        }
-        Ok(self.rows(model, &q).await?.as_ref().clone())
+            if filter.skip > 0 {
+                if filter.limit.is_none() {
+                    // Both engines need a LIMIT before OFFSET; -1 / ALL are not portable.
+                    q.limit(i64::MAX as u64);
+                }
+                q.offset(filter.skip);
+            }
+            q
+        };
+        let key = || CacheKey::Rows {
+            table: model.table,
+            org: scope.organisation_id.to_string(),
+            parent: scope.parent.map(|(k, v)| (k, v.to_string())),
+            r#where: filter.r#where.clone(),
+            order: filter
+                .order
+                .iter()
+                .map(|o| (o.field.name, o.descending))
+                .collect(),
+            limit: filter.limit,
+            skip: filter.skip,
+            id: None,
+        };
+        Ok(self.rows(model, key, select).await?.as_ref().clone())
     }
 
     /// The row with this id in scope.
@@ -187,9 +204,22 @@ impl Documents {
         scope: &Scope<'_>,
         id: &str,
     ) -> Result<Option<Map<String, Value>>, StoreError> {
-        let mut q = self.select(model, scope, &Where::All);
-        q.and_where(col(model, "id").eq(id));
-        Ok(self.rows(model, &q).await?.first().cloned())
+        let select = || {
+            let mut q = self.select(model, scope, &Where::All);
+            q.and_where(col(model, "id").eq(id));
+            q
+        };
+        let key = || CacheKey::Rows {
+            table: model.table,
+            org: scope.organisation_id.to_string(),
+            parent: scope.parent.map(|(k, v)| (k, v.to_string())),
+            r#where: Where::All,
+            order: Vec::new(),
+            limit: None,
+            skip: 0,
+            id: Some(id.to_string()),
+        };
+        Ok(self.rows(model, key, select).await?.first().cloned())
     }
 
     /// How many rows in scope match `w`.
@@ -206,7 +236,12 @@ impl Documents {
             .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
         let tables = [model.table];
         let cache = self.cache_for(model);
-        let key = cache.map(|_| format!("count:{}", q.to_string(SqliteQueryBuilder)));
+        let key = cache.map(|_| CacheKey::Count {
+            table: model.table,
+            org: scope.organisation_id.to_string(),
+            parent: scope.parent.map(|(k, v)| (k, v.to_string())),
+            r#where: w.clone(),
+        });
         let generations = cache.map(|c| c.generations(&tables));
         if let (Some(c), Some(k)) = (cache, &key) {
             if let Some(Cached::Count(n)) = c.get(k, &tables) {

@@ -5,7 +5,7 @@ use sea_query::{Alias, Expr, Query};
 
 use std::sync::Arc;
 
-use crate::cache::{Cached, ReadCache};
+use crate::cache::{CacheKey, Cached, ReadCache};
 use crate::db::Db;
 use crate::error::StoreError;
 
@@ -126,7 +126,7 @@ impl Tokens {
         let Some(cache) = &self.cache else {
             return self.resolve_uncached(digest).await;
         };
-        let key = format!("owner:{digest}");
+        let key = CacheKey::Owner(digest.to_string());
         let generations = cache.generations(&OWNER_TABLES);
         if let Some(Cached::Owner(owner)) = cache.get(&key, &OWNER_TABLES) {
             return Ok(owner);

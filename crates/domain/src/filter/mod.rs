@@ -35,7 +35,7 @@ impl Default for Filter {
 }
 
 /// A where clause.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Where {
     /// Matches every row (no clause, or an empty `and`).
     All,
@@ -65,7 +65,7 @@ impl Where {
 }
 
 /// A comparison, with values already coerced to the field's kind.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Test {
     Eq(Scalar),
     Neq(Scalar),
@@ -89,13 +89,43 @@ pub enum Test {
 }
 
 /// A coerced filter value. Dates are epoch milliseconds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Scalar {
     Null,
     Text(String),
     Int(i64),
     Float(f64),
     Bool(bool),
+}
+
+// Floats compare and hash by their bits, so a parsed filter can key a cache: two filters are
+// equal exactly when they would run the same SQL.
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Scalar::Null, Scalar::Null) => true,
+            (Scalar::Text(a), Scalar::Text(b)) => a == b,
+            (Scalar::Int(a), Scalar::Int(b)) => a == b,
+            (Scalar::Float(a), Scalar::Float(b)) => a.to_bits() == b.to_bits(),
+            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Scalar {}
+
+impl std::hash::Hash for Scalar {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Scalar::Null => {}
+            Scalar::Text(t) => t.hash(state),
+            Scalar::Int(i) => i.hash(state),
+            Scalar::Float(f) => f.to_bits().hash(state),
+            Scalar::Bool(b) => b.hash(state),
+        }
+    }
 }
 
 /// One sort key.
