@@ -33,6 +33,9 @@ struct Args {
     /// Run only the scenarios whose name contains this text.
     #[arg(long)]
     only: Option<String>,
+    /// Turn the server's read cache off (every request reaches the database).
+    #[arg(long)]
+    no_read_cache: bool,
     /// Server worker threads.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
@@ -52,6 +55,7 @@ fn main() -> anyhow::Result<()> {
         bcrypt_cost: 4,
         bootstrap_email: Some("bench@example.com".into()),
         bootstrap_password: Some("bench-password".into()),
+        read_cache: args.no_read_cache.then_some(false),
         ..Config::default()
     };
 

@@ -172,7 +172,7 @@ impl Auth {
             token,
             ttl,
             created: format_millis(created),
-            user: present(&models::USER, account, None),
+            user: present(&models::USER, &account, None),
         })
     }
 

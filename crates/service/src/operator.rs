@@ -67,14 +67,14 @@ impl Operator {
         self.docs
             .insert(&models::ORGANISATION, &Scope::org(&id), &doc)
             .await?;
-        Ok(present(&models::ORGANISATION, doc, None))
+        Ok(present(&models::ORGANISATION, &doc, None))
     }
 
     pub async fn list_orgs(&self) -> Result<Vec<Doc>> {
         let rows = self.docs.all_organisations().await?;
         Ok(rows
             .into_iter()
-            .map(|r| present(&models::ORGANISATION, r, None))
+            .map(|r| present(&models::ORGANISATION, &r, None))
             .collect())
     }
 

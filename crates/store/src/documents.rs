@@ -165,6 +165,21 @@ impl Documents {
         scope: &Scope<'_>,
         filter: &Filter,
     ) -> Result<Vec<Map<String, Value>>, StoreError> {
+        Ok(self
+            .find_shared(model, scope, filter)
+            .await?
+            .as_ref()
+            .clone())
+    }
+
+    /// As [`Documents::find`], sharing the rows (with the cache, when it answers) rather than
+    /// copying them, for callers that only read them.
+    pub async fn find_shared(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        filter: &Filter,
+    ) -> Result<Arc<Vec<Map<String, Value>>>, StoreError> {
         let select = || {
             let mut q = self.select(model, scope, &filter.r#where);
             filter_sql::order(&mut q, model.table, &filter.order, self.db.dialect());
@@ -194,7 +209,7 @@ impl Documents {
             skip: filter.skip,
             id: None,
         };
-        Ok(self.rows(model, key, select).await?.as_ref().clone())
+        self.rows(model, key, select).await
     }
 
     /// The row with this id in scope.

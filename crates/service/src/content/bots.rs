@@ -15,9 +15,9 @@ impl Content {
         p.require_admin()?;
         let rows = self
             .docs
-            .find(&models::BOT, &Scope::org(&p.organisation_id), filter)
+            .find_shared(&models::BOT, &Scope::org(&p.organisation_id), filter)
             .await?;
-        self.render(&p.organisation_id, &models::BOT, rows, filter)
+        self.render(&p.organisation_id, &models::BOT, &rows, filter)
             .await
     }
 

@@ -57,13 +57,13 @@ impl Content {
         p.require_admin()?;
         let rows = self
             .docs
-            .find(kind.model(), &bot_scope(p, bot_id), filter)
+            .find_shared(kind.model(), &bot_scope(p, bot_id), filter)
             .await?;
         // Rows found under the bot prove it is the caller's; only an empty page needs the check.
         if rows.is_empty() {
             self.require_bot(p, bot_id).await?;
         }
-        self.render(&p.organisation_id, kind.model(), rows, filter)
+        self.render(&p.organisation_id, kind.model(), &rows, filter)
             .await
     }
 

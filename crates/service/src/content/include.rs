@@ -21,7 +21,7 @@ impl Content {
         &self,
         org: &str,
         model: &'static Model,
-        rows: Vec<Map<String, Value>>,
+        rows: &[Map<String, Value>],
         filter: &Filter,
     ) -> Result<Vec<Doc>> {
         let mut attached: Vec<Vec<(&'static str, Value)>> = vec![Vec::new(); rows.len()];
@@ -32,7 +32,7 @@ impl Content {
                 RelationKind::HasMany => (inc.relation.key, "id"),
             };
             let mut wanted: Vec<Scalar> = Vec::new();
-            for r in &rows {
+            for r in rows {
                 if let Some(k) = key_of(r, own_key) {
                     let k = Scalar::Text(k);
                     if !wanted.contains(&k) {
@@ -69,7 +69,7 @@ impl Content {
                 Some(Projection::Except(names)) => names.retain(|n| n != match_key),
                 _ => {}
             }
-            let rendered = Box::pin(self.render(org, target, related, &shown)).await?;
+            let rendered = Box::pin(self.render(org, target, &related, &shown)).await?;
             let mut by_key: HashMap<String, Vec<Doc>> = HashMap::new();
             for (k, doc) in keys.into_iter().zip(rendered) {
                 if let Some(k) = k {
@@ -99,7 +99,7 @@ impl Content {
             }
         }
         Ok(rows
-            .into_iter()
+            .iter()
             .zip(attached)
             .map(|(row, extra)| {
                 let mut doc = present(model, row, filter.fields.as_ref());
@@ -119,7 +119,9 @@ impl Content {
         row: Map<String, Value>,
         filter: &Filter,
     ) -> Result<Doc> {
-        let mut docs = self.render(org, model, vec![row], filter).await?;
+        let mut docs = self
+            .render(org, model, std::slice::from_ref(&row), filter)
+            .await?;
         docs.pop().ok_or_else(|| DomainError::internal().into())
     }
 }

@@ -40,7 +40,7 @@ const BOT_PROFILE_FIELDS: &[&str] = &[
 
 /// Shapes a stored document for output: fields in model order, hidden ones never, nulls omitted
 /// (bot users keep their profile fields even when null, as the seed shows), projection applied.
-pub fn present(model: &Model, mut doc: Map<String, Value>, projection: Option<&Projection>) -> Doc {
+pub fn present(model: &Model, doc: &Map<String, Value>, projection: Option<&Projection>) -> Doc {
     let bot_user =
         model.name == "user" && doc.get("role").and_then(Value::as_str) == Some("customer");
     let mut out = Map::with_capacity(model.fields.len());
@@ -48,14 +48,14 @@ pub fn present(model: &Model, mut doc: Map<String, Value>, projection: Option<&P
         if f.hidden {
             continue;
         }
-        let v = doc.remove(f.name).unwrap_or(Value::Null);
+        let v = doc.get(f.name).unwrap_or(&Value::Null);
         if v.is_null() && !(bot_user && BOT_PROFILE_FIELDS.contains(&f.name)) {
             continue;
         }
         if projection.is_some_and(|p| !p.keeps(f.name)) {
             continue;
         }
-        out.insert(f.name.to_string(), v);
+        out.insert(f.name.to_string(), v.clone());
     }
     out
 }

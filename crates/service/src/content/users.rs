@@ -40,7 +40,7 @@ impl Content {
             .docs
             .find(&models::USER, &Scope::org(&p.organisation_id), filter)
             .await?;
-        self.render(&p.organisation_id, &models::USER, rows, filter)
+        self.render(&p.organisation_id, &models::USER, &rows, filter)
             .await
     }
 
