@@ -171,6 +171,25 @@ pub enum Tx {
 }
 
 impl Tx {
+    pub(crate) async fn fetch_all<S: SqlxBinder>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<Vec<DbRow>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(t) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                let rows: Vec<SqliteRow> =
+                    sqlx::query_with(&sql, values).fetch_all(&mut **t).await?;
+                rows.into_iter().map(DbRow::Sqlite).collect()
+            }
+            Tx::Postgres(t) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                let rows: Vec<PgRow> = sqlx::query_with(&sql, values).fetch_all(&mut **t).await?;
+                rows.into_iter().map(DbRow::Postgres).collect()
+            }
+        })
+    }
+
     pub(crate) async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64, StoreError> {
         Ok(match self {
             Tx::Sqlite(t) => {

@@ -13,7 +13,7 @@ mod row;
 mod tokens;
 
 pub use cache::ReadCache;
-pub use db::{Db, Dialect};
+pub use db::{Db, Dialect, Tx};
 pub use documents::{Documents, Scope};
 pub use error::StoreError;
 pub use tokens::{AccessTokenRow, TokenOwner, Tokens};

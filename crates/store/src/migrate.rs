@@ -21,6 +21,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_platform_api.sql"),
         include_str!("../migrations/postgres/0002_platform_api.sql"),
     ),
+    (
+        3,
+        "channels",
+        include_str!("../migrations/sqlite/0003_channels.sql"),
+        include_str!("../migrations/postgres/0003_channels.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

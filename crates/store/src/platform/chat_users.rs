@@ -199,6 +199,17 @@ impl ChatUsers {
         rows.first().map(read).transpose()
     }
 
+    /// The users with these ids (those that exist in `app`), in no particular order.
+    pub async fn by_ids(&self, app: i64, ids: &[i64]) -> Result<Vec<ChatUserRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = self.select(app);
+        q.and_where(col("id").is_in(ids.iter().copied()));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
     /// One page of users: `sort` is (column from [`SORTABLE`], descending), ties broken by id.
     pub async fn page(
         &self,

@@ -7,6 +7,7 @@
 mod support;
 
 mod basics;
+mod channels;
 mod cross_engine;
 mod filters;
 mod scoping;

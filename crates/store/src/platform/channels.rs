@@ -1,0 +1,254 @@
+//! Channels of an application: PUBLIC and PRIVATE group channels with unique names, and DIRECT
+//! channels unique per member set. Writes take the caller's transaction so the service can add
+//! the write's event to it.
+
+use sea_query::{Alias, Cond, Expr, JoinType, Order, Query, SelectStatement, SimpleExpr};
+use serde_json::{Map, Value};
+
+use super::json_match::property_matches;
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// A stored channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelRow {
+    pub id: i64,
+    pub application_id: i64,
+    /// `PUBLIC`, `PRIVATE` or `DIRECT`.
+    pub r#type: String,
+    /// None for DIRECT channels.
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub creator_id: Option<i64>,
+    /// DIRECT channels: the sorted member ids, e.g. `3,7`.
+    pub direct_key: Option<String>,
+    pub properties: Value,
+    pub created: i64,
+}
+
+/// What creating a channel needs (`id` is ignored).
+pub type NewChannel = ChannelRow;
+
+/// Which channels a list returns.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelFilter {
+    pub r#type: Option<String>,
+    /// Usernames that must all be members.
+    pub member_names: Vec<String>,
+    /// Created at or after / at or before, epoch milliseconds.
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub properties: Map<String, Value>,
+    /// Channels this user created or is a member of.
+    pub user: Option<i64>,
+}
+
+/// Columns a page may be sorted by.
+pub const SORTABLE: [&str; 4] = ["id", "name", "display_name", "created"];
+
+const COLUMNS: [&str; 9] = [
+    "id",
+    "application_id",
+    "type",
+    "name",
+    "display_name",
+    "creator_id",
+    "direct_key",
+    "properties",
+    "created",
+];
+
+fn table() -> Alias {
+    Alias::new("chat_channels")
+}
+
+fn col(c: &str) -> Expr {
+    Expr::col((table(), Alias::new(c)))
+}
+
+fn read(r: &DbRow) -> Result<ChannelRow, StoreError> {
+    let properties = r.text("properties")?.unwrap_or_else(|| "{}".into());
+    Ok(ChannelRow {
+        id: r.int("id")?.unwrap_or_default(),
+        application_id: r.int("application_id")?.unwrap_or_default(),
+        r#type: r.text("type")?.unwrap_or_default(),
+        name: r.text("name")?,
+        display_name: r.text("display_name")?,
+        creator_id: r.int("creator_id")?,
+        direct_key: r.text("direct_key")?,
+        properties: serde_json::from_str(&properties)
+            .map_err(|_| StoreError::Decode("chat_channels.properties".into()))?,
+        created: r.int("created")?.unwrap_or_default(),
+    })
+}
+
+/// `EXISTS (a member row of this channel matching `cond`)`.
+fn has_member(cond: SimpleExpr) -> SimpleExpr {
+    let m = Alias::new("m");
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from_as(Alias::new("chat_channel_members"), m.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            Alias::new("chat_users"),
+            Alias::new("u"),
+            Expr::col((Alias::new("u"), Alias::new("id")))
+                .equals((m.clone(), Alias::new("user_id"))),
+        )
+        .and_where(Expr::col((m, Alias::new("channel_id"))).equals((table(), Alias::new("id"))))
+        .and_where(cond);
+    Expr::exists(q)
+}
+
+#[derive(Debug, Clone)]
+pub struct Channels {
+    db: Db,
+}
+
+impl Channels {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    fn select(app: i64) -> SelectStatement {
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+            .and_where(col("application_id").eq(app));
+        q
+    }
+
+    fn filtered(&self, app: i64, f: &ChannelFilter) -> SelectStatement {
+        let mut q = Self::select(app);
+        if let Some(t) = &f.r#type {
+            q.and_where(col("type").eq(t.as_str()));
+        }
+        for name in &f.member_names {
+            q.and_where(has_member(
+                Expr::col((Alias::new("u"), Alias::new("name"))).eq(name.as_str()),
+            ));
+        }
+        if let Some(s) = f.start {
+            q.and_where(col("created").gte(s));
+        }
+        if let Some(e) = f.end {
+            q.and_where(col("created").lte(e));
+        }
+        for (k, v) in &f.properties {
+            q.and_where(property_matches(self.db.dialect(), "chat_channels", k, v));
+        }
+        if let Some(u) = f.user {
+            q.cond_where(Cond::any().add(col("creator_id").eq(u)).add(has_member(
+                Expr::col((Alias::new("m"), Alias::new("user_id"))).eq(u),
+            )));
+        }
+        q
+    }
+
+    pub async fn get(&self, app: i64, id: i64) -> Result<Option<ChannelRow>, StoreError> {
+        let mut q = Self::select(app);
+        q.and_where(col("id").eq(id));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
+    /// The DIRECT channel of exactly this member set, if there is one.
+    pub async fn direct(&self, app: i64, key: &str) -> Result<Option<ChannelRow>, StoreError> {
+        let mut q = Self::select(app);
+        q.and_where(col("direct_key").eq(key));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
+    /// One page of channels: `sort` is (column from [`SORTABLE`], descending), ties broken by id.
+    pub async fn page(
+        &self,
+        app: i64,
+        f: &ChannelFilter,
+        sort: &[(&str, bool)],
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<ChannelRow>, StoreError> {
+        let mut q = self.filtered(app, f);
+        let mut by_id = false;
+        for (c, desc) in sort {
+            if SORTABLE.contains(c) {
+                q.order_by(
+                    (table(), Alias::new(*c)),
+                    if *desc { Order::Desc } else { Order::Asc },
+                );
+                by_id |= *c == "id";
+            }
+        }
+        if !by_id {
+            q.order_by((table(), Alias::new("id")), Order::Asc);
+        }
+        q.limit(limit).offset(offset);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
+    pub async fn count(&self, app: i64, f: &ChannelFilter) -> Result<u64, StoreError> {
+        let mut q = self.filtered(app, f);
+        q.clear_selects();
+        q.expr_as(sea_query::Func::count(col("id")), Alias::new("n"));
+        let rows = self.db.fetch_all(&q).await?;
+        Ok(rows
+            .first()
+            .map(|r| r.int("n"))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0)
+            .max(0) as u64)
+    }
+
+    /// Inserts `c` inside `tx` and answers it with its new id. A taken name or DIRECT member
+    /// set is [`StoreError::Conflict`].
+    pub async fn insert(tx: &mut Tx, c: &NewChannel) -> Result<ChannelRow, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)))
+            .values_panic([
+                c.application_id.into(),
+                c.r#type.clone().into(),
+                c.name.clone().into(),
+                c.display_name.clone().into(),
+                c.creator_id.into(),
+                c.direct_key.clone().into(),
+                c.properties.to_string().into(),
+                c.created.into(),
+            ])
+            .returning_col(Alias::new("id"));
+        let rows = tx.fetch_all(&q).await?;
+        let id = rows
+            .first()
+            .map(|r| r.int("id"))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| StoreError::Decode("chat_channels.id".into()))?;
+        Ok(ChannelRow { id, ..c.clone() })
+    }
+
+    /// Sets the display name and properties of a channel; false when there is no such channel.
+    pub async fn update(tx: &mut Tx, c: &ChannelRow) -> Result<bool, StoreError> {
+        let mut q = Query::update();
+        q.table(table())
+            .values([
+                (Alias::new("display_name"), c.display_name.clone().into()),
+                (Alias::new("properties"), c.properties.to_string().into()),
+            ])
+            .and_where(Expr::col(Alias::new("application_id")).eq(c.application_id))
+            .and_where(Expr::col(Alias::new("id")).eq(c.id));
+        Ok(tx.execute(&q).await? > 0)
+    }
+
+    /// Deletes a channel with its members, moderators and invites.
+    pub async fn delete(tx: &mut Tx, app: i64, id: i64) -> Result<bool, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(table())
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("id")).eq(id));
+        Ok(tx.execute(&q).await? > 0)
+    }
+}

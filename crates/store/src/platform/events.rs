@@ -1,0 +1,112 @@
+//! The event outbox: one row per committed platform write, appended inside that write's
+//! transaction, numbered by a monotonic `seq`.
+
+use sea_query::{Alias, Expr, Order, Query};
+use serde_json::Value;
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// An event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub application_id: i64,
+    /// `channel.created`, `channel.member.added`, …
+    pub r#type: String,
+    pub channel_id: Option<i64>,
+    pub payload: Value,
+    pub created: i64,
+}
+
+/// An appended event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub seq: i64,
+    pub application_id: i64,
+    pub r#type: String,
+    pub channel_id: Option<i64>,
+    pub payload: Value,
+    pub created: i64,
+}
+
+fn table() -> Alias {
+    Alias::new("events")
+}
+
+const COLUMNS: [&str; 6] = [
+    "seq",
+    "application_id",
+    "type",
+    "channel_id",
+    "payload",
+    "created",
+];
+
+fn read(r: &DbRow) -> Result<EventRow, StoreError> {
+    let payload = r.text("payload")?.unwrap_or_else(|| "null".into());
+    Ok(EventRow {
+        seq: r.int("seq")?.unwrap_or_default(),
+        application_id: r.int("application_id")?.unwrap_or_default(),
+        r#type: r.text("type")?.unwrap_or_default(),
+        channel_id: r.int("channel_id")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|_| StoreError::Decode("events.payload".into()))?,
+        created: r.int("created")?.unwrap_or_default(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct Events {
+    db: Db,
+}
+
+impl Events {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Appends `e` inside `tx`; the row exists only if `tx` commits.
+    pub async fn append(tx: &mut Tx, e: &NewEvent) -> Result<EventRow, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(["application_id", "type", "channel_id", "payload", "created"].map(Alias::new))
+            .values_panic([
+                e.application_id.into(),
+                e.r#type.clone().into(),
+                e.channel_id.into(),
+                e.payload.to_string().into(),
+                e.created.into(),
+            ])
+            .returning_col(Alias::new("seq"));
+        let rows = tx.fetch_all(&q).await?;
+        let seq = rows
+            .first()
+            .map(|r| r.int("seq"))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| StoreError::Decode("events.seq".into()))?;
+        Ok(EventRow {
+            seq,
+            application_id: e.application_id,
+            r#type: e.r#type.clone(),
+            channel_id: e.channel_id,
+            payload: e.payload.clone(),
+            created: e.created,
+        })
+    }
+
+    /// Up to `limit` events of application `app` after `seq`, oldest first: how a consumer
+    /// catches up on what it missed.
+    pub async fn after(&self, app: i64, seq: i64, limit: u64) -> Result<Vec<EventRow>, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(Alias::new))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("seq")).gt(seq))
+            .order_by(Alias::new("seq"), Order::Asc)
+            .limit(limit);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+}

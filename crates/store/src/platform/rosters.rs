@@ -1,0 +1,138 @@
+//! The users attached to a channel in one role: members, moderators or invitees. Callers check
+//! first that the channel belongs to their application; rows here are keyed by channel.
+
+use sea_query::{Alias, Expr, OnConflict, Order, Query};
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+
+/// Which roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Roster {
+    Members,
+    Moderators,
+    Invites,
+}
+
+/// One user on a roster, and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RosterEntry {
+    pub user_id: i64,
+    pub created: i64,
+}
+
+impl Roster {
+    fn table(self) -> Alias {
+        Alias::new(match self {
+            Roster::Members => "chat_channel_members",
+            Roster::Moderators => "chat_channel_moderators",
+            Roster::Invites => "chat_channel_invites",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rosters {
+    db: Db,
+}
+
+impl Rosters {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Puts `user` on the roster inside `tx`; false when already there.
+    pub async fn add(
+        tx: &mut Tx,
+        roster: Roster,
+        channel: i64,
+        user: i64,
+        created: i64,
+    ) -> Result<bool, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(roster.table())
+            .columns(["channel_id", "user_id", "created"].map(Alias::new))
+            .values_panic([channel.into(), user.into(), created.into()])
+            .on_conflict(
+                OnConflict::columns(["channel_id", "user_id"].map(Alias::new))
+                    .do_nothing()
+                    .to_owned(),
+            );
+        Ok(tx.execute(&q).await? > 0)
+    }
+
+    /// Takes `user` off the roster inside `tx`; false when not there.
+    pub async fn remove(
+        tx: &mut Tx,
+        roster: Roster,
+        channel: i64,
+        user: i64,
+    ) -> Result<bool, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(roster.table())
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user));
+        Ok(tx.execute(&q).await? > 0)
+    }
+
+    pub async fn contains(
+        &self,
+        roster: Roster,
+        channel: i64,
+        user: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(!self
+            .page(roster, channel, Some(user), 0, 1)
+            .await?
+            .is_empty())
+    }
+
+    /// Entries in the order they joined (ties by user id), optionally only `user`'s.
+    pub async fn page(
+        &self,
+        roster: Roster,
+        channel: i64,
+        user: Option<i64>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<RosterEntry>, StoreError> {
+        let mut q = Query::select();
+        q.from(roster.table())
+            .columns(["user_id", "created"].map(Alias::new))
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+            .order_by(Alias::new("created"), Order::Asc)
+            .order_by(Alias::new("user_id"), Order::Asc)
+            .limit(limit)
+            .offset(offset);
+        if let Some(u) = user {
+            q.and_where(Expr::col(Alias::new("user_id")).eq(u));
+        }
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RosterEntry {
+                    user_id: r.int("user_id")?.unwrap_or_default(),
+                    created: r.int("created")?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn count(&self, roster: Roster, channel: i64) -> Result<u64, StoreError> {
+        let mut q = Query::select();
+        q.from(roster.table())
+            .expr_as(
+                sea_query::Func::count(Expr::col(Alias::new("user_id"))),
+                Alias::new("n"),
+            )
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel));
+        let rows = self.db.fetch_all(&q).await?;
+        Ok(rows
+            .first()
+            .map(|r| r.int("n"))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0)
+            .max(0) as u64)
+    }
+}

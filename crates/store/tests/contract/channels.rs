@@ -1,0 +1,232 @@
+//! Chat channels, rosters and the event outbox: a write and its event commit or vanish together,
+//! names and DIRECT member sets are unique per application, and the member filters agree on
+//! both engines.
+
+use palaver_store::platform::{
+    Applications, ChannelFilter, ChannelRow, Channels, ChatUsers, Events, NewApplication,
+    NewChatUser, NewEvent, Roster, Rosters,
+};
+use palaver_store::{Db, Documents, StoreError};
+use serde_json::json;
+
+use crate::support::{contract, organisation};
+
+contract!(
+    a_channel_and_its_event_commit_together,
+    a_dropped_transaction_leaves_neither,
+    names_and_direct_sets_are_unique_per_application,
+    filters_by_members_creator_and_properties,
+);
+
+/// An application with users `alice`, `bob`, `carol`: (app id, user ids).
+async fn fixture(db: &Db, org: &str) -> (i64, Vec<i64>) {
+    organisation(&Documents::new(db.clone()), org).await;
+    let app = Applications::new(db.clone())
+        .insert(&NewApplication {
+            organisation_id: org.into(),
+            name: "app".into(),
+            api_key: format!("key-{org}"),
+            client_id: format!("client-{org}"),
+            client_secret_digest: "digest".into(),
+            created: 1,
+        })
+        .await
+        .unwrap();
+    let users = ChatUsers::new(db.clone());
+    let mut ids = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        let u = users
+            .insert(&NewChatUser {
+                application_id: app.id,
+                name: name.into(),
+                display_name: name.into(),
+                display_picture_url: String::new(),
+                r#type: "PERSON".into(),
+                is_guest: false,
+                properties: json!({}),
+                created: 1,
+            })
+            .await
+            .unwrap();
+        ids.push(u.id);
+    }
+    (app.id, ids)
+}
+
+fn channel(app: i64, kind: &str, name: Option<&str>, direct: Option<&str>) -> ChannelRow {
+    ChannelRow {
+        id: 0,
+        application_id: app,
+        r#type: kind.into(),
+        name: name.map(str::to_string),
+        display_name: name.map(str::to_string),
+        creator_id: None,
+        direct_key: direct.map(str::to_string),
+        properties: json!({}),
+        created: 10,
+    }
+}
+
+fn event(app: i64, kind: &str, channel: i64) -> NewEvent {
+    NewEvent {
+        application_id: app,
+        r#type: kind.into(),
+        channel_id: Some(channel),
+        payload: json!({"n": 1}),
+        created: 11,
+    }
+}
+
+async fn a_channel_and_its_event_commit_together(db: Db) {
+    let (app, users) = fixture(&db, "org-a").await;
+    let mut tx = db.begin().await.unwrap();
+    let c = Channels::insert(&mut tx, &channel(app, "PUBLIC", Some("general"), None))
+        .await
+        .unwrap();
+    assert!(Rosters::add(&mut tx, Roster::Members, c.id, users[0], 10)
+        .await
+        .unwrap());
+    assert!(!Rosters::add(&mut tx, Roster::Members, c.id, users[0], 12)
+        .await
+        .unwrap());
+    let first = Events::append(&mut tx, &event(app, "channel.created", c.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let second = Events::append(&mut tx, &event(app, "channel.updated", c.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(second.seq > first.seq);
+    let stored = Events::new(db.clone()).after(app, 0, 10).await.unwrap();
+    assert_eq!(stored, vec![first.clone(), second]);
+    assert_eq!(
+        Events::new(db.clone())
+            .after(app, first.seq, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        Channels::new(db.clone()).get(app, c.id).await.unwrap(),
+        Some(c.clone())
+    );
+    let rosters = Rosters::new(db.clone());
+    assert_eq!(rosters.count(Roster::Members, c.id).await.unwrap(), 1);
+    assert!(rosters
+        .contains(Roster::Members, c.id, users[0])
+        .await
+        .unwrap());
+    assert!(!rosters
+        .contains(Roster::Moderators, c.id, users[0])
+        .await
+        .unwrap());
+}
+
+async fn a_dropped_transaction_leaves_neither(db: Db) {
+    let (app, users) = fixture(&db, "org-a").await;
+    let mut tx = db.begin().await.unwrap();
+    let c = Channels::insert(&mut tx, &channel(app, "PUBLIC", Some("general"), None))
+        .await
+        .unwrap();
+    Rosters::add(&mut tx, Roster::Members, c.id, users[0], 10)
+        .await
+        .unwrap();
+    Events::append(&mut tx, &event(app, "channel.created", c.id))
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(
+        Channels::new(db.clone()).get(app, c.id).await.unwrap(),
+        None
+    );
+    assert!(Events::new(db.clone())
+        .after(app, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn names_and_direct_sets_are_unique_per_application(db: Db) {
+    let (app, _) = fixture(&db, "org-a").await;
+    let (other, _) = fixture(&db, "org-b").await;
+    for (a, kind, name, key) in [
+        (app, "PUBLIC", Some("general"), None),
+        (app, "DIRECT", None, Some("1,2")),
+        (app, "DIRECT", None, Some("1,3")),
+        (other, "PRIVATE", Some("general"), None),
+        (other, "DIRECT", None, Some("1,2")),
+    ] {
+        let mut tx = db.begin().await.unwrap();
+        Channels::insert(&mut tx, &channel(a, kind, name, key))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    for (kind, name, key) in [
+        ("PRIVATE", Some("general"), None),
+        ("DIRECT", None, Some("1,2")),
+    ] {
+        let mut tx = db.begin().await.unwrap();
+        let e = Channels::insert(&mut tx, &channel(app, kind, name, key)).await;
+        assert!(matches!(e, Err(StoreError::Conflict(_))), "{e:?}");
+    }
+    let found = Channels::new(db.clone()).direct(app, "1,3").await.unwrap();
+    assert_eq!(found.map(|c| c.r#type), Some("DIRECT".to_string()));
+}
+
+async fn filters_by_members_creator_and_properties(db: Db) {
+    let (app, u) = fixture(&db, "org-a").await;
+    let mut tx = db.begin().await.unwrap();
+    let mut general = channel(app, "PUBLIC", Some("general"), None);
+    general.properties = json!({"team": "a", "n": 1});
+    let general = Channels::insert(&mut tx, &general).await.unwrap();
+    let mut mine = channel(app, "PRIVATE", Some("mine"), None);
+    mine.creator_id = Some(u[2]);
+    let mine = Channels::insert(&mut tx, &mine).await.unwrap();
+    for user in [u[0], u[1]] {
+        Rosters::add(&mut tx, Roster::Members, general.id, user, 10)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let channels = Channels::new(db.clone());
+    let ids = |f: ChannelFilter| {
+        let channels = channels.clone();
+        async move {
+            let rows = channels.page(app, &f, &[], 0, 10).await.unwrap();
+            assert_eq!(channels.count(app, &f).await.unwrap(), rows.len() as u64);
+            rows.into_iter().map(|c| c.id).collect::<Vec<_>>()
+        }
+    };
+    let names = |n: &[&str]| ChannelFilter {
+        member_names: n.iter().map(|s| s.to_string()).collect(),
+        ..ChannelFilter::default()
+    };
+    assert_eq!(ids(names(&["alice", "bob"])).await, vec![general.id]);
+    assert_eq!(ids(names(&["alice", "carol"])).await, Vec::<i64>::new());
+    let user = |id| ChannelFilter {
+        user: Some(id),
+        ..ChannelFilter::default()
+    };
+    assert_eq!(ids(user(u[0])).await, vec![general.id]);
+    assert_eq!(ids(user(u[2])).await, vec![mine.id]);
+    let props = |v: serde_json::Value| ChannelFilter {
+        properties: v.as_object().unwrap().clone(),
+        ..ChannelFilter::default()
+    };
+    assert_eq!(
+        ids(props(json!({"team": "a", "n": 1}))).await,
+        vec![general.id]
+    );
+    assert_eq!(ids(props(json!({"n": "1"}))).await, Vec::<i64>::new());
+    let typed = ChannelFilter {
+        r#type: Some("PRIVATE".into()),
+        start: Some(10),
+        end: Some(10),
+        ..ChannelFilter::default()
+    };
+    assert_eq!(ids(typed).await, vec![mine.id]);
+}
