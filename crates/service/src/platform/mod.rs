@@ -1,16 +1,27 @@
 //! The platform API's use-cases: OAuth client credentials, applications and their settings,
-//! chat users and their secrets. Every operation is bound to the caller's application.
+//! chat users and their secrets, channels and their rosters. Every operation is bound to the
+//! caller's application; every channel write commits with its event (see `outbox`).
 
 mod applications;
+mod channel_input;
+mod channel_rosters;
+mod channels;
 mod oauth;
+mod outbox;
+mod user_refs;
 mod users;
 
 pub use applications::{CreatedApplication, SettingsInput};
+pub use channel_input::{ChannelPatch, ChannelsQuery, NewChannelInput, CHANNEL_TYPES};
+pub use channel_rosters::RosterUser;
+pub use channels::{ChannelView, CHANNEL_SORTABLE};
 pub use oauth::TokenGrant;
-pub use palaver_store::platform::{ApplicationRow, ChatUserRow};
+pub use palaver_store::platform::{ApplicationRow, ChannelRow, ChatUserRow, EventRow, Roster};
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 
-use palaver_store::platform::{Applications, ChatUsers, OauthTokens};
+use palaver_store::platform::{
+    Applications, Channels, ChatUsers, EventRow as Event, Events, OauthTokens, Rosters,
+};
 use palaver_store::{Db, Documents};
 
 /// Platform API settings.
@@ -44,6 +55,12 @@ pub struct Platform {
     apps: Applications,
     users: ChatUsers,
     tokens: OauthTokens,
+    channels: Channels,
+    rosters: Rosters,
+    events: Events,
+    /// Committed events, published after each write's transaction commits.
+    bus: tokio::sync::broadcast::Sender<Event>,
+    db: Db,
     config: PlatformConfig,
 }
 
@@ -53,7 +70,12 @@ impl Platform {
             docs: Documents::new(db.clone()),
             apps: Applications::new(db.clone()),
             users: ChatUsers::new(db.clone()),
-            tokens: OauthTokens::new(db),
+            tokens: OauthTokens::new(db.clone()),
+            channels: Channels::new(db.clone()),
+            rosters: Rosters::new(db.clone()),
+            events: Events::new(db.clone()),
+            bus: outbox::bus(),
+            db,
             config,
         }
     }

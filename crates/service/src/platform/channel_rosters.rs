@@ -1,0 +1,214 @@
+//! Who is in a channel and what is sent to it: members, moderators (group channels), invites
+//! (PRIVATE channels), participants, custom events and keystrokes. Every write commits with its
+//! event.
+
+use palaver_domain::platform::paging::PageRequest;
+use palaver_domain::time::now_millis;
+use palaver_domain::{DomainError, ErrorCode};
+use palaver_store::platform::{ChannelRow, ChatUserRow, Roster, RosterEntry, Rosters};
+use serde_json::{json, Value};
+
+use super::channel_input::invalid;
+use super::channels::ChannelView;
+use super::{AppPrincipal, Platform};
+use crate::error::Result;
+
+/// A roster entry with its user.
+#[derive(Debug, Clone)]
+pub struct RosterUser {
+    pub user: ChatUserRow,
+    pub created: i64,
+}
+
+fn event_name(roster: Roster) -> &'static str {
+    match roster {
+        Roster::Members => "channel.member",
+        Roster::Moderators => "channel.moderator",
+        Roster::Invites => "channel.invite",
+    }
+}
+
+fn role(roster: Roster) -> &'static str {
+    match roster {
+        Roster::Members => "a member",
+        Roster::Moderators => "a moderator",
+        Roster::Invites => "invited",
+    }
+}
+
+/// Refuses rosters the channel's type does not have.
+fn check_roster(c: &ChannelRow, roster: Roster, writing: bool) -> Result<()> {
+    let refused = match roster {
+        // DIRECT channels keep the member set they were created with.
+        Roster::Members => writing && c.r#type == "DIRECT",
+        Roster::Moderators => c.r#type == "DIRECT",
+        Roster::Invites => c.r#type != "PRIVATE",
+    };
+    if !refused {
+        return Ok(());
+    }
+    Err(invalid(match roster {
+        Roster::Members => "the members of a DIRECT channel cannot change".to_string(),
+        Roster::Moderators => "a DIRECT channel has no moderators".to_string(),
+        Roster::Invites => format!(
+            "only PRIVATE channels take invites; channel {} is {}",
+            c.id, c.r#type
+        ),
+    })
+    .into())
+}
+
+fn text(body: &Value, k: &str) -> Option<String> {
+    body.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+impl Platform {
+    /// Puts the referenced user on a roster (idempotent); answers the channel and the user.
+    pub async fn add_to_roster(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        roster: Roster,
+        user_ref: &Value,
+    ) -> Result<(ChannelView, RosterUser)> {
+        let c = self.channel_row(p, channel).await?;
+        check_roster(&c, roster, true)?;
+        let user = self.resolve_user(p, user_ref, "user").await?;
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        if Rosters::add(&mut tx, roster, channel, user.id, now).await? {
+            let payload =
+                json!({ "channel_id": channel, "user_id": user.id, "username": user.name });
+            let kind = format!(
+                "{}.{}",
+                event_name(roster),
+                if roster == Roster::Invites {
+                    "sent"
+                } else {
+                    "added"
+                }
+            );
+            self.commit(tx, p, &kind, Some(channel), payload).await?;
+        }
+        let created = self
+            .rosters
+            .page(roster, channel, Some(user.id), 0, 1)
+            .await?
+            .first()
+            .map_or(now, |e| e.created);
+        Ok((self.view(c).await?, RosterUser { user, created }))
+    }
+
+    /// Takes user `user` off a roster; NotFound when not on it. Answers the channel.
+    pub async fn remove_from_roster(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        roster: Roster,
+        user: i64,
+    ) -> Result<ChannelView> {
+        let c = self.channel_row(p, channel).await?;
+        check_roster(&c, roster, true)?;
+        let u = self.get_user(p, user).await?;
+        let mut tx = self.db.begin().await?;
+        if !Rosters::remove(&mut tx, roster, channel, user).await? {
+            return Err(DomainError::new(
+                ErrorCode::NotFound,
+                format!("User {user} is not {} of channel {channel}", role(roster)),
+            )
+            .into());
+        }
+        let payload = json!({ "channel_id": channel, "user_id": u.id, "username": u.name });
+        let kind = format!("{}.removed", event_name(roster));
+        self.commit(tx, p, &kind, Some(channel), payload).await?;
+        self.view(c).await
+    }
+
+    /// One page of a roster with its users, and the roster's size.
+    pub async fn list_roster(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        roster: Roster,
+        page: &PageRequest,
+    ) -> Result<(ChannelRow, Vec<RosterUser>, u64)> {
+        let c = self.channel_row(p, channel).await?;
+        check_roster(&c, roster, false)?;
+        let entries: Vec<RosterEntry> = self
+            .rosters
+            .page(roster, channel, None, page.offset(), page.size)
+            .await?;
+        let ids: Vec<i64> = entries.iter().map(|e| e.user_id).collect();
+        let users = self.users.by_ids(p.application_id, &ids).await?;
+        let items = entries
+            .iter()
+            .filter_map(|e| {
+                users
+                    .iter()
+                    .find(|u| u.id == e.user_id)
+                    .map(|u| RosterUser {
+                        user: u.clone(),
+                        created: e.created,
+                    })
+            })
+            .collect();
+        let total = self.rosters.count(roster, channel).await?;
+        Ok((c, items, total))
+    }
+
+    /// Users online in the channel. Presence comes from chat sessions, which arrive with the
+    /// real-time gateway; until then nobody is online.
+    pub async fn channel_participants(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+    ) -> Result<(Vec<ChatUserRow>, u64)> {
+        self.channel_row(p, channel).await?;
+        Ok((Vec::new(), 0))
+    }
+
+    /// Sends a custom event `{type, properties}` to a channel's subscribers; answers it.
+    pub async fn send_channel_event(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        body: &Value,
+    ) -> Result<(String, Value)> {
+        let kind = text(body, "type")
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| invalid("type is required: the name of the custom event"))?;
+        let properties = body
+            .get("properties")
+            .filter(|p| p.is_object())
+            .cloned()
+            .ok_or_else(|| invalid("properties is required and must be a JSON object"))?;
+        self.channel_row(p, channel).await?;
+        let tx = self.db.begin().await?;
+        let payload = json!({ "channel_id": channel, "type": kind, "properties": properties });
+        self.commit(tx, p, "channel.event.sent", Some(channel), payload)
+            .await?;
+        Ok((kind, properties))
+    }
+
+    /// Relays that a user is typing in a channel; answers `(keys, username)`.
+    pub async fn send_channel_keystrokes(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        body: &Value,
+    ) -> Result<(String, String)> {
+        let keys =
+            text(body, "keys").ok_or_else(|| invalid("keys is required and must be a string"))?;
+        let user_ref = body
+            .get("user")
+            .filter(|u| !u.is_null())
+            .ok_or_else(|| invalid("user is required: {\"id\": …} or {\"username\": …}"))?;
+        self.channel_row(p, channel).await?;
+        let user = self.resolve_user(p, user_ref, "user").await?;
+        let tx = self.db.begin().await?;
+        let payload = json!({ "channel_id": channel, "keys": keys, "user_id": user.id, "username": user.name });
+        self.commit(tx, p, "channel.keystrokes.sent", Some(channel), payload)
+            .await?;
+        Ok((keys, user.name))
+    }
+}
