@@ -396,6 +396,16 @@ impl TestApp {
         self.pcall("GET", path, Some(token), &[], None).await
     }
 
+    /// A platform GET with query parameters, URL-encoded (repeated keys kept).
+    pub async fn pget_query(&self, path: &str, token: &str, query: &[(&str, &str)]) -> Resp {
+        let req = self
+            .client
+            .get(self.url(path))
+            .header("Authorization", format!("Bearer {token}"))
+            .query(query);
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
     pub async fn ppost(&self, path: &str, token: &str, body: Value) -> Resp {
         self.pcall("POST", path, Some(token), &[], Some(body)).await
     }

@@ -2,6 +2,9 @@
 //! Every route is served at the root, under `/v1`, and under `/v1/applications/{app_id}`.
 
 mod application;
+mod channel_members;
+mod channel_resources;
+mod channels;
 mod context;
 pub mod error;
 mod extract;
@@ -14,7 +17,7 @@ use axum::extract::Request;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use palaver_domain::platform::naming;
 use palaver_domain::{DomainError, ErrorCode};
@@ -47,6 +50,47 @@ fn resources() -> Router<Services> {
             get(users::secret)
                 .put(users::set_secret)
                 .delete(users::delete_secret),
+        )
+        .route("/users/{id}/channels", get(channels::user_channels))
+        .route("/channels", get(channels::list).post(channels::create))
+        .route(
+            "/channels/{id}",
+            get(channels::get)
+                .patch(channels::update)
+                .delete(channels::delete),
+        )
+        .route(
+            "/channels/{id}/members",
+            get(channel_members::members).post(channel_members::add_member),
+        )
+        .route(
+            "/channels/{id}/members/{user_id}",
+            delete(channel_members::remove_member),
+        )
+        .route(
+            "/channels/{id}/memberships",
+            get(channel_members::memberships),
+        )
+        .route(
+            "/channels/{id}/moderators",
+            get(channel_members::moderators).post(channel_members::add_moderator),
+        )
+        .route(
+            "/channels/{id}/moderators/{user_id}",
+            delete(channel_members::remove_moderator),
+        )
+        .route(
+            "/channels/{id}/invites",
+            get(channel_members::invites).post(channel_members::send_invite),
+        )
+        .route(
+            "/channels/{id}/participants",
+            get(channel_members::participants),
+        )
+        .route("/channels/{id}/events", post(channel_members::send_event))
+        .route(
+            "/channels/{id}/keystrokes",
+            post(channel_members::send_keystrokes),
         )
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(require_json_accept))
