@@ -3,7 +3,8 @@
 use sea_query::{Alias, Expr, Order, Query, SelectStatement, SimpleExpr};
 use serde_json::{Map, Value};
 
-use crate::db::{Db, Dialect};
+use super::json_match;
+use crate::db::Db;
 use crate::error::StoreError;
 use crate::row::DbRow;
 
@@ -117,31 +118,18 @@ impl ChatUsers {
         q
     }
 
-    /// `properties` holds `key` with exactly `value` (JSON equality).
-    fn property_matches(&self, key: &str, value: &Value) -> SimpleExpr {
-        let json = value.to_string();
-        match self.db.dialect() {
-            // A JSON path cannot name a key holding `"`, so the key is matched as a label of
-            // `json_each`; as on PostgreSQL, the key must be present.
-            Dialect::Sqlite => Expr::cust_with_values(
-                "EXISTS (SELECT 1 FROM json_each(\"chat_users\".\"properties\") AS \"p\" \
-                 WHERE \"p\".\"key\" = ? AND \"p\".\"value\" IS json_extract(?, '$'))",
-                [key.to_string(), json],
-            ),
-            Dialect::Postgres => Expr::cust_with_values(
-                "(CAST(\"chat_users\".\"properties\" AS jsonb) -> $1) = CAST($2 AS jsonb)",
-                [key.to_string(), json],
-            ),
-        }
-    }
-
     fn filtered(&self, app: i64, f: &UserFilter) -> SelectStatement {
         let mut q = self.select(app);
         if let Some(name) = &f.name {
             q.and_where(col("name").eq(name.as_str()));
         }
         for (k, v) in &f.properties {
-            q.and_where(self.property_matches(k, v));
+            q.and_where(json_match::property_matches(
+                self.db.dialect(),
+                "chat_users",
+                k,
+                v,
+            ));
         }
         q
     }
