@@ -79,8 +79,10 @@ fn insert(node: &mut Value, path: &[String], value: Value) {
 }
 
 fn next_index(map: &Map<String, Value>) -> usize {
+    // Only list-sized indexes count; a huge one (`a[18446744073709551615]`) is an object key.
     map.keys()
         .filter_map(|k| k.parse::<usize>().ok())
+        .filter(|&i| i <= ARRAY_LIMIT)
         .map(|i| i + 1)
         .max()
         .unwrap_or(0)
@@ -154,6 +156,12 @@ mod tests {
         let q = parse("filter=%7B%22limit%22%3A1%7D&x=a+b");
         assert_eq!(q["filter"], json!("{\"limit\":1}"));
         assert_eq!(q["x"], json!("a b"));
+    }
+
+    #[test]
+    fn a_huge_index_then_an_append_does_not_overflow() {
+        let q = parse("x[18446744073709551615]=1&x[]=2");
+        assert_eq!(q["x"], json!({"18446744073709551615": "1", "0": "2"}));
     }
 
     #[test]

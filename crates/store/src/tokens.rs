@@ -96,11 +96,13 @@ impl Tokens {
     /// Removes every token of an account except `keep` (after a password or email change).
     pub async fn delete_for_account(
         &self,
+        organisation_id: &str,
         account_id: &str,
         keep: Option<&str>,
     ) -> Result<u64, StoreError> {
         let mut q = Query::delete();
         q.from_table(table())
+            .and_where(Expr::col(Alias::new("organisation_id")).eq(organisation_id))
             .and_where(Expr::col(Alias::new("account_id")).eq(account_id));
         if let Some(k) = keep {
             q.and_where(Expr::col(Alias::new("id")).ne(k));

@@ -3,7 +3,7 @@
 //! either field naming, query pairs, and page requests.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use palaver_domain::platform::naming;
@@ -45,16 +45,21 @@ impl FromRequestParts<Services> for AppCaller {
             )
             .into());
         };
-        // `/v1/applications/{app_id}/…` only reaches the token's own application.
-        if let Ok(params) = RawPathParams::from_request_parts(parts, s).await {
-            if let Some((_, app)) = params.iter().find(|(k, _)| *k == "app_id") {
-                if app.parse::<i64>().ok() != Some(p.application_id) {
-                    return Err(DomainError::new(
-                        ErrorCode::NotFound,
-                        format!("No application with id {app}"),
-                    )
-                    .into());
-                }
+        // `/v1/applications/{app_id}/…` only reaches the token's own application, named
+        // exactly (no `+1`, `01` or undecodable ids).
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string());
+        if let Some(rest) = path.strip_prefix("/v1/applications/") {
+            let named = rest.split('/').next().unwrap_or_default();
+            if named != p.application_id.to_string() {
+                return Err(DomainError::new(
+                    ErrorCode::NotFound,
+                    format!("No application with id {named}"),
+                )
+                .into());
             }
         }
         Ok(AppCaller(p))

@@ -20,6 +20,10 @@ impl Content {
         if p.role == Role::Customer && p.account_id != id {
             return Err(DomainError::authorization_required().into());
         }
+        // Relations lead to the rest of the organisation, which a bot user may not read.
+        if p.role == Role::Customer && !filter.include.is_empty() {
+            return Err(DomainError::authorization_required().into());
+        }
         let row = self
             .docs
             .get(&models::USER, &Scope::org(&p.organisation_id), id)
@@ -161,7 +165,9 @@ impl Content {
             .await?;
         if ends_sessions {
             let keep = is_self.then_some(p.token_digest.as_str());
-            self.tokens.delete_for_account(id, keep).await?;
+            self.tokens
+                .delete_for_account(&p.organisation_id, id, keep)
+                .await?;
         }
         self.get_user(p, id, &Filter::default()).await
     }
@@ -170,14 +176,18 @@ impl Content {
     pub async fn delete_user(&self, p: &Principal, id: &str) -> Result<u64> {
         p.require_admin()?;
         let scope = Scope::org(&p.organisation_id);
-        if let Some(target) = self.docs.get(&models::USER, &scope, id).await? {
-            if target.get("role").and_then(Value::as_str) == Some("superadmin")
-                && p.role != Role::Superadmin
-            {
-                return Err(DomainError::authorization_required().into());
-            }
+        let Some(target) = self.docs.get(&models::USER, &scope, id).await? else {
+            // Another organisation's id answers as a missing one, and touches nothing.
+            return Ok(0);
+        };
+        if target.get("role").and_then(Value::as_str) == Some("superadmin")
+            && p.role != Role::Superadmin
+        {
+            return Err(DomainError::authorization_required().into());
         }
-        self.tokens.delete_for_account(id, None).await?;
+        self.tokens
+            .delete_for_account(&p.organisation_id, id, None)
+            .await?;
         Ok(u64::from(
             self.docs.delete(&models::USER, &scope, id).await?,
         ))

@@ -295,7 +295,7 @@ async fn tokens_insert_get_delete(db: Db) {
     tokens.insert(&row("d5", "acc-1", 60)).await.unwrap();
     assert_eq!(
         tokens
-            .delete_for_account("acc-1", Some("d1"))
+            .delete_for_account("org-a", "acc-1", Some("d1"))
             .await
             .unwrap(),
         2
@@ -304,9 +304,30 @@ async fn tokens_insert_get_delete(db: Db) {
     assert!(tokens.get("d2").await.unwrap().is_none());
     assert!(tokens.get("d5").await.unwrap().is_none());
     assert!(tokens.get("d4").await.unwrap().is_some());
-    assert_eq!(tokens.delete_for_account("acc-1", None).await.unwrap(), 1);
+    // Another organisation naming the account removes nothing.
+    assert_eq!(
+        tokens
+            .delete_for_account("org-b", "acc-1", None)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(tokens.get("d1").await.unwrap().is_some());
+    assert_eq!(
+        tokens
+            .delete_for_account("org-a", "acc-1", None)
+            .await
+            .unwrap(),
+        1
+    );
     assert!(tokens.get("d1").await.unwrap().is_none());
-    assert_eq!(tokens.delete_for_account("acc-1", None).await.unwrap(), 0);
+    assert_eq!(
+        tokens
+            .delete_for_account("org-a", "acc-1", None)
+            .await
+            .unwrap(),
+        0
+    );
 
     // Deleting the account takes its tokens with it.
     assert!(docs

@@ -407,3 +407,16 @@ async fn extreme_filter_values_never_give_a_500() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_huge_bracket_index_is_a_plain_key_not_a_crash() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_token().await;
+    // Parsed for the access token before anything else, with or without a token.
+    for t in [Some(token.as_str()), None] {
+        let r = app
+            .call("GET", "/api/bots?x[18446744073709551615]=1&x[]=2", t, None)
+            .await;
+        assert_eq!(r.status, if t.is_some() { 200 } else { 401 }, "{}", r.text);
+    }
+}

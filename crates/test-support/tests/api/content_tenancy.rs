@@ -413,3 +413,17 @@ async fn another_orgs_tags_cannot_be_attached() {
         json!({"bot_id": ["exists"]})
     );
 }
+
+#[tokio::test]
+async fn deleting_another_orgs_account_leaves_its_sessions_alone() {
+    let t = two_orgs().await;
+    let b_owner = t.app.login("b-owner@example.com", "b-pass-1").await;
+    let me = format!("/api/users/{}", t.b_user);
+    assert_eq!(t.app.get(&me, &b_owner).await.status, 200);
+    let r = t.app.delete(&me, &t.a).await;
+    assert_eq!(r.body, json!({"count": 0}));
+    // The token of B's account still works: nothing of B was touched.
+    let r = t.app.get(&me, &b_owner).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["email"], "b-owner@example.com");
+}

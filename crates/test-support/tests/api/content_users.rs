@@ -653,3 +653,24 @@ async fn login_by_username_and_a_non_string_email() {
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(r.body["error"]["code"], "INVALID_EMAIL");
 }
+
+#[tokio::test]
+async fn a_bot_user_cannot_reach_the_organisation_through_include() {
+    let app = TestApp::spawn().await;
+    let (_, _, id, token) = bot_user(&app).await;
+    let me = format!("/api/users/{id}");
+    for include in [
+        json!({"include": "organisation"}),
+        json!({"include": {"organisation": ["users", {"bots": "flakes"}]}}),
+    ] {
+        let r = app.get_filter(&me, &token, include).await;
+        assert_eq!(r.status, 401, "{}", r.text);
+        assert_eq!(r.body, auth_required());
+    }
+    // Fields alone stay allowed.
+    let r = app
+        .get_filter(&me, &token, json!({"fields": ["email"]}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"email": "fan@example.com"}));
+}

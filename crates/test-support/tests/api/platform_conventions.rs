@@ -182,7 +182,16 @@ async fn another_applications_id_in_the_path_is_404() {
         )
         .await["id"]
         .clone();
-    for appid in [other.app_id.to_string(), "999999".into(), "abc".into()] {
+    // Look-alikes of the token's own id (`01`, `+1`, an undecodable escape) name no application.
+    let own = app.app_id;
+    for appid in [
+        other.app_id.to_string(),
+        "999999".into(),
+        "abc".into(),
+        format!("0{own}"),
+        format!("%2B{own}"),
+        "%FF".into(),
+    ] {
         let p = format!("/v1/applications/{appid}");
         let calls: Vec<(&str, String, Option<Value>)> = vec![
             ("GET", p.clone(), None),
