@@ -12,7 +12,7 @@ pub(crate) fn routes() -> Router<Services> {
 }
 
 async fn health(State(s): State<Services>) -> (StatusCode, Json<serde_json::Value>) {
-    if s.db.ping().await {
+    if s.healthy().await {
         (StatusCode::OK, Json(json!({ "status": "ok" })))
     } else {
         (

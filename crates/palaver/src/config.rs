@@ -153,13 +153,15 @@ impl Config {
                 bootstrap_client_secret
             );
         }
+        // Ten years at most: arithmetic on a token's expiry stays far from overflowing.
+        const MAX_TTL: i64 = 10 * 366 * 24 * 3600;
         anyhow::ensure!(
-            c.token_ttl_seconds > 0,
-            "token_ttl_seconds must be positive"
+            (1..=MAX_TTL).contains(&c.token_ttl_seconds),
+            "token_ttl_seconds must be 1 to {MAX_TTL}"
         );
         anyhow::ensure!(
-            c.oauth_token_ttl_seconds > 0,
-            "oauth_token_ttl_seconds must be positive"
+            (1..=MAX_TTL).contains(&c.oauth_token_ttl_seconds),
+            "oauth_token_ttl_seconds must be 1 to {MAX_TTL}"
         );
         anyhow::ensure!(
             (4..=31).contains(&c.bcrypt_cost),
@@ -214,6 +216,10 @@ mod tests {
             },
             Layer {
                 token_ttl_seconds: Some(0),
+                ..Layer::default()
+            },
+            Layer {
+                oauth_token_ttl_seconds: Some(i64::MAX),
                 ..Layer::default()
             },
             Layer {

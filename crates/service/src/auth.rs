@@ -125,11 +125,15 @@ impl Auth {
             return Err(login_failed().into());
         };
         let mut account = None;
-        for candidate in self
+        let candidates = self
             .docs
             .login_candidates(&models::USER, field, &value)
-            .await?
-        {
+            .await?;
+        if candidates.is_empty() {
+            // Spend what a wrong password costs, so timing does not tell which emails exist.
+            password::verify_against_nothing(password, self.config.bcrypt_cost).await;
+        }
+        for candidate in candidates {
             let hash = candidate
                 .get("password")
                 .and_then(Value::as_str)

@@ -65,3 +65,10 @@ impl Services {
         }))
     }
 }
+
+impl ServiceSet {
+    /// True while the database answers (for load balancers' health checks).
+    pub async fn healthy(&self) -> bool {
+        self.db.ping().await
+    }
+}

@@ -51,6 +51,8 @@ pub(crate) enum Cached {
 #[derive(Debug, Default)]
 struct Inner {
     generations: HashMap<&'static str, u64>,
+    /// Writes under way per table: while any is, reads of that table bypass the cache.
+    writing: HashMap<&'static str, usize>,
     entries: HashMap<CacheKey, (Vec<u64>, Cached)>,
 }
 
@@ -70,18 +72,35 @@ impl ReadCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The current generations of `tables`, to be taken before the read they will tag.
-    pub(crate) fn generations(&self, tables: &[&'static str]) -> Vec<u64> {
-        let inner = self.lock();
+    fn busy(inner: &Inner, tables: &[&'static str]) -> bool {
         tables
             .iter()
-            .map(|t| inner.generations.get(t).copied().unwrap_or(0))
-            .collect()
+            .any(|t| inner.writing.get(t).is_some_and(|n| *n > 0))
     }
 
-    /// The result cached under `key`, if none of `tables` has been written since it was read.
+    /// The current generations of `tables`, to be taken before the read they will tag; `None`
+    /// while one of them is being written (the read may straddle the commit, so it must not be
+    /// kept).
+    pub(crate) fn generations(&self, tables: &[&'static str]) -> Option<Vec<u64>> {
+        let inner = self.lock();
+        if Self::busy(&inner, tables) {
+            return None;
+        }
+        Some(
+            tables
+                .iter()
+                .map(|t| inner.generations.get(t).copied().unwrap_or(0))
+                .collect(),
+        )
+    }
+
+    /// The result cached under `key`, if none of `tables` has been written since it was read
+    /// and none is being written now.
     pub(crate) fn get(&self, key: &CacheKey, tables: &[&'static str]) -> Option<Cached> {
         let inner = self.lock();
+        if Self::busy(&inner, tables) {
+            return None;
+        }
         let (gens, value) = inner.entries.get(key)?;
         let current = tables
             .iter()
@@ -97,10 +116,37 @@ impl ReadCache {
         inner.entries.insert(key, (generations, value));
     }
 
-    /// Marks `table` as written. Call after the write has committed.
-    pub(crate) fn bump(&self, table: &'static str) {
+    /// Marks `tables` as being written until the guard drops (after the commit, or the failure).
+    /// Generations move on both at the start and at the end, so no result read before or during
+    /// the write is served after it.
+    pub(crate) fn writing(&self, tables: &[&'static str]) -> WriteGuard<'_> {
         let mut inner = self.lock();
-        *inner.generations.entry(table).or_insert(0) += 1;
+        for t in tables {
+            *inner.generations.entry(t).or_insert(0) += 1;
+            *inner.writing.entry(t).or_insert(0) += 1;
+        }
+        WriteGuard {
+            cache: self,
+            tables: tables.to_vec(),
+        }
+    }
+}
+
+/// A write under way; see [`ReadCache::writing`].
+pub(crate) struct WriteGuard<'a> {
+    cache: &'a ReadCache,
+    tables: Vec<&'static str>,
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.cache.lock();
+        for t in &self.tables {
+            *inner.generations.entry(t).or_insert(0) += 1;
+            if let Some(n) = inner.writing.get_mut(t) {
+                *n = n.saturating_sub(1);
+            }
+        }
     }
 }
 
@@ -115,29 +161,47 @@ mod tests {
     #[test]
     fn a_write_to_any_read_table_hides_the_result() {
         let c = ReadCache::new();
-        let gens = c.generations(&["a", "b"]);
+        let gens = c.generations(&["a", "b"]).unwrap();
         c.put(key("k"), gens, Cached::Count(7));
         assert!(matches!(
             c.get(&key("k"), &["a", "b"]),
             Some(Cached::Count(7))
         ));
         assert!(c.get(&key("other"), &["a", "b"]).is_none());
-        c.bump("c");
+        drop(c.writing(&["c"]));
         assert!(
             c.get(&key("k"), &["a", "b"]).is_some(),
             "other tables do not matter"
         );
-        c.bump("b");
+        drop(c.writing(&["b"]));
         assert!(c.get(&key("k"), &["a", "b"]).is_none());
     }
 
     #[test]
     fn a_result_read_before_a_write_is_never_served_after_it() {
         let c = ReadCache::new();
-        let gens = c.generations(&["a"]); // taken before the read
-        c.bump("a"); // a write commits while the read runs
+        let gens = c.generations(&["a"]).unwrap(); // taken before the read
+        drop(c.writing(&["a"])); // a write runs and commits while the read runs
         c.put(key("k"), gens, Cached::Count(1));
         assert!(c.get(&key("k"), &["a"]).is_none());
+    }
+
+    #[test]
+    fn nothing_is_served_or_kept_while_a_table_is_being_written() {
+        let c = ReadCache::new();
+        let gens = c.generations(&["a"]).unwrap();
+        c.put(key("k"), gens, Cached::Count(1));
+        let w = c.writing(&["a"]);
+        assert!(c.get(&key("k"), &["a"]).is_none(), "served during a write");
+        assert!(
+            c.generations(&["a"]).is_none(),
+            "a read during a write would be kept"
+        );
+        drop(w);
+        assert!(c.get(&key("k"), &["a"]).is_none(), "served after the write");
+        let gens = c.generations(&["a"]).unwrap();
+        c.put(key("k"), gens, Cached::Count(2));
+        assert!(matches!(c.get(&key("k"), &["a"]), Some(Cached::Count(2))));
     }
 
     #[test]

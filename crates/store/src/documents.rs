@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use std::sync::Arc;
 
-use crate::cache::{CacheKey, Cached, ReadCache};
+use crate::cache::{CacheKey, Cached, ReadCache, WriteGuard};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::filter_sql;
@@ -48,6 +48,9 @@ pub struct Documents {
 /// Tables whose reads may be cached: only the server writes them (the operator's CLI writes
 /// organisations and accounts, so those are always read afresh).
 const CACHEABLE: &[&str] = &["bots", "flakes", "tags", "categories", "channels"];
+
+/// The most rows one cached result may hold.
+const MAX_CACHED_ROWS: usize = 1000;
 
 /// The column that ties a row to its organisation.
 fn tenant_column(model: &Model) -> &'static str {
@@ -103,11 +106,9 @@ impl Documents {
             .filter(|_| CACHEABLE.contains(&model.table))
     }
 
-    /// Records a committed write to `model`'s table.
-    fn written(&self, model: &Model) {
-        if let Some(c) = &self.cache {
-            c.bump(model.table);
-        }
+    /// Marks `tables` as being written for as long as the guard lives (see [`ReadCache::writing`]).
+    fn writing(&self, tables: &[&'static str]) -> Option<WriteGuard<'_>> {
+        self.cache.as_deref().map(|c| c.writing(tables))
     }
 
     /// Runs a select, through the cache when the model allows it.
@@ -121,7 +122,7 @@ impl Documents {
         let tables = [model.table];
         let cache = self.cache_for(model);
         let key = cache.map(|_| key());
-        let generations = cache.map(|c| c.generations(&tables));
+        let generations = cache.and_then(|c| c.generations(&tables));
         if let (Some(c), Some(k)) = (cache, &key) {
             if let Some(Cached::Documents(docs)) = c.get(k, &tables) {
                 return Ok(docs);
@@ -133,8 +134,11 @@ impl Documents {
                 .map(|r| r.document(model))
                 .collect::<Result<Vec<_>, _>>()?,
         );
+        // Big results (a list without a limit) are not kept: memory, not speed, is their cost.
         if let (Some(c), Some(k), Some(g)) = (cache, key, generations) {
-            c.put(k, g, Cached::Documents(docs.clone()));
+            if docs.len() <= MAX_CACHED_ROWS {
+                c.put(k, g, Cached::Documents(docs.clone()));
+            }
         }
         Ok(docs)
     }
@@ -257,7 +261,7 @@ impl Documents {
             parent: scope.parent.map(|(k, v)| (k, v.to_string())),
             r#where: w.clone(),
         });
-        let generations = cache.map(|c| c.generations(&tables));
+        let generations = cache.and_then(|c| c.generations(&tables));
         if let (Some(c), Some(k)) = (cache, &key) {
             if let Some(Cached::Count(n)) = c.get(k, &tables) {
                 return Ok(n);
@@ -304,9 +308,9 @@ impl Documents {
         scope: &Scope<'_>,
         doc: &Map<String, Value>,
     ) -> Result<(), StoreError> {
+        let _writing = self.writing(&[model.table]);
         let q = insert_statement(model, scope, doc)?;
         self.db.execute(&q).await?;
-        self.written(model);
         Ok(())
     }
 
@@ -317,12 +321,12 @@ impl Documents {
         scope: &Scope<'_>,
         docs: &[Map<String, Value>],
     ) -> Result<(), StoreError> {
+        let _writing = self.writing(&[model.table]);
         let mut tx = self.db.begin().await?;
         for doc in docs {
             tx.execute(&insert_statement(model, scope, doc)?).await?;
         }
         tx.commit().await?;
-        self.written(model);
         Ok(())
     }
 
@@ -334,6 +338,7 @@ impl Documents {
         id: &str,
         changes: &Map<String, Value>,
     ) -> Result<bool, StoreError> {
+        let _writing = self.writing(&[model.table]);
         let mut values = Vec::new();
         for (name, v) in changes {
             if let Some(field) = model.any_field(name) {
@@ -349,7 +354,6 @@ impl Documents {
             .and_where(scope_condition(model, scope))
             .and_where(col(model, "id").eq(id));
         let changed = self.db.execute(&q).await? > 0;
-        self.written(model);
         Ok(changed)
     }
 
@@ -360,21 +364,21 @@ impl Documents {
         scope: &Scope<'_>,
         id: &str,
     ) -> Result<bool, StoreError> {
+        let _writing = self.writing(&[model.table]);
         let mut q = Query::delete();
         q.from_table(Alias::new(model.table))
             .and_where(scope_condition(model, scope))
             .and_where(col(model, "id").eq(id));
         let deleted = self.db.execute(&q).await? > 0;
-        self.written(model);
         Ok(deleted)
     }
 
     /// Deletes every row in scope; returns how many.
     pub async fn delete_all(&self, model: &Model, scope: &Scope<'_>) -> Result<u64, StoreError> {
+        let _writing = self.writing(&[model.table]);
         let mut tx = self.db.begin().await?;
         let n = delete_all_in(&mut tx, model, scope).await?;
         tx.commit().await?;
-        self.written(model);
         Ok(n)
     }
 
@@ -388,6 +392,11 @@ impl Documents {
         children: &[&Model],
         child_key: &'static str,
     ) -> Result<bool, StoreError> {
+        let _writing = self.writing(
+            &std::iter::once(model.table)
+                .chain(children.iter().map(|c| c.table))
+                .collect::<Vec<_>>(),
+        );
         let mut tx = self.db.begin().await?;
         for child in children {
             let child_scope = Scope::child(scope.organisation_id, child_key, id);
@@ -399,8 +408,6 @@ impl Documents {
             .and_where(col(model, "id").eq(id));
         let deleted = tx.execute(&q).await? > 0;
         tx.commit().await?;
-        self.written(model);
-        children.iter().for_each(|c| self.written(c));
         Ok(deleted)
     }
 }

@@ -5,7 +5,7 @@ use sea_query::{Alias, Expr, Query};
 
 use std::sync::Arc;
 
-use crate::cache::{CacheKey, Cached, ReadCache};
+use crate::cache::{CacheKey, Cached, ReadCache, WriteGuard};
 use crate::db::Db;
 use crate::error::StoreError;
 
@@ -43,13 +43,13 @@ impl Tokens {
         Self { db, cache }
     }
 
-    fn written(&self) {
-        if let Some(c) = &self.cache {
-            c.bump("access_tokens");
-        }
+    /// Marks the token table as being written while the guard lives.
+    fn writing(&self) -> Option<WriteGuard<'_>> {
+        self.cache.as_deref().map(|c| c.writing(&["access_tokens"]))
     }
 
     pub async fn insert(&self, t: &AccessTokenRow) -> Result<(), StoreError> {
+        let _writing = self.writing();
         let mut q = Query::insert();
         q.into_table(table())
             .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Alias::new))
@@ -61,7 +61,6 @@ impl Tokens {
                 t.created.into(),
             ]);
         self.db.execute(&q).await?;
-        self.written();
         Ok(())
     }
 
@@ -85,11 +84,11 @@ impl Tokens {
 
     /// Removes one token; false when it was already gone.
     pub async fn delete(&self, digest: &str) -> Result<bool, StoreError> {
+        let _writing = self.writing();
         let mut q = Query::delete();
         q.from_table(table())
             .and_where(Expr::col(Alias::new("id")).eq(digest));
         let deleted = self.db.execute(&q).await? > 0;
-        self.written();
         Ok(deleted)
     }
 
@@ -100,6 +99,7 @@ impl Tokens {
         account_id: &str,
         keep: Option<&str>,
     ) -> Result<u64, StoreError> {
+        let _writing = self.writing();
         let mut q = Query::delete();
         q.from_table(table())
             .and_where(Expr::col(Alias::new("organisation_id")).eq(organisation_id))
@@ -108,7 +108,6 @@ impl Tokens {
             q.and_where(Expr::col(Alias::new("id")).ne(k));
         }
         let n = self.db.execute(&q).await?;
-        self.written();
         Ok(n)
     }
 }
@@ -134,7 +133,10 @@ impl Tokens {
             return Ok(owner);
         }
         let owner = self.resolve_uncached(digest).await?;
-        cache.put(key, generations, Cached::Owner(owner.clone()));
+        // Unknown tokens are not kept, so guessing tokens cannot fill (and so empty) the cache.
+        if let (Some(g), Some(_)) = (generations, &owner) {
+            cache.put(key, g, Cached::Owner(owner.clone()));
+        }
         Ok(owner)
     }
 

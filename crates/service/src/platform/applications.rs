@@ -154,7 +154,9 @@ impl Platform {
             .user_created_channels
             .as_deref()
             .unwrap_or(&current.user_created_channels);
-        self.apps.set_settings(current.id, guest, channels).await?;
+        self.apps
+            .set_settings(&p.organisation_id, current.id, guest, channels)
+            .await?;
         self.application(p).await
     }
 }

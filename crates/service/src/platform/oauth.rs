@@ -39,8 +39,15 @@ impl Platform {
         let token = random_token(40);
         let now = now_millis();
         let ttl = self.config.token_ttl_seconds;
+        // Expired tokens are swept as new ones are granted, so the table holds live ones only.
+        self.tokens.purge_expired(now).await?;
         self.tokens
-            .insert(&digest(&token), app.id, now, now + ttl * 1000)
+            .insert(
+                &digest(&token),
+                app.id,
+                now,
+                now.saturating_add(ttl.saturating_mul(1000)),
+            )
             .await?;
         Ok(TokenGrant {
             access_token: token,

@@ -166,6 +166,7 @@ impl Applications {
 
     pub async fn set_settings(
         &self,
+        org: &str,
         id: i64,
         guest_users: &str,
         user_created_channels: &str,
@@ -179,7 +180,8 @@ impl Applications {
                     user_created_channels.into(),
                 ),
             ])
-            .and_where(Expr::col(Alias::new("id")).eq(id));
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .and_where(Expr::col(Alias::new("organisation_id")).eq(org));
         Ok(self.db.execute(&q).await? > 0)
     }
 

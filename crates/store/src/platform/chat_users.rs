@@ -318,6 +318,7 @@ impl ChatUsers {
         let mut tx = self.db.begin().await?;
         let mut d = Query::delete();
         d.from_table(Alias::new("chat_user_secrets"))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
             .and_where(Expr::col(Alias::new("user_id")).eq(user))
             .and_where(Expr::col(Alias::new("name")).eq(name));
         tx.execute(&d).await?;
