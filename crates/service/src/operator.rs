@@ -7,7 +7,7 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::{json, Map, Value};
 
-use crate::content::{present, Content, Doc};
+use crate::content::{present, stamp_new, Content, Doc};
 use crate::error::Result;
 use crate::principal::{Principal, Role};
 
@@ -57,13 +57,7 @@ impl Operator {
         }
         let mut doc = Map::new();
         doc.insert("company_name".into(), Value::String(name.to_string()));
-        let id = palaver_domain::id::new_object_id();
-        let now = Value::String(palaver_domain::time::format_millis(
-            palaver_domain::time::now_millis(),
-        ));
-        doc.insert("id".into(), Value::String(id.clone()));
-        doc.insert("created".into(), now.clone());
-        doc.insert("modified".into(), now);
+        let id = stamp_new(&mut doc);
         self.docs
             .insert(&models::ORGANISATION, &Scope::org(&id), &doc)
             .await?;

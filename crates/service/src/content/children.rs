@@ -1,7 +1,7 @@
 //! A bot's content, served as LoopBack hasMany relation routes: flakes, tags, categories and
 //! channels under `/bots/{id}/…`, with list, count, create (one or many), read, update and delete.
 
-use palaver_domain::filter::{Filter, Scalar, Test, Where};
+use palaver_domain::filter::{Filter, Where};
 use palaver_domain::validation::Validation;
 use palaver_domain::{models, DomainError, Model};
 use palaver_store::Scope;
@@ -266,28 +266,9 @@ impl Content {
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
                 {
-                    let field = kind
-                        .model()
-                        .any_field("slug")
-                        .ok_or_else(DomainError::internal)?;
-                    let same = Where::Test {
-                        field,
-                        test: Test::Eq(Scalar::Text(slug.to_string())),
-                    };
-                    let clash = self
-                        .docs
-                        .find(
-                            kind.model(),
-                            scope,
-                            &Filter {
-                                r#where: same,
-                                ..Filter::default()
-                            },
-                        )
-                        .await?;
-                    if clash
-                        .iter()
-                        .any(|c| c.get("id").and_then(Value::as_str) != own_id)
+                    if self
+                        .taken(kind.model(), scope, "slug", slug, own_id)
+                        .await?
                     {
                         v.fail("slug", "uniqueness", "is not unique", doc.get("slug"));
                     }

@@ -92,8 +92,36 @@ impl Content {
     }
 }
 
+impl Content {
+    /// True when another row than `own_id` in `scope` has `value` in the text field `field`
+    /// (the uniqueness rules: slugs per bot, emails and usernames per organisation).
+    async fn taken(
+        &self,
+        model: &'static Model,
+        scope: &Scope<'_>,
+        field: &str,
+        value: &str,
+        own_id: Option<&str>,
+    ) -> crate::error::Result<bool> {
+        let field = model.any_field(field).ok_or_else(DomainError::internal)?;
+        let same = palaver_domain::filter::Filter {
+            r#where: palaver_domain::filter::Where::Test {
+                field,
+                test: palaver_domain::filter::Test::Eq(palaver_domain::filter::Scalar::Text(
+                    value.to_string(),
+                )),
+            },
+            ..Default::default()
+        };
+        let rows = self.docs.find_shared(model, scope, &same).await?;
+        Ok(rows
+            .iter()
+            .any(|r| r.get("id").and_then(Value::as_str) != own_id))
+    }
+}
+
 /// Gives a new document its id and timestamps.
-fn stamp_new(doc: &mut Map<String, Value>) -> String {
+pub(crate) fn stamp_new(doc: &mut Map<String, Value>) -> String {
     let id = palaver_domain::id::new_object_id();
     let now = Value::String(palaver_domain::time::format_millis(
         palaver_domain::time::now_millis(),

@@ -1,7 +1,7 @@
 //! Accounts (`/api/users`, `/api/organisations/{id}/users`): read, create, update, delete, with
 //! the role rules: admins manage their organisation, bot users see and edit only themselves.
 
-use palaver_domain::filter::{Filter, Scalar, Test, Where};
+use palaver_domain::filter::{Filter, Where};
 use palaver_domain::validation::Validation;
 use palaver_domain::{models, DomainError};
 use palaver_store::Scope;
@@ -209,27 +209,9 @@ impl Content {
             let Some(value) = doc.get(field).and_then(Value::as_str) else {
                 continue;
             };
-            let f = models::USER
-                .any_field(field)
-                .ok_or_else(DomainError::internal)?;
-            let same = Where::Test {
-                field: f,
-                test: Test::Eq(Scalar::Text(value.to_string())),
-            };
-            let clash = self
-                .docs
-                .find(
-                    &models::USER,
-                    &scope,
-                    &Filter {
-                        r#where: same,
-                        ..Filter::default()
-                    },
-                )
-                .await?;
-            if clash
-                .iter()
-                .any(|c| c.get("id").and_then(Value::as_str) != own_id)
+            if self
+                .taken(&models::USER, &scope, field, value, own_id)
+                .await?
             {
                 v.fail(field, "uniqueness", message, doc.get(field));
             }
