@@ -66,7 +66,8 @@ impl Db {
     /// (which is created if missing). Tests use it to get an empty database of their own.
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Db, StoreError> {
         let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
-        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+        let quoted = schema.replace('"', "\"\"");
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{quoted}\""))
             .execute(&admin)
             .await?;
         admin.close().await;

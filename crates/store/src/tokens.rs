@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::cache::{CacheKey, Cached, ReadCache, WriteGuard};
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::row::DbRow;
 
 /// A stored token: which account it speaks for and when it lapses.
 #[derive(Debug, Clone)]
@@ -17,6 +18,16 @@ pub struct AccessTokenRow {
     pub organisation_id: String,
     pub ttl: i64,
     pub created: i64,
+}
+
+fn read_row(r: &DbRow) -> Result<AccessTokenRow, StoreError> {
+    Ok(AccessTokenRow {
+        digest: r.text("id")?.unwrap_or_default(),
+        account_id: r.text("account_id")?.unwrap_or_default(),
+        organisation_id: r.text("organisation_id")?.unwrap_or_default(),
+        ttl: r.int("ttl")?.unwrap_or(0),
+        created: r.int("created")?.unwrap_or(0),
+    })
 }
 
 /// Token persistence.
@@ -73,13 +84,7 @@ impl Tokens {
         let Some(r) = rows.first() else {
             return Ok(None);
         };
-        Ok(Some(AccessTokenRow {
-            digest: r.text("id")?.unwrap_or_default(),
-            account_id: r.text("account_id")?.unwrap_or_default(),
-            organisation_id: r.text("organisation_id")?.unwrap_or_default(),
-            ttl: r.int("ttl")?.unwrap_or(0),
-            created: r.int("created")?.unwrap_or(0),
-        }))
+        Ok(Some(read_row(r)?))
     }
 
     /// Removes one token; false when it was already gone.
@@ -168,13 +173,7 @@ impl Tokens {
             return Ok(None);
         };
         Ok(Some(TokenOwner {
-            token: AccessTokenRow {
-                digest: r.text("id")?.unwrap_or_default(),
-                account_id: r.text("account_id")?.unwrap_or_default(),
-                organisation_id: r.text("organisation_id")?.unwrap_or_default(),
-                ttl: r.int("ttl")?.unwrap_or(0),
-                created: r.int("created")?.unwrap_or(0),
-            },
+            token: read_row(r)?,
             role: r.text("role")?.unwrap_or_default(),
             username: r.text("username")?,
         }))
