@@ -27,6 +27,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_channels.sql"),
         include_str!("../migrations/postgres/0003_channels.sql"),
     ),
+    (
+        4,
+        "messages",
+        include_str!("../migrations/sqlite/0004_messages.sql"),
+        include_str!("../migrations/postgres/0004_messages.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

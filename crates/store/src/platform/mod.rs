@@ -1,18 +1,31 @@
 //! Persistence of the platform API: applications and their OAuth tokens, chat users and their
-//! secrets, channels and their rosters, and the event outbox. Every read is scoped by
+//! secrets, channels and their rosters, messages and their threads, read cursors, reports,
+//! notifications, and the event outbox with its consumers' offsets. Every read is scoped by
 //! application (and applications by organisation).
 
 mod applications;
 mod channels;
 mod chat_users;
+mod consumers;
 mod events;
 mod json_match;
+mod messages;
+mod notifications;
 mod oauth_tokens;
+mod read_cursors;
+mod reports;
 mod rosters;
+mod threads;
 
 pub use applications::{ApplicationRow, Applications, NewApplication};
 pub use channels::{ChannelFilter, ChannelRow, Channels, NewChannel, SORTABLE as CHANNEL_SORTABLE};
 pub use chat_users::{ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserFilter};
+pub use consumers::Consumers;
 pub use events::{EventRow, Events, NewEvent};
+pub use messages::{History, MessageRow, Messages, Scope as HistoryScope};
+pub use notifications::{NotificationRow, Notifications};
 pub use oauth_tokens::OauthTokens;
+pub use read_cursors::{ReadCursor, ReadCursors, ReadSummary};
+pub use reports::Reports;
 pub use rosters::{Roster, RosterEntry, Rosters};
+pub use threads::{ThreadRow, Threads};

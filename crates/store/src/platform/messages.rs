@@ -1,0 +1,392 @@
+//! Messages of an application's channels, numbered by a per-channel sequence, and their history
+//! read newest first by keyset (never by offset) so concurrent inserts neither skip nor repeat.
+//! Writes take the caller's transaction.
+
+use sea_query::{
+    Alias, Cond, Expr, Func, LikeExpr, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement,
+};
+use serde_json::Value;
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// A stored message (`id` is ignored on insert).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub channel_id: i64,
+    pub thread_id: i64,
+    /// Per channel, strictly increasing in commit order.
+    pub seq: i64,
+    /// `TEXT`, `FILE`, `SYSTEM_TEXT` or `SYSTEM_FILE`.
+    pub r#type: String,
+    pub user_id: Option<i64>,
+    pub body: Option<String>,
+    pub file: Option<Value>,
+    pub group_tag: Option<String>,
+    pub properties: Value,
+    /// `[{type, tag, start_position, end_position, user_id?}]`.
+    pub mentions: Value,
+    /// `[{source, start_position, end_position}]`.
+    pub links: Value,
+    pub nested_level: i64,
+    pub created: i64,
+    pub last_edited: Option<i64>,
+}
+
+/// Whose messages a history page holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every thread of a channel, keyed by the channel sequence.
+    Channel(i64),
+    /// One thread, keyed by the channel sequence.
+    Thread(i64),
+    /// The whole application, keyed by message id.
+    Application,
+    /// Sent by this user, keyed by message id.
+    Sender(i64),
+    /// In this member's channels, after its read cursor and sent by someone else; by id.
+    UnreadBy(i64),
+}
+
+impl Scope {
+    /// The column pages are keyed on.
+    pub fn key(self) -> &'static str {
+        match self {
+            Scope::Channel(_) | Scope::Thread(_) => "seq",
+            _ => "id",
+        }
+    }
+}
+
+/// One page of history: newest first, keys below `before`.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub scope: Scope,
+    /// Sent by the user of this name.
+    pub username: Option<String>,
+    /// Body contains this text.
+    pub text: Option<String>,
+    pub before: Option<i64>,
+    pub limit: u64,
+}
+
+const COLUMNS: [&str; 16] = [
+    "id",
+    "application_id",
+    "channel_id",
+    "thread_id",
+    "seq",
+    "type",
+    "user_id",
+    "body",
+    "file",
+    "group_tag",
+    "properties",
+    "mentions",
+    "links",
+    "nested_level",
+    "created",
+    "last_edited",
+];
+
+fn table() -> Alias {
+    Alias::new("chat_messages")
+}
+
+fn col(c: &str) -> Expr {
+    Expr::col((table(), Alias::new(c)))
+}
+
+fn json(r: &DbRow, c: &str, default: &str) -> Result<Value, StoreError> {
+    let s = r.text(c)?.unwrap_or_else(|| default.into());
+    serde_json::from_str(&s).map_err(|_| StoreError::Decode(format!("chat_messages.{c}")))
+}
+
+pub(crate) fn read(r: &DbRow) -> Result<MessageRow, StoreError> {
+    Ok(MessageRow {
+        id: r.int("id")?.unwrap_or_default(),
+        application_id: r.int("application_id")?.unwrap_or_default(),
+        channel_id: r.int("channel_id")?.unwrap_or_default(),
+        thread_id: r.int("thread_id")?.unwrap_or_default(),
+        seq: r.int("seq")?.unwrap_or_default(),
+        r#type: r.text("type")?.unwrap_or_default(),
+        user_id: r.int("user_id")?,
+        body: r.text("body")?,
+        file: r
+            .text("file")?
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|_| StoreError::Decode("chat_messages.file".into()))?,
+        group_tag: r.text("group_tag")?,
+        properties: json(r, "properties", "{}")?,
+        mentions: json(r, "mentions", "[]")?,
+        links: json(r, "links", "[]")?,
+        nested_level: r.int("nested_level")?.unwrap_or_default(),
+        created: r.int("created")?.unwrap_or_default(),
+        last_edited: r.int("last_edited")?,
+    })
+}
+
+pub(crate) fn select(app: i64) -> SelectStatement {
+    let mut q = Query::select();
+    q.from(table())
+        .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+        .and_where(col("application_id").eq(app));
+    q
+}
+
+fn sub(q: SelectStatement) -> SimpleExpr {
+    SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
+}
+
+/// Messages in `user`'s channels after its read cursor, sent by someone else.
+fn unread_by(user: i64) -> SimpleExpr {
+    let mut member = Query::select();
+    member
+        .expr(Expr::val(1))
+        .from(Alias::new("chat_channel_members"))
+        .and_where(Expr::col(Alias::new("user_id")).eq(user))
+        .and_where(
+            Expr::col((Alias::new("chat_channel_members"), Alias::new("channel_id")))
+                .equals((table(), Alias::new("channel_id"))),
+        );
+    let mut cursor = Query::select();
+    cursor
+        .column(Alias::new("last_read_seq"))
+        .from(Alias::new("chat_read_cursors"))
+        .and_where(Expr::col(Alias::new("user_id")).eq(user))
+        .and_where(
+            Expr::col((Alias::new("chat_read_cursors"), Alias::new("channel_id")))
+                .equals((table(), Alias::new("channel_id"))),
+        );
+    Cond::all()
+        .add(Expr::exists(member))
+        .add(col("seq").gt(Func::coalesce([sub(cursor), Expr::val(0).into()])))
+        .add(
+            Cond::any()
+                .add(col("user_id").is_null())
+                .add(col("user_id").ne(user)),
+        )
+        .into()
+}
+
+fn filtered(app: i64, h: &History) -> SelectStatement {
+    let mut q = select(app);
+    match h.scope {
+        Scope::Channel(c) => {
+            q.and_where(col("channel_id").eq(c));
+        }
+        Scope::Thread(t) => {
+            q.and_where(col("thread_id").eq(t));
+        }
+        Scope::Application => {}
+        Scope::Sender(u) => {
+            q.and_where(col("user_id").eq(u));
+        }
+        Scope::UnreadBy(u) => {
+            q.and_where(unread_by(u));
+        }
+    }
+    if let Some(name) = &h.username {
+        let mut users = Query::select();
+        users
+            .column(Alias::new("id"))
+            .from(Alias::new("chat_users"))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("name")).eq(name.as_str()));
+        q.and_where(col("user_id").in_subquery(users));
+    }
+    if let Some(text) = &h.text {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        q.and_where(col("body").like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
+    }
+    q
+}
+
+fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
+    Ok(rows
+        .first()
+        .map(|r| r.int("n"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0)
+        .max(0) as u64)
+}
+
+#[derive(Debug, Clone)]
+pub struct Messages {
+    db: Db,
+}
+
+impl Messages {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Inserts `m` inside `tx` and answers it with its new id.
+    pub async fn insert(tx: &mut Tx, m: &MessageRow) -> Result<MessageRow, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)))
+            .values_panic([
+                m.application_id.into(),
+                m.channel_id.into(),
+                m.thread_id.into(),
+                m.seq.into(),
+                m.r#type.clone().into(),
+                m.user_id.into(),
+                m.body.clone().into(),
+                m.file.as_ref().map(Value::to_string).into(),
+                m.group_tag.clone().into(),
+                m.properties.to_string().into(),
+                m.mentions.to_string().into(),
+                m.links.to_string().into(),
+                m.nested_level.into(),
+                m.created.into(),
+                m.last_edited.into(),
+            ])
+            .returning_col(Alias::new("id"));
+        let rows = tx.fetch_all(&q).await?;
+        let id = rows
+            .first()
+            .map(|r| r.int("id"))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| StoreError::Decode("chat_messages.id".into()))?;
+        Ok(MessageRow { id, ..m.clone() })
+    }
+
+    pub async fn get(&self, app: i64, id: i64) -> Result<Option<MessageRow>, StoreError> {
+        let mut q = select(app);
+        q.and_where(col("id").eq(id));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
+    pub async fn by_ids(&self, app: i64, ids: &[i64]) -> Result<Vec<MessageRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = select(app);
+        q.and_where(col("id").is_in(ids.iter().copied()));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
+    /// Up to `h.limit` messages, newest first by the scope's key.
+    pub async fn history(&self, app: i64, h: &History) -> Result<Vec<MessageRow>, StoreError> {
+        let mut q = filtered(app, h);
+        let key = h.scope.key();
+        if let Some(b) = h.before {
+            q.and_where(col(key).lt(b));
+        }
+        q.order_by((table(), Alias::new(key)), Order::Desc)
+            .limit(h.limit);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
+    /// How many messages `h` matches (ignoring `before` and `limit`).
+    pub async fn count(&self, app: i64, h: &History) -> Result<u64, StoreError> {
+        let mut q = filtered(app, h);
+        q.clear_selects();
+        q.expr_as(Func::count(col("id")), Alias::new("n"));
+        count_of(&self.db.fetch_all(&q).await?)
+    }
+
+    /// `(thread id, messages in it)` for each of `threads` that has any.
+    pub async fn thread_sizes(
+        &self,
+        app: i64,
+        threads: &[i64],
+    ) -> Result<Vec<(i64, u64)>, StoreError> {
+        if threads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::select();
+        q.from(table())
+            .column(Alias::new("thread_id"))
+            .expr_as(Func::count(col("id")), Alias::new("n"))
+            .and_where(col("application_id").eq(app))
+            .and_where(col("thread_id").is_in(threads.iter().copied()))
+            .group_by_col(Alias::new("thread_id"));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.int("thread_id")?.unwrap_or_default(),
+                    r.int("n")?.unwrap_or_default().max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    /// Sets the editable fields of `m`; false when there is no such message.
+    pub async fn update(tx: &mut Tx, m: &MessageRow) -> Result<bool, StoreError> {
+        let mut q = Query::update();
+        q.table(table())
+            .values([
+                (Alias::new("body"), m.body.clone().into()),
+                (Alias::new("properties"), m.properties.to_string().into()),
+                (Alias::new("mentions"), m.mentions.to_string().into()),
+                (Alias::new("links"), m.links.to_string().into()),
+                (Alias::new("last_edited"), m.last_edited.into()),
+            ])
+            .and_where(Expr::col(Alias::new("application_id")).eq(m.application_id))
+            .and_where(Expr::col(Alias::new("id")).eq(m.id));
+        Ok(tx.execute(&q).await? > 0)
+    }
+
+    /// Deletes a message; its reply thread and the replies in it go with it.
+    pub async fn delete(tx: &mut Tx, app: i64, id: i64) -> Result<bool, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(table())
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("id")).eq(id));
+        Ok(tx.execute(&q).await? > 0)
+    }
+
+    /// Deletes every message of the application; answers how many went.
+    pub async fn delete_all(tx: &mut Tx, app: i64) -> Result<u64, StoreError> {
+        let mut q = Query::delete();
+        q.from_table(table())
+            .and_where(Expr::col(Alias::new("application_id")).eq(app));
+        tx.execute(&q).await
+    }
+}
+
+impl Messages {
+    /// How many messages of others in `scope` the cursor covers.
+    pub async fn read_by(
+        &self,
+        app: i64,
+        scope: Scope,
+        cursor: &super::read_cursors::ReadCursor,
+    ) -> Result<u64, StoreError> {
+        let mut q = filtered(
+            app,
+            &History {
+                scope,
+                username: None,
+                text: None,
+                before: None,
+                limit: 0,
+            },
+        );
+        q.clear_selects();
+        q.expr_as(Func::count(col("id")), Alias::new("n"))
+            .and_where(col("seq").lte(cursor.last_read_seq))
+            .cond_where(
+                Cond::any()
+                    .add(col("user_id").is_null())
+                    .add(col("user_id").ne(cursor.user_id)),
+            );
+        count_of(&self.db.fetch_all(&q).await?)
+    }
+}

@@ -1,0 +1,113 @@
+//! Notifications of chat users, one per recipient and message, read newest first by keyset on
+//! their id. Written inside the transaction of the consumer that makes them.
+
+use sea_query::{Alias, Expr, OnConflict, Order, Query};
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// A stored notification (`id` is ignored on insert).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub user_id: i64,
+    pub channel_id: Option<i64>,
+    pub message_id: Option<i64>,
+    /// `USER:SENT:MESSAGE`, `SYSTEM:SENT:MESSAGE`, `USER:MENTIONED:USER`, …
+    pub r#type: String,
+    pub title: String,
+    pub body: String,
+    pub created: i64,
+    pub read_time: Option<i64>,
+}
+
+const COLUMNS: [&str; 10] = [
+    "id",
+    "application_id",
+    "user_id",
+    "channel_id",
+    "message_id",
+    "type",
+    "title",
+    "body",
+    "created",
+    "read_time",
+];
+
+fn table() -> Alias {
+    Alias::new("chat_notifications")
+}
+
+fn read(r: &DbRow) -> Result<NotificationRow, StoreError> {
+    Ok(NotificationRow {
+        id: r.int("id")?.unwrap_or_default(),
+        application_id: r.int("application_id")?.unwrap_or_default(),
+        user_id: r.int("user_id")?.unwrap_or_default(),
+        channel_id: r.int("channel_id")?,
+        message_id: r.int("message_id")?,
+        r#type: r.text("type")?.unwrap_or_default(),
+        title: r.text("title")?.unwrap_or_default(),
+        body: r.text("body")?.unwrap_or_default(),
+        created: r.int("created")?.unwrap_or_default(),
+        read_time: r.int("read_time")?,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct Notifications {
+    db: Db,
+}
+
+impl Notifications {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Adds `n` inside `tx`; a second notification of one message to one user is ignored.
+    pub async fn insert(tx: &mut Tx, n: &NotificationRow) -> Result<bool, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)))
+            .values_panic([
+                n.application_id.into(),
+                n.user_id.into(),
+                n.channel_id.into(),
+                n.message_id.into(),
+                n.r#type.clone().into(),
+                n.title.clone().into(),
+                n.body.clone().into(),
+                n.created.into(),
+                n.read_time.into(),
+            ])
+            .on_conflict(
+                OnConflict::columns(["message_id", "user_id"].map(Alias::new))
+                    .do_nothing()
+                    .to_owned(),
+            );
+        Ok(tx.execute(&q).await? > 0)
+    }
+
+    /// Up to `limit` of `user`'s notifications with ids below `before`, newest first.
+    pub async fn page(
+        &self,
+        app: i64,
+        user: i64,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<NotificationRow>, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(Alias::new))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user))
+            .order_by(Alias::new("id"), Order::Desc)
+            .limit(limit);
+        if let Some(b) = before {
+            q.and_where(Expr::col(Alias::new("id")).lt(b));
+        }
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+}

@@ -1,0 +1,183 @@
+//! Read cursors: how far each member has read its channel, as the last read sequence number.
+//! Unread counts and read receipts derive from them; there is no counter to drift.
+
+use sea_query::{Alias, Expr, Func, OnConflict, Order, Query, SelectStatement};
+
+use super::messages::{Messages, Scope};
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// One member's cursor on one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadCursor {
+    pub channel_id: i64,
+    pub user_id: i64,
+    pub last_read_seq: i64,
+    /// When the cursor last moved, epoch milliseconds.
+    pub updated: i64,
+}
+
+/// A cursor with how many messages of others it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadSummary {
+    pub cursor: ReadCursor,
+    pub count: u64,
+}
+
+fn table() -> Alias {
+    Alias::new("chat_read_cursors")
+}
+
+fn col(c: &str) -> Expr {
+    Expr::col((table(), Alias::new(c)))
+}
+
+fn read(r: &DbRow) -> Result<ReadCursor, StoreError> {
+    Ok(ReadCursor {
+        channel_id: r.int("channel_id")?.unwrap_or_default(),
+        user_id: r.int("user_id")?.unwrap_or_default(),
+        last_read_seq: r.int("last_read_seq")?.unwrap_or_default(),
+        updated: r.int("updated")?.unwrap_or_default(),
+    })
+}
+
+fn n(rows: &[DbRow]) -> Result<u64, StoreError> {
+    Ok(rows
+        .first()
+        .map(|r| r.int("n"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0)
+        .max(0) as u64)
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadCursors {
+    db: Db,
+}
+
+impl ReadCursors {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Moves `user`'s cursor on `channel` forward to `seq` inside `tx` (the caller checked the
+    /// membership); false when it was already there or further.
+    pub async fn advance(
+        tx: &mut Tx,
+        channel: i64,
+        user: i64,
+        seq: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut up = Query::update();
+        up.table(table())
+            .values([
+                (Alias::new("last_read_seq"), seq.into()),
+                (Alias::new("updated"), now.into()),
+            ])
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user))
+            .and_where(Expr::col(Alias::new("last_read_seq")).lt(seq));
+        if tx.execute(&up).await? > 0 {
+            return Ok(true);
+        }
+        let mut ins = Query::insert();
+        ins.into_table(table())
+            .columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
+            .values_panic([channel.into(), user.into(), seq.into(), now.into()])
+            .on_conflict(
+                OnConflict::columns(["channel_id", "user_id"].map(Alias::new))
+                    .do_nothing()
+                    .to_owned(),
+            );
+        Ok(tx.execute(&ins).await? > 0)
+    }
+
+    fn covering(channel: i64, seq: i64, sender: Option<i64>) -> SelectStatement {
+        let mut q = Query::select();
+        q.from(table())
+            .and_where(col("channel_id").eq(channel))
+            .and_where(col("last_read_seq").gte(seq));
+        if let Some(s) = sender {
+            q.and_where(col("user_id").ne(s));
+        }
+        q
+    }
+
+    /// The cursors past message `seq` of `channel` (its readers), but `sender`'s, in the order
+    /// they last moved.
+    pub async fn readers(
+        &self,
+        channel: i64,
+        seq: i64,
+        sender: Option<i64>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<ReadCursor>, StoreError> {
+        let mut q = Self::covering(channel, seq, sender);
+        q.columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
+            .order_by(Alias::new("updated"), Order::Asc)
+            .order_by(Alias::new("user_id"), Order::Asc)
+            .limit(limit)
+            .offset(offset);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
+    pub async fn count_readers(
+        &self,
+        channel: i64,
+        seq: i64,
+        sender: Option<i64>,
+    ) -> Result<u64, StoreError> {
+        let mut q = Self::covering(channel, seq, sender);
+        q.expr_as(Func::count(col("user_id")), Alias::new("n"));
+        n(&self.db.fetch_all(&q).await?)
+    }
+
+    fn of_app(app: i64) -> SelectStatement {
+        let mut channels = Query::select();
+        channels
+            .column(Alias::new("id"))
+            .from(Alias::new("chat_channels"))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app));
+        let mut q = Query::select();
+        q.from(table())
+            .and_where(col("channel_id").in_subquery(channels));
+        q
+    }
+
+    /// The application's cursors, each with the messages of others it covers.
+    pub async fn summaries(
+        &self,
+        app: i64,
+        messages: &Messages,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<ReadSummary>, StoreError> {
+        let mut q = Self::of_app(app);
+        q.columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
+            .order_by(Alias::new("channel_id"), Order::Asc)
+            .order_by(Alias::new("user_id"), Order::Asc)
+            .limit(limit)
+            .offset(offset);
+        let rows = self.db.fetch_all(&q).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let cursor = read(r)?;
+            let count = messages
+                .read_by(app, Scope::Channel(cursor.channel_id), &cursor)
+                .await?;
+            out.push(ReadSummary { cursor, count });
+        }
+        Ok(out)
+    }
+
+    pub async fn count_summaries(&self, app: i64) -> Result<u64, StoreError> {
+        let mut q = Self::of_app(app);
+        q.expr_as(Func::count(col("user_id")), Alias::new("n"));
+        n(&self.db.fetch_all(&q).await?)
+    }
+}

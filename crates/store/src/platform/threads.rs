@@ -1,0 +1,175 @@
+//! Threads of a channel: its one MAIN thread, which also holds the channel's message sequence,
+//! and a MESSAGE reply thread per top-level message. Writes take the caller's transaction.
+
+use sea_query::{Alias, Expr, OnConflict, Query};
+use serde_json::Value;
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// A stored thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub channel_id: i64,
+    /// `MAIN` or `MESSAGE`.
+    pub r#type: String,
+    /// MESSAGE threads: the message they reply to.
+    pub parent_message_id: Option<i64>,
+    pub properties: Value,
+    pub created: i64,
+}
+
+const COLUMNS: [&str; 7] = [
+    "id",
+    "application_id",
+    "channel_id",
+    "type",
+    "parent_message_id",
+    "properties",
+    "created",
+];
+
+fn table() -> Alias {
+    Alias::new("chat_threads")
+}
+
+fn read(r: &DbRow) -> Result<ThreadRow, StoreError> {
+    let properties = r.text("properties")?.unwrap_or_else(|| "{}".into());
+    Ok(ThreadRow {
+        id: r.int("id")?.unwrap_or_default(),
+        application_id: r.int("application_id")?.unwrap_or_default(),
+        channel_id: r.int("channel_id")?.unwrap_or_default(),
+        r#type: r.text("type")?.unwrap_or_default(),
+        parent_message_id: r.int("parent_message_id")?,
+        properties: serde_json::from_str(&properties)
+            .map_err(|_| StoreError::Decode("chat_threads.properties".into()))?,
+        created: r.int("created")?.unwrap_or_default(),
+    })
+}
+
+fn one_int(rows: &[DbRow], col: &str) -> Result<i64, StoreError> {
+    rows.first()
+        .map(|r| r.int(col))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| StoreError::Decode(format!("chat_threads.{col}")))
+}
+
+#[derive(Debug, Clone)]
+pub struct Threads {
+    db: Db,
+}
+
+impl Threads {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Makes sure `channel` has its MAIN thread and takes the channel's next message sequence
+    /// number: `(main thread id, seq)`. The counter row stays locked until `tx` ends, so
+    /// sequence order is commit order and history pages never skip a late commit.
+    pub async fn next_seq(
+        tx: &mut Tx,
+        app: i64,
+        channel: i64,
+        now: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut ins = Query::insert();
+        ins.into_table(table())
+            .columns(["application_id", "channel_id", "type", "main_of", "created"].map(Alias::new))
+            .values_panic([
+                app.into(),
+                channel.into(),
+                "MAIN".into(),
+                channel.into(),
+                now.into(),
+            ])
+            .on_conflict(
+                OnConflict::column(Alias::new("main_of"))
+                    .do_nothing()
+                    .to_owned(),
+            );
+        tx.execute(&ins).await?;
+        let mut up = Query::update();
+        up.table(table())
+            .value(
+                Alias::new("last_seq"),
+                Expr::col(Alias::new("last_seq")).add(1),
+            )
+            .and_where(Expr::col(Alias::new("main_of")).eq(channel))
+            .returning(Query::returning().columns(["id", "last_seq"].map(Alias::new)));
+        let rows = tx.fetch_all(&up).await?;
+        Ok((one_int(&rows, "id")?, one_int(&rows, "last_seq")?))
+    }
+
+    /// Opens the reply thread of message `parent`.
+    pub async fn insert_reply(
+        tx: &mut Tx,
+        app: i64,
+        channel: i64,
+        parent: i64,
+        now: i64,
+    ) -> Result<ThreadRow, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(
+                [
+                    "application_id",
+                    "channel_id",
+                    "type",
+                    "parent_message_id",
+                    "created",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                app.into(),
+                channel.into(),
+                "MESSAGE".into(),
+                parent.into(),
+                now.into(),
+            ])
+            .returning_col(Alias::new("id"));
+        let rows = tx.fetch_all(&q).await?;
+        Ok(ThreadRow {
+            id: one_int(&rows, "id")?,
+            application_id: app,
+            channel_id: channel,
+            r#type: "MESSAGE".into(),
+            parent_message_id: Some(parent),
+            properties: Value::Object(Default::default()),
+            created: now,
+        })
+    }
+
+    pub async fn get(&self, app: i64, id: i64) -> Result<Option<ThreadRow>, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(Alias::new))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("id")).eq(id));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
+    /// The reply threads of `parents`.
+    pub async fn replies_of(
+        &self,
+        app: i64,
+        parents: &[i64],
+    ) -> Result<Vec<ThreadRow>, StoreError> {
+        if parents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(Alias::new))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("parent_message_id")).is_in(parents.iter().copied()));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+}
