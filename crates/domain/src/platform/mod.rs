@@ -1,6 +1,7 @@
-//! The platform API's pure parts: JSON field naming (snake_case or camelCase), page requests,
-//! and the values of its resources.
+//! The platform API's pure parts: JSON field naming (snake_case or camelCase), page and cursor
+//! requests, and the values of its resources.
 
+pub mod cursor;
 pub mod merge_patch;
 pub mod naming;
 pub mod paging;

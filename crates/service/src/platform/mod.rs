@@ -1,13 +1,19 @@
 //! The platform API's use-cases: OAuth client credentials, applications and their settings,
-//! chat users and their secrets, channels and their rosters. Every operation is bound to the
-//! caller's application; every channel write commits with its event (see `outbox`).
+//! chat users and their secrets, channels and their rosters, messages, threads, read receipts and
+//! notifications. Every operation is bound to the caller's application; every channel and
+//! message write commits with its event (see `outbox`).
 
 mod applications;
 mod channel_input;
 mod channel_rosters;
 mod channels;
+mod history;
+mod message_input;
+mod messages;
+mod notifications;
 mod oauth;
 mod outbox;
+mod receipts;
 mod user_refs;
 mod users;
 
@@ -15,12 +21,21 @@ pub use applications::{CreatedApplication, SettingsInput};
 pub use channel_input::{ChannelPatch, ChannelsQuery, NewChannelInput, CHANNEL_TYPES};
 pub use channel_rosters::RosterUser;
 pub use channels::{ChannelView, CHANNEL_SORTABLE};
+pub use history::{CursorPage, MessageFilter};
+pub use message_input::{MessagePatch, NewMessageInput};
+pub use messages::MessageView;
+pub use notifications::NotificationView;
 pub use oauth::TokenGrant;
-pub use palaver_store::platform::{ApplicationRow, ChannelRow, ChatUserRow, EventRow, Roster};
+pub use palaver_store::platform::{
+    ApplicationRow, ChannelRow, ChatUserRow, EventRow, MessageRow, NotificationRow, Roster,
+    ThreadRow,
+};
+pub use receipts::ReadReceipt;
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 
 use palaver_store::platform::{
-    Applications, Channels, ChatUsers, EventRow as Event, Events, OauthTokens, Rosters,
+    Applications, Channels, ChatUsers, Consumers, EventRow as Event, Events, Messages,
+    Notifications, OauthTokens, ReadCursors, Reports, Rosters, Threads,
 };
 use palaver_store::{Db, Documents};
 
@@ -58,6 +73,12 @@ pub struct Platform {
     channels: Channels,
     rosters: Rosters,
     events: Events,
+    messages: Messages,
+    threads: Threads,
+    read_cursors: ReadCursors,
+    reports: Reports,
+    notifications: Notifications,
+    consumers: Consumers,
     /// Committed events, published after each write's transaction commits.
     bus: tokio::sync::broadcast::Sender<Event>,
     db: Db,
@@ -74,6 +95,12 @@ impl Platform {
             channels: Channels::new(db.clone()),
             rosters: Rosters::new(db.clone()),
             events: Events::new(db.clone()),
+            messages: Messages::new(db.clone()),
+            threads: Threads::new(db.clone()),
+            read_cursors: ReadCursors::new(db.clone()),
+            reports: Reports::new(db.clone()),
+            notifications: Notifications::new(db.clone()),
+            consumers: Consumers::new(db.clone()),
             bus: outbox::bus(),
             db,
             config,

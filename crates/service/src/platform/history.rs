@@ -1,0 +1,142 @@
+//! Message history as cursor pages, newest first: a channel's (keyed by its sequence), a
+//! thread's, the application's, a sender's or a member's unread ones (keyed by message id).
+//! Cursors are bound to their listing and checked when they come back.
+
+use palaver_domain::platform::cursor::{self, CursorRequest, Relation};
+use palaver_store::platform::{History, HistoryScope, MessageRow};
+
+use super::messages::MessageView;
+use super::{AppPrincipal, Platform};
+use crate::error::Result;
+
+/// Filters of the channel and application histories.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    /// Sent by the user of this name.
+    pub username: Option<String>,
+    /// Body contains this text.
+    pub query: Option<String>,
+}
+
+/// One cursor page: its items, and the encoded cursors its links carry.
+#[derive(Debug, Clone)]
+pub struct CursorPage<T> {
+    pub items: Vec<T>,
+    pub size: u64,
+    /// The newest position the traversal started from.
+    pub start: Option<i64>,
+    /// Where the next (older) page starts; None on the last page.
+    pub next: Option<i64>,
+}
+
+/// The position range a request asks for: keys below the returned bound.
+fn bound(listing: &str, req: &CursorRequest) -> Result<(Option<i64>, Option<i64>)> {
+    let start = req
+        .start
+        .as_deref()
+        .map(|s| cursor::decode(listing, s, "start"))
+        .transpose()?;
+    let next = req
+        .next
+        .as_deref()
+        .map(|s| cursor::decode(listing, s, "next"))
+        .transpose()?;
+    let before = match (req.relation, next) {
+        (Relation::Next, Some(n)) | (Relation::SelfPage, Some(n)) => Some(n),
+        // A first page seen again: the same messages, none newer.
+        (_, None) => start.map(|s| s.saturating_add(1)),
+    };
+    Ok((start, before))
+}
+
+impl Platform {
+    async fn history_page(
+        &self,
+        p: &AppPrincipal,
+        listing: &str,
+        scope: HistoryScope,
+        filter: &MessageFilter,
+        req: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>> {
+        let listing = format!("{}:{listing}", p.application_id);
+        let (start, before) = bound(&listing, req)?;
+        let mut rows: Vec<MessageRow> = self
+            .messages
+            .history(
+                p.application_id,
+                &History {
+                    scope,
+                    username: filter.username.clone(),
+                    text: filter.query.clone(),
+                    before,
+                    limit: req.size + 1,
+                },
+            )
+            .await?;
+        let key = |m: &MessageRow| if scope.key() == "seq" { m.seq } else { m.id };
+        let more = rows.len() as u64 > req.size;
+        rows.truncate(req.size as usize);
+        let start = start.or_else(|| rows.first().map(key));
+        let next = if more { rows.last().map(key) } else { None };
+        Ok(CursorPage {
+            items: self.message_views(p, rows).await?,
+            size: req.size,
+            start: start.map(|s| cursor::encode(&listing, s)),
+            next: next.map(|n| cursor::encode(&listing, n)),
+        })
+    }
+
+    pub async fn channel_messages(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        filter: &MessageFilter,
+        req: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>> {
+        self.channel_row(p, channel).await?;
+        let listing = format!("channel:{channel}");
+        self.history_page(p, &listing, HistoryScope::Channel(channel), filter, req)
+            .await
+    }
+
+    pub async fn thread_messages(
+        &self,
+        p: &AppPrincipal,
+        thread: i64,
+        req: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>> {
+        self.get_thread(p, thread).await?;
+        let listing = format!("thread:{thread}");
+        let none = MessageFilter::default();
+        self.history_page(p, &listing, HistoryScope::Thread(thread), &none, req)
+            .await
+    }
+
+    pub async fn list_messages(
+        &self,
+        p: &AppPrincipal,
+        filter: &MessageFilter,
+        req: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>> {
+        self.history_page(p, "messages", HistoryScope::Application, filter, req)
+            .await
+    }
+
+    /// Messages user `id` sent or, with `unread`, the messages of others it has not read.
+    pub async fn user_messages(
+        &self,
+        p: &AppPrincipal,
+        id: i64,
+        unread: bool,
+        req: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>> {
+        self.get_user(p, id).await?;
+        let (listing, scope) = if unread {
+            (format!("unread:{id}"), HistoryScope::UnreadBy(id))
+        } else {
+            (format!("user:{id}"), HistoryScope::Sender(id))
+        };
+        let none = MessageFilter::default();
+        self.history_page(p, &listing, scope, &none, req).await
+    }
+}

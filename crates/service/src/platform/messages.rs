@@ -1,0 +1,374 @@
+//! Messages of the caller's application: send to a channel (its MAIN thread) or a thread, look
+//! up, edit, delete (one, or all of the application), and the views their resources show.
+//! Every write commits with its event.
+
+use std::collections::{BTreeSet, HashMap};
+
+use palaver_domain::platform::merge_patch;
+use palaver_domain::time::now_millis;
+use palaver_domain::{DomainError, ErrorCode};
+use palaver_store::platform::{
+    ApplicationRow, ChannelRow, ChatUserRow, MessageRow, Messages, Roster, ThreadRow, Threads,
+};
+use serde_json::{json, Map, Value};
+
+use super::channel_input::invalid;
+use super::message_input::{link_spans, mention_tags, MessagePatch, NewMessageInput};
+use super::{AppPrincipal, Platform};
+use crate::error::Result;
+
+/// A message with what its resource shows besides its row.
+#[derive(Debug, Clone)]
+pub struct MessageView {
+    pub message: MessageRow,
+    pub user: Option<ChatUserRow>,
+    /// Users its mentions name, by id.
+    pub mentioned: HashMap<i64, ChatUserRow>,
+    /// Its channel, when a mention names it.
+    pub channel: Option<ChannelRow>,
+    /// Top-level messages: the thread replies to it go to.
+    pub reply_thread: Option<ThreadRow>,
+    pub replies_count: u64,
+}
+
+pub(crate) fn no_message(id: i64) -> DomainError {
+    DomainError::new(ErrorCode::NotFound, format!("No message with id {id}"))
+}
+
+pub(crate) fn no_thread(id: i64) -> DomainError {
+    DomainError::new(ErrorCode::NotFound, format!("No thread with id {id}"))
+}
+
+/// What an event says about a message.
+pub(crate) fn message_payload(m: &MessageRow) -> Value {
+    json!({
+        "id": m.id,
+        "channel_id": m.channel_id,
+        "thread_id": m.thread_id,
+        "seq": m.seq,
+        "type": m.r#type,
+        "user_id": m.user_id,
+        "nested_level": m.nested_level,
+        "mentions": m.mentions,
+    })
+}
+
+impl Platform {
+    /// `(mentions, links)` of a body: `@channel`, and `@name` of the application's users.
+    async fn parse_body(&self, p: &AppPrincipal, body: &str) -> Result<(Value, Value)> {
+        let mut mentions = Vec::new();
+        let mut names: HashMap<String, Option<i64>> = HashMap::new();
+        for tag in mention_tags(body) {
+            let mut m =
+                json!({"tag": tag.text, "start_position": tag.start, "end_position": tag.end});
+            if tag.text == "channel" {
+                m["type"] = json!("CHANNEL");
+            } else {
+                let id = match names.get(&tag.text) {
+                    Some(id) => *id,
+                    None => {
+                        let id = self
+                            .users
+                            .by_name(p.application_id, &tag.text)
+                            .await?
+                            .map(|u| u.id);
+                        names.insert(tag.text.clone(), id);
+                        id
+                    }
+                };
+                let Some(id) = id else { continue };
+                m["type"] = json!("USER");
+                m["user_id"] = json!(id);
+            }
+            mentions.push(m);
+        }
+        let links = link_spans(body)
+            .into_iter()
+            .map(|l| json!({"source": l.text, "start_position": l.start, "end_position": l.end}))
+            .collect();
+        Ok((Value::Array(mentions), Value::Array(links)))
+    }
+
+    /// Sends a message to channel `id`'s MAIN thread.
+    pub async fn send_channel_message(
+        &self,
+        p: &AppPrincipal,
+        id: i64,
+        input: NewMessageInput,
+    ) -> Result<MessageView> {
+        let channel = self.channel_row(p, id).await?;
+        self.send(p, &channel, None, input).await
+    }
+
+    /// Sends a message to thread `id` (a MAIN thread, or a message's replies).
+    pub async fn send_thread_message(
+        &self,
+        p: &AppPrincipal,
+        id: i64,
+        input: NewMessageInput,
+    ) -> Result<MessageView> {
+        let thread = self.get_thread(p, id).await?;
+        let channel = self.channel_row(p, thread.channel_id).await?;
+        self.send(p, &channel, Some(thread), input).await
+    }
+
+    async fn send(
+        &self,
+        p: &AppPrincipal,
+        channel: &ChannelRow,
+        thread: Option<ThreadRow>,
+        input: NewMessageInput,
+    ) -> Result<MessageView> {
+        let user = match &input.user {
+            Some(r) => Some(self.resolve_user(p, r, "user").await?),
+            None => None,
+        };
+        if let Some(u) = &user {
+            // Anyone may speak in a PUBLIC channel; PRIVATE and DIRECT ones are for members.
+            if channel.r#type != "PUBLIC"
+                && !self
+                    .rosters
+                    .contains(Roster::Members, channel.id, u.id)
+                    .await?
+            {
+                return Err(DomainError::new(
+                    ErrorCode::AccessDenied,
+                    format!(
+                        "User {} is not a member of {} channel {}",
+                        u.name, channel.r#type, channel.id
+                    ),
+                )
+                .into());
+            }
+        }
+        let (mentions, links) = match &input.body {
+            Some(b) => self.parse_body(p, b).await?,
+            None => (json!([]), json!([])),
+        };
+        let kind = match (user.is_some(), input.r#type.as_str()) {
+            (true, t) => t.to_string(),
+            (false, t) => format!("SYSTEM_{t}"),
+        };
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        let (main, seq) = Threads::next_seq(&mut tx, p.application_id, channel.id, now).await?;
+        let reply = thread.as_ref().is_some_and(|t| t.id != main);
+        let new = MessageRow {
+            id: 0,
+            application_id: p.application_id,
+            channel_id: channel.id,
+            thread_id: thread.as_ref().map_or(main, |t| t.id),
+            seq,
+            r#type: kind,
+            user_id: user.as_ref().map(|u| u.id),
+            body: input.body,
+            file: input.file,
+            group_tag: input.group_tag,
+            properties: input.properties,
+            mentions,
+            links,
+            nested_level: i64::from(reply),
+            created: now,
+            last_edited: None,
+        };
+        let row = Messages::insert(&mut tx, &new).await?;
+        if !reply {
+            Threads::insert_reply(&mut tx, p.application_id, channel.id, row.id, now).await?;
+        }
+        self.commit(
+            tx,
+            p,
+            "message.created",
+            Some(channel.id),
+            message_payload(&row),
+        )
+        .await?;
+        self.message_view(p, row).await
+    }
+
+    /// The caller's message `id`, or NotFound.
+    pub(crate) async fn message_row(&self, p: &AppPrincipal, id: i64) -> Result<MessageRow> {
+        self.messages
+            .get(p.application_id, id)
+            .await?
+            .ok_or_else(|| no_message(id).into())
+    }
+
+    pub async fn get_message(&self, p: &AppPrincipal, id: i64) -> Result<MessageView> {
+        let row = self.message_row(p, id).await?;
+        self.message_view(p, row).await
+    }
+
+    pub async fn get_thread(&self, p: &AppPrincipal, id: i64) -> Result<ThreadRow> {
+        self.threads
+            .get(p.application_id, id)
+            .await?
+            .ok_or_else(|| no_thread(id).into())
+    }
+
+    pub(crate) async fn message_view(
+        &self,
+        p: &AppPrincipal,
+        row: MessageRow,
+    ) -> Result<MessageView> {
+        let id = row.id;
+        self.message_views(p, vec![row])
+            .await?
+            .pop()
+            .ok_or_else(|| no_message(id).into())
+    }
+
+    /// Loads what `rows` show with a handful of queries, whatever their number.
+    pub(crate) async fn message_views(
+        &self,
+        p: &AppPrincipal,
+        rows: Vec<MessageRow>,
+    ) -> Result<Vec<MessageView>> {
+        let app = p.application_id;
+        let mut user_ids = BTreeSet::new();
+        let mut channel_ids = BTreeSet::new();
+        for m in &rows {
+            user_ids.extend(m.user_id);
+            for men in m.mentions.as_array().into_iter().flatten() {
+                user_ids.extend(men["user_id"].as_i64());
+                if men["type"] == "CHANNEL" {
+                    channel_ids.insert(m.channel_id);
+                }
+            }
+        }
+        let ids: Vec<i64> = user_ids.into_iter().collect();
+        let users: HashMap<i64, ChatUserRow> = self
+            .users
+            .by_ids(app, &ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let mut channels = HashMap::new();
+        for c in channel_ids {
+            if let Some(row) = self.channels.get(app, c).await? {
+                channels.insert(c, row);
+            }
+        }
+        let parents: Vec<i64> = rows.iter().map(|m| m.id).collect();
+        let threads: HashMap<i64, ThreadRow> = self
+            .threads
+            .replies_of(app, &parents)
+            .await?
+            .into_iter()
+            .filter_map(|t| t.parent_message_id.map(|m| (m, t)))
+            .collect();
+        let thread_ids: Vec<i64> = threads.values().map(|t| t.id).collect();
+        let sizes: HashMap<i64, u64> = self
+            .messages
+            .thread_sizes(app, &thread_ids)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(rows
+            .into_iter()
+            .map(|m| {
+                let reply_thread = threads.get(&m.id).cloned();
+                let mentioned = m
+                    .mentions
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x["user_id"].as_i64())
+                    .filter_map(|id| users.get(&id).map(|u| (id, u.clone())))
+                    .collect();
+                MessageView {
+                    user: m.user_id.and_then(|id| users.get(&id).cloned()),
+                    mentioned,
+                    channel: channels.get(&m.channel_id).cloned(),
+                    replies_count: reply_thread
+                        .as_ref()
+                        .and_then(|t| sizes.get(&t.id).copied())
+                        .unwrap_or(0),
+                    reply_thread,
+                    message: m,
+                }
+            })
+            .collect())
+    }
+
+    /// Edits the body (TEXT messages) and merge-patches the properties; sets the edit time.
+    pub async fn update_message(
+        &self,
+        p: &AppPrincipal,
+        id: i64,
+        patch: &MessagePatch,
+    ) -> Result<MessageView> {
+        let mut row = self.message_row(p, id).await?;
+        if let Some(body) = &patch.body {
+            if row.body.is_none() {
+                return Err(invalid(format!(
+                    "message {id} is a {} message without a body",
+                    row.r#type
+                ))
+                .into());
+            }
+            let (mentions, links) = self.parse_body(p, body).await?;
+            row.body = Some(body.clone());
+            row.mentions = mentions;
+            row.links = links;
+        }
+        if let Some(props) = &patch.properties {
+            merge_patch::apply(&mut row.properties, props);
+            if !row.properties.is_object() {
+                row.properties = Value::Object(Map::new());
+            }
+        }
+        row.last_edited = Some(now_millis());
+        let mut tx = self.db.begin().await?;
+        if !Messages::update(&mut tx, &row).await? {
+            return Err(no_message(id).into());
+        }
+        self.commit(
+            tx,
+            p,
+            "message.updated",
+            Some(row.channel_id),
+            message_payload(&row),
+        )
+        .await?;
+        self.message_view(p, row).await
+    }
+
+    /// Deletes a message with its replies; answers its reply thread (or, for a reply, the
+    /// thread it was in).
+    pub async fn delete_message(&self, p: &AppPrincipal, id: i64) -> Result<ThreadRow> {
+        let row = self.message_row(p, id).await?;
+        let thread = match self
+            .threads
+            .replies_of(p.application_id, &[id])
+            .await?
+            .pop()
+        {
+            Some(t) => t,
+            None => self.get_thread(p, row.thread_id).await?,
+        };
+        let mut tx = self.db.begin().await?;
+        if !Messages::delete(&mut tx, p.application_id, id).await? {
+            return Err(no_message(id).into());
+        }
+        self.commit(
+            tx,
+            p,
+            "message.deleted",
+            Some(row.channel_id),
+            message_payload(&row),
+        )
+        .await?;
+        Ok(thread)
+    }
+
+    /// Deletes every message of the caller's application; answers the application.
+    pub async fn delete_all_messages(&self, p: &AppPrincipal) -> Result<ApplicationRow> {
+        let mut tx = self.db.begin().await?;
+        let n = Messages::delete_all(&mut tx, p.application_id).await?;
+        self.commit(tx, p, "messages.deleted", None, json!({ "count": n }))
+            .await?;
+        self.application(p).await
+    }
+}

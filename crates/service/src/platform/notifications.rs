@@ -1,0 +1,224 @@
+//! Notifications: a consumer of the outbox turns each committed `message.created` into one
+//! notification per other member of the channel (a mention of the member, or of the channel,
+//! says so). The consumer's offset moves in the transaction that writes the notifications, so
+//! each message notifies once however many workers drain.
+
+use std::collections::HashMap;
+
+use palaver_domain::platform::cursor::{self, CursorRequest};
+use palaver_domain::time::now_millis;
+use palaver_store::platform::{ChannelRow, Consumers, NotificationRow, Notifications, Roster};
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::history::CursorPage;
+use super::messages::MessageView;
+use super::{AppPrincipal, Platform};
+use crate::error::Result;
+
+const CONSUMER: &str = "notifications";
+/// Events handled per transaction.
+const BATCH: u64 = 100;
+
+/// A notification with its channel and message.
+#[derive(Debug, Clone)]
+pub struct NotificationView {
+    pub notification: NotificationRow,
+    pub channel: Option<ChannelRow>,
+    pub message: Option<MessageView>,
+}
+
+impl Platform {
+    /// The notifications one committed message makes.
+    async fn notifications_for(
+        &self,
+        p: &AppPrincipal,
+        message: i64,
+    ) -> Result<Vec<NotificationRow>> {
+        // Deleted since: nobody is told.
+        let Some(m) = self.messages.get(p.application_id, message).await? else {
+            return Ok(Vec::new());
+        };
+        let view = self.message_view(p, m).await?;
+        let m = &view.message;
+        let sender = view.user.as_ref();
+        let members = self
+            .rosters
+            .page(Roster::Members, m.channel_id, None, 0, u64::MAX >> 1)
+            .await?;
+        let mentions = m.mentions.as_array().cloned().unwrap_or_default();
+        let everyone = mentions.iter().any(|x| x["type"] == "CHANNEL");
+        let text = m
+            .body
+            .clone()
+            .or_else(|| {
+                m.file
+                    .as_ref()
+                    .and_then(|f| f["name"].as_str().map(str::to_string))
+            })
+            .unwrap_or_default();
+        let from = sender.map_or("System".to_string(), |u| u.display_name.clone());
+        let now = now_millis();
+        Ok(members
+            .iter()
+            .filter(|e| Some(e.user_id) != m.user_id)
+            .map(|e| {
+                let named = mentions
+                    .iter()
+                    .any(|x| x["user_id"].as_i64() == Some(e.user_id));
+                let (kind, title) = if named && sender.is_some() {
+                    ("USER:MENTIONED:USER", format!("{from} mentioned you"))
+                } else if everyone && sender.is_some() {
+                    (
+                        "USER:MENTIONED:CHANNEL",
+                        format!("{from} mentioned the channel"),
+                    )
+                } else if sender.is_some() {
+                    ("USER:SENT:MESSAGE", format!("{from} sent a message"))
+                } else {
+                    ("SYSTEM:SENT:MESSAGE", "New system message".to_string())
+                };
+                NotificationRow {
+                    id: 0,
+                    application_id: p.application_id,
+                    user_id: e.user_id,
+                    channel_id: Some(m.channel_id),
+                    message_id: Some(m.id),
+                    r#type: kind.to_string(),
+                    title,
+                    body: text.clone(),
+                    created: now,
+                    read_time: None,
+                }
+            })
+            .collect())
+    }
+
+    /// Handles the caller's committed events not yet handled; answers how many notifications
+    /// were made. Tests call it to drain deterministically; [`Platform::run_notifier`] calls
+    /// it as events are published.
+    pub async fn drain_notifications(&self, p: &AppPrincipal) -> Result<usize> {
+        let mut made = 0;
+        loop {
+            let from = self.consumers.offset(CONSUMER, p.application_id).await?;
+            let events = self.events_after(p, from, BATCH).await?;
+            let Some(last) = events.last().map(|e| e.seq) else {
+                return Ok(made);
+            };
+            let mut rows = Vec::new();
+            for e in events.iter().filter(|e| e.r#type == "message.created") {
+                if let Some(id) = e.payload["id"].as_i64() {
+                    rows.extend(self.notifications_for(p, id).await?);
+                }
+            }
+            let mut tx = self.db.begin().await?;
+            let mut users = Vec::new();
+            for n in &rows {
+                if Notifications::insert(&mut tx, n).await? {
+                    users.push(n.user_id);
+                }
+            }
+            if !Consumers::advance(&mut tx, CONSUMER, p.application_id, from, last).await? {
+                // Another worker handled these events first; start again from its offset.
+                continue;
+            }
+            if users.is_empty() {
+                tx.commit().await?;
+            } else {
+                made += users.len();
+                let payload = json!({ "user_ids": users });
+                self.commit(tx, p, "notifications.created", None, payload)
+                    .await?;
+            }
+        }
+    }
+
+    /// Makes notifications as messages are committed, until the bus closes. Events missed while
+    /// lagging are caught up from the outbox by the next drain.
+    pub async fn run_notifier(&self) {
+        let mut rx = self.subscribe();
+        loop {
+            let app = match rx.recv().await {
+                Ok(e) if e.r#type == "message.created" => e.application_id,
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            };
+            let p = AppPrincipal {
+                application_id: app,
+                organisation_id: String::new(),
+            };
+            if let Err(e) = self.drain_notifications(&p).await {
+                tracing::error!(error = %e.into_domain(), "notifications not made");
+            }
+        }
+    }
+
+    /// User `id`'s notifications, newest first.
+    pub async fn user_notifications(
+        &self,
+        p: &AppPrincipal,
+        id: i64,
+        req: &CursorRequest,
+    ) -> Result<CursorPage<NotificationView>> {
+        self.get_user(p, id).await?;
+        let listing = format!("{}:notifications:{id}", p.application_id);
+        let start = req
+            .start
+            .as_deref()
+            .map(|s| cursor::decode(&listing, s, "start"))
+            .transpose()?;
+        let next = req
+            .next
+            .as_deref()
+            .map(|s| cursor::decode(&listing, s, "next"))
+            .transpose()?;
+        let before = next.or(start.map(|s| s.saturating_add(1)));
+        let mut rows = self
+            .notifications
+            .page(p.application_id, id, before, req.size + 1)
+            .await?;
+        let more = rows.len() as u64 > req.size;
+        rows.truncate(req.size as usize);
+        let start = start.or_else(|| rows.first().map(|n| n.id));
+        let next = if more {
+            rows.last().map(|n| n.id)
+        } else {
+            None
+        };
+        let ids: Vec<i64> = rows.iter().filter_map(|n| n.message_id).collect();
+        let messages = self.messages.by_ids(p.application_id, &ids).await?;
+        let views: HashMap<i64, MessageView> = self
+            .message_views(p, messages)
+            .await?
+            .into_iter()
+            .map(|v| (v.message.id, v))
+            .collect();
+        let mut channels: HashMap<i64, ChannelRow> = HashMap::new();
+        let mut items = Vec::with_capacity(rows.len());
+        for n in rows {
+            let channel = match n.channel_id {
+                Some(c) if !channels.contains_key(&c) => {
+                    let row = self.channels.get(p.application_id, c).await?;
+                    if let Some(r) = &row {
+                        channels.insert(c, r.clone());
+                    }
+                    row
+                }
+                Some(c) => channels.get(&c).cloned(),
+                None => None,
+            };
+            items.push(NotificationView {
+                message: n.message_id.and_then(|m| views.get(&m).cloned()),
+                channel,
+                notification: n,
+            });
+        }
+        Ok(CursorPage {
+            items,
+            size: req.size,
+            start: start.map(|s| cursor::encode(&listing, s)),
+            next: next.map(|n| cursor::encode(&listing, n)),
+        })
+    }
+}
