@@ -93,10 +93,15 @@ impl App {
         let addr = listener.local_addr()?;
         let router = palaver_api::router(self.services.clone());
         let db = self.services.db.clone();
+        let services = self.services.clone();
         let server = async move {
-            axum::serve(listener, router)
+            // Notifications are made from committed events, beside the requests that commit them.
+            let notifier = tokio::spawn(async move { services.platform.run_notifier().await });
+            let served = axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown)
-                .await?;
+                .await;
+            notifier.abort();
+            served?;
             db.close().await;
             Ok(())
         };

@@ -89,3 +89,64 @@ pub fn carried(pairs: &[(String, String)]) -> Vec<(String, String)> {
         .cloned()
         .collect()
 }
+
+fn cursor_url(
+    ctx: &Ctx,
+    path: &str,
+    pairs: &[(&str, String)],
+    extra: &[(String, String)],
+) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        q.append_pair(k, v);
+    }
+    for (k, v) in extra {
+        q.append_pair(k, v);
+    }
+    format!("{}?{}", ctx.link(path), q.finish())
+}
+
+/// A cursor page of `items` under `_embedded.<name>`: `self` repeats the request, `next`
+/// carries the cursors of the following (older) page; `page` always has `size`. `extra` are
+/// the request's filters, carried into both links.
+pub fn cursor_page(
+    ctx: &Ctx,
+    path: &str,
+    name: &str,
+    items: Vec<Value>,
+    (size, start, next): (u64, Option<i64>, Option<i64>),
+    request: &[(String, String)],
+) -> Value {
+    let cursor_keys = ["size", "start", "next", "relation"];
+    let extra: Vec<(String, String)> = request
+        .iter()
+        .filter(|(k, _)| !cursor_keys.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let mut own: Vec<(&str, String)> = vec![("size", size.to_string())];
+    for (k, v) in request.iter().filter(|(k, _)| k == "start" || k == "next") {
+        own.push((if k == "start" { "start" } else { "next" }, v.clone()));
+    }
+    own.push(("relation", "SELF".into()));
+    let mut l = Map::new();
+    l.insert("self".into(), href(cursor_url(ctx, path, &own, &extra)));
+    let mut page = json!({ "size": size });
+    if let Some(s) = start {
+        page["start"] = json!(s.to_string());
+    }
+    if let Some(n) = next {
+        page["next"] = json!(n.to_string());
+        let mut pairs = vec![("size", size.to_string())];
+        if let Some(s) = start {
+            pairs.push(("start", s.to_string()));
+        }
+        pairs.push(("next", n.to_string()));
+        pairs.push(("relation", "NEXT".into()));
+        l.insert("next".into(), href(cursor_url(ctx, path, &pairs, &extra)));
+    }
+    json!({
+        "_embedded": { name: items },
+        "_links": l,
+        "page": page,
+    })
+}

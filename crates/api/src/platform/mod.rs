@@ -9,8 +9,12 @@ mod context;
 pub mod error;
 mod extract;
 mod hal;
+mod message_reads;
+mod message_resources;
+mod messages;
 mod oauth;
 mod resources;
+mod threads;
 mod users;
 
 use axum::extract::Request;
@@ -33,6 +37,10 @@ fn resources() -> Router<Services> {
     Router::new()
         .route("/application", get(application::get))
         .route(
+            "/application/message-read-receipt-summaries",
+            get(message_reads::summaries),
+        )
+        .route(
             "/application/settings",
             get(application::settings).put(application::update_settings),
         )
@@ -52,6 +60,15 @@ fn resources() -> Router<Services> {
                 .delete(users::delete_secret),
         )
         .route("/users/{id}/channels", get(channels::user_channels))
+        .route("/users/{id}/messages", get(messages::user_messages))
+        .route(
+            "/users/{id}/messages/unread/count",
+            get(message_reads::unread_count),
+        )
+        .route(
+            "/users/{id}/notifications",
+            get(message_reads::notifications),
+        )
         .route("/channels", get(channels::list).post(channels::create))
         .route(
             "/channels/{id}",
@@ -87,10 +104,34 @@ fn resources() -> Router<Services> {
             "/channels/{id}/participants",
             get(channel_members::participants),
         )
+        .route(
+            "/channels/{id}/messages",
+            get(messages::channel_history).post(messages::send_to_channel),
+        )
+        .route(
+            "/channels/{id}/reported-messages",
+            get(message_reads::reported),
+        )
         .route("/channels/{id}/events", post(channel_members::send_event))
         .route(
             "/channels/{id}/keystrokes",
             post(channel_members::send_keystrokes),
+        )
+        .route(
+            "/messages",
+            get(messages::list).delete(messages::delete_all),
+        )
+        .route(
+            "/messages/{id}",
+            get(messages::get)
+                .patch(messages::update)
+                .delete(messages::delete),
+        )
+        .route("/messages/{id}/read-receipts", get(message_reads::receipts))
+        .route("/threads/{id}", get(threads::get))
+        .route(
+            "/threads/{id}/messages",
+            get(threads::messages).post(threads::send),
         )
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(require_json_accept))

@@ -1,0 +1,138 @@
+//! Who read what and who is told: `/messages/{id}/read-receipts`, unread counts,
+//! `/application/message-read-receipt-summaries`, `/channels/{id}/reported-messages` and
+//! `/users/{id}/notifications`.
+
+use axum::extract::{Path, State};
+use palaver_service::Services;
+use serde_json::json;
+
+use super::context::Ctx;
+use super::extract::{id, page_request, AppCaller, QueryPairs};
+use super::messages::{cursor_request, IdPath};
+use super::{hal, message_resources, respond, Result};
+
+/// Receipts, summaries and reports come in a fixed order.
+const UNSORTABLE: [&str; 0] = [];
+
+pub(super) async fn receipts(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    Path(path): Path<IdPath>,
+    q: QueryPairs,
+) -> Result {
+    let page = page_request(&q, &UNSORTABLE)?;
+    let message = id(&path.id, "message")?;
+    let (rows, total) = s.platform.read_receipts(&p, message, &page).await?;
+    let items = rows
+        .iter()
+        .map(|r| message_resources::receipt(&ctx, message, r))
+        .collect();
+    let at = format!("/messages/{message}/read-receipts");
+    Ok(respond(
+        &ctx,
+        hal::page(
+            &ctx,
+            &at,
+            "receipts",
+            items,
+            &page,
+            total,
+            &hal::carried(&q.0),
+        ),
+    ))
+}
+
+pub(super) async fn unread_count(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    Path(path): Path<IdPath>,
+) -> Result {
+    let n = s.platform.unread_count(&p, id(&path.id, "user")?).await?;
+    Ok(respond(&ctx, json!({ "count": n })))
+}
+
+pub(super) async fn summaries(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    q: QueryPairs,
+) -> Result {
+    let page = page_request(&q, &UNSORTABLE)?;
+    let (rows, total) = s.platform.read_summaries(&p, &page).await?;
+    let items = rows
+        .iter()
+        .map(|(c, u, n)| message_resources::summary(c, u, *n, &ctx))
+        .collect();
+    Ok(respond(
+        &ctx,
+        hal::page(
+            &ctx,
+            "/application/message-read-receipt-summaries",
+            "summaries",
+            items,
+            &page,
+            total,
+            &hal::carried(&q.0),
+        ),
+    ))
+}
+
+pub(super) async fn reported(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    Path(path): Path<IdPath>,
+    q: QueryPairs,
+) -> Result {
+    let page = page_request(&q, &UNSORTABLE)?;
+    let channel = id(&path.id, "channel")?;
+    let (rows, total) = s.platform.reported_messages(&p, channel, &page).await?;
+    let items = rows
+        .iter()
+        .map(|m| message_resources::message(&ctx, m))
+        .collect();
+    let at = format!("/channels/{channel}/reported-messages");
+    Ok(respond(
+        &ctx,
+        hal::page(
+            &ctx,
+            &at,
+            "messages",
+            items,
+            &page,
+            total,
+            &hal::carried(&q.0),
+        ),
+    ))
+}
+
+pub(super) async fn notifications(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    Path(path): Path<IdPath>,
+    q: QueryPairs,
+) -> Result {
+    let req = cursor_request(&q)?;
+    let user = id(&path.id, "user")?;
+    let page = s.platform.user_notifications(&p, user, &req).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|n| message_resources::notification(&ctx, n))
+        .collect();
+    let at = format!("/users/{user}/notifications");
+    Ok(respond(
+        &ctx,
+        hal::cursor_page(
+            &ctx,
+            &at,
+            "notifications",
+            items,
+            (page.size, page.start, page.next),
+            &q.0,
+        ),
+    ))
+}

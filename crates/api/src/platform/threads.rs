@@ -1,0 +1,53 @@
+//! `/threads/{id}` and its messages: a channel's MAIN thread or a message's reply thread.
+
+use axum::extract::{Path, State};
+use palaver_service::platform::NewMessageInput;
+use palaver_service::Services;
+
+use super::context::Ctx;
+use super::extract::{id, AppCaller, PJson, QueryPairs};
+use super::messages::{cursor_request, page_of, IdPath};
+use super::{message_resources, respond, Result};
+
+pub(super) async fn get(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    Path(path): Path<IdPath>,
+) -> Result {
+    let t = s.platform.get_thread(&p, id(&path.id, "thread")?).await?;
+    Ok(respond(&ctx, message_resources::thread(&ctx, &t)))
+}
+
+pub(super) async fn messages(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    Path(path): Path<IdPath>,
+    q: QueryPairs,
+) -> Result {
+    let req = cursor_request(&q)?;
+    let thread = id(&path.id, "thread")?;
+    let page = s.platform.thread_messages(&p, thread, &req).await?;
+    Ok(page_of(
+        &ctx,
+        &format!("/threads/{thread}/messages"),
+        &page,
+        &q,
+    ))
+}
+
+pub(super) async fn send(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    Path(path): Path<IdPath>,
+    PJson(body): PJson,
+) -> Result {
+    let input = NewMessageInput::from_body(&body)?;
+    let m = s
+        .platform
+        .send_thread_message(&p, id(&path.id, "thread")?, input)
+        .await?;
+    Ok(respond(&ctx, message_resources::message(&ctx, &m)))
+}

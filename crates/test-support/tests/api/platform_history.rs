@@ -1,0 +1,275 @@
+//! Message history as cursor pages: newest first, every message exactly once across pages,
+//! filters carried in the links, cursors refused when tampered with or taken to another
+//! listing, and a traversal racing with inserts.
+
+use std::collections::HashSet;
+
+use palaver_test_support::{assert_platform_error, TestApp};
+use serde_json::{json, Value};
+
+use crate::platform_messages::{chat, path_of};
+
+/// The query pairs of a link's href.
+fn query_of(link: &Value) -> Vec<(String, String)> {
+    let href = link["href"].as_str().expect("href");
+    let url = reqwest::Url::parse(href).expect("absolute link");
+    url.query_pairs().into_owned().collect()
+}
+
+/// Follows `next` links from `path` with `size`, answering the ids of every page.
+async fn traverse(app: &TestApp, token: &str, path: &str, extra: &[(&str, &str)]) -> Vec<Vec<i64>> {
+    let mut pages = Vec::new();
+    let mut query: Vec<(String, String)> = vec![("size".into(), "10".into())];
+    query.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    loop {
+        let pairs: Vec<(&str, &str)> = query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app.pget_query(path, token, &pairs).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["page"]["size"], 10, "{}", r.text);
+        let items = r.body["_embedded"]["messages"]
+            .as_array()
+            .expect("messages");
+        assert!(items.len() <= 10);
+        pages.push(
+            items
+                .iter()
+                .map(|m| m["id"].as_i64().expect("id"))
+                .collect(),
+        );
+        let Some(next) = r.body["_links"].get("next") else {
+            break;
+        };
+        query = query_of(next);
+        assert!(query.iter().any(|(k, v)| k == "relation" && v == "NEXT"));
+    }
+    pages
+}
+
+#[tokio::test]
+async fn cursor_pages_see_every_message_once_newest_first() {
+    let c = chat().await;
+    let mut sent = Vec::new();
+    for i in 0..24 {
+        let m = c
+            .text(
+                c.general,
+                if i % 2 == 0 { "alice" } else { "bob" },
+                &format!("hello {i}"),
+            )
+            .await;
+        sent.push(m["id"].as_i64().expect("id"));
+    }
+    let pages = traverse(
+        &c.app,
+        &c.token,
+        &format!("/channels/{}/messages", c.general),
+        &[],
+    )
+    .await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 4]);
+    let seen: Vec<i64> = pages.concat();
+    let mut newest_first = sent.clone();
+    newest_first.reverse();
+    assert_eq!(seen, newest_first);
+    // The application's history, filtered by sender, with the filter carried in the links.
+    let alice: Vec<i64> = traverse(&c.app, &c.token, "/messages", &[("username", "alice")])
+        .await
+        .concat();
+    assert_eq!(alice.len(), 12);
+    assert!(alice
+        .iter()
+        .all(|id| sent.iter().position(|s| s == id).expect("sent") % 2 == 0));
+    let r = c
+        .app
+        .pget_query("/messages", &c.token, &[("query", "hello 1")])
+        .await;
+    let bodies: Vec<&str> = r.body["_embedded"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["body"].as_str().expect("body"))
+        .collect();
+    assert_eq!(bodies.len(), 11, "{bodies:?}");
+    assert!(bodies.iter().all(|b| b.contains("hello 1")));
+    // LIKE wildcards in a query are text.
+    let r = c
+        .app
+        .pget_query("/messages", &c.token, &[("query", "%")])
+        .await;
+    assert_eq!(r.body["_embedded"]["messages"], json!([]));
+    let r = c
+        .app
+        .pget_query(
+            &format!("/channels/{}/messages", c.general),
+            &c.token,
+            &[("username", "bob")],
+        )
+        .await;
+    assert_eq!(
+        r.body["_embedded"]["messages"].as_array().map(Vec::len),
+        Some(12)
+    );
+    // A user's sent messages.
+    let bob = c.users[1]["id"].as_i64().expect("id");
+    let bobs = traverse(&c.app, &c.token, &format!("/users/{bob}/messages"), &[])
+        .await
+        .concat();
+    assert_eq!(bobs.len(), 12);
+    // An empty history is a page with its size.
+    let r = c
+        .app
+        .pget(&format!("/channels/{}/messages", c.secret), &c.token)
+        .await;
+    assert_eq!(r.body["_embedded"]["messages"], json!([]));
+    assert_eq!(r.body["page"]["size"], 25);
+    assert!(r.body["_links"].get("next").is_none());
+    assert!(r.body["_links"]["self"]["href"].is_string());
+}
+
+#[tokio::test]
+async fn cursors_are_checked_when_they_come_back() {
+    let c = chat().await;
+    for i in 0..3 {
+        c.text(c.general, "alice", &format!("m{i}")).await;
+    }
+    c.text(c.secret, "alice", "other").await;
+    let general = format!("/channels/{}/messages", c.general);
+    let r = c.app.pget_query(&general, &c.token, &[("size", "1")]).await;
+    let next = query_of(&r.body["_links"]["next"]);
+    let cursor = next
+        .iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v.clone())
+        .expect("next");
+    let ok = c
+        .app
+        .pget_query(
+            &general,
+            &c.token,
+            &[("size", "1"), ("next", &cursor), ("relation", "NEXT")],
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.body["_embedded"]["messages"][0]["body"], "m1");
+    let n: i64 = cursor.parse().expect("numeric cursor");
+    for bad in [
+        (n + 1).to_string(),
+        (n ^ (1 << 17)).to_string(),
+        "garbage".to_string(),
+        "-1".to_string(),
+    ] {
+        let r = c
+            .app
+            .pget_query(&general, &c.token, &[("next", &bad), ("relation", "NEXT")])
+            .await;
+        assert_platform_error(&r, 400, "InvalidParameterError");
+        let r = c
+            .app
+            .pget_query(&general, &c.token, &[("start", &bad)])
+            .await;
+        assert_platform_error(&r, 400, "InvalidParameterError");
+    }
+    // A cursor of one channel means nothing in another, or in the application's history.
+    for other in [
+        format!("/channels/{}/messages", c.secret),
+        "/messages".to_string(),
+    ] {
+        let r = c
+            .app
+            .pget_query(&other, &c.token, &[("next", &cursor), ("relation", "NEXT")])
+            .await;
+        assert_platform_error(&r, 400, "InvalidParameterError");
+    }
+    for bad in [
+        [("size", "0")],
+        [("size", "101")],
+        [("relation", "UP")],
+        [("relation", "NEXT")],
+    ] {
+        let r = c.app.pget_query(&general, &c.token, &bad).await;
+        assert_platform_error(&r, 400, "InvalidParameterError");
+    }
+    // The self link of a later page shows that page again.
+    let again = c
+        .app
+        .pget(&path_of(&c.app, &ok.body["_links"]["self"]), &c.token)
+        .await;
+    assert_eq!(again.body["_embedded"], ok.body["_embedded"]);
+}
+
+#[tokio::test]
+async fn paging_while_messages_arrive_skips_and_repeats_nothing() {
+    let c = chat().await;
+    for i in 0..30 {
+        c.text(c.general, "alice", &format!("before {i}")).await;
+    }
+    let before: Vec<i64> = traverse(
+        &c.app,
+        &c.token,
+        &format!("/channels/{}/messages", c.general),
+        &[],
+    )
+    .await
+    .concat();
+    assert_eq!(before.len(), 30);
+    let path = format!("/channels/{}/messages", c.general);
+    let writer = {
+        let base = c.app.base.clone();
+        let token = c.token.clone();
+        let general = c.general;
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for i in 0..40 {
+                let r = client
+                    .post(format!("{base}/channels/{general}/messages"))
+                    .bearer_auth(&token)
+                    .json(&json!({"type": "TEXT", "body": format!("during {i}"), "user": {"username": "bob"}}))
+                    .send()
+                    .await
+                    .expect("sent");
+                assert_eq!(r.status(), 200);
+            }
+        })
+    };
+    // Page through slowly while the writer inserts: the traversal must be exactly the
+    // messages that existed when it started, each once.
+    let mut seen = Vec::new();
+    let mut query: Vec<(String, String)> = vec![("size".into(), "3".into())];
+    loop {
+        let pairs: Vec<(&str, &str)> = query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = c.app.pget_query(&path, &c.token, &pairs).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for m in r.body["_embedded"]["messages"]
+            .as_array()
+            .expect("messages")
+        {
+            seen.push(m["id"].as_i64().expect("id"));
+        }
+        let Some(next) = r.body["_links"].get("next") else {
+            break;
+        };
+        query = query_of(next);
+        tokio::task::yield_now().await;
+    }
+    writer.await.expect("writer");
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "a message was repeated");
+    let mut sorted = seen.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(sorted, seen, "not newest first");
+    // Everything older than the first page's newest is there, nothing skipped.
+    let newest_first_page = seen[0];
+    let all: Vec<i64> = traverse(&c.app, &c.token, &path, &[]).await.concat();
+    assert_eq!(all.len(), 70);
+    let expected: Vec<i64> = all
+        .into_iter()
+        .filter(|id| *id <= newest_first_page)
+        .collect();
+    assert_eq!(seen, expected);
+}

@@ -1,0 +1,268 @@
+//! Reading and being told: read cursors through the service, read receipts, unread counts and
+//! messages, read summaries, reported messages, notifications made by draining the outbox,
+//! and the events every message write leaves.
+
+use palaver_service::AppPrincipal;
+use palaver_test_support::{assert_platform_error, TestApp};
+use serde_json::json;
+
+use crate::platform_messages::chat;
+
+fn principal(app: &TestApp) -> AppPrincipal {
+    AppPrincipal {
+        application_id: app.app_id,
+        organisation_id: app.org_id.clone(),
+    }
+}
+
+#[tokio::test]
+async fn read_cursors_drive_receipts_and_unread_counts() {
+    let c = chat().await;
+    let p = principal(&c.app);
+    let (alice, bob, carol) = (
+        c.users[0]["id"].as_i64().expect("id"),
+        c.users[1]["id"].as_i64().expect("id"),
+        c.users[2]["id"].as_i64().expect("id"),
+    );
+    let m1 = c.text(c.general, "alice", "one").await;
+    let m2 = c.text(c.general, "alice", "two").await;
+    c.text(c.general, "bob", "mine").await;
+    let unread = |u: i64| format!("/users/{u}/messages/unread/count");
+    assert_eq!(
+        c.app.pget(&unread(bob), &c.token).await.body,
+        json!({"count": 2})
+    );
+    assert_eq!(
+        c.app.pget(&unread(alice), &c.token).await.body,
+        json!({"count": 1})
+    );
+    let r = c
+        .app
+        .pget_query(
+            &format!("/users/{bob}/messages"),
+            &c.token,
+            &[("unread", "true")],
+        )
+        .await;
+    let ids: Vec<&serde_json::Value> = r.body["_embedded"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| &m["id"])
+        .collect();
+    assert_eq!(ids, [&m2["id"], &m1["id"]]);
+    let receipts = format!("/messages/{}/read-receipts", m1["id"]);
+    let r = c.app.pget(&receipts, &c.token).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["_embedded"]["receipts"], json!([]));
+    assert_eq!(r.body["page"]["total_elements"], 0);
+    // bob reads the second message: both are read.
+    let m2_id = m2["id"].as_i64().expect("id");
+    c.app
+        .services
+        .platform
+        .read_message(&p, bob, m2_id)
+        .await
+        .expect("read");
+    assert_eq!(
+        c.app.pget(&unread(bob), &c.token).await.body,
+        json!({"count": 0})
+    );
+    let r = c.app.pget(&receipts, &c.token).await;
+    assert_eq!(r.body["_embedded"]["receipts"][0]["user"]["name"], "bob");
+    assert!(r.body["_embedded"]["receipts"][0]["created_time"].is_string());
+    // Reading an older message moves nothing back.
+    let m1_id = m1["id"].as_i64().expect("id");
+    c.app
+        .services
+        .platform
+        .read_message(&p, bob, m1_id)
+        .await
+        .expect("read");
+    assert_eq!(
+        c.app.pget(&unread(bob), &c.token).await.body,
+        json!({"count": 0})
+    );
+    // carol is no member of general.
+    let e = c.app.services.platform.read_message(&p, carol, m1_id).await;
+    assert!(e.is_err());
+    let s = c
+        .app
+        .pget_query(
+            "/application/message-read-receipt-summaries",
+            &c.token,
+            &[("page", "0"), ("size", "10")],
+        )
+        .await;
+    assert_eq!(s.status, 200, "{}", s.text);
+    let summaries = s.body["_embedded"]["summaries"]
+        .as_array()
+        .expect("summaries");
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0]["count"], 2);
+    assert_eq!(summaries[0]["user"]["name"], "bob");
+    assert_eq!(summaries[0]["channel"]["id"], c.general);
+    let r = c
+        .app
+        .pget(
+            &format!("/channels/{}/reported-messages", c.general),
+            &c.token,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["_embedded"]["messages"], json!([]));
+    assert_eq!(r.body["page"]["total_elements"], 0);
+    assert_platform_error(
+        &c.app
+            .pget("/users/999999/messages/unread/count", &c.token)
+            .await,
+        404,
+        "ResourceNotFoundError",
+    );
+    let r = c
+        .app
+        .pget_query(
+            &format!("/users/{bob}/messages"),
+            &c.token,
+            &[("unread", "maybe")],
+        )
+        .await;
+    assert_platform_error(&r, 400, "InvalidParameterError");
+}
+
+#[tokio::test]
+async fn each_message_notifies_the_other_members_once() {
+    let c = chat().await;
+    let p = principal(&c.app);
+    let bob = c.users[1]["id"].as_i64().expect("id");
+    let alice = c.users[0]["id"].as_i64().expect("id");
+    c.text(c.general, "alice", "plain").await;
+    c.text(c.general, "alice", "hey @bob").await;
+    c.send(c.general, json!({"type": "TEXT", "body": "system says"}))
+        .await;
+    c.app
+        .services
+        .platform
+        .drain_notifications(&p)
+        .await
+        .expect("drain");
+    // Draining again makes nothing new.
+    assert_eq!(
+        c.app
+            .services
+            .platform
+            .drain_notifications(&p)
+            .await
+            .expect("drain"),
+        0
+    );
+    let r = c
+        .app
+        .pget_query(
+            &format!("/users/{bob}/notifications"),
+            &c.token,
+            &[("size", "2")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["page"]["size"], 2);
+    let first = r.body["_embedded"]["notifications"]
+        .as_array()
+        .expect("notifications")
+        .clone();
+    assert_eq!(first.len(), 2);
+    assert_eq!(first[0]["data"]["type"], "SYSTEM:SENT:MESSAGE");
+    assert_eq!(first[0]["data"]["message"]["type"], "SYSTEM_TEXT");
+    assert_eq!(first[1]["data"]["type"], "USER:MENTIONED:USER");
+    assert_eq!(first[1]["data"]["mentioned_user"]["name"], "bob");
+    assert_eq!(first[1]["data"]["channel_id"], c.general);
+    assert_eq!(first[1]["channel"]["id"], c.general);
+    assert_eq!(first[1]["muted"], false);
+    assert_eq!(first[1]["body"], "hey @bob");
+    let next = r.body["_links"]["next"]["href"]
+        .as_str()
+        .expect("next")
+        .to_string();
+    let next_path = next.strip_prefix(&c.app.base).expect("own link");
+    let r = c.app.pget(next_path, &c.token).await;
+    let rest = r.body["_embedded"]["notifications"]
+        .as_array()
+        .expect("notifications");
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["data"]["type"], "USER:SENT:MESSAGE");
+    assert_eq!(rest[0]["data"]["message"]["user"]["name"], "alice");
+    // The sender is not told of its own messages.
+    let r = c
+        .app
+        .pget(&format!("/users/{alice}/notifications"), &c.token)
+        .await;
+    let alices = r.body["_embedded"]["notifications"]
+        .as_array()
+        .expect("notifications");
+    assert_eq!(alices.len(), 1, "only the system message: {alices:?}");
+}
+
+#[tokio::test]
+async fn every_message_write_leaves_its_event() {
+    let c = chat().await;
+    let p = principal(&c.app);
+    let bob = c.users[1]["id"].as_i64().expect("id");
+    let start = c
+        .app
+        .services
+        .platform
+        .events_after(&p, 0, 1000)
+        .await
+        .expect("events")
+        .len();
+    let m = c.text(c.general, "alice", "x").await;
+    let id = m["id"].as_i64().expect("id");
+    c.app
+        .ppatch(&format!("/messages/{id}"), &c.token, json!({"body": "y"}))
+        .await;
+    c.app
+        .services
+        .platform
+        .read_message(&p, bob, id)
+        .await
+        .expect("read");
+    // Reading it again changes nothing and says nothing.
+    c.app
+        .services
+        .platform
+        .read_message(&p, bob, id)
+        .await
+        .expect("read");
+    c.app.pdelete(&format!("/messages/{id}"), &c.token).await;
+    c.app.pdelete("/messages", &c.token).await;
+    // A refused write leaves nothing.
+    c.app
+        .ppost(
+            &format!("/channels/{}/messages", c.secret),
+            &c.token,
+            json!({"type": "TEXT", "body": "x", "user": {"username": "bob"}}),
+        )
+        .await;
+    let events = c
+        .app
+        .services
+        .platform
+        .events_after(&p, 0, 1000)
+        .await
+        .expect("events");
+    let kinds: Vec<&str> = events[start..]
+        .iter()
+        .map(|e| e.r#type.as_str())
+        .filter(|k| *k != "notifications.created")
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "message.created",
+            "message.updated",
+            "message.read",
+            "message.deleted",
+            "messages.deleted"
+        ]
+    );
+}
