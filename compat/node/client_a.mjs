@@ -361,4 +361,625 @@ await suite.check('deleteUser returns the application; the user is gone', async 
   await rejects(users.deleteUser(frank.id), 404);
 });
 
+// ---- Channels, messages, threads, receipts and notifications (§6 steps 15-29, 35-36) ----
+
+const channels = kitty.ChannelsApi;
+const messages = kitty.MessagesApi;
+const threads = kitty.ThreadsApi;
+const [aliceName, bobName, carolName, daveName] = names;
+const user = (name) => created[name];
+const ch = {};
+// Every message of the general channel's MAIN thread, in the order it was sent.
+const sentToGeneral = [];
+
+function assertChannel(c, what) {
+  assert.ok(['DIRECT', 'PUBLIC', 'PRIVATE'].includes(c.type), `${what}: type ${c.type}`);
+  assert.equal(typeof c.id, 'number', `${what}: id`);
+  assertIsoTime(c.created_time, `${what}: created_time`);
+  assert.equal(typeof c.properties, 'object', `${what}: properties`);
+  assert.equal(c.createdTime, undefined, `${what}: no camelCase createdTime`);
+  if (c.type === 'DIRECT') {
+    assert.ok(Array.isArray(c.members), `${what}: members`);
+  } else {
+    assert.equal(typeof c.name, 'string', `${what}: name`);
+    assert.equal(typeof c.display_name, 'string', `${what}: display_name`);
+  }
+  assertLinks(c._links, what);
+}
+
+function assertMessage(m, what) {
+  assert.ok(['TEXT', 'FILE', 'SYSTEM_TEXT', 'SYSTEM_FILE'].includes(m.type), `${what}: type ${m.type}`);
+  assert.equal(typeof m.id, 'number', `${what}: id`);
+  assert.equal(typeof m.channel_id, 'number', `${what}: channel_id`);
+  assertIsoTime(m.created_time, `${what}: created_time`);
+  assert.equal(typeof m.nested_level, 'number', `${what}: nested_level`);
+  assert.equal(typeof m.properties, 'object', `${what}: properties`);
+  if (m.type === 'TEXT' || m.type === 'SYSTEM_TEXT') assert.equal(typeof m.body, 'string', `${what}: body`);
+  if (m.type === 'FILE' || m.type === 'SYSTEM_FILE') assert.equal(typeof m.file?.url, 'string', `${what}: file`);
+  if (m.type === 'TEXT' || m.type === 'FILE') assert.equal(typeof m.user?.name, 'string', `${what}: user`);
+  else assert.equal(m.user, undefined, `${what}: a system message has no user`);
+  assert.equal(m.channelId, undefined, `${what}: no camelCase channelId`);
+  assertLinks(m._links, what);
+}
+
+/** The id at the end of a link's path: `.../threads/42` is 42. */
+function idOf(link) {
+  assert.equal(typeof link?.href, 'string', `link ${JSON.stringify(link)}`);
+  const id = Number(new URL(link.href).pathname.split('/').pop());
+  assert.ok(Number.isSafeInteger(id), `id in ${link.href}`);
+  return id;
+}
+
+/** The cursor a `_links.next.href` carries: `size`, `start`, `next`, `relation`. */
+function cursorOf(href) {
+  assert.ok(href.startsWith(cfg.base), `${href} is under ${cfg.base}`);
+  const q = new URL(href).searchParams;
+  const num = (k) => {
+    if (!q.has(k)) return undefined;
+    const v = Number(q.get(k));
+    assert.ok(Number.isSafeInteger(v) && v >= 0, `${k}=${q.get(k)} is a safe integer`);
+    return v;
+  };
+  return { size: num('size'), start: num('start'), next: num('next'), relation: q.get('relation') };
+}
+
+/**
+ * Walks a cursor listing: `fetch(size, start, next, relation)` is one client call. Follows
+ * `_links.next.href` until a page has none; returns the pages' items.
+ */
+async function traverse(fetch, size, name = 'messages') {
+  const pages = [];
+  let data = (await fetch(size, undefined, undefined, undefined)).data;
+  for (;;) {
+    assert.equal(typeof data.page, 'object', 'page metadata');
+    assert.equal(data.page.size, size, 'page.size');
+    assertLinks(data._links, `cursor page ${pages.length}`);
+    const items = data._embedded?.[name] ?? [];
+    assert.ok(items.length <= size, `page ${pages.length} holds ${items.length} > ${size}`);
+    pages.push(items);
+    const next = data._links.next?.href;
+    if (!next) break;
+    const c = cursorOf(next);
+    assert.equal(c.relation, 'NEXT', `relation in ${next}`);
+    assert.equal(c.size, size, `size in ${next}`);
+    assert.ok(c.next !== undefined, `next in ${next}`);
+    assert.ok(pages.length < 200, 'the traversal ends');
+    data = (await fetch(c.size, c.start, c.next, c.relation)).data;
+  }
+  return pages;
+}
+
+const ids = (list) => list.map((m) => m.id);
+
+// 15. A public channel.
+await suite.check('createChannel PUBLIC with a creator and members', async () => {
+  const { data } = await channels.createChannel({
+    type: 'PUBLIC',
+    name: `general-${run}`,
+    display_name: 'General',
+    creator: { username: aliceName },
+    members: [{ username: bobName }],
+  });
+  assert.equal(lastRequest.url, `${cfg.base}/channels`);
+  assert.match(String(header(lastRequest, 'content-type')), /^application\/vnd\.chatkitty\+json/);
+  assertChannel(data, 'general');
+  assert.equal(data.type, 'PUBLIC');
+  assert.equal(data.name, `general-${run}`);
+  assert.equal(data.display_name, 'General');
+  assert.equal(data.creator?.name, aliceName);
+  assert.equal(data.creator?.display_name, user(aliceName).display_name);
+  assert.deepEqual(data.properties, {});
+  ch.general = data;
+  const again = (await channels.retrieveChannel(data.id)).data;
+  assert.deepEqual(again, data);
+});
+
+await suite.check('createChannel with a bad type is a 400 ApiError', async () => {
+  const res = await rejects(channels.createChannel({ type: 'GROUP', name: `bad-${run}` }), 400);
+  assertApiError(res.data);
+});
+
+// 16. A direct channel is one per member set.
+await suite.check('createChannel DIRECT has both members and is found again', async () => {
+  const body = { type: 'DIRECT', members: [{ username: aliceName }, { id: user(bobName).id }] };
+  const { data } = await channels.createChannel(body);
+  assertChannel(data, 'direct');
+  assert.equal(data.type, 'DIRECT');
+  assert.equal(data.name, undefined, 'a direct channel has no name');
+  assert.equal(data.members.length, 2);
+  assert.deepEqual(data.members.map((m) => m.name).sort(), [aliceName, bobName].sort());
+  for (const m of data.members) assert.equal(typeof m.display_name, 'string');
+  const again = (
+    await channels.createChannel({ type: 'DIRECT', members: [{ id: user(bobName).id }, { username: aliceName }] })
+  ).data;
+  assert.equal(again.id, data.id, 'the same channel');
+  ch.direct = data;
+});
+
+// 17. A private channel and its invites.
+await suite.check('createChannel PRIVATE, sendChannelInvite, listChannelInvites', async () => {
+  const { data } = await channels.createChannel({
+    type: 'PRIVATE',
+    name: `secret-room-${run}`,
+    creator: { username: aliceName },
+  });
+  assertChannel(data, 'private');
+  assert.equal(data.type, 'PRIVATE');
+  assert.equal(data.display_name, `secret-room-${run}`, 'display_name defaults to the name');
+  ch.priv = data;
+  const invite = (await channels.sendChannelInvite(data.id, { user: { username: carolName } })).data;
+  assertIsoTime(invite.created_time, 'invite created_time');
+  const page = (await channels.listChannelInvites(data.id)).data;
+  assert.equal(page._embedded.invites.length, 1);
+  assert.equal(page.page.total_elements, 1);
+  assertIsoTime(page._embedded.invites[0].created_time, 'listed invite');
+});
+
+// 18. Channel lists and their filters.
+await suite.check('listChannels filters by type', async () => {
+  const { data } = await channels.listChannels(0, 100, undefined, 'PUBLIC');
+  const list = data._embedded.channels;
+  assert.ok(list.length > 0);
+  for (const c of list) {
+    assertChannel(c, 'listed');
+    assert.equal(c.type, 'PUBLIC');
+  }
+  assert.ok(list.some((c) => c.id === ch.general.id), 'general listed');
+  assert.equal(typeof data.page.total_elements, 'number');
+  assert.ok(lastRequest.url.includes('type=PUBLIC'), lastRequest.url);
+});
+
+await suite.check('listChannels filters by members (a Set, as typed)', async () => {
+  const { data } = await channels.listChannels(0, 100, undefined, undefined, new Set([aliceName, bobName]));
+  assert.ok(lastRequest.url.includes(`members=${aliceName}`), lastRequest.url);
+  const listed = data._embedded?.channels ?? [];
+  assert.ok(listed.some((c) => c.id === ch.direct.id), 'the direct channel is listed');
+  assert.ok(!listed.some((c) => c.id === ch.priv.id), 'bob is not in the private channel');
+  const direct = (await channels.listChannels(0, 100, undefined, 'DIRECT', [aliceName, bobName])).data;
+  assert.deepEqual(direct._embedded.channels.map((c) => c.id), [ch.direct.id]);
+});
+
+await suite.check('listChannels filters by startTime and endTime', async () => {
+  const t = Date.parse(ch.general.created_time);
+  const iso = (ms) => new Date(ms).toISOString();
+  const within = (await channels.listChannels(0, 100, undefined, undefined, undefined, iso(t - 1000), iso(t + 60000)))
+    .data;
+  assert.ok(lastRequest.url.includes('startTime='), lastRequest.url);
+  assert.ok(within._embedded.channels.some((c) => c.id === ch.general.id), 'created within the range');
+  for (const c of within._embedded.channels) {
+    const ct = Date.parse(c.created_time);
+    assert.ok(ct >= t - 1000 && ct <= t + 60000, `${c.created_time} in range`);
+  }
+  const before = (await channels.listChannels(0, 100, undefined, undefined, undefined, undefined, iso(t - 60000))).data;
+  assert.ok(!(before._embedded?.channels ?? []).some((c) => c.id === ch.general.id), 'not created before');
+});
+
+await suite.check('listUserChannels lists the channels a user created or joined', async () => {
+  const { data } = await users.listUserChannels(user(aliceName).id, 0, 100);
+  const got = data._embedded.channels.map((c) => c.id);
+  for (const c of [ch.general, ch.direct, ch.priv]) assert.ok(got.includes(c.id), `${c.id} listed`);
+  assert.equal(data.page.total_elements, got.length);
+  const bobs = (await users.listUserChannels(user(bobName).id, 0, 100)).data._embedded.channels.map((c) => c.id);
+  assert.ok(!bobs.includes(ch.priv.id), 'bob is not in the private channel');
+  await rejects(users.listUserChannels(999999999), 404);
+});
+
+// 19. Members and memberships.
+await suite.check('addChannelMember, listChannelMembers, listChannelMemberships, removeChannelMember', async () => {
+  const id = ch.general.id;
+  const added = (await channels.addChannelMember(id, { username: carolName })).data;
+  assertChannel(added, 'after addChannelMember');
+  assert.equal(added.id, id);
+  const members = (await channels.listChannelMembers(id, 0, 100)).data;
+  const memberNames = members._embedded.users.map((u) => u.name);
+  for (const n of [aliceName, bobName, carolName]) assert.ok(memberNames.includes(n), `${n} is a member`);
+  for (const u of members._embedded.users) assertUser(u, 'member');
+  const memberships = (await channels.listChannelMemberships(id, 0, 100)).data;
+  assert.equal(memberships._embedded.memberships.length, memberNames.length);
+  assert.equal(memberships.page.total_elements, members.page.total_elements);
+  for (const m of memberships._embedded.memberships) {
+    assertIsoTime(m.created_time, 'membership created_time');
+    assert.match(String(m._links?.user?.href), /\/users\/\d+$/, 'a membership links its user');
+    assert.ok(m._links.channel.href.endsWith(`/channels/${id}`), m._links.channel.href);
+  }
+  const removed = (await channels.removeChannelMember(id, user(carolName).id)).data;
+  assertChannel(removed, 'after removeChannelMember');
+  const after = (await channels.listChannelMembers(id, 0, 100)).data._embedded.users.map((u) => u.name);
+  assert.ok(!after.includes(carolName), 'carol removed');
+  assert.equal(after.length, memberNames.length - 1);
+});
+
+// 20. Moderators.
+await suite.check('addChannelModerator, listChannelModerators, removeChannelModerator', async () => {
+  const id = ch.general.id;
+  const bob = user(bobName);
+  const mod = (await channels.addChannelModerator(id, { id: bob.id })).data;
+  assertUser(mod, 'moderator');
+  assert.equal(mod.id, bob.id);
+  const listed = (await channels.listChannelModerators(id)).data._embedded.users.map((u) => u.id);
+  assert.ok(listed.includes(bob.id), 'bob moderates');
+  const after = (await channels.removeChannelModerator(id, bob.id)).data;
+  assertChannel(after, 'after removeChannelModerator');
+  const left = (await channels.listChannelModerators(id)).data._embedded?.users ?? [];
+  assert.ok(!left.some((u) => u.id === bob.id), 'bob no longer moderates');
+});
+
+// 21. Merge patch of a channel.
+await suite.check('updateChannel merge-patches display_name and properties', async () => {
+  const id = ch.general.id;
+  const { data } = await channels.updateChannel(id, { display_name: 'General 2', properties: { topic: `x-${run}` } });
+  assert.match(String(header(lastRequest, 'content-type')), /^application\/json\+merge-patch/);
+  assertChannel(data, 'patched');
+  assert.equal(data.display_name, 'General 2');
+  assert.deepEqual(data.properties, { topic: `x-${run}` });
+  assert.equal(data.name, `general-${run}`);
+  const again = (await channels.retrieveChannel(id)).data;
+  assert.equal(again.display_name, 'General 2');
+  assert.deepEqual(again.properties, { topic: `x-${run}` });
+  ch.general = again;
+  await rejects(channels.updateChannel(999999999, { display_name: 'x' }), 404);
+});
+
+await suite.check('listChannels filters by custom properties', async () => {
+  const { data } = await channels.listChannels(0, 25, undefined, undefined, undefined, undefined, undefined,
+    JSON.stringify({ topic: `x-${run}` }));
+  assert.deepEqual(data._embedded.channels.map((c) => c.id), [ch.general.id]);
+  await rejects(channels.listChannels(0, 25, undefined, undefined, undefined, undefined, undefined, 'not json'), 400);
+});
+
+await suite.check('retrieveChannel of an unknown id is a 404 ApiError', async () => {
+  assertApiError((await rejects(channels.retrieveChannel(999999999), 404)).data);
+});
+
+// 22. Messages of each kind.
+await suite.check('sendChannelMessage TEXT from a user', async () => {
+  const { data } = await channels.sendChannelMessage(ch.general.id, {
+    type: 'TEXT',
+    body: 'hello world',
+    user: { username: aliceName },
+  });
+  assert.match(String(header(lastRequest, 'content-type')), /^application\/json/);
+  assertMessage(data, 'text');
+  assert.equal(data.type, 'TEXT');
+  assert.equal(data.body, 'hello world');
+  assert.equal(data.channel_id, ch.general.id);
+  assert.equal(data.user.name, aliceName);
+  assert.equal(data.nested_level, 0);
+  assert.deepEqual(data.properties, {});
+  sentToGeneral.push(data);
+});
+
+await suite.check('sendChannelMessage without a user is SYSTEM_TEXT', async () => {
+  const { data } = await channels.sendChannelMessage(ch.general.id, { type: 'TEXT', body: 'system notice' });
+  assertMessage(data, 'system');
+  assert.equal(data.type, 'SYSTEM_TEXT');
+  assert.equal(data.body, 'system notice');
+  sentToGeneral.push(data);
+});
+
+await suite.check('sendChannelMessage FILE is an EXTERNAL file', async () => {
+  const file = { url: `https://example.com/${run}/doc.pdf`, name: 'doc.pdf', content_type: 'application/pdf', size: 2048 };
+  const { data } = await channels.sendChannelMessage(ch.general.id, {
+    type: 'FILE',
+    file,
+    user: { username: bobName },
+    group_tag: 'gallery',
+    properties: { k: 'v' },
+  });
+  assertMessage(data, 'file');
+  assert.equal(data.type, 'FILE');
+  assert.equal(data.file.type, 'EXTERNAL');
+  assert.equal(data.file.url, file.url);
+  assert.equal(data.file.name, file.name);
+  assert.equal(data.file.content_type, file.content_type);
+  assert.equal(data.file.size, file.size);
+  assert.equal(data.group_tag, 'gallery');
+  assert.deepEqual(data.properties, { k: 'v' });
+  assert.equal(data.user.name, bobName);
+  sentToGeneral.push(data);
+});
+
+await suite.check('sendChannelMessage parses mentions and links', async () => {
+  const url = `https://example.com/${run}`;
+  const body = `ping @${bobName} see ${url}`;
+  const { data } = await channels.sendChannelMessage(ch.general.id, { type: 'TEXT', body, user: { username: aliceName } });
+  assertMessage(data, 'mentions');
+  assert.equal(data.mentions.length, 1, JSON.stringify(data.mentions));
+  const [m] = data.mentions;
+  assert.equal(m.type, 'USER');
+  assert.equal(m.tag, bobName);
+  assert.equal(m.start_position, 5);
+  assert.equal(m.end_position, 6 + bobName.length);
+  assert.equal(m.user.name, bobName);
+  assert.equal(data.links.length, 1);
+  assert.equal(data.links[0].source, url);
+  assert.equal(data.links[0].start_position, body.indexOf(url));
+  assert.equal(data.links[0].end_position, body.length);
+  sentToGeneral.push(data);
+});
+
+await suite.check('sendChannelMessage refusals: bad type 400, non-member in a private channel 4xx, no channel 404', async () => {
+  assertApiError((await rejects(channels.sendChannelMessage(ch.general.id, { type: 'VIDEO', body: 'x' }), 400)).data);
+  const res = await rejects(
+    channels.sendChannelMessage(ch.priv.id, { type: 'TEXT', body: 'let me in', user: { username: daveName } }),
+  );
+  assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
+  assertApiError(res.data);
+  await rejects(channels.sendChannelMessage(999999999, { type: 'TEXT', body: 'x' }), 404);
+});
+
+// 23. Cursor traversal of 24 messages in pages of 10.
+await suite.check('listChannelMessages: 24 messages in pages of 10 by _links.next.href, each once, newest first', async () => {
+  const users2 = [aliceName, bobName];
+  for (let i = sentToGeneral.length; i < 24; i += 1) {
+    const body = i % 5 === 0 ? `hello ${i}` : `message ${i}`;
+    const { data } = await channels.sendChannelMessage(ch.general.id, {
+      type: 'TEXT',
+      body,
+      user: { username: users2[i % 2] },
+    });
+    sentToGeneral.push(data);
+  }
+  assert.equal(sentToGeneral.length, 24);
+  const pages = await traverse(
+    (size, start, next, relation) => channels.listChannelMessages(ch.general.id, size, start, next, relation),
+    10,
+  );
+  assert.deepEqual(pages.map((p) => p.length), [10, 10, 4]);
+  const seen = pages.flat();
+  for (const m of seen) assertMessage(m, 'listed');
+  assert.equal(new Set(ids(seen)).size, seen.length, 'no message twice');
+  assert.deepEqual(ids(seen), ids(sentToGeneral).reverse(), 'every message, newest first');
+  for (let i = 1; i < seen.length; i += 1) {
+    assert.ok(Date.parse(seen[i - 1].created_time) >= Date.parse(seen[i].created_time), 'created_time order');
+  }
+  // The same traversal again gives the same order.
+  const again = (await traverse((...a) => channels.listChannelMessages(ch.general.id, ...a), 10)).flat();
+  assert.deepEqual(ids(again), ids(seen));
+});
+
+await suite.check('listChannelMessages: a tampered cursor is a 400 ApiError', async () => {
+  const first = (await channels.listChannelMessages(ch.general.id, 10)).data;
+  const c = cursorOf(first._links.next.href);
+  const res = await rejects(channels.listChannelMessages(ch.general.id, 10, c.start, c.next + 1, 'NEXT'), 400);
+  assertApiError(res.data);
+});
+
+await suite.check('listChannelMessages filters by username and query', async () => {
+  const mine = (await traverse((...a) => channels.listChannelMessages(ch.general.id, ...a, aliceName), 10)).flat();
+  assert.deepEqual(ids(mine), ids(sentToGeneral.filter((m) => m.user?.name === aliceName)).reverse());
+  const hello = (await traverse((...a) => channels.listChannelMessages(ch.general.id, ...a, undefined, 'hello'), 10))
+    .flat();
+  assert.deepEqual(ids(hello), ids(sentToGeneral.filter((m) => m.body?.includes('hello'))).reverse());
+});
+
+// 24. Application-wide messages.
+await suite.check('listMessages filters by username and query; retrieveMessage round-trips', async () => {
+  const mine = (await traverse((...a) => messages.listMessages(...a, aliceName), 25)).flat();
+  assert.ok(mine.length > 0);
+  for (const m of mine) assert.equal(m.user?.name, aliceName);
+  for (const m of sentToGeneral.filter((x) => x.user?.name === aliceName)) {
+    assert.ok(ids(mine).includes(m.id), `alice's ${m.id} listed`);
+  }
+  const hello = (await traverse((...a) => messages.listMessages(...a, undefined, 'hello'), 25)).flat();
+  for (const m of hello) assert.ok(m.body.toLowerCase().includes('hello'), `${m.body} matches`);
+  for (const m of sentToGeneral.filter((x) => x.body?.includes('hello'))) {
+    assert.ok(ids(hello).includes(m.id), `${m.body} listed`);
+  }
+  const all = (await traverse((...a) => messages.listMessages(...a), 25)).flat();
+  assert.equal(new Set(ids(all)).size, all.length, 'no message twice');
+  const m = sentToGeneral[0];
+  const got = (await messages.retrieveMessage(m.id)).data;
+  assertMessage(got, 'retrieved');
+  for (const k of ['id', 'type', 'body', 'channel_id', 'created_time', 'nested_level']) {
+    assert.deepEqual(got[k], m[k], k);
+  }
+  assert.equal(got.user.name, aliceName);
+  assertApiError((await rejects(messages.retrieveMessage(999999999), 404)).data);
+});
+
+// 25. Editing a message.
+await suite.check('updateMessage sets body and properties and last_edited_time', async () => {
+  const m = sentToGeneral[1];
+  const { data } = await messages.updateMessage(m.id, { body: 'edited', properties: { x: 1 } });
+  assert.match(String(header(lastRequest, 'content-type')), /^application\/json\+merge-patch/);
+  assertMessage(data, 'edited');
+  assert.equal(data.id, m.id);
+  assert.equal(data.body, 'edited');
+  assert.deepEqual(data.properties, { x: 1 });
+  assertIsoTime(data.last_edited_time, 'last_edited_time');
+  assert.equal(m.last_edited_time, undefined, 'not set before the edit');
+  const again = (await messages.retrieveMessage(m.id)).data;
+  assert.equal(again.body, 'edited');
+  assert.equal(again.last_edited_time, data.last_edited_time);
+  sentToGeneral[1] = again;
+});
+
+// 26. Keystrokes and custom events.
+await suite.check('sendChannelKeystrokes and sendChannelEvent echo', async () => {
+  const k = (await channels.sendChannelKeystrokes(ch.general.id, { keys: 'typ', user: { username: aliceName } })).data;
+  assert.deepEqual({ keys: k.keys, username: k.username }, { keys: 'typ', username: aliceName });
+  const e = (await channels.sendChannelEvent(ch.general.id, { type: 'custom', properties: { a: 1 } })).data;
+  assert.equal(e.type, 'custom');
+  assert.deepEqual(e.properties, { a: 1 });
+});
+
+// 27. Threads.
+await suite.check("a message's reply thread: sendThreadMessage, listThreadMessages, retrieveThread", async () => {
+  const parent = sentToGeneral[0];
+  const tid = idOf(parent._links.reply_thread);
+  assert.equal(parent._links.replies.href, `${parent._links.reply_thread.href}/messages`);
+  const reply = (await threads.sendThreadMessage(tid, { type: 'TEXT', body: 'reply', user: { username: bobName } })).data;
+  assertMessage(reply, 'reply');
+  assert.equal(reply.body, 'reply');
+  assert.equal(reply.nested_level, 1);
+  assert.equal(reply.channel_id, ch.general.id);
+  const listed = (await traverse((...a) => threads.listThreadMessages(tid, ...a), 10)).flat();
+  assert.deepEqual(ids(listed), [reply.id]);
+  const t = (await threads.retrieveThread(tid)).data;
+  assert.equal(t.type, 'MESSAGE');
+  assert.equal(t.id, tid);
+  assertIsoTime(t.created_time, 'thread created_time');
+  assert.equal(typeof t.properties, 'object');
+  assertLinks(t._links, 'thread');
+  assert.equal((await messages.retrieveMessage(parent.id)).data.replies_count, 1);
+  // The reply is not in the channel's MAIN thread.
+  const main = (await threads.listThreadMessages(idOf(parent._links.thread), 5)).data._embedded.messages;
+  assert.ok(!ids(main).includes(reply.id), 'the reply is not in the MAIN thread');
+});
+
+await suite.check("the channel's MAIN thread takes top-level messages", async () => {
+  const tid = idOf(sentToGeneral[0]._links.thread);
+  const t = (await threads.retrieveThread(tid)).data;
+  assert.equal(t.type, 'MAIN');
+  const m = (await threads.sendThreadMessage(tid, { type: 'TEXT', body: 'top level', user: { username: aliceName } }))
+    .data;
+  assert.equal(m.nested_level, 0);
+  sentToGeneral.push(m);
+  const latest = (await threads.listThreadMessages(tid, 1)).data._embedded.messages;
+  assert.deepEqual(ids(latest), [m.id]);
+  assertApiError((await rejects(threads.retrieveThread(999999999), 404)).data);
+});
+
+// 28. Unread messages and read receipts.
+await suite.check('countUserUnreadMessages and listUserMessages(unread)', async () => {
+  const bob = user(bobName);
+  const { data } = await users.countUserUnreadMessages(bob.id);
+  assert.ok(Number.isInteger(data.count) && data.count >= 1, `count ${data.count}`);
+  const unread = (await traverse((...a) => users.listUserMessages(bob.id, ...a, true), 10)).flat();
+  assert.ok(unread.length >= 1, 'unread messages listed');
+  assert.ok(lastRequest.url.includes('unread=true'), lastRequest.url);
+  for (const m of unread) assertMessage(m, 'unread');
+  for (const m of unread) assert.notEqual(m.user?.name, bobName, 'his own messages are not unread');
+  const unreadSent = sentToGeneral.filter((m) => m.user?.name !== bobName);
+  for (const m of unreadSent) assert.ok(ids(unread).includes(m.id), `${m.id} is unread by bob`);
+  assert.ok(data.count >= unreadSent.length, `count ${data.count} covers ${unreadSent.length}`);
+  // Without `unread`: the messages the user sent (Palaver's reading of "a user's messages").
+  const sent = (await traverse((...a) => users.listUserMessages(bob.id, ...a), 10)).flat();
+  assert.equal(new Set(ids(sent)).size, sent.length, 'no message twice');
+  assert.ok(sent.length > 0);
+  for (const m of sent) assert.equal(m.user?.name, bobName);
+  await rejects(users.countUserUnreadMessages(999999999), 404);
+});
+
+await suite.check('listMessageReadReceipts is a page of receipts', async () => {
+  const { data } = await messages.listMessageReadReceipts(sentToGeneral[0].id, 0, 10);
+  assert.equal(data.page.size, 10);
+  assert.equal(data.page.number, 0);
+  assert.equal(typeof data.page.total_elements, 'number');
+  const receipts = data._embedded?.receipts ?? [];
+  assert.ok(Array.isArray(receipts));
+  for (const r of receipts) {
+    assertIsoTime(r.created_time, 'receipt created_time');
+    assert.equal(typeof r.user?.name, 'string');
+  }
+  assertLinks(data._links, 'receipts');
+  await rejects(messages.listMessageReadReceipts(999999999), 404);
+});
+
+await suite.check('retrieveApplicationMessageReadReceiptSummaries is a page of summaries', async () => {
+  const { data } = await kitty.ApplicationApi.retrieveApplicationMessageReadReceiptSummaries({ page: 0, size: 10 });
+  assert.ok(lastRequest.url.includes('page=0') && lastRequest.url.includes('size=10'), lastRequest.url);
+  assert.equal(data.page.size, 10);
+  assert.equal(typeof data.page.total_elements, 'number');
+  const summaries = data._embedded?.summaries ?? [];
+  assert.ok(Array.isArray(summaries));
+  for (const s of summaries) {
+    assert.equal(typeof s.count, 'number');
+    assert.equal(typeof s.channel?.id, 'number');
+    assert.equal(typeof s.user?.name, 'string');
+  }
+});
+
+// 29. Notifications, made shortly after each message.
+await suite.check('listUserNotifications: a cursor page of typed notifications, a mention among them', async () => {
+  const bob = user(bobName);
+  const types = ['SYSTEM:SENT:MESSAGE', 'USER:SENT:MESSAGE', 'USER:REPLIED_TO:MESSAGE', 'USER:MENTIONED:USER',
+    'USER:MENTIONED:CHANNEL'];
+  let all = [];
+  for (let i = 0; i < 50; i += 1) {
+    all = (await traverse((...a) => users.listUserNotifications(bob.id, ...a), 10, 'notifications')).flat();
+    if (all.some((n) => n.data?.type === 'USER:MENTIONED:USER')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(all.length > 0, 'notifications arrived');
+  assert.equal(new Set(all.map((n) => n.id)).size, all.length, 'no notification twice');
+  for (const n of all) {
+    assert.equal(typeof n.id, 'number');
+    assert.equal(typeof n.title, 'string');
+    assert.equal(typeof n.body, 'string');
+    assertIsoTime(n.created_time, 'notification created_time');
+    assert.equal(typeof n.muted, 'boolean');
+    assert.ok(types.includes(n.data?.type), `data.type ${n.data?.type}`);
+  }
+  const mention = all.find((n) => n.data.type === 'USER:MENTIONED:USER');
+  assert.ok(mention, 'bob was told of his mention');
+  assert.equal(mention.data.mentioned_user.name, bobName);
+  assert.equal(mention.data.message.user.name, aliceName);
+  assert.equal(mention.data.channel_id, ch.general.id);
+  assert.equal(mention.channel?.id, ch.general.id);
+  assert.ok(all.some((n) => n.data.type === 'SYSTEM:SENT:MESSAGE'), 'told of the system message');
+  // Nobody is told of their own message.
+  const alices = (await traverse((...a) => users.listUserNotifications(user(aliceName).id, ...a), 10, 'notifications'))
+    .flat();
+  assert.ok(!alices.some((n) => n.data.message?.user?.name === aliceName), 'alice is not told of her own messages');
+});
+
+// 35. Pages that may be empty.
+await suite.check('listChannelParticipants and listChannelReportedMessages are valid pages', async () => {
+  const p = (await channels.listChannelParticipants(ch.general.id, 0, 10)).data;
+  assert.equal(p.page.size, 10);
+  assert.equal(typeof p.page.total_elements, 'number');
+  for (const u of p._embedded?.users ?? []) assertUser(u, 'participant');
+  const r = (await channels.listChannelReportedMessages(ch.general.id, 0, 10)).data;
+  assert.equal(r.page.size, 10);
+  assert.equal(typeof r.page.total_elements, 'number');
+  for (const m of r._embedded?.messages ?? []) assertMessage(m, 'reported');
+  await rejects(channels.listChannelReportedMessages(999999999), 404);
+});
+
+// 36. Deletes.
+await suite.check('deleteMessage returns a ReplyThreadResource; the message is gone', async () => {
+  const m = sentToGeneral.pop();
+  const { data } = await messages.deleteMessage(m.id);
+  assert.ok(['MAIN', 'STANDALONE', 'MESSAGE'].includes(data.type), `type ${data.type}`);
+  assert.equal(typeof data.id, 'number');
+  assertIsoTime(data.created_time, 'thread created_time');
+  assert.equal(typeof data.properties, 'object');
+  assertApiError((await rejects(messages.retrieveMessage(m.id), 404)).data);
+  await rejects(messages.deleteMessage(m.id), 404);
+  const latest = (await channels.listChannelMessages(ch.general.id, 1)).data._embedded.messages;
+  assert.notEqual(latest[0]?.id, m.id);
+});
+
+await suite.check('deleteChannel returns the application; the channel is gone', async () => {
+  const { data } = await channels.deleteChannel(ch.priv.id);
+  assert.equal(typeof data.key, 'string');
+  assertIsoTime(data.created_time, 'created_time');
+  assertApiError((await rejects(channels.retrieveChannel(ch.priv.id), 404)).data);
+  await rejects(channels.deleteChannel(ch.priv.id), 404);
+  const left = (await users.listUserChannels(user(aliceName).id, 0, 100)).data._embedded.channels.map((c) => c.id);
+  assert.ok(!left.includes(ch.priv.id));
+});
+
+await suite.check('deleteUser of a channel member; the user is gone', async () => {
+  const carol = user(carolName);
+  const { data } = await users.deleteUser(carol.id);
+  assert.equal(typeof data.key, 'string');
+  await rejects(users.retrieveUser(carol.id), 404);
+  await rejects(channels.addChannelMember(ch.general.id, { id: carol.id }), 404);
+});
+
+await suite.check('deleteMessages empties every history', async () => {
+  const { data } = await messages.deleteMessages();
+  assert.equal(typeof data.key, 'string');
+  assertIsoTime(data.created_time, 'created_time');
+  const left = (await messages.listMessages(10)).data;
+  assert.equal(left._embedded?.messages?.length ?? 0, 0);
+  assert.equal(left._links.next, undefined);
+  const general = (await channels.listChannelMessages(ch.general.id, 10)).data;
+  assert.equal(general._embedded?.messages?.length ?? 0, 0);
+  await rejects(messages.retrieveMessage(sentToGeneral[0].id), 404);
+});
+
 suite.finish();
