@@ -33,6 +33,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_messages.sql"),
         include_str!("../migrations/postgres/0004_messages.sql"),
     ),
+    (
+        5,
+        "message app seq",
+        include_str!("../migrations/sqlite/0005_message_app_seq.sql"),
+        include_str!("../migrations/postgres/0005_message_app_seq.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -73,7 +73,7 @@ impl Platform {
                 },
             )
             .await?;
-        let key = |m: &MessageRow| if scope.key() == "seq" { m.seq } else { m.id };
+        let key = |m: &MessageRow| scope.key_of(m);
         let more = rows.len() as u64 > req.size;
         rows.truncate(req.size as usize);
         let start = start.or_else(|| rows.first().map(key));

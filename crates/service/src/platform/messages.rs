@@ -159,6 +159,7 @@ impl Platform {
             channel_id: channel.id,
             thread_id: thread.as_ref().map_or(main, |t| t.id),
             seq,
+            app_seq: 0,
             r#type: kind,
             user_id: user.as_ref().map(|u| u.id),
             body: input.body,

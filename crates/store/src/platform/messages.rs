@@ -20,6 +20,8 @@ pub struct MessageRow {
     pub thread_id: i64,
     /// Per channel, strictly increasing in commit order.
     pub seq: i64,
+    /// Per application, strictly increasing in commit order (given out by `insert`).
+    pub app_seq: i64,
     /// `TEXT`, `FILE`, `SYSTEM_TEXT` or `SYSTEM_FILE`.
     pub r#type: String,
     pub user_id: Option<i64>,
@@ -43,20 +45,29 @@ pub enum Scope {
     Channel(i64),
     /// One thread, keyed by the channel sequence.
     Thread(i64),
-    /// The whole application, keyed by message id.
+    /// The whole application, keyed by the application sequence.
     Application,
-    /// Sent by this user, keyed by message id.
+    /// Sent by this user, keyed by the application sequence.
     Sender(i64),
-    /// In this member's channels, after its read cursor and sent by someone else; by id.
+    /// In this member's channels, after its read cursor and sent by someone else; keyed by the
+    /// application sequence.
     UnreadBy(i64),
 }
 
 impl Scope {
-    /// The column pages are keyed on.
+    /// The column pages are keyed on: a sequence given out in commit order, never the id.
     pub fn key(self) -> &'static str {
         match self {
             Scope::Channel(_) | Scope::Thread(_) => "seq",
-            _ => "id",
+            _ => "app_seq",
+        }
+    }
+
+    /// `m`'s value of the key.
+    pub fn key_of(self, m: &MessageRow) -> i64 {
+        match self {
+            Scope::Channel(_) | Scope::Thread(_) => m.seq,
+            _ => m.app_seq,
         }
     }
 }
@@ -73,12 +84,13 @@ pub struct History {
     pub limit: u64,
 }
 
-const COLUMNS: [&str; 16] = [
+const COLUMNS: [&str; 17] = [
     "id",
     "application_id",
     "channel_id",
     "thread_id",
     "seq",
+    "app_seq",
     "type",
     "user_id",
     "body",
@@ -112,6 +124,7 @@ pub(crate) fn read(r: &DbRow) -> Result<MessageRow, StoreError> {
         channel_id: r.int("channel_id")?.unwrap_or_default(),
         thread_id: r.int("thread_id")?.unwrap_or_default(),
         seq: r.int("seq")?.unwrap_or_default(),
+        app_seq: r.int("app_seq")?.unwrap_or_default(),
         r#type: r.text("type")?.unwrap_or_default(),
         user_id: r.int("user_id")?,
         body: r.text("body")?,
@@ -204,7 +217,11 @@ fn filtered(app: i64, h: &History) -> SelectStatement {
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        q.and_where(col("body").like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
+        // LIKE ignores case on SQLite and not on PostgreSQL: fold both sides, the same everywhere.
+        q.and_where(
+            Expr::expr(Func::lower(col("body")))
+                .like(LikeExpr::new(format!("%{}%", escaped.to_lowercase())).escape('\\')),
+        );
     }
     q
 }
@@ -229,8 +246,26 @@ impl Messages {
         Self { db }
     }
 
-    /// Inserts `m` inside `tx` and answers it with its new id.
+    /// Inserts `m` inside `tx` and answers it with its new id and application sequence number.
+    /// The application's counter row stays locked until `tx` ends, so the number follows commit
+    /// order. Callers take the channel's sequence (`Threads::next_seq`) first: one lock order.
     pub async fn insert(tx: &mut Tx, m: &MessageRow) -> Result<MessageRow, StoreError> {
+        let mut up = Query::update();
+        up.table(Alias::new("applications"))
+            .value(
+                Alias::new("last_message_seq"),
+                Expr::col(Alias::new("last_message_seq")).add(1),
+            )
+            .and_where(Expr::col(Alias::new("id")).eq(m.application_id))
+            .returning_col(Alias::new("last_message_seq"));
+        let app_seq = tx
+            .fetch_all(&up)
+            .await?
+            .first()
+            .map(|r| r.int("last_message_seq"))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| StoreError::Decode("applications.last_message_seq".into()))?;
         let mut q = Query::insert();
         q.into_table(table())
             .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)))
@@ -239,6 +274,7 @@ impl Messages {
                 m.channel_id.into(),
                 m.thread_id.into(),
                 m.seq.into(),
+                app_seq.into(),
                 m.r#type.clone().into(),
                 m.user_id.into(),
                 m.body.clone().into(),
@@ -259,7 +295,11 @@ impl Messages {
             .transpose()?
             .flatten()
             .ok_or_else(|| StoreError::Decode("chat_messages.id".into()))?;
-        Ok(MessageRow { id, ..m.clone() })
+        Ok(MessageRow {
+            id,
+            app_seq,
+            ..m.clone()
+        })
     }
 
     pub async fn get(&self, app: i64, id: i64) -> Result<Option<MessageRow>, StoreError> {
@@ -352,12 +392,20 @@ impl Messages {
         Ok(tx.execute(&q).await? > 0)
     }
 
-    /// Deletes every message of the application; answers how many went.
+    /// Deletes every message of the application; answers how many went. Replies go first: SQLite
+    /// does not count rows that a foreign key cascade deleted before the statement reached them,
+    /// so replies going with their parents would be missing from its count.
     pub async fn delete_all(tx: &mut Tx, app: i64) -> Result<u64, StoreError> {
+        let mut replies = Query::delete();
+        replies
+            .from_table(table())
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("nested_level")).gt(0));
+        let n = tx.execute(&replies).await?;
         let mut q = Query::delete();
         q.from_table(table())
             .and_where(Expr::col(Alias::new("application_id")).eq(app));
-        tx.execute(&q).await
+        Ok(n + tx.execute(&q).await?)
     }
 }
 

@@ -10,5 +10,6 @@ mod basics;
 mod channels;
 mod cross_engine;
 mod filters;
+mod messages;
 mod scoping;
 mod writes;
