@@ -146,11 +146,10 @@ pub fn notification(ctx: &Ctx, n: &NotificationView) -> Value {
     }
     if let Some(m) = &n.message {
         data["message"] = message(ctx, m);
-        if row.r#type == "USER:MENTIONED:USER" {
-            if let Some(u) = m.mentioned.get(&row.user_id) {
-                data["mentioned_user"] = super::resources::user(ctx, u);
-            }
-        }
+    }
+    // The recipient was mentioned, even when an edit has since removed the mention.
+    if row.r#type == "USER:MENTIONED:USER" {
+        data["mentioned_user"] = super::resources::user(ctx, &n.recipient);
     }
     if row.r#type == "USER:MENTIONED:CHANNEL" {
         if let Some(c) = &n.channel {

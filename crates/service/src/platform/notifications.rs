@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use palaver_domain::platform::cursor::{self, CursorRequest};
 use palaver_domain::time::now_millis;
-use palaver_store::platform::{ChannelRow, Consumers, NotificationRow, Notifications, Roster};
+use palaver_store::platform::{
+    ChannelRow, ChatUserRow, Consumers, NotificationRow, Notifications, Roster,
+};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -20,12 +22,15 @@ const CONSUMER: &str = "notifications";
 /// Events handled per transaction.
 const BATCH: u64 = 100;
 
-/// A notification with its channel and message.
+/// A notification with its channel, message and recipient.
 #[derive(Debug, Clone)]
 pub struct NotificationView {
     pub notification: NotificationRow,
     pub channel: Option<ChannelRow>,
     pub message: Option<MessageView>,
+    /// Who is told: the mentioned user of a `USER:MENTIONED:USER` notification, whatever the
+    /// message says after an edit.
+    pub recipient: ChatUserRow,
 }
 
 impl Platform {
@@ -161,7 +166,7 @@ impl Platform {
         id: i64,
         req: &CursorRequest,
     ) -> Result<CursorPage<NotificationView>> {
-        self.get_user(p, id).await?;
+        let recipient = self.get_user(p, id).await?;
         let listing = format!("{}:notifications:{id}", p.application_id);
         let start = req
             .start
@@ -212,6 +217,7 @@ impl Platform {
                 message: n.message_id.and_then(|m| views.get(&m).cloned()),
                 channel,
                 notification: n,
+                recipient: recipient.clone(),
             });
         }
         Ok(CursorPage {

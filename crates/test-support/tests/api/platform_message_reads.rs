@@ -203,6 +203,47 @@ async fn each_message_notifies_the_other_members_once() {
 }
 
 #[tokio::test]
+async fn a_mention_notification_names_its_recipient_after_the_mention_is_edited_away() {
+    let c = chat().await;
+    let p = principal(&c.app);
+    let bob = c.users[1]["id"].as_i64().expect("id");
+    let m = c.text(c.general, "alice", "hey @bob").await;
+    c.app
+        .services
+        .platform
+        .drain_notifications(&p)
+        .await
+        .expect("drain");
+    let id = m["id"].as_i64().expect("id");
+    let r = c
+        .app
+        .ppatch(
+            &format!("/messages/{id}"),
+            &c.token,
+            json!({"body": "hey everyone"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["mentions"], json!([]));
+    for path in [
+        format!("/users/{bob}/notifications"),
+        format!("/v1/users/{bob}/notifications"),
+    ] {
+        let r = c.app.pget(&path, &c.token).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let n = &r.body["_embedded"]["notifications"][0];
+        assert_eq!(n["data"]["type"], "USER:MENTIONED:USER", "{n}");
+        let user = n["data"]
+            .get("mentioned_user")
+            .or_else(|| n["data"].get("mentionedUser"))
+            .expect("the mentioned user is always there");
+        assert_eq!(user["name"], "bob");
+        assert_eq!(user["id"], bob);
+        assert_eq!(n["data"]["message"]["body"], "hey everyone");
+    }
+}
+
+#[tokio::test]
 async fn every_message_write_leaves_its_event() {
     let c = chat().await;
     let p = principal(&c.app);
