@@ -10,10 +10,12 @@ import {
   assertIsoTime,
   assertLinks,
   assertOAuthError,
+  cursorOf,
   rejects,
   run,
   settings,
   Suite,
+  traverse,
 } from './harness.mjs';
 
 const { ChatKitty } = chatkitty;
@@ -410,45 +412,8 @@ function idOf(link) {
   return id;
 }
 
-/** The cursor a `_links.next.href` carries: `size`, `start`, `next`, `relation`. */
-function cursorOf(href) {
-  assert.ok(href.startsWith(cfg.base), `${href} is under ${cfg.base}`);
-  const q = new URL(href).searchParams;
-  const num = (k) => {
-    if (!q.has(k)) return undefined;
-    const v = Number(q.get(k));
-    assert.ok(Number.isSafeInteger(v) && v >= 0, `${k}=${q.get(k)} is a safe integer`);
-    return v;
-  };
-  return { size: num('size'), start: num('start'), next: num('next'), relation: q.get('relation') };
-}
-
-/**
- * Walks a cursor listing: `fetch(size, start, next, relation)` is one client call. Follows
- * `_links.next.href` until a page has none; returns the pages' items.
- */
-async function traverse(fetch, size, name = 'messages') {
-  const pages = [];
-  let data = (await fetch(size, undefined, undefined, undefined)).data;
-  for (;;) {
-    assert.equal(typeof data.page, 'object', 'page metadata');
-    assert.equal(data.page.size, size, 'page.size');
-    assertLinks(data._links, `cursor page ${pages.length}`);
-    const items = data._embedded?.[name] ?? [];
-    assert.ok(items.length <= size, `page ${pages.length} holds ${items.length} > ${size}`);
-    pages.push(items);
-    const next = data._links.next?.href;
-    if (!next) break;
-    const c = cursorOf(next);
-    assert.equal(c.relation, 'NEXT', `relation in ${next}`);
-    assert.equal(c.size, size, `size in ${next}`);
-    assert.ok(c.next !== undefined, `next in ${next}`);
-    assert.ok(pages.length < 200, 'the traversal ends');
-    data = (await fetch(c.size, c.start, c.next, c.relation)).data;
-  }
-  return pages;
-}
-
+/** A cursor listing of this server, page by page (see `traverse`). */
+const walk = (fetch, size, name) => traverse(cfg.base, fetch, size, name);
 const ids = (list) => list.map((m) => m.id);
 
 // 15. A public channel.
@@ -721,7 +686,7 @@ await suite.check('listChannelMessages: 24 messages in pages of 10 by _links.nex
     sentToGeneral.push(data);
   }
   assert.equal(sentToGeneral.length, 24);
-  const pages = await traverse(
+  const pages = await walk(
     (size, start, next, relation) => channels.listChannelMessages(ch.general.id, size, start, next, relation),
     10,
   );
@@ -734,39 +699,39 @@ await suite.check('listChannelMessages: 24 messages in pages of 10 by _links.nex
     assert.ok(Date.parse(seen[i - 1].created_time) >= Date.parse(seen[i].created_time), 'created_time order');
   }
   // The same traversal again gives the same order.
-  const again = (await traverse((...a) => channels.listChannelMessages(ch.general.id, ...a), 10)).flat();
+  const again = (await walk((...a) => channels.listChannelMessages(ch.general.id, ...a), 10)).flat();
   assert.deepEqual(ids(again), ids(seen));
 });
 
 await suite.check('listChannelMessages: a tampered cursor is a 400 ApiError', async () => {
   const first = (await channels.listChannelMessages(ch.general.id, 10)).data;
-  const c = cursorOf(first._links.next.href);
+  const c = cursorOf(cfg.base, first._links.next.href);
   const res = await rejects(channels.listChannelMessages(ch.general.id, 10, c.start, c.next + 1, 'NEXT'), 400);
   assertApiError(res.data);
 });
 
 await suite.check('listChannelMessages filters by username and query', async () => {
-  const mine = (await traverse((...a) => channels.listChannelMessages(ch.general.id, ...a, aliceName), 10)).flat();
+  const mine = (await walk((...a) => channels.listChannelMessages(ch.general.id, ...a, aliceName), 10)).flat();
   assert.deepEqual(ids(mine), ids(sentToGeneral.filter((m) => m.user?.name === aliceName)).reverse());
-  const hello = (await traverse((...a) => channels.listChannelMessages(ch.general.id, ...a, undefined, 'hello'), 10))
+  const hello = (await walk((...a) => channels.listChannelMessages(ch.general.id, ...a, undefined, 'hello'), 10))
     .flat();
   assert.deepEqual(ids(hello), ids(sentToGeneral.filter((m) => m.body?.includes('hello'))).reverse());
 });
 
 // 24. Application-wide messages.
 await suite.check('listMessages filters by username and query; retrieveMessage round-trips', async () => {
-  const mine = (await traverse((...a) => messages.listMessages(...a, aliceName), 25)).flat();
+  const mine = (await walk((...a) => messages.listMessages(...a, aliceName), 25)).flat();
   assert.ok(mine.length > 0);
   for (const m of mine) assert.equal(m.user?.name, aliceName);
   for (const m of sentToGeneral.filter((x) => x.user?.name === aliceName)) {
     assert.ok(ids(mine).includes(m.id), `alice's ${m.id} listed`);
   }
-  const hello = (await traverse((...a) => messages.listMessages(...a, undefined, 'hello'), 25)).flat();
+  const hello = (await walk((...a) => messages.listMessages(...a, undefined, 'hello'), 25)).flat();
   for (const m of hello) assert.ok(m.body.toLowerCase().includes('hello'), `${m.body} matches`);
   for (const m of sentToGeneral.filter((x) => x.body?.includes('hello'))) {
     assert.ok(ids(hello).includes(m.id), `${m.body} listed`);
   }
-  const all = (await traverse((...a) => messages.listMessages(...a), 25)).flat();
+  const all = (await walk((...a) => messages.listMessages(...a), 25)).flat();
   assert.equal(new Set(ids(all)).size, all.length, 'no message twice');
   const m = sentToGeneral[0];
   const got = (await messages.retrieveMessage(m.id)).data;
@@ -814,7 +779,7 @@ await suite.check("a message's reply thread: sendThreadMessage, listThreadMessag
   assert.equal(reply.body, 'reply');
   assert.equal(reply.nested_level, 1);
   assert.equal(reply.channel_id, ch.general.id);
-  const listed = (await traverse((...a) => threads.listThreadMessages(tid, ...a), 10)).flat();
+  const listed = (await walk((...a) => threads.listThreadMessages(tid, ...a), 10)).flat();
   assert.deepEqual(ids(listed), [reply.id]);
   const t = (await threads.retrieveThread(tid)).data;
   assert.equal(t.type, 'MESSAGE');
@@ -846,7 +811,7 @@ await suite.check('countUserUnreadMessages and listUserMessages(unread)', async 
   const bob = user(bobName);
   const { data } = await users.countUserUnreadMessages(bob.id);
   assert.ok(Number.isInteger(data.count) && data.count >= 1, `count ${data.count}`);
-  const unread = (await traverse((...a) => users.listUserMessages(bob.id, ...a, true), 10)).flat();
+  const unread = (await walk((...a) => users.listUserMessages(bob.id, ...a, true), 10)).flat();
   assert.ok(unread.length >= 1, 'unread messages listed');
   assert.ok(lastRequest.url.includes('unread=true'), lastRequest.url);
   for (const m of unread) assertMessage(m, 'unread');
@@ -855,7 +820,7 @@ await suite.check('countUserUnreadMessages and listUserMessages(unread)', async 
   for (const m of unreadSent) assert.ok(ids(unread).includes(m.id), `${m.id} is unread by bob`);
   assert.ok(data.count >= unreadSent.length, `count ${data.count} covers ${unreadSent.length}`);
   // Without `unread`: the messages the user sent (Palaver's reading of "a user's messages").
-  const sent = (await traverse((...a) => users.listUserMessages(bob.id, ...a), 10)).flat();
+  const sent = (await walk((...a) => users.listUserMessages(bob.id, ...a), 10)).flat();
   assert.equal(new Set(ids(sent)).size, sent.length, 'no message twice');
   assert.ok(sent.length > 0);
   for (const m of sent) assert.equal(m.user?.name, bobName);
@@ -898,7 +863,7 @@ await suite.check('listUserNotifications: a cursor page of typed notifications, 
     'USER:MENTIONED:CHANNEL'];
   let all = [];
   for (let i = 0; i < 50; i += 1) {
-    all = (await traverse((...a) => users.listUserNotifications(bob.id, ...a), 10, 'notifications')).flat();
+    all = (await walk((...a) => users.listUserNotifications(bob.id, ...a), 10, 'notifications')).flat();
     if (all.some((n) => n.data?.type === 'USER:MENTIONED:USER')) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -920,7 +885,7 @@ await suite.check('listUserNotifications: a cursor page of typed notifications, 
   assert.equal(mention.channel?.id, ch.general.id);
   assert.ok(all.some((n) => n.data.type === 'SYSTEM:SENT:MESSAGE'), 'told of the system message');
   // Nobody is told of their own message.
-  const alices = (await traverse((...a) => users.listUserNotifications(user(aliceName).id, ...a), 10, 'notifications'))
+  const alices = (await walk((...a) => users.listUserNotifications(user(aliceName).id, ...a), 10, 'notifications'))
     .flat();
   assert.ok(!alices.some((n) => n.data.message?.user?.name === aliceName), 'alice is not told of her own messages');
 });

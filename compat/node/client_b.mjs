@@ -14,6 +14,7 @@ import {
   run,
   settings,
   Suite,
+  traverse,
 } from './harness.mjs';
 
 const { ChatKitty } = platform;
@@ -234,6 +235,294 @@ await suite.check('deleteUser returns the application in camelCase; the user is 
   assert.equal(typeof data.key, 'string');
   assertIsoTime(data.createdTime, 'createdTime');
   await rejects(users.retrieveUser(victim.id), 404);
+});
+
+// ---- Channels, messages, threads, receipts and notifications under /v1, camelCase ----
+
+const channels = kitty.Channels;
+const messages = kitty.Messages;
+const threads = kitty.Threads;
+const [aliceName, bobName, carolName] = names;
+const user = (name) => created[name];
+const ch = {};
+const sent = [];
+const walk = (fetch, size, name) => traverse(cfg.base, fetch, size, name);
+const ids = (list) => list.map((m) => m.id);
+
+function assertChannel(c, what) {
+  assert.ok(['DIRECT', 'PUBLIC', 'PRIVATE'].includes(c.type), `${what}: type ${c.type}`);
+  assert.equal(typeof c.id, 'number', `${what}: id`);
+  assertIsoTime(c.createdTime, `${what}: createdTime`);
+  assert.equal(c.created_time, undefined, `${what}: no snake_case created_time`);
+  assert.equal(typeof c.properties, 'object', `${what}: properties`);
+  if (c.type !== 'DIRECT') {
+    assert.equal(typeof c.displayName, 'string', `${what}: displayName`);
+    assert.equal(c.display_name, undefined, `${what}: no snake_case display_name`);
+  }
+  assertLinks(c._links, what);
+  assert.ok(c._links.self.href.includes('/v1/channels/'), c._links.self.href);
+}
+
+function assertMessage(m, what) {
+  assert.ok(['TEXT', 'FILE', 'SYSTEM_TEXT', 'SYSTEM_FILE'].includes(m.type), `${what}: type ${m.type}`);
+  assert.equal(typeof m.id, 'number', `${what}: id`);
+  assert.equal(typeof m.channelId, 'number', `${what}: channelId`);
+  assertIsoTime(m.createdTime, `${what}: createdTime`);
+  assert.equal(typeof m.nestedLevel, 'number', `${what}: nestedLevel`);
+  assert.equal(m.channel_id, undefined, `${what}: no snake_case channel_id`);
+  assert.equal(m.nested_level, undefined, `${what}: no snake_case nested_level`);
+  if (m.user) assert.equal(typeof m.user.displayName, 'string', `${what}: user.displayName`);
+  assertLinks(m._links, what);
+}
+
+function idOf(link) {
+  const id = Number(new URL(link.href).pathname.split('/').pop());
+  assert.ok(Number.isSafeInteger(id), `id in ${link.href}`);
+  return id;
+}
+
+await suite.check('createChannel PUBLIC and DIRECT with camelCase fields', async () => {
+  const { data } = await channels.createChannel({
+    type: 'PUBLIC',
+    name: `bgeneral-${run}`,
+    displayName: 'B General',
+    creator: { username: aliceName },
+    members: [{ username: bobName }],
+    properties: { team: `b-${run}` },
+  });
+  assert.equal(lastRequest.url, `${cfg.base}/v1/channels`);
+  assertChannel(data, 'general');
+  assert.equal(data.type, 'PUBLIC');
+  assert.equal(data.name, `bgeneral-${run}`);
+  assert.equal(data.displayName, 'B General');
+  assert.equal(data.creator.name, aliceName);
+  assert.equal(typeof data.creator.displayPictureUrl, 'string');
+  assert.deepEqual(data.properties, { team: `b-${run}` });
+  ch.general = data;
+  const direct = (
+    await channels.createChannel({ type: 'DIRECT', members: [{ username: aliceName }, { id: user(bobName).id }] })
+  ).data;
+  assertChannel(direct, 'direct');
+  assert.equal(direct.members.length, 2);
+  for (const m of direct.members) assert.equal(typeof m.displayName, 'string');
+  const again = (await channels.createChannel({ type: 'DIRECT', members: [{ username: bobName }, { username: aliceName }] }))
+    .data;
+  assert.equal(again.id, direct.id, 'the same direct channel');
+  ch.direct = direct;
+  const priv = (await channels.createChannel({ type: 'PRIVATE', name: `bpriv-${run}`, creator: { username: aliceName } }))
+    .data;
+  assertChannel(priv, 'private');
+  ch.priv = priv;
+});
+
+await suite.check('listChannels pages with page.totalElements, each channel once', async () => {
+  const first = (await channels.listChannels(0, 2)).data;
+  assert.equal(lastRequest.url, `${cfg.base}/v1/channels?page=0&size=2`);
+  const total = first.page.totalElements;
+  assert.ok(total >= 3, `totalElements ${total}`);
+  assert.equal(first.page.totalPages, Math.ceil(total / 2));
+  assert.equal(first.page.total_elements, undefined);
+  const seen = new Set();
+  for (let p = 0; p < first.page.totalPages; p += 1) {
+    const data = p === 0 ? first : (await channels.listChannels(p, 2)).data;
+    for (const c of data._embedded.channels) {
+      assertChannel(c, `page ${p}`);
+      assert.ok(!seen.has(c.id), `channel ${c.id} seen twice`);
+      seen.add(c.id);
+    }
+    assert.equal(data._links.next === undefined, p === first.page.totalPages - 1, `next on page ${p}`);
+  }
+  assert.equal(seen.size, total);
+  for (const c of Object.values(ch)) assert.ok(seen.has(c.id), `${c.id} listed`);
+  const pub = (await channels.listChannels(0, 100, undefined, 'PUBLIC')).data._embedded.channels;
+  assert.ok(pub.every((c) => c.type === 'PUBLIC') && pub.some((c) => c.id === ch.general.id));
+  const byProps = (await channels.listChannels(0, 10, undefined, undefined, undefined, undefined, undefined,
+    JSON.stringify({ team: `b-${run}` }))).data;
+  assert.deepEqual(byProps._embedded.channels.map((c) => c.id), [ch.general.id]);
+  assert.equal(byProps.page.totalElements, 1);
+  const mine = (await users.listUserChannels(user(aliceName).id, 0, 100)).data;
+  for (const c of Object.values(ch)) assert.ok(mine._embedded.channels.some((x) => x.id === c.id));
+});
+
+await suite.check('retrieveChannel and updateChannel with a camelCase merge patch', async () => {
+  const { data } = await channels.updateChannel(ch.general.id, { displayName: 'B General 2', properties: { topic: 't' } });
+  assert.match(String(header(lastRequest, 'content-type')), /^application\/json\+merge-patch/);
+  assertChannel(data, 'patched');
+  assert.equal(data.displayName, 'B General 2');
+  assert.deepEqual(data.properties, { team: `b-${run}`, topic: 't' });
+  assert.deepEqual((await channels.retrieveChannel(ch.general.id)).data, data);
+  ch.general = data;
+  assertApiError((await rejects(channels.retrieveChannel(999999999), 404)).data);
+});
+
+await suite.check('members, memberships, moderators and invites', async () => {
+  const id = ch.general.id;
+  const carol = user(carolName);
+  assertChannel((await channels.addChannelMember(id, { username: carolName })).data, 'after addChannelMember');
+  const members = (await channels.listChannelMembers(id)).data;
+  assert.ok(members._embedded.users.some((u) => u.id === carol.id), 'carol is a member');
+  for (const u of members._embedded.users) assertUser(u, 'member');
+  const memberships = (await channels.listChannelMemberships(id)).data;
+  assert.equal(memberships.page.totalElements, members.page.totalElements);
+  for (const m of memberships._embedded.memberships) assertIsoTime(m.createdTime, 'membership createdTime');
+  assertChannel((await channels.removeChannelMember(id, carol.id)).data, 'after removeChannelMember');
+  const after = (await channels.listChannelMembers(id)).data._embedded.users;
+  assert.ok(!after.some((u) => u.id === carol.id), 'carol removed');
+  const mod = (await channels.addChannelModerator(id, { id: user(bobName).id })).data;
+  assertUser(mod, 'moderator');
+  assert.ok((await channels.listChannelModerators(id)).data._embedded.users.some((u) => u.id === mod.id));
+  assertChannel((await channels.removeChannelModerator(id, mod.id)).data, 'after removeChannelModerator');
+  const invite = (await channels.sendChannelInvite(ch.priv.id, { user: { id: carol.id } })).data;
+  assertIsoTime(invite.createdTime, 'invite createdTime');
+  const invites = (await channels.listChannelInvites(ch.priv.id)).data;
+  assert.equal(invites.page.totalElements, 1);
+  assertIsoTime(invites._embedded.invites[0].createdTime, 'listed invite');
+});
+
+await suite.check('sendChannelMessage TEXT, SYSTEM_TEXT and FILE in camelCase', async () => {
+  const id = ch.general.id;
+  const text = (
+    await channels.sendChannelMessage(id, {
+      type: 'TEXT',
+      body: `hi @${bobName}`,
+      groupTag: 'g1',
+      user: { username: aliceName },
+      properties: { k: 1 },
+    })
+  ).data;
+  assert.equal(lastRequest.url, `${cfg.base}/v1/channels/${id}/messages`);
+  assertMessage(text, 'text');
+  assert.equal(text.type, 'TEXT');
+  assert.equal(text.channelId, id);
+  assert.equal(text.nestedLevel, 0);
+  assert.equal(text.groupTag, 'g1');
+  assert.equal(text.user.name, aliceName);
+  assert.deepEqual(text.properties, { k: 1 });
+  assert.equal(text.mentions[0].user.name, bobName);
+  assert.equal(text.mentions[0].startPosition, 3);
+  assert.equal(text.mentions[0].endPosition, 4 + bobName.length);
+  sent.push(text);
+  const system = (await channels.sendChannelMessage(id, { type: 'TEXT', body: 'b system' })).data;
+  assertMessage(system, 'system');
+  assert.equal(system.type, 'SYSTEM_TEXT');
+  assert.equal(system.user, undefined);
+  sent.push(system);
+  const file = { url: `https://example.com/${run}/b.txt`, name: 'b.txt', contentType: 'text/plain', size: 5 };
+  const f = (await channels.sendChannelMessage(id, { type: 'FILE', file, user: { username: bobName } })).data;
+  assertMessage(f, 'file');
+  assert.equal(f.type, 'FILE');
+  assert.deepEqual(f.file, { ...file, type: 'EXTERNAL' });
+  assert.equal(f.file.content_type, undefined);
+  sent.push(f);
+});
+
+await suite.check('listChannelMessages: 12 messages in pages of 5 by _links.next.href, newest first', async () => {
+  for (let i = sent.length; i < 12; i += 1) {
+    const who = i % 2 ? aliceName : bobName;
+    sent.push((await channels.sendChannelMessage(ch.general.id, { type: 'TEXT', body: `b ${i}`, user: { username: who } }))
+      .data);
+  }
+  const pages = await walk((...a) => channels.listChannelMessages(ch.general.id, ...a), 5);
+  assert.deepEqual(pages.map((p) => p.length), [5, 5, 2]);
+  for (const m of pages.flat()) assertMessage(m, 'listed');
+  assert.deepEqual(ids(pages.flat()), ids(sent).reverse());
+  const mine = (await walk((...a) => channels.listChannelMessages(ch.general.id, ...a, aliceName), 5)).flat();
+  assert.deepEqual(ids(mine), ids(sent.filter((m) => m.user?.name === aliceName)).reverse());
+});
+
+await suite.check('retrieveMessage, updateMessage (lastEditedTime), listMessages by username', async () => {
+  const m = sent[0];
+  const got = (await messages.retrieveMessage(m.id)).data;
+  assert.deepEqual(got, m);
+  const edited = (await messages.updateMessage(m.id, { body: 'b edited', properties: { k: 2 } })).data;
+  assertMessage(edited, 'edited');
+  assert.equal(edited.body, 'b edited');
+  assert.deepEqual(edited.properties, { k: 2 });
+  assertIsoTime(edited.lastEditedTime, 'lastEditedTime');
+  assert.equal(edited.last_edited_time, undefined);
+  sent[0] = edited;
+  const bobs = (await walk((...a) => messages.listMessages(...a, bobName), 10)).flat();
+  assert.ok(bobs.length > 0);
+  for (const x of bobs) assert.equal(x.user.name, bobName);
+  const found = (await walk((...a) => messages.listMessages(...a, undefined, 'b edited'), 10)).flat();
+  assert.deepEqual(ids(found), [m.id]);
+  assertApiError((await rejects(messages.retrieveMessage(999999999), 404)).data);
+});
+
+await suite.check('threads: retrieveThread, sendThreadMessage, listThreadMessages', async () => {
+  const parent = sent[0];
+  const tid = idOf(parent._links.reply_thread);
+  const t = (await threads.retrieveThread(tid)).data;
+  assert.equal(lastRequest.url, `${cfg.base}/v1/threads/${tid}`);
+  assert.equal(t.type, 'MESSAGE');
+  assertIsoTime(t.createdTime, 'thread createdTime');
+  const reply = (await threads.sendThreadMessage(tid, { type: 'TEXT', body: 'b reply', user: { username: bobName } }))
+    .data;
+  assertMessage(reply, 'reply');
+  assert.equal(reply.nestedLevel, 1);
+  const listed = (await walk((...a) => threads.listThreadMessages(tid, ...a), 5)).flat();
+  assert.deepEqual(ids(listed), [reply.id]);
+  assert.equal((await messages.retrieveMessage(parent.id)).data.repliesCount, 1);
+  const main = (await threads.retrieveThread(idOf(parent._links.thread))).data;
+  assert.equal(main.type, 'MAIN');
+});
+
+await suite.check('sendChannelKeystrokes and sendChannelEvent echo', async () => {
+  const k = (await channels.sendChannelKeystrokes(ch.general.id, { keys: 'b', user: { id: user(aliceName).id } })).data;
+  assert.equal(k.keys, 'b');
+  assert.equal(k.username, aliceName);
+  const e = (await channels.sendChannelEvent(ch.general.id, { type: 'b-event', properties: { n: 1 } })).data;
+  assert.equal(e.type, 'b-event');
+  assert.deepEqual(e.properties, { n: 1 });
+});
+
+await suite.check('listUserMessages(unread) and listMessageReadReceipts', async () => {
+  const bob = user(bobName);
+  const unread = (await walk((...a) => users.listUserMessages(bob.id, ...a, true), 5)).flat();
+  assert.ok(unread.length > 0);
+  for (const m of unread) assertMessage(m, 'unread');
+  const receipts = (await messages.listMessageReadReceipts(sent[0].id, 0, 5)).data;
+  assert.equal(receipts.page.size, 5);
+  assert.equal(typeof receipts.page.totalElements, 'number');
+  for (const r of receipts._embedded?.receipts ?? []) assertIsoTime(r.createdTime, 'receipt createdTime');
+});
+
+await suite.check('listUserNotifications in camelCase', async () => {
+  const bob = user(bobName);
+  let all = [];
+  for (let i = 0; i < 50 && !all.some((n) => n.data.type === 'USER:MENTIONED:USER'); i += 1) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 200));
+    all = (await walk((...a) => users.listUserNotifications(bob.id, ...a), 5, 'notifications')).flat();
+  }
+  const mention = all.find((n) => n.data.type === 'USER:MENTIONED:USER');
+  assert.ok(mention, `a mention among ${all.length}`);
+  assertIsoTime(mention.createdTime, 'notification createdTime');
+  assert.equal(mention.created_time, undefined);
+  assert.equal(mention.data.channelId, ch.general.id);
+  assert.equal(mention.data.mentionedUser.name, bobName);
+  assert.equal(mention.data.message.user.name, aliceName);
+  assert.equal(typeof mention.data._relays, 'object');
+  assert.equal(typeof mention.muted, 'boolean');
+});
+
+await suite.check('listChannelParticipants is a valid page', async () => {
+  const p = (await channels.listChannelParticipants(ch.general.id)).data;
+  assert.equal(typeof p.page.totalElements, 'number');
+});
+
+await suite.check('deleteMessage returns a thread; deleteChannel; deleteMessages', async () => {
+  const m = sent.pop();
+  const t = (await messages.deleteMessage(m.id)).data;
+  assert.ok(['MAIN', 'STANDALONE', 'MESSAGE'].includes(t.type));
+  assertIsoTime(t.createdTime, 'thread createdTime');
+  await rejects(messages.retrieveMessage(m.id), 404);
+  const app = (await channels.deleteChannel(ch.priv.id)).data;
+  assertIsoTime(app.createdTime, 'createdTime');
+  await rejects(channels.retrieveChannel(ch.priv.id), 404);
+  const cleared = (await messages.deleteMessages()).data;
+  assert.equal(typeof cleared.key, 'string');
+  const left = (await messages.listMessages(5)).data;
+  assert.equal(left._embedded?.messages?.length ?? 0, 0);
 });
 
 suite.finish();

@@ -111,4 +111,43 @@ export function assertLinks(links, what) {
   assert.equal(typeof links.self?.href, 'string', `${what}: _links.self.href`);
 }
 
+/** The cursor a `_links.next.href` carries: `size`, `start`, `next`, `relation`. */
+export function cursorOf(base, href) {
+  assert.ok(href.startsWith(base), `${href} is under ${base}`);
+  const q = new URL(href).searchParams;
+  const num = (k) => {
+    if (!q.has(k)) return undefined;
+    const v = Number(q.get(k));
+    assert.ok(Number.isSafeInteger(v) && v >= 0, `${k}=${q.get(k)} is a safe integer`);
+    return v;
+  };
+  return { size: num('size'), start: num('start'), next: num('next'), relation: q.get('relation') };
+}
+
+/**
+ * Walks a cursor listing of the server at `base`: `fetch(size, start, next, relation)` is one
+ * client call. Follows `_links.next.href` until a page has none; returns the pages' items.
+ */
+export async function traverse(base, fetch, size, name = 'messages') {
+  const pages = [];
+  let data = (await fetch(size, undefined, undefined, undefined)).data;
+  for (;;) {
+    assert.equal(typeof data.page, 'object', 'page metadata');
+    assert.equal(data.page.size, size, 'page.size');
+    assertLinks(data._links, `cursor page ${pages.length}`);
+    const items = data._embedded?.[name] ?? [];
+    assert.ok(items.length <= size, `page ${pages.length} holds ${items.length} > ${size}`);
+    pages.push(items);
+    const next = data._links.next?.href;
+    if (!next) break;
+    const c = cursorOf(base, next);
+    assert.equal(c.relation, 'NEXT', `relation in ${next}`);
+    assert.equal(c.size, size, `size in ${next}`);
+    assert.ok(c.next !== undefined, `next in ${next}`);
+    assert.ok(pages.length < 200, 'the traversal ends');
+    data = (await fetch(c.size, c.start, c.next, c.relation)).data;
+  }
+  return pages;
+}
+
 export { assert };
