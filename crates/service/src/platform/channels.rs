@@ -176,14 +176,14 @@ impl Platform {
     async fn views(&self, rows: Vec<ChannelRow>) -> Result<Vec<ChannelView>> {
         let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
         let mut ids: Vec<i64> = rows.iter().filter_map(|c| c.creator_id).collect();
-        for c in rows.iter().filter(|c| c.r#type == "DIRECT") {
-            let entries = self
-                .rosters
-                .page(Roster::Members, c.id, None, 0, u64::MAX >> 1)
-                .await?;
-            let m: Vec<i64> = entries.iter().map(|e| e.user_id).collect();
-            ids.extend(&m);
-            members.insert(c.id, m);
+        let direct: Vec<i64> = rows
+            .iter()
+            .filter(|c| c.r#type == "DIRECT")
+            .map(|c| c.id)
+            .collect();
+        for (channel, entry) in self.rosters.of_channels(Roster::Members, &direct).await? {
+            ids.push(entry.user_id);
+            members.entry(channel).or_default().push(entry.user_id);
         }
         ids.sort_unstable();
         ids.dedup();

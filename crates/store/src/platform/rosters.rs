@@ -75,16 +75,50 @@ impl Rosters {
         Ok(tx.execute(&q).await? > 0)
     }
 
+    /// Whether `user` is on the roster: one lookup by key.
     pub async fn contains(
         &self,
         roster: Roster,
         channel: i64,
         user: i64,
     ) -> Result<bool, StoreError> {
-        Ok(!self
-            .page(roster, channel, Some(user), 0, 1)
-            .await?
-            .is_empty())
+        let mut q = Query::select();
+        q.from(roster.table())
+            .expr_as(Expr::val(1), Alias::new("present"))
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user));
+        Ok(!self.db.fetch_all(&q).await?.is_empty())
+    }
+
+    /// Every entry of `channels`' rosters as `(channel id, entry)`, each channel's in the order
+    /// they joined (ties by user id): one query for a whole page of channels.
+    pub async fn of_channels(
+        &self,
+        roster: Roster,
+        channels: &[i64],
+    ) -> Result<Vec<(i64, RosterEntry)>, StoreError> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::select();
+        q.from(roster.table())
+            .columns(["channel_id", "user_id", "created"].map(Alias::new))
+            .and_where(Expr::col(Alias::new("channel_id")).is_in(channels.iter().copied()))
+            .order_by(Alias::new("channel_id"), Order::Asc)
+            .order_by(Alias::new("created"), Order::Asc)
+            .order_by(Alias::new("user_id"), Order::Asc);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.int("channel_id")?.unwrap_or_default(),
+                    RosterEntry {
+                        user_id: r.int("user_id")?.unwrap_or_default(),
+                        created: r.int("created")?.unwrap_or_default(),
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// Entries in the order they joined (ties by user id), optionally only `user`'s.

@@ -16,6 +16,7 @@ contract!(
     a_dropped_transaction_leaves_neither,
     names_and_direct_sets_are_unique_per_application,
     filters_by_members_creator_and_properties,
+    rosters_answer_one_user_and_whole_pages_of_channels,
 );
 
 /// An application with users `alice`, `bob`, `carol`: (app id, user ids).
@@ -229,4 +230,83 @@ async fn filters_by_members_creator_and_properties(db: Db) {
         ..ChannelFilter::default()
     };
     assert_eq!(ids(typed).await, vec![mine.id]);
+}
+
+async fn rosters_answer_one_user_and_whole_pages_of_channels(db: Db) {
+    let (app, u) = fixture(&db, "org-a").await;
+    let mut tx = db.begin().await.unwrap();
+    let a = Channels::insert(&mut tx, &channel(app, "DIRECT", None, Some("a")))
+        .await
+        .unwrap();
+    let b = Channels::insert(&mut tx, &channel(app, "DIRECT", None, Some("b")))
+        .await
+        .unwrap();
+    let empty = Channels::insert(&mut tx, &channel(app, "PRIVATE", Some("empty"), None))
+        .await
+        .unwrap();
+    // Joined out of id order, and two at the same time, to check the order of each roster.
+    for (c, user, at) in [
+        (a.id, u[2], 5),
+        (a.id, u[1], 7),
+        (a.id, u[0], 7),
+        (b.id, u[1], 1),
+    ] {
+        Rosters::add(&mut tx, Roster::Members, c, user, at)
+            .await
+            .unwrap();
+    }
+    Rosters::add(&mut tx, Roster::Moderators, b.id, u[0], 2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let rosters = Rosters::new(db.clone());
+    for (roster, c, user, expected) in [
+        (Roster::Members, a.id, u[0], true),
+        (Roster::Members, b.id, u[0], false),
+        (Roster::Moderators, b.id, u[0], true),
+        (Roster::Moderators, b.id, u[1], false),
+        (Roster::Invites, a.id, u[2], false),
+        (Roster::Members, empty.id, u[0], false),
+    ] {
+        assert_eq!(
+            rosters.contains(roster, c, user).await.unwrap(),
+            expected,
+            "{roster:?} {c} {user}"
+        );
+    }
+    let mut low_high = [u[0], u[1]];
+    low_high.sort_unstable();
+    let got = rosters
+        .of_channels(Roster::Members, &[b.id, empty.id, a.id])
+        .await
+        .unwrap();
+    let got: Vec<(i64, i64, i64)> = got
+        .into_iter()
+        .map(|(c, e)| (c, e.user_id, e.created))
+        .collect();
+    let mut expected = vec![
+        (a.id, u[2], 5),
+        (a.id, low_high[0], 7),
+        (a.id, low_high[1], 7),
+        (b.id, u[1], 1),
+    ];
+    expected.sort_by_key(|(c, _, _)| *c);
+    assert_eq!(got, expected);
+    // Each channel's part agrees with its own page.
+    for c in [a.id, b.id] {
+        let page: Vec<(i64, i64, i64)> = rosters
+            .page(Roster::Members, c, None, 0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (c, e.user_id, e.created))
+            .collect();
+        let part: Vec<_> = got.iter().copied().filter(|(x, _, _)| *x == c).collect();
+        assert_eq!(part, page);
+    }
+    assert!(rosters
+        .of_channels(Roster::Members, &[])
+        .await
+        .unwrap()
+        .is_empty());
 }
