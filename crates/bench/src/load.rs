@@ -52,10 +52,20 @@ pub async fn create_bot(
         .context("bot creation returned no id")
 }
 
+/// Builds one request of a scenario (called for every request, so bodies may vary).
+pub type MakeRequest =
+    std::sync::Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// A GET of `url` with a content API token.
+pub fn get_with_token(url: reqwest::Url, header: &'static str, value: String) -> MakeRequest {
+    std::sync::Arc::new(move |c: &reqwest::Client| {
+        c.get(url.clone()).header(header, value.as_str())
+    })
+}
+
 async fn worker(
     client: reqwest::Client,
-    url: reqwest::Url,
-    token: String,
+    make: MakeRequest,
     until: Instant,
     measure_from: Instant,
 ) -> (Vec<u32>, usize) {
@@ -63,12 +73,7 @@ async fn worker(
     let mut errors = 0;
     while Instant::now() < until {
         let t = Instant::now();
-        let ok = match client
-            .get(url.clone())
-            .header("KTL-Access-Token", &token)
-            .send()
-            .await
-        {
+        let ok = match make(&client).send().await {
             Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
             Err(_) => false,
         };
@@ -83,26 +88,17 @@ async fn worker(
     (latencies, errors)
 }
 
-/// Runs `concurrency` workers against `url` for 2 s of warm-up plus `duration`.
+/// Runs `concurrency` workers sending `make`'s requests for 2 s of warm-up plus `duration`.
 pub async fn run(
     client: &reqwest::Client,
-    url: reqwest::Url,
-    token: &str,
+    make: MakeRequest,
     concurrency: usize,
     duration: Duration,
 ) -> Outcome {
     let measure_from = Instant::now() + Duration::from_secs(2);
     let until = measure_from + duration;
     let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            tokio::spawn(worker(
-                client.clone(),
-                url.clone(),
-                token.to_string(),
-                until,
-                measure_from,
-            ))
-        })
+        .map(|_| tokio::spawn(worker(client.clone(), make.clone(), until, measure_from)))
         .collect();
     let mut all = Vec::new();
     let mut errors = 0;
@@ -126,6 +122,19 @@ pub async fn run(
         p99_ms: pct(0.99),
         errors,
     }
+}
+
+/// Prints one result row of the markdown table.
+pub fn row(name: &str, concurrency: usize, r: &Outcome) {
+    println!(
+        "| {name} | {concurrency} | {:.0} | {:.2} | {:.2} | {} |",
+        r.per_second, r.p50_ms, r.p99_ms, r.errors
+    );
+}
+
+pub fn header() {
+    println!("| scenario | concurrency | requests/s | p50 ms | p99 ms | errors |");
+    println!("|---|---|---|---|---|---|");
 }
 
 /// Peak resident memory of this process, from /proc (0 where unavailable).

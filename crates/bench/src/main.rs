@@ -5,32 +5,48 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod content;
 mod load;
+mod messages;
 mod seed;
 
-use std::time::Duration;
+use std::net::SocketAddr;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use palaver::{App, Config};
-use serde_json::json;
+
+/// Which API the run measures.
+#[derive(Clone, Copy, ValueEnum)]
+enum Suite {
+    /// Content API: list and count flakes.
+    Content,
+    /// Platform API: send messages, page history.
+    Messages,
+}
 
 #[derive(Parser)]
-#[command(about = "Benchmarks of the content API")]
-struct Args {
-    /// Flakes loaded into the benchmark bot.
+#[command(about = "Load benchmarks of Palaver")]
+pub struct Args {
+    #[arg(long, value_enum, default_value = "content")]
+    suite: Suite,
+    /// Flakes loaded into the benchmark bot (content suite).
     #[arg(long, default_value_t = 100_000)]
     flakes: usize,
+    /// Messages of history to page through at the second size (messages suite; the first is 10,000).
+    #[arg(long, default_value_t = 1_000_000)]
+    history_messages: usize,
     /// Concurrent client connections.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
     /// Measured seconds per scenario (after a 2 s warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Database URL; a fresh SQLite file in a temporary folder when absent.
+    /// Database URL; a fresh SQLite file in a temporary folder when absent. A PostgreSQL
+    /// database must be empty.
     #[arg(long)]
     database_url: Option<String>,
-    /// Run only the scenarios whose name contains this text.
+    /// Run only the scenarios whose name contains this text (content suite).
     #[arg(long)]
     only: Option<String>,
     /// Turn the server's read cache off (every request reaches the database).
@@ -39,6 +55,13 @@ struct Args {
     /// Server worker threads.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
+}
+
+/// The running server: where it listens, its organisation, its runtime.
+pub struct Server {
+    pub base: String,
+    pub org_id: String,
+    pub rt: tokio::runtime::Runtime,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,76 +78,40 @@ fn main() -> anyhow::Result<()> {
         bcrypt_cost: 4,
         bootstrap_email: Some("bench@example.com".into()),
         bootstrap_password: Some("bench-password".into()),
+        bootstrap_client_id: Some(messages::CLIENT_ID.into()),
+        bootstrap_client_secret: Some(messages::CLIENT_SECRET.into()),
         read_cache: args.no_read_cache.then_some(false),
         ..Config::default()
     };
 
     // The server gets its own runtime and threads; the load generator runs on this thread.
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.server_threads)
         .enable_all()
         .build()?;
-    let (addr, org_id, db) = server_rt.block_on(async {
+    let (addr, org_id, services): (SocketAddr, String, _) = rt.block_on(async {
         let app = App::build(config).await?;
-        let boot = app.bootstrap().await?.context("fresh database expected")?;
-        let db = app.services.db.clone();
+        let boot = app
+            .bootstrap()
+            .await?
+            .context("an empty database is needed")?;
+        let services = app.services.clone();
         let (addr, server) = app.serve(std::future::pending()).await?;
         tokio::spawn(server);
-        anyhow::Ok((addr, boot.account.organisation_id, db))
+        anyhow::Ok((addr, boot.account.organisation_id, services))
     })?;
+    let server = Server {
+        base: format!("http://{addr}"),
+        org_id,
+        rt,
+    };
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     client_rt.block_on(async {
-        let base = format!("http://{addr}");
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(args.concurrency)
-            .build()?;
-        let token = load::login(&client, &base, "bench@example.com", "bench-password").await?;
-        let bot = load::create_bot(&client, &base, &token).await?;
-        let started = std::time::Instant::now();
-        let loaded = server_rt
-            .spawn(seed::flakes(db, org_id, bot.clone(), args.flakes))
-            .await??;
-        println!(
-            "loaded {loaded} flakes in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        let filter = json!({"where": {"status": "publish"}, "order": "created DESC", "limit": 10});
-        let scenarios = [
-            (
-                "list publish, created DESC, limit 10",
-                format!("/api/bots/{bot}/flakes"),
-                Some(("filter", filter.to_string())),
-            ),
-            (
-                "count publish",
-                format!("/api/bots/{bot}/flakes/count"),
-                Some(("where", json!({"status": "publish"}).to_string())),
-            ),
-        ];
-        println!("| scenario | concurrency | requests/s | p50 ms | p99 ms | errors |");
-        println!("|---|---|---|---|---|---|");
-        for (name, path, query) in scenarios {
-            if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
-                continue;
-            }
-            let mut url = reqwest::Url::parse(&format!("{base}{path}"))?;
-            if let Some((k, v)) = query {
-                url.query_pairs_mut().append_pair(k, &v);
-            }
-            let r = load::run(
-                &client,
-                url,
-                &token,
-                args.concurrency,
-                Duration::from_secs(args.seconds),
-            )
-            .await;
-            println!(
-                "| {name} | {} | {:.0} | {:.2} | {:.2} | {} |",
-                args.concurrency, r.per_second, r.p50_ms, r.p99_ms, r.errors
-            );
+        match args.suite {
+            Suite::Content => content::run(&args, &server, services.db.clone()).await?,
+            Suite::Messages => messages::run(&args, &server, services).await?,
         }
         println!(
             "peak RSS (server + load generator): {} MiB",
