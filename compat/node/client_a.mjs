@@ -861,10 +861,17 @@ await suite.check('listUserNotifications: a cursor page of typed notifications, 
   const bob = user(bobName);
   const types = ['SYSTEM:SENT:MESSAGE', 'USER:SENT:MESSAGE', 'USER:REPLIED_TO:MESSAGE', 'USER:MENTIONED:USER',
     'USER:MENTIONED:CHANNEL'];
+  const everyone = (
+    await channels.sendChannelMessage(ch.general.id, { type: 'TEXT', body: '@channel all', user: { username: aliceName } })
+  ).data;
+  assert.equal(everyone.mentions[0]?.type, 'CHANNEL');
+  assert.equal(everyone.mentions[0]?.channel?.id, ch.general.id);
+  sentToGeneral.push(everyone);
+  const wanted = ['USER:MENTIONED:USER', 'USER:MENTIONED:CHANNEL'];
   let all = [];
   for (let i = 0; i < 50; i += 1) {
     all = (await walk((...a) => users.listUserNotifications(bob.id, ...a), 10, 'notifications')).flat();
-    if (all.some((n) => n.data?.type === 'USER:MENTIONED:USER')) break;
+    if (wanted.every((t) => all.some((n) => n.data?.type === t))) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   assert.ok(all.length > 0, 'notifications arrived');
@@ -884,6 +891,10 @@ await suite.check('listUserNotifications: a cursor page of typed notifications, 
   assert.equal(mention.data.channel_id, ch.general.id);
   assert.equal(mention.channel?.id, ch.general.id);
   assert.ok(all.some((n) => n.data.type === 'SYSTEM:SENT:MESSAGE'), 'told of the system message');
+  const toChannel = all.find((n) => n.data.type === 'USER:MENTIONED:CHANNEL');
+  assert.ok(toChannel, 'bob was told of the @channel mention');
+  assert.equal(toChannel.data.mentioned_channel.id, ch.general.id);
+  assert.equal(toChannel.data.message.id, everyone.id);
   // Nobody is told of their own message.
   const alices = (await walk((...a) => users.listUserNotifications(user(aliceName).id, ...a), 10, 'notifications'))
     .flat();

@@ -683,14 +683,26 @@ def _():
 @suite.check("retrieve_user_notifications deserializes notification data by type")
 def _():
     bob = created[bob_name]
+    everyone = channels.send_channel_message(
+        ch["general"].id,
+        SendChannelMessageRequest(
+            type="TEXT", body="@channel p all", user=ref(username=alice_name), _check_type=False
+        ),
+        **UNCHECKED,
+    )
+    sent.append(everyone)
+    wanted = {"USER:MENTIONED:USER", "USER:MENTIONED:CHANNEL"}
     found = []
     for _attempt in range(50):
         found = [n for p in traverse(
             lambda **kw: users.retrieve_user_notifications(bob.id, **kw), 5, "notifications")
             for n in p]
-        if any(n.data.type == "USER:MENTIONED:USER" for n in found):
+        if wanted <= {n.data.type for n in found}:
             break
         time.sleep(0.2)
+    channel_mention = next(n for n in found if n.data.type == "USER:MENTIONED:CHANNEL")
+    assert channel_mention.data.mentioned_channel.id == ch["general"].id
+    assert channel_mention.data.message.id == everyone.id
     mention = next(n for n in found if n.data.type == "USER:MENTIONED:USER")
     assert isinstance(mention, NotificationResource)
     assert isinstance(mention.created_time, datetime.datetime)
