@@ -133,6 +133,7 @@ fn resources() -> Router<Services> {
             "/threads/{id}/messages",
             get(threads::messages).post(threads::send),
         )
+        .route("/threads/{id}/keystrokes", post(threads::keystrokes))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(require_json_accept))
 }

@@ -51,3 +51,19 @@ pub(super) async fn send(
         .await?;
     Ok(respond(&ctx, message_resources::message(&ctx, &m)))
 }
+
+/// `POST /threads/{id}/keystrokes` `{keys, user}` → `{keys, username}`.
+pub(super) async fn keystrokes(
+    State(s): State<Services>,
+    AppCaller(p): AppCaller,
+    ctx: Ctx,
+    Path(path): Path<IdPath>,
+    PJson(body): PJson,
+) -> Result {
+    let thread = id(&path.id, "thread")?;
+    let (keys, username) = s.platform.send_thread_keystrokes(&p, thread, &body).await?;
+    Ok(respond(
+        &ctx,
+        serde_json::json!({ "keys": keys, "username": username }),
+    ))
+}

@@ -197,6 +197,27 @@ impl Platform {
         channel: i64,
         body: &Value,
     ) -> Result<(String, String)> {
+        self.keystrokes(p, channel, None, body).await
+    }
+
+    /// `POST /threads/{id}/keystrokes`: someone is typing a reply in thread `thread`.
+    pub async fn send_thread_keystrokes(
+        &self,
+        p: &AppPrincipal,
+        thread: i64,
+        body: &Value,
+    ) -> Result<(String, String)> {
+        let t = self.get_thread(p, thread).await?;
+        self.keystrokes(p, t.channel_id, Some(t.id), body).await
+    }
+
+    async fn keystrokes(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        thread: Option<i64>,
+        body: &Value,
+    ) -> Result<(String, String)> {
         let keys =
             text(body, "keys").ok_or_else(|| invalid("keys is required and must be a string"))?;
         let user_ref = body
@@ -206,7 +227,10 @@ impl Platform {
         self.channel_row(p, channel).await?;
         let user = self.resolve_user(p, user_ref, "user").await?;
         let tx = self.db.begin().await?;
-        let payload = json!({ "channel_id": channel, "keys": keys, "user_id": user.id, "username": user.name });
+        let payload = json!({
+            "channel_id": channel, "thread_id": thread, "keys": keys,
+            "user_id": user.id, "username": user.name,
+        });
         self.commit(tx, p, "channel.keystrokes.sent", Some(channel), payload)
             .await?;
         Ok((keys, user.name))

@@ -415,3 +415,48 @@ async fn messages_at_the_three_prefixes() {
         assert!(page.body["page"]["size"].is_number());
     }
 }
+
+#[tokio::test]
+async fn typing_in_a_thread_is_echoed_and_checked() {
+    let c = chat().await;
+    let m = c.text(c.general, "alice", "question").await;
+    let thread_path = path_of(&c.app, &m["_links"]["reply_thread"]);
+    let r = c
+        .app
+        .ppost(
+            &format!("{thread_path}/keystrokes"),
+            &c.token,
+            json!({"keys": "ans", "user": {"username": "bob"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"keys": "ans", "username": "bob"}));
+    // Unknown thread, missing keys, unknown user.
+    let r = c
+        .app
+        .ppost(
+            "/threads/999999/keystrokes",
+            &c.token,
+            json!({"keys": "x", "user": {"username": "bob"}}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = c
+        .app
+        .ppost(
+            &format!("{thread_path}/keystrokes"),
+            &c.token,
+            json!({"user": {"username": "bob"}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = c
+        .app
+        .ppost(
+            &format!("{thread_path}/keystrokes"),
+            &c.token,
+            json!({"keys": "x", "user": {"username": "nobody"}}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+}
