@@ -63,7 +63,9 @@ impl ReadCursors {
     }
 
     /// Moves `user`'s cursor on `channel` forward to `seq` inside `tx` (the caller checked the
-    /// membership); false when it was already there or further.
+    /// membership); false when it was already there or further. One statement, so that moves
+    /// racing on a cursor that does not exist yet still end at the furthest: an update first and
+    /// an insert after would lose every move but the first to commit.
     pub async fn advance(
         tx: &mut Tx,
         channel: i64,
@@ -71,28 +73,17 @@ impl ReadCursors {
         seq: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let mut up = Query::update();
-        up.table(table())
-            .values([
-                (Alias::new("last_read_seq"), seq.into()),
-                (Alias::new("updated"), now.into()),
-            ])
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .and_where(Expr::col(Alias::new("last_read_seq")).lt(seq));
-        if tx.execute(&up).await? > 0 {
-            return Ok(true);
-        }
-        let mut ins = Query::insert();
-        ins.into_table(table())
+        let mut q = Query::insert();
+        q.into_table(table())
             .columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
             .values_panic([channel.into(), user.into(), seq.into(), now.into()])
             .on_conflict(
                 OnConflict::columns(["channel_id", "user_id"].map(Alias::new))
-                    .do_nothing()
+                    .update_columns(["last_read_seq", "updated"].map(Alias::new))
+                    .action_and_where(Expr::col((table(), Alias::new("last_read_seq"))).lt(seq))
                     .to_owned(),
             );
-        Ok(tx.execute(&ins).await? > 0)
+        Ok(tx.execute(&q).await? > 0)
     }
 
     fn covering(channel: i64, seq: i64, sender: Option<i64>) -> SelectStatement {

@@ -24,6 +24,7 @@ contract!(
     deleting_a_message_takes_its_reply_thread_and_replies,
     edits_change_only_editable_fields_of_the_callers_application,
     read_cursors_only_move_forward_and_unread_counts_follow,
+    racing_read_cursor_moves_end_at_the_furthest,
     notifications_and_the_consumer_offset_commit_together,
     every_read_is_scoped_by_application,
 );
@@ -843,4 +844,45 @@ async fn every_read_is_scoped_by_application(db: Db) {
         reports.count_messages(b.id, a.channels[0]).await.unwrap(),
         0
     );
+}
+
+async fn racing_read_cursor_moves_end_at_the_furthest(db: Db) {
+    let a = fixture(&db, "org-a").await;
+    const MOVES: i64 = 4;
+    // Every member's first cursor on every channel is raced by several moves at once.
+    for channel in a.channels.clone() {
+        for user in a.users.clone() {
+            let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(MOVES as usize));
+            let mut handles = Vec::new();
+            for seq in 1..=MOVES {
+                let (db, barrier) = (db.clone(), barrier.clone());
+                handles.push(tokio::spawn(async move {
+                    barrier.wait().await;
+                    let mut tx = db.begin().await.unwrap();
+                    let moved = ReadCursors::advance(&mut tx, channel, user, seq, seq)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    moved
+                }));
+            }
+            let mut moved = 0;
+            for h in handles {
+                moved += u32::from(h.await.unwrap());
+            }
+            assert!(moved >= 1);
+            let cursors = ReadCursors::new(db.clone());
+            let at = cursors
+                .readers(channel, 1, None, 0, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.user_id == user)
+                .expect("cursor");
+            assert_eq!(
+                at.last_read_seq, MOVES,
+                "moves to 1..={MOVES} raced on channel {channel} for user {user}"
+            );
+        }
+    }
 }
