@@ -111,7 +111,7 @@ impl Platform {
         let app = p.application_id;
         let rows = self
             .read_cursors
-            .summaries(app, &self.messages, page.offset(), page.size)
+            .summaries(app, page.offset(), page.size)
             .await?;
         let total = self.read_cursors.count_summaries(app).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.cursor.user_id).collect();

@@ -1,9 +1,11 @@
 //! Read cursors: how far each member has read its channel, as the last read sequence number.
 //! Unread counts and read receipts derive from them; there is no counter to drift.
 
-use sea_query::{Alias, Expr, Func, OnConflict, Order, Query, SelectStatement};
+use sea_query::{
+    Alias, Cond, Expr, Func, OnConflict, Order, Query, SelectStatement, SimpleExpr,
+    SubQueryStatement,
+};
 
-use super::messages::{Messages, Scope};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
@@ -140,30 +142,48 @@ impl ReadCursors {
         q
     }
 
-    /// The application's cursors, each with the messages of others it covers.
+    /// The application's cursors, each with the messages of others it covers, in one query.
     pub async fn summaries(
         &self,
         app: i64,
-        messages: &Messages,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ReadSummary>, StoreError> {
+        let messages = Alias::new("chat_messages");
+        let m = |c: &str| Expr::col((messages.clone(), Alias::new(c)));
+        let mut covered = Query::select();
+        covered
+            .expr(Func::count(m("id")))
+            .from(messages.clone())
+            .and_where(m("application_id").eq(app))
+            .and_where(m("channel_id").equals((table(), Alias::new("channel_id"))))
+            .and_where(m("seq").lte(col("last_read_seq")))
+            .cond_where(
+                Cond::any()
+                    .add(m("user_id").is_null())
+                    .add(m("user_id").not_equals((table(), Alias::new("user_id")))),
+            );
         let mut q = Self::of_app(app);
-        q.columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
-            .order_by(Alias::new("channel_id"), Order::Asc)
-            .order_by(Alias::new("user_id"), Order::Asc)
-            .limit(limit)
-            .offset(offset);
+        q.columns(
+            ["channel_id", "user_id", "last_read_seq", "updated"].map(|c| (table(), Alias::new(c))),
+        )
+        .expr_as(
+            SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(covered))),
+            Alias::new("n"),
+        )
+        .order_by((table(), Alias::new("channel_id")), Order::Asc)
+        .order_by((table(), Alias::new("user_id")), Order::Asc)
+        .limit(limit)
+        .offset(offset);
         let rows = self.db.fetch_all(&q).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let cursor = read(r)?;
-            let count = messages
-                .read_by(app, Scope::Channel(cursor.channel_id), &cursor)
-                .await?;
-            out.push(ReadSummary { cursor, count });
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| {
+                Ok(ReadSummary {
+                    cursor: read(r)?,
+                    count: r.int("n")?.unwrap_or(0).max(0) as u64,
+                })
+            })
+            .collect()
     }
 
     pub async fn count_summaries(&self, app: i64) -> Result<u64, StoreError> {

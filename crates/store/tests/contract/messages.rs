@@ -635,16 +635,58 @@ async fn read_cursors_only_move_forward_and_unread_counts_follow(db: Db) {
     assert_eq!(cursors.count_readers(one, 7, None).await.unwrap(), 0);
     assert_eq!(cursors.count_readers(one, 4, Some(alice)).await.unwrap(), 0);
     // Alice's cursor covers the channel's messages of others: bob, carol, bob.
-    let summaries = cursors.summaries(a.id, &messages, 0, 10).await.unwrap();
+    let summaries = cursors.summaries(a.id, 0, 10).await.unwrap();
     assert_eq!(summaries.len(), 1);
     assert_eq!(summaries[0].count, 3);
-    assert_eq!(cursors.count_summaries(a.id).await.unwrap(), 1);
-    let b = fixture(&db, "org-b").await;
-    assert!(cursors
-        .summaries(b.id, &messages, 0, 10)
+    let mut tx = db.begin().await.unwrap();
+    ReadCursors::advance(&mut tx, two, bob, 2, 20)
+        .await
+        .unwrap();
+    ReadCursors::advance(&mut tx, one, carol, 1, 21)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let covered = |channel: i64, user: i64, upto: i64| {
+        sent.iter()
+            .filter(|m| m.channel_id == channel && m.seq <= upto && m.user_id != Some(user))
+            .count() as u64
+    };
+    let mut expected = vec![
+        (one, alice, 6, covered(one, alice, 6)),
+        (one, carol, 1, covered(one, carol, 1)),
+        (two, bob, 2, covered(two, bob, 2)),
+    ];
+    expected.sort_unstable();
+    let got: Vec<(i64, i64, i64, u64)> = cursors
+        .summaries(a.id, 0, 10)
         .await
         .unwrap()
-        .is_empty());
+        .into_iter()
+        .map(|s| {
+            (
+                s.cursor.channel_id,
+                s.cursor.user_id,
+                s.cursor.last_read_seq,
+                s.count,
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(
+        expected.iter().map(|e| e.3).collect::<Vec<_>>(),
+        if alice < carol { [3, 1, 1] } else { [1, 3, 1] }
+    );
+    let second: Vec<(i64, i64)> = cursors
+        .summaries(a.id, 1, 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.cursor.channel_id, s.cursor.user_id))
+        .collect();
+    assert_eq!(second, vec![(expected[1].0, expected[1].1)]);
+    assert_eq!(cursors.count_summaries(a.id).await.unwrap(), 3);
+    let b = fixture(&db, "org-b").await;
+    assert!(cursors.summaries(b.id, 0, 10).await.unwrap().is_empty());
     assert_eq!(cursors.count_summaries(b.id).await.unwrap(), 0);
     // Leaving the channel takes the cursor with the membership.
     let mut tx = db.begin().await.unwrap();
@@ -652,7 +694,7 @@ async fn read_cursors_only_move_forward_and_unread_counts_follow(db: Db) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(cursors.count_summaries(a.id).await.unwrap(), 0);
+    assert_eq!(cursors.count_summaries(a.id).await.unwrap(), 2);
     assert_eq!(count(alice).await, 2);
 }
 
