@@ -701,6 +701,17 @@ await suite.check('listChannelMessages: 24 messages in pages of 10 by _links.nex
   // The same traversal again gives the same order.
   const again = (await walk((...a) => channels.listChannelMessages(ch.general.id, ...a), 10)).flat();
   assert.deepEqual(ids(again), ids(seen));
+  // Each page's `self` link (relation SELF) gives that page again.
+  let page = (await channels.listChannelMessages(ch.general.id, 10)).data;
+  for (let i = 0; page; i += 1) {
+    const self = cursorOf(cfg.base, page._links.self.href);
+    assert.equal(self.relation, 'SELF');
+    const same = (await channels.listChannelMessages(ch.general.id, self.size, self.start, self.next, self.relation))
+      .data;
+    assert.deepEqual(ids(same._embedded.messages), ids(pages[i]), `page ${i} by its self link`);
+    const next = page._links.next && cursorOf(cfg.base, page._links.next.href);
+    page = next && (await channels.listChannelMessages(ch.general.id, next.size, next.start, next.next, next.relation)).data;
+  }
 });
 
 await suite.check('listChannelMessages: a tampered cursor is a 400 ApiError', async () => {

@@ -489,8 +489,13 @@ await suite.check('listUserMessages(unread) and listMessageReadReceipts', async 
 
 await suite.check('listUserNotifications in camelCase', async () => {
   const bob = user(bobName);
+  const everyone = (
+    await channels.sendChannelMessage(ch.general.id, { type: 'TEXT', body: '@channel b', user: { username: aliceName } })
+  ).data;
+  sent.push(everyone);
+  const wanted = ['USER:MENTIONED:USER', 'USER:MENTIONED:CHANNEL'];
   let all = [];
-  for (let i = 0; i < 50 && !all.some((n) => n.data.type === 'USER:MENTIONED:USER'); i += 1) {
+  for (let i = 0; i < 50 && !wanted.every((t) => all.some((n) => n.data.type === t)); i += 1) {
     if (i > 0) await new Promise((r) => setTimeout(r, 200));
     all = (await walk((...a) => users.listUserNotifications(bob.id, ...a), 5, 'notifications')).flat();
   }
@@ -503,6 +508,10 @@ await suite.check('listUserNotifications in camelCase', async () => {
   assert.equal(mention.data.message.user.name, aliceName);
   assert.equal(typeof mention.data._relays, 'object');
   assert.equal(typeof mention.muted, 'boolean');
+  const toChannel = all.find((n) => n.data.type === 'USER:MENTIONED:CHANNEL');
+  assert.equal(toChannel?.data.mentionedChannel.id, ch.general.id);
+  assertIsoTime(toChannel.data.mentionedChannel.createdTime, 'mentionedChannel.createdTime');
+  assert.equal(toChannel.data.message.id, everyone.id);
 });
 
 await suite.check('listChannelParticipants is a valid page', async () => {
