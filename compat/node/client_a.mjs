@@ -781,7 +781,7 @@ await suite.check('sendChannelKeystrokes and sendChannelEvent echo', async () =>
 });
 
 // 27. Threads.
-await suite.check("a message's reply thread: sendThreadMessage, listThreadMessages, retrieveThread", async () => {
+await suite.check("a message's reply thread: send and list messages, retrieveThread, sendThreadKeystrokes", async () => {
   const parent = sentToGeneral[0];
   const tid = idOf(parent._links.reply_thread);
   assert.equal(parent._links.replies.href, `${parent._links.reply_thread.href}/messages`);
@@ -799,6 +799,10 @@ await suite.check("a message's reply thread: sendThreadMessage, listThreadMessag
   assert.equal(typeof t.properties, 'object');
   assertLinks(t._links, 'thread');
   assert.equal((await messages.retrieveMessage(parent.id)).data.replies_count, 1);
+  const k = (await threads.sendThreadKeystrokes(tid, { keys: 're', user: { username: bobName } })).data;
+  assert.equal(lastRequest.url, `${cfg.base}/threads/${tid}/keystrokes`);
+  assert.deepEqual({ keys: k.keys, username: k.username }, { keys: 're', username: bobName });
+  await rejects(threads.sendThreadKeystrokes(999999999, { keys: 'x', user: { username: bobName } }), 404);
   // The reply is not in the channel's MAIN thread.
   const main = (await threads.listThreadMessages(idOf(parent._links.thread), 5)).data._embedded.messages;
   assert.ok(!ids(main).includes(reply.id), 'the reply is not in the MAIN thread');

@@ -449,7 +449,7 @@ await suite.check('retrieveMessage, updateMessage (lastEditedTime), listMessages
   assertApiError((await rejects(messages.retrieveMessage(999999999), 404)).data);
 });
 
-await suite.check('threads: retrieveThread, sendThreadMessage, listThreadMessages', async () => {
+await suite.check('threads: retrieveThread, sendThreadMessage, listThreadMessages, sendThreadKeystrokes', async () => {
   const parent = sent[0];
   const tid = idOf(parent._links.reply_thread);
   const t = (await threads.retrieveThread(tid)).data;
@@ -463,6 +463,10 @@ await suite.check('threads: retrieveThread, sendThreadMessage, listThreadMessage
   const listed = (await walk((...a) => threads.listThreadMessages(tid, ...a), 5)).flat();
   assert.deepEqual(ids(listed), [reply.id]);
   assert.equal((await messages.retrieveMessage(parent.id)).data.repliesCount, 1);
+  const k = (await threads.sendThreadKeystrokes(tid, { keys: 'r', user: { id: user(bobName).id } })).data;
+  assert.equal(lastRequest.url, `${cfg.base}/v1/threads/${tid}/keystrokes`);
+  assert.equal(k.keys, 'r');
+  assert.equal(k.username, bobName);
   const main = (await threads.retrieveThread(idOf(parent._links.thread))).data;
   assert.equal(main.type, 'MAIN');
 });
