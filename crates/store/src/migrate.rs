@@ -39,6 +39,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_message_app_seq.sql"),
         include_str!("../migrations/postgres/0005_message_app_seq.sql"),
     ),
+    (
+        6,
+        "event app seq",
+        include_str!("../migrations/sqlite/0006_event_app_seq.sql"),
+        include_str!("../migrations/postgres/0006_event_app_seq.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -1,7 +1,7 @@
 //! The event outbox: one row per committed platform write, appended inside that write's
-//! transaction, numbered by a monotonic `seq`.
+//! transaction, numbered per application in commit order.
 
-use sea_query::{Alias, Expr, Order, Query};
+use sea_query::{Alias, Expr, OnConflict, Order, Query};
 use serde_json::Value;
 
 use crate::db::{Db, Tx};
@@ -22,6 +22,7 @@ pub struct NewEvent {
 /// An appended event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
+    /// Per application, strictly increasing in commit order.
     pub seq: i64,
     pub application_id: i64,
     pub r#type: String,
@@ -35,7 +36,7 @@ fn table() -> Alias {
 }
 
 const COLUMNS: [&str; 6] = [
-    "seq",
+    "app_seq",
     "application_id",
     "type",
     "channel_id",
@@ -46,7 +47,7 @@ const COLUMNS: [&str; 6] = [
 fn read(r: &DbRow) -> Result<EventRow, StoreError> {
     let payload = r.text("payload")?.unwrap_or_else(|| "null".into());
     Ok(EventRow {
-        seq: r.int("seq")?.unwrap_or_default(),
+        seq: r.int("app_seq")?.unwrap_or_default(),
         application_id: r.int("application_id")?.unwrap_or_default(),
         r#type: r.text("type")?.unwrap_or_default(),
         channel_id: r.int("channel_id")?,
@@ -66,26 +67,59 @@ impl Events {
         Self { db }
     }
 
-    /// Appends `e` inside `tx`; the row exists only if `tx` commits.
+    /// Appends `e` inside `tx`; the row exists only if `tx` commits. The application's event
+    /// counter stays locked until `tx` ends, so numbers follow commit order; append last in a
+    /// transaction, so that the lock is held without waiting on anything else.
     pub async fn append(tx: &mut Tx, e: &NewEvent) -> Result<EventRow, StoreError> {
+        let counters = Alias::new("event_counters");
+        let mut ins = Query::insert();
+        ins.into_table(counters.clone())
+            .columns(["application_id", "last_seq"].map(Alias::new))
+            .values_panic([e.application_id.into(), 0.into()])
+            .on_conflict(
+                OnConflict::column(Alias::new("application_id"))
+                    .do_nothing()
+                    .to_owned(),
+            );
+        tx.execute(&ins).await?;
+        let mut up = Query::update();
+        up.table(counters)
+            .value(
+                Alias::new("last_seq"),
+                Expr::col(Alias::new("last_seq")).add(1),
+            )
+            .and_where(Expr::col(Alias::new("application_id")).eq(e.application_id))
+            .returning_col(Alias::new("last_seq"));
+        let seq = tx
+            .fetch_all(&up)
+            .await?
+            .first()
+            .map(|r| r.int("last_seq"))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| StoreError::Decode("event_counters.last_seq".into()))?;
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(["application_id", "type", "channel_id", "payload", "created"].map(Alias::new))
+            .columns(
+                [
+                    "application_id",
+                    "app_seq",
+                    "type",
+                    "channel_id",
+                    "payload",
+                    "created",
+                ]
+                .map(Alias::new),
+            )
             .values_panic([
                 e.application_id.into(),
+                seq.into(),
                 e.r#type.clone().into(),
                 e.channel_id.into(),
                 e.payload.to_string().into(),
                 e.created.into(),
-            ])
-            .returning_col(Alias::new("seq"));
-        let rows = tx.fetch_all(&q).await?;
-        let seq = rows
-            .first()
-            .map(|r| r.int("seq"))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| StoreError::Decode("events.seq".into()))?;
+            ]);
+        tx.execute(&q).await?;
         Ok(EventRow {
             seq,
             application_id: e.application_id,
@@ -103,8 +137,8 @@ impl Events {
         q.from(table())
             .columns(COLUMNS.map(Alias::new))
             .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("seq")).gt(seq))
-            .order_by(Alias::new("seq"), Order::Asc)
+            .and_where(Expr::col(Alias::new("app_seq")).gt(seq))
+            .order_by(Alias::new("app_seq"), Order::Asc)
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()

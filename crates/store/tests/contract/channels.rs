@@ -17,6 +17,7 @@ contract!(
     names_and_direct_sets_are_unique_per_application,
     filters_by_members_creator_and_properties,
     rosters_answer_one_user_and_whole_pages_of_channels,
+    event_numbers_follow_commit_order,
 );
 
 /// An application with users `alice`, `bob`, `carol`: (app id, user ids).
@@ -309,4 +310,69 @@ async fn rosters_answer_one_user_and_whole_pages_of_channels(db: Db) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A consumer reads events after the last number it handled: an event committed after it read
+/// must be numbered above everything it saw, or the consumer moves past it and never handles it.
+async fn event_numbers_follow_commit_order(db: Db) {
+    let (app, _) = fixture(&db, "org-a").await;
+    let (other, _) = fixture(&db, "org-b").await;
+    let mut tx = db.begin().await.unwrap();
+    let c = Channels::insert(&mut tx, &channel(app, "PUBLIC", Some("general"), None))
+        .await
+        .unwrap();
+    let d = Channels::insert(&mut tx, &channel(other, "PUBLIC", Some("general"), None))
+        .await
+        .unwrap();
+    Events::append(&mut tx, &event(app, "channel.created", c.id))
+        .await
+        .unwrap();
+    Events::append(&mut tx, &event(other, "channel.created", d.id))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // One write takes its number first and commits last.
+    let mut slow = db.begin().await.unwrap();
+    let late = Events::append(&mut slow, &event(app, "channel.updated", c.id))
+        .await
+        .unwrap();
+    let fast = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.begin().await.unwrap();
+            let e = Events::append(&mut tx, &event(app, "channel.updated", c.id))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            e
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let events = Events::new(db.clone());
+    let seen = events.after(app, 0, 100).await.unwrap();
+    slow.commit().await.unwrap();
+    let fast = fast.await.unwrap();
+    let offset = seen.last().unwrap().seq;
+    let rest = events.after(app, offset, 100).await.unwrap();
+    let mut handled: Vec<i64> = seen.iter().chain(&rest).map(|e| e.seq).collect();
+    handled.sort_unstable();
+    let mut expected = vec![seen[0].seq, late.seq, fast.seq];
+    expected.sort_unstable();
+    assert_eq!(
+        handled, expected,
+        "a consumer at offset {offset} missed an event committed after it read"
+    );
+    // Numbers are per application, in the order of commits.
+    let all = events.after(app, 0, 100).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        events
+            .after(other, 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        vec![1]
+    );
 }
