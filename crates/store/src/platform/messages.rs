@@ -408,33 +408,3 @@ impl Messages {
         Ok(n + tx.execute(&q).await?)
     }
 }
-
-impl Messages {
-    /// How many messages of others in `scope` the cursor covers.
-    pub async fn read_by(
-        &self,
-        app: i64,
-        scope: Scope,
-        cursor: &super::read_cursors::ReadCursor,
-    ) -> Result<u64, StoreError> {
-        let mut q = filtered(
-            app,
-            &History {
-                scope,
-                username: None,
-                text: None,
-                before: None,
-                limit: 0,
-            },
-        );
-        q.clear_selects();
-        q.expr_as(Func::count(col("id")), Alias::new("n"))
-            .and_where(col("seq").lte(cursor.last_read_seq))
-            .cond_where(
-                Cond::any()
-                    .add(col("user_id").is_null())
-                    .add(col("user_id").ne(cursor.user_id)),
-            );
-        count_of(&self.db.fetch_all(&q).await?)
-    }
-}
