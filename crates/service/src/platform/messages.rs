@@ -245,12 +245,14 @@ impl Platform {
             .into_iter()
             .map(|u| (u.id, u))
             .collect();
-        let mut channels = HashMap::new();
-        for c in channel_ids {
-            if let Some(row) = self.channels.get(app, c).await? {
-                channels.insert(c, row);
-            }
-        }
+        let channel_ids: Vec<i64> = channel_ids.into_iter().collect();
+        let channels: HashMap<i64, ChannelRow> = self
+            .channels
+            .by_ids(app, &channel_ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
         let parents: Vec<i64> = rows.iter().map(|m| m.id).collect();
         let threads: HashMap<i64, ThreadRow> = self
             .threads

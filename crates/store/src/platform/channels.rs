@@ -153,6 +153,18 @@ impl Channels {
         rows.first().map(read).transpose()
     }
 
+    /// The channels of `ids` that belong to `app`, in id order: one query for many.
+    pub async fn by_ids(&self, app: i64, ids: &[i64]) -> Result<Vec<ChannelRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Self::select(app);
+        q.and_where(col("id").is_in(ids.iter().copied()))
+            .order_by((table(), Alias::new("id")), Order::Asc);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
     /// The DIRECT channel of exactly this member set, if there is one.
     pub async fn direct(&self, app: i64, key: &str) -> Result<Option<ChannelRow>, StoreError> {
         let mut q = Self::select(app);

@@ -175,8 +175,29 @@ async fn names_and_direct_sets_are_unique_per_application(db: Db) {
         let e = Channels::insert(&mut tx, &channel(app, kind, name, key)).await;
         assert!(matches!(e, Err(StoreError::Conflict(_))), "{e:?}");
     }
-    let found = Channels::new(db.clone()).direct(app, "1,3").await.unwrap();
+    let channels = Channels::new(db.clone());
+    let found = channels.direct(app, "1,3").await.unwrap();
     assert_eq!(found.map(|c| c.r#type), Some("DIRECT".to_string()));
+    // Looked up together, only the caller's application's channels come back, in id order.
+    let ours = channels
+        .page(app, &ChannelFilter::default(), &[], 0, 10)
+        .await
+        .unwrap();
+    let theirs = channels
+        .page(other, &ChannelFilter::default(), &[], 0, 10)
+        .await
+        .unwrap();
+    assert_eq!((ours.len(), theirs.len()), (3, 2));
+    let mut asked: Vec<i64> = theirs.iter().chain(&ours).map(|c| c.id).rev().collect();
+    asked.push(i64::MAX);
+    let mut expected: Vec<i64> = ours.iter().map(|c| c.id).collect();
+    expected.sort_unstable();
+    let got = channels.by_ids(app, &asked).await.unwrap();
+    assert_eq!(got.iter().map(|c| c.id).collect::<Vec<_>>(), expected);
+    for c in &got {
+        assert_eq!(Some(c), ours.iter().find(|o| o.id == c.id));
+    }
+    assert!(channels.by_ids(app, &[]).await.unwrap().is_empty());
 }
 
 async fn filters_by_members_creator_and_properties(db: Db) {
