@@ -26,6 +26,7 @@ contract!(
     read_cursors_only_move_forward_and_unread_counts_follow,
     racing_read_cursor_moves_end_at_the_furthest,
     notifications_and_the_consumer_offset_commit_together,
+    racing_consumers_do_each_batch_once,
     every_read_is_scoped_by_application,
 );
 
@@ -927,4 +928,69 @@ async fn racing_read_cursor_moves_end_at_the_furthest(db: Db) {
             );
         }
     }
+}
+
+async fn racing_consumers_do_each_batch_once(db: Db) {
+    let a = fixture(&db, "org-a").await;
+    let (alice, bob, carol) = (a.users[0], a.users[1], a.users[2]);
+    let mut sent = Vec::new();
+    for i in 0..3 {
+        sent.push(send(&db, a.id, a.channels[0], Some(alice), &format!("m{i}")).await);
+    }
+    const WORKERS: usize = 4;
+    // Each round, every worker reads the offset, notifies bob and carol of the next message and
+    // moves the offset; only one worker's transaction may commit.
+    for (round, m) in sent.iter().enumerate() {
+        let from = round as i64;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(WORKERS));
+        let mut handles = Vec::new();
+        for w in 0..WORKERS {
+            let (db, barrier, m) = (db.clone(), barrier.clone(), m.clone());
+            let app = a.id;
+            handles.push(tokio::spawn(async move {
+                let seen = Consumers::new(db.clone())
+                    .offset("notifier", app)
+                    .await
+                    .unwrap();
+                assert_eq!(seen, from);
+                barrier.wait().await;
+                let mut tx = db.begin().await.unwrap();
+                for user in [bob, carol] {
+                    Notifications::insert(&mut tx, &notification(app, user, &m, &format!("w{w}")))
+                        .await
+                        .unwrap();
+                }
+                let won = Consumers::advance(&mut tx, "notifier", app, from, from + 1)
+                    .await
+                    .unwrap();
+                if won {
+                    tx.commit().await.unwrap();
+                }
+                won
+            }));
+        }
+        let mut winners = 0;
+        for h in handles {
+            winners += usize::from(h.await.unwrap());
+        }
+        assert_eq!(winners, 1, "round {round}");
+        assert_eq!(
+            Consumers::new(db.clone())
+                .offset("notifier", a.id)
+                .await
+                .unwrap(),
+            from + 1
+        );
+    }
+    let notifications = Notifications::new(db.clone());
+    let mut by_user = Vec::new();
+    for user in [bob, carol] {
+        let page = notifications.page(a.id, user, None, 100).await.unwrap();
+        let got: Vec<Option<i64>> = page.iter().map(|n| n.message_id).collect();
+        let expected: Vec<Option<i64>> = sent.iter().rev().map(|m| Some(m.id)).collect();
+        assert_eq!(got, expected);
+        by_user.push(page.into_iter().map(|n| n.title).collect::<Vec<_>>());
+    }
+    // Both of one message's notifications come from the one worker that won its round.
+    assert_eq!(by_user[0], by_user[1]);
 }
