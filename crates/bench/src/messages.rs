@@ -72,6 +72,14 @@ async fn fill(
     for t in tasks {
         t.await??;
     }
+    // Let the notification consumer finish the loaded messages, so pages are measured alone.
+    while services
+        .platform
+        .drain_notifications(&p)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.into_domain()))?
+        > 0
+    {}
     Ok(())
 }
 

@@ -45,6 +45,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_event_app_seq.sql"),
         include_str!("../migrations/postgres/0006_event_app_seq.sql"),
     ),
+    (
+        7,
+        "message thread index",
+        include_str!("../migrations/sqlite/0007_message_thread_index.sql"),
+        include_str!("../migrations/postgres/0007_message_thread_index.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {
