@@ -1,17 +1,16 @@
-//! The messages suite: sends through the HTTP API into a three-member channel (so notifications
-//! are written too), with 1 and N senders; then the newest history page (size 50) of the channel
-//! and of the application at two history sizes, to show that the page does not slow as history
-//! grows.
+//! The messages suite: the newest history page (size 50) of a channel and of the application at
+//! two history sizes, with one client (latency) and N (throughput), to show that the page does
+//! not slow as history grows; then sends through the HTTP API into a three-member channel (so
+//! notifications are written too), with 1 and N senders.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use palaver_service::platform::NewMessageInput;
 use palaver_service::Services;
 use serde_json::{json, Value};
 
-use crate::{load, Args, Server};
+use crate::{load, seed, Args, Server};
 
 /// Client credentials of the application the benchmark's server starts with.
 pub const CLIENT_ID: &str = "bench-client";
@@ -35,54 +34,6 @@ async fn post(
     Ok(v)
 }
 
-/// Sends messages in-process until the channel holds `target` (history to page through).
-async fn fill(
-    services: Services,
-    token: String,
-    channel: i64,
-    have: usize,
-    target: usize,
-) -> anyhow::Result<()> {
-    let p = services
-        .platform
-        .authenticate(&token)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.into_domain()))?
-        .context("token")?;
-    let p = Arc::new(p);
-    // A few writers at once, as a busy channel would have; SQLite serialises them anyway.
-    let writers = 4;
-    let per = target.saturating_sub(have).div_ceil(writers);
-    let mut tasks = Vec::new();
-    for w in 0..writers {
-        let (services, p) = (services.clone(), p.clone());
-        tasks.push(tokio::spawn(async move {
-            for i in 0..per {
-                let body = json!({"type": "TEXT", "body": format!("history {w}-{i}"), "user": {"username": "bob"}});
-                let input = NewMessageInput::from_body(&body).map_err(|e| anyhow::anyhow!(e))?;
-                services
-                    .platform
-                    .send_channel_message(&p, channel, input)
-                    .await
-                    .map_err(|e| anyhow::anyhow!(e.into_domain()))?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
-    // Let the notification consumer finish the loaded messages, so pages are measured alone.
-    while services
-        .platform
-        .drain_notifications(&p)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.into_domain()))?
-        > 0
-    {}
-    Ok(())
-}
-
 pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
@@ -100,14 +51,16 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
         .as_str()
         .context("no access token")?
         .to_string();
+    let mut users = Vec::new();
     for name in ["alice", "bob", "carol"] {
-        post(
+        let user = post(
             &client,
             format!("{base}/users"),
             &token,
             json!({"name": name, "display_name": name, "is_guest": false}),
         )
         .await?;
+        users.push(user["id"].as_i64().context("user id")?);
     }
     let channel = post(
         &client,
@@ -119,6 +72,13 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
     .await?["id"]
         .as_i64()
         .context("channel id")?;
+    let app = services
+        .platform
+        .authenticate(&token)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.into_domain()))?
+        .context("token")?
+        .application_id;
 
     load::header();
     let duration = Duration::from_secs(args.seconds);
@@ -126,9 +86,11 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
     let mut have = 0usize;
     for target in [10_000usize, args.history_messages.max(10_000)] {
         let started = Instant::now();
+        let db = services.db.clone();
+        let bob = users[1];
         server
             .rt
-            .spawn(fill(services.clone(), token.clone(), channel, have, target))
+            .spawn(seed::messages(db, app, channel, bob, target - have))
             .await??;
         have = target;
         println!(
@@ -145,8 +107,10 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
             let mut url = reqwest::Url::parse(&format!("{base}{path}"))?;
             url.query_pairs_mut().append_pair("size", "50");
             let make = load::get_with_token(url, "authorization", format!("Bearer {token}"));
-            let r = load::run(&client, make, args.concurrency, duration).await;
-            load::row(&format!("{name}, {target} messages"), args.concurrency, &r);
+            for clients in [1, args.concurrency] {
+                let r = load::run(&client, make.clone(), clients, duration).await;
+                load::row(&format!("{name}, {target} messages"), clients, &r);
+            }
         }
     }
     let send_url = format!("{base}/channels/{channel}/messages");

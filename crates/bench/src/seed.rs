@@ -1,8 +1,10 @@
-//! Bulk-loads benchmark content straight through the store, in transactions of 5,000 rows.
+//! Bulk-loads benchmark content and message history straight through the store, in
+//! transactions of 5,000 rows.
 
 use palaver_domain::id::new_object_id;
 use palaver_domain::models;
 use palaver_domain::time::{format_millis, now_millis};
+use palaver_store::platform::{MessageRow, Messages, Threads};
 use palaver_store::{Db, Documents, Scope};
 use serde_json::{json, Map, Value};
 
@@ -50,4 +52,43 @@ pub async fn flakes(db: Db, org: String, bot: String, n: usize) -> anyhow::Resul
         docs.insert_many(&models::FLAKE, &scope, &batch).await?;
     }
     Ok(n)
+}
+
+/// Loads `n` TEXT messages from `user` into `channel`'s MAIN thread, each with its reply thread,
+/// as the service's send does, in transactions of 5,000. No events or notifications are written:
+/// this builds history to page through, not traffic.
+pub async fn messages(db: Db, app: i64, channel: i64, user: i64, n: usize) -> anyhow::Result<()> {
+    let mut done = 0;
+    while done < n {
+        let mut tx = db.begin().await?;
+        let upto = n.min(done + 5_000);
+        for i in done..upto {
+            let now = now_millis();
+            let (main, seq) = Threads::next_seq(&mut tx, app, channel, now).await?;
+            let row = MessageRow {
+                id: 0,
+                application_id: app,
+                channel_id: channel,
+                thread_id: main,
+                seq,
+                app_seq: 0,
+                r#type: "TEXT".into(),
+                user_id: Some(user),
+                body: Some(format!("history message {i}, with a little text in it")),
+                file: None,
+                group_tag: None,
+                properties: json!({}),
+                mentions: json!([]),
+                links: json!([]),
+                nested_level: 0,
+                created: now,
+                last_edited: None,
+            };
+            let row = Messages::insert(&mut tx, &row).await?;
+            Threads::insert_reply(&mut tx, app, channel, row.id, now).await?;
+        }
+        tx.commit().await?;
+        done = upto;
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! build a sea-query statement for the connected dialect, bind its values, run it.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
@@ -9,6 +10,7 @@ use sea_query_binder::SqlxBinder;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::StoreError;
 use crate::row::DbRow;
@@ -23,8 +25,22 @@ pub enum Dialect {
 /// A pool on the configured database.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteLock),
     Postgres(PgPool),
+}
+
+/// SQLite lets one connection write at a time. Left to SQLite, the others wait in its busy
+/// handler, which sleeps for up to 100 ms between tries, so a busy server spends most of its
+/// time asleep; and a deferred transaction that read first can fail outright when it tries to
+/// write. This process's writers queue here instead, first come first served, and each write
+/// transaction begins `IMMEDIATE` (the busy handler is left for other processes on the file).
+#[derive(Debug, Clone, Default)]
+pub struct WriteLock(Arc<Mutex<()>>);
+
+impl WriteLock {
+    async fn acquire(&self) -> OwnedMutexGuard<()> {
+        self.0.clone().lock_owned().await
+    }
 }
 
 impl Db {
@@ -59,7 +75,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(pool, WriteLock::default()))
     }
 
     /// Connects to PostgreSQL with every connection's `search_path` set to `schema`
@@ -94,7 +110,7 @@ impl Db {
 
     pub fn dialect(&self) -> Dialect {
         match self {
-            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Sqlite(..) => Dialect::Sqlite,
             Db::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -107,22 +123,26 @@ impl Db {
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         match self {
-            Db::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
+            Db::Sqlite(p, _) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
             Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. On SQLite it holds this process's write lock until it ends, so
+    /// a transaction never waits inside SQLite for another of ours.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p, lock) => {
+                let guard = lock.acquire().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -132,7 +152,7 @@ impl Db {
         stmt: &S,
     ) -> Result<Vec<DbRow>, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 let rows: Vec<SqliteRow> = sqlx::query_with(&sql, values).fetch_all(p).await?;
                 rows.into_iter().map(DbRow::Sqlite).collect()
@@ -145,9 +165,25 @@ impl Db {
         })
     }
 
+    /// Runs a write that answers rows (`… RETURNING`) on its own; on SQLite in turn with the
+    /// transactions of this process.
+    pub(crate) async fn write_returning<S: SqlxBinder>(
+        &self,
+        stmt: &S,
+    ) -> Result<Vec<DbRow>, StoreError> {
+        let _turn = match self {
+            Db::Sqlite(_, lock) => Some(lock.acquire().await),
+            Db::Postgres(_) => None,
+        };
+        self.fetch_all(stmt).await
+    }
+
+    /// Runs a write on its own (it commits by itself); on SQLite in turn with the
+    /// transactions of this process.
     pub(crate) async fn execute<S: SqlxBinder>(&self, stmt: &S) -> Result<u64, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, lock) => {
+                let _turn = lock.acquire().await;
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(&sql, values)
                     .execute(p)
@@ -166,8 +202,9 @@ impl Db {
 }
 
 /// An open transaction on either engine; dropped without [`Tx::commit`] it rolls back.
+/// A SQLite one holds the write lock until then.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -177,7 +214,7 @@ impl Tx {
         stmt: &S,
     ) -> Result<Vec<DbRow>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, _) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 let rows: Vec<SqliteRow> =
                     sqlx::query_with(&sql, values).fetch_all(&mut **t).await?;
@@ -193,7 +230,7 @@ impl Tx {
 
     pub(crate) async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, _) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(&sql, values)
                     .execute(&mut **t)
@@ -212,7 +249,7 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())

@@ -74,7 +74,7 @@ fn migrator(postgres: bool) -> Migrator {
 
 pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
     match db {
-        Db::Sqlite(p) => migrator(false).run(p).await?,
+        Db::Sqlite(p, _) => migrator(false).run(p).await?,
         Db::Postgres(p) => migrator(true).run(p).await?,
     }
     Ok(())

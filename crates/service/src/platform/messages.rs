@@ -31,6 +31,14 @@ pub struct MessageView {
     pub replies_count: u64,
 }
 
+/// What a message body says besides its text.
+struct ParsedBody {
+    mentions: Value,
+    links: Value,
+    /// The users its mentions name, by id.
+    mentioned: HashMap<i64, ChatUserRow>,
+}
+
 pub(crate) fn no_message(id: i64) -> DomainError {
     DomainError::new(ErrorCode::NotFound, format!("No message with id {id}"))
 }
@@ -54,31 +62,27 @@ pub(crate) fn message_payload(m: &MessageRow) -> Value {
 }
 
 impl Platform {
-    /// `(mentions, links)` of a body: `@channel`, and `@name` of the application's users.
-    async fn parse_body(&self, p: &AppPrincipal, body: &str) -> Result<(Value, Value)> {
+    /// The mentions and links of a body: `@channel`, and `@name` of the application's users.
+    async fn parse_body(&self, p: &AppPrincipal, body: &str) -> Result<ParsedBody> {
         let mut mentions = Vec::new();
-        let mut names: HashMap<String, Option<i64>> = HashMap::new();
+        let mut names: HashMap<String, Option<ChatUserRow>> = HashMap::new();
+        let mut mentioned = HashMap::new();
         for tag in mention_tags(body) {
             let mut m =
                 json!({"tag": tag.text, "start_position": tag.start, "end_position": tag.end});
             if tag.text == "channel" {
                 m["type"] = json!("CHANNEL");
             } else {
-                let id = match names.get(&tag.text) {
-                    Some(id) => *id,
-                    None => {
-                        let id = self
-                            .users
-                            .by_name(p.application_id, &tag.text)
-                            .await?
-                            .map(|u| u.id);
-                        names.insert(tag.text.clone(), id);
-                        id
-                    }
+                if !names.contains_key(&tag.text) {
+                    let user = self.users.by_name(p.application_id, &tag.text).await?;
+                    names.insert(tag.text.clone(), user);
+                }
+                let Some(Some(user)) = names.get(&tag.text) else {
+                    continue;
                 };
-                let Some(id) = id else { continue };
                 m["type"] = json!("USER");
-                m["user_id"] = json!(id);
+                m["user_id"] = json!(user.id);
+                mentioned.insert(user.id, user.clone());
             }
             mentions.push(m);
         }
@@ -86,7 +90,11 @@ impl Platform {
             .into_iter()
             .map(|l| json!({"source": l.text, "start_position": l.start, "end_position": l.end}))
             .collect();
-        Ok((Value::Array(mentions), Value::Array(links)))
+        Ok(ParsedBody {
+            mentions: Value::Array(mentions),
+            links: Value::Array(links),
+            mentioned,
+        })
     }
 
     /// Sends a message to channel `id`'s MAIN thread.
@@ -141,9 +149,13 @@ impl Platform {
                 .into());
             }
         }
-        let (mentions, links) = match &input.body {
+        let parsed = match &input.body {
             Some(b) => self.parse_body(p, b).await?,
-            None => (json!([]), json!([])),
+            None => ParsedBody {
+                mentions: json!([]),
+                links: json!([]),
+                mentioned: HashMap::new(),
+            },
         };
         let kind = match (user.is_some(), input.r#type.as_str()) {
             (true, t) => t.to_string(),
@@ -166,16 +178,18 @@ impl Platform {
             file: input.file,
             group_tag: input.group_tag,
             properties: input.properties,
-            mentions,
-            links,
+            mentions: parsed.mentions,
+            links: parsed.links,
             nested_level: i64::from(reply),
             created: now,
             last_edited: None,
         };
         let row = Messages::insert(&mut tx, &new).await?;
-        if !reply {
-            Threads::insert_reply(&mut tx, p.application_id, channel.id, row.id, now).await?;
-        }
+        let reply_thread = if reply {
+            None
+        } else {
+            Some(Threads::insert_reply(&mut tx, p.application_id, channel.id, row.id, now).await?)
+        };
         self.commit(
             tx,
             p,
@@ -184,7 +198,19 @@ impl Platform {
             message_payload(&row),
         )
         .await?;
-        self.message_view(p, row).await
+        // Everything the new message's resource shows is at hand: no need to read it back.
+        let everyone = row
+            .mentions
+            .as_array()
+            .is_some_and(|l| l.iter().any(|m| m["type"] == "CHANNEL"));
+        Ok(MessageView {
+            message: row,
+            user,
+            mentioned: parsed.mentioned,
+            channel: everyone.then(|| channel.clone()),
+            reply_thread,
+            replies_count: 0,
+        })
     }
 
     /// The caller's message `id`, or NotFound.
@@ -311,10 +337,10 @@ impl Platform {
                 ))
                 .into());
             }
-            let (mentions, links) = self.parse_body(p, body).await?;
+            let parsed = self.parse_body(p, body).await?;
             row.body = Some(body.clone());
-            row.mentions = mentions;
-            row.links = links;
+            row.mentions = parsed.mentions;
+            row.links = parsed.links;
         }
         if let Some(props) = &patch.properties {
             merge_patch::apply(&mut row.properties, props);

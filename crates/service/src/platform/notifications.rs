@@ -3,15 +3,15 @@
 //! says so). The consumer's offset moves in the transaction that writes the notifications, so
 //! each message notifies once however many workers drain.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use palaver_domain::platform::cursor::{self, CursorRequest};
 use palaver_domain::time::now_millis;
 use palaver_store::platform::{
-    ChannelRow, ChatUserRow, Consumers, NotificationRow, Notifications, Roster,
+    ChannelRow, ChatUserRow, Consumers, MessageRow, NotificationRow, Notifications, Roster,
 };
 use serde_json::json;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::history::CursorPage;
 use super::messages::MessageView;
@@ -34,43 +34,56 @@ pub struct NotificationView {
 }
 
 impl Platform {
-    /// The notifications one committed message makes.
+    /// The notifications committed messages `ids` make, in that order: a few queries for the
+    /// whole batch, whatever its size.
     async fn notifications_for(
         &self,
         p: &AppPrincipal,
-        message: i64,
+        ids: &[i64],
     ) -> Result<Vec<NotificationRow>> {
-        // Deleted since: nobody is told.
-        let Some(m) = self.messages.get(p.application_id, message).await? else {
-            return Ok(Vec::new());
-        };
-        let view = self.message_view(p, m).await?;
-        let m = &view.message;
-        let sender = view.user.as_ref();
-        let members = self
-            .rosters
-            .page(Roster::Members, m.channel_id, None, 0, u64::MAX >> 1)
-            .await?;
-        let mentions = m.mentions.as_array().cloned().unwrap_or_default();
-        let everyone = mentions.iter().any(|x| x["type"] == "CHANNEL");
-        let text = m
-            .body
-            .clone()
-            .or_else(|| {
-                m.file
-                    .as_ref()
-                    .and_then(|f| f["name"].as_str().map(str::to_string))
-            })
-            .unwrap_or_default();
-        let from = sender.map_or("System".to_string(), |u| u.display_name.clone());
+        let app = p.application_id;
+        // Messages deleted since are missing here: nobody is told of them.
+        let messages: HashMap<i64, MessageRow> = self
+            .messages
+            .by_ids(app, ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let senders: BTreeSet<i64> = messages.values().filter_map(|m| m.user_id).collect();
+        let senders: Vec<i64> = senders.into_iter().collect();
+        let senders: HashMap<i64, ChatUserRow> = self
+            .users
+            .by_ids(app, &senders)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let channels: BTreeSet<i64> = messages.values().map(|m| m.channel_id).collect();
+        let channels: Vec<i64> = channels.into_iter().collect();
+        let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (channel, entry) in self.rosters.of_channels(Roster::Members, &channels).await? {
+            members.entry(channel).or_default().push(entry.user_id);
+        }
         let now = now_millis();
-        Ok(members
-            .iter()
-            .filter(|e| Some(e.user_id) != m.user_id)
-            .map(|e| {
-                let named = mentions
-                    .iter()
-                    .any(|x| x["user_id"].as_i64() == Some(e.user_id));
+        let mut rows = Vec::new();
+        for m in ids.iter().filter_map(|id| messages.get(id)) {
+            let sender = m.user_id.and_then(|u| senders.get(&u));
+            let mentions = m.mentions.as_array().map_or(&[][..], Vec::as_slice);
+            let everyone = mentions.iter().any(|x| x["type"] == "CHANNEL");
+            let text = m
+                .body
+                .clone()
+                .or_else(|| {
+                    m.file
+                        .as_ref()
+                        .and_then(|f| f["name"].as_str().map(str::to_string))
+                })
+                .unwrap_or_default();
+            let from = sender.map_or("System", |u| u.display_name.as_str());
+            let recipients = members.get(&m.channel_id).map_or(&[][..], Vec::as_slice);
+            for &user in recipients.iter().filter(|&&u| Some(u) != m.user_id) {
+                let named = mentions.iter().any(|x| x["user_id"].as_i64() == Some(user));
                 let (kind, title) = if named && sender.is_some() {
                     ("USER:MENTIONED:USER", format!("{from} mentioned you"))
                 } else if everyone && sender.is_some() {
@@ -83,10 +96,10 @@ impl Platform {
                 } else {
                     ("SYSTEM:SENT:MESSAGE", "New system message".to_string())
                 };
-                NotificationRow {
+                rows.push(NotificationRow {
                     id: 0,
-                    application_id: p.application_id,
-                    user_id: e.user_id,
+                    application_id: app,
+                    user_id: user,
                     channel_id: Some(m.channel_id),
                     message_id: Some(m.id),
                     r#type: kind.to_string(),
@@ -94,9 +107,10 @@ impl Platform {
                     body: text.clone(),
                     created: now,
                     read_time: None,
-                }
-            })
-            .collect())
+                });
+            }
+        }
+        Ok(rows)
     }
 
     /// Handles the caller's committed events not yet handled; answers how many notifications
@@ -110,19 +124,14 @@ impl Platform {
             let Some(last) = events.last().map(|e| e.seq) else {
                 return Ok(made);
             };
-            let mut rows = Vec::new();
-            for e in events.iter().filter(|e| e.r#type == "message.created") {
-                if let Some(id) = e.payload["id"].as_i64() {
-                    rows.extend(self.notifications_for(p, id).await?);
-                }
-            }
+            let ids: Vec<i64> = events
+                .iter()
+                .filter(|e| e.r#type == "message.created")
+                .filter_map(|e| e.payload["id"].as_i64())
+                .collect();
+            let rows = self.notifications_for(p, &ids).await?;
             let mut tx = self.db.begin().await?;
-            let mut users = Vec::new();
-            for n in &rows {
-                if Notifications::insert(&mut tx, n).await? {
-                    users.push(n.user_id);
-                }
-            }
+            let users = Notifications::insert_all(&mut tx, &rows).await?;
             if !Consumers::advance(&mut tx, CONSUMER, p.application_id, from, last).await? {
                 // Another worker handled these events first; start again from its offset.
                 continue;
@@ -135,26 +144,44 @@ impl Platform {
                 self.commit(tx, p, "notifications.created", None, payload)
                     .await?;
             }
+            if (events.len() as u64) < BATCH {
+                // That was all there was; the next event wakes the notifier again.
+                return Ok(made);
+            }
         }
     }
 
-    /// Makes notifications as messages are committed, until the bus closes. Events missed while
-    /// lagging are caught up from the outbox by the next drain.
+    /// Makes notifications as messages are committed, until the bus closes. Events that came
+    /// in while it worked are handled together, one drain per application; events missed
+    /// while lagging are caught up from the outbox by the next drain.
     pub async fn run_notifier(&self) {
         let mut rx = self.subscribe();
         loop {
-            let app = match rx.recv().await {
-                Ok(e) if e.r#type == "message.created" => e.application_id,
-                Ok(_) => continue,
-                Err(RecvError::Lagged(_)) => continue,
+            let mut apps = BTreeSet::new();
+            match rx.recv().await {
+                Ok(e) if e.r#type == "message.created" => {
+                    apps.insert(e.application_id);
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return,
-            };
-            let p = AppPrincipal {
-                application_id: app,
-                organisation_id: String::new(),
-            };
-            if let Err(e) = self.drain_notifications(&p).await {
-                tracing::error!(error = %e.into_domain(), "notifications not made");
+            }
+            loop {
+                match rx.try_recv() {
+                    Ok(e) if e.r#type == "message.created" => {
+                        apps.insert(e.application_id);
+                    }
+                    Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                    Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+                }
+            }
+            for app in apps {
+                let p = AppPrincipal {
+                    application_id: app,
+                    organisation_id: String::new(),
+                };
+                if let Err(e) = self.drain_notifications(&p).await {
+                    tracing::error!(error = %e.into_domain(), "notifications not made");
+                }
             }
         }
     }

@@ -109,7 +109,7 @@ impl Applications {
                 a.created.into(),
             ])
             .returning_col(Alias::new("id"));
-        let rows = self.db.fetch_all(&q).await?;
+        let rows = self.db.write_returning(&q).await?;
         let id = rows
             .first()
             .map(|r| r.int("id"))

@@ -72,27 +72,30 @@ impl Events {
     /// transaction, so that the lock is held without waiting on anything else.
     pub async fn append(tx: &mut Tx, e: &NewEvent) -> Result<EventRow, StoreError> {
         let counters = Alias::new("event_counters");
-        let mut ins = Query::insert();
-        ins.into_table(counters.clone())
-            .columns(["application_id", "last_seq"].map(Alias::new))
-            .values_panic([e.application_id.into(), 0.into()])
-            .on_conflict(
-                OnConflict::column(Alias::new("application_id"))
-                    .do_nothing()
-                    .to_owned(),
-            );
-        tx.execute(&ins).await?;
         let mut up = Query::update();
-        up.table(counters)
+        up.table(counters.clone())
             .value(
                 Alias::new("last_seq"),
                 Expr::col(Alias::new("last_seq")).add(1),
             )
             .and_where(Expr::col(Alias::new("application_id")).eq(e.application_id))
             .returning_col(Alias::new("last_seq"));
-        let seq = tx
-            .fetch_all(&up)
-            .await?
+        let mut rows = tx.fetch_all(&up).await?;
+        if rows.is_empty() {
+            // The application's first event: make its counter, then take the first number.
+            let mut ins = Query::insert();
+            ins.into_table(counters)
+                .columns(["application_id", "last_seq"].map(Alias::new))
+                .values_panic([e.application_id.into(), 0.into()])
+                .on_conflict(
+                    OnConflict::column(Alias::new("application_id"))
+                        .do_nothing()
+                        .to_owned(),
+                );
+            tx.execute(&ins).await?;
+            rows = tx.fetch_all(&up).await?;
+        }
+        let seq = rows
             .first()
             .map(|r| r.int("last_seq"))
             .transpose()?

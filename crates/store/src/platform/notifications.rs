@@ -65,28 +65,47 @@ impl Notifications {
         Self { db }
     }
 
-    /// Adds `n` inside `tx`; a second notification of one message to one user is ignored.
+    /// Adds `n` inside `tx`; false when that message already notified that user.
     pub async fn insert(tx: &mut Tx, n: &NotificationRow) -> Result<bool, StoreError> {
-        let mut q = Query::insert();
-        q.into_table(table())
-            .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)))
-            .values_panic([
-                n.application_id.into(),
-                n.user_id.into(),
-                n.channel_id.into(),
-                n.message_id.into(),
-                n.r#type.clone().into(),
-                n.title.clone().into(),
-                n.body.clone().into(),
-                n.created.into(),
-                n.read_time.into(),
-            ])
-            .on_conflict(
+        Ok(!Self::insert_all(tx, std::slice::from_ref(n))
+            .await?
+            .is_empty())
+    }
+
+    /// Adds `rows` inside `tx`, a few hundred to a statement; a second notification of one
+    /// message to one user is ignored. Answers the recipients of the rows that were added.
+    pub async fn insert_all(tx: &mut Tx, rows: &[NotificationRow]) -> Result<Vec<i64>, StoreError> {
+        // Well under SQLite's limit of bound values per statement (9 a row).
+        const CHUNK: usize = 500;
+        let mut added = Vec::new();
+        for chunk in rows.chunks(CHUNK) {
+            let mut q = Query::insert();
+            q.into_table(table())
+                .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)));
+            for n in chunk {
+                q.values_panic([
+                    n.application_id.into(),
+                    n.user_id.into(),
+                    n.channel_id.into(),
+                    n.message_id.into(),
+                    n.r#type.clone().into(),
+                    n.title.clone().into(),
+                    n.body.clone().into(),
+                    n.created.into(),
+                    n.read_time.into(),
+                ]);
+            }
+            q.on_conflict(
                 OnConflict::columns(["message_id", "user_id"].map(Alias::new))
                     .do_nothing()
                     .to_owned(),
-            );
-        Ok(tx.execute(&q).await? > 0)
+            )
+            .returning_col(Alias::new("user_id"));
+            for r in tx.fetch_all(&q).await? {
+                added.push(r.int("user_id")?.unwrap_or_default());
+            }
+        }
+        Ok(added)
     }
 
     /// Up to `limit` of `user`'s notifications with ids below `before`, newest first.

@@ -70,13 +70,26 @@ impl Threads {
 
     /// Makes sure `channel` has its MAIN thread and takes the channel's next message sequence
     /// number: `(main thread id, seq)`. The counter row stays locked until `tx` ends, so
-    /// sequence order is commit order and history pages never skip a late commit.
+    /// sequence order is commit order and history pages never skip a late commit. The thread
+    /// is made on a channel's first message; every later one takes its number in one statement.
     pub async fn next_seq(
         tx: &mut Tx,
         app: i64,
         channel: i64,
         now: i64,
     ) -> Result<(i64, i64), StoreError> {
+        let mut up = Query::update();
+        up.table(table())
+            .value(
+                Alias::new("last_seq"),
+                Expr::col(Alias::new("last_seq")).add(1),
+            )
+            .and_where(Expr::col(Alias::new("main_of")).eq(channel))
+            .returning(Query::returning().columns(["id", "last_seq"].map(Alias::new)));
+        let rows = tx.fetch_all(&up).await?;
+        if !rows.is_empty() {
+            return Ok((one_int(&rows, "id")?, one_int(&rows, "last_seq")?));
+        }
         let mut ins = Query::insert();
         ins.into_table(table())
             .columns(["application_id", "channel_id", "type", "main_of", "created"].map(Alias::new))
@@ -93,14 +106,6 @@ impl Threads {
                     .to_owned(),
             );
         tx.execute(&ins).await?;
-        let mut up = Query::update();
-        up.table(table())
-            .value(
-                Alias::new("last_seq"),
-                Expr::col(Alias::new("last_seq")).add(1),
-            )
-            .and_where(Expr::col(Alias::new("main_of")).eq(channel))
-            .returning(Query::returning().columns(["id", "last_seq"].map(Alias::new)));
         let rows = tx.fetch_all(&up).await?;
         Ok((one_int(&rows, "id")?, one_int(&rows, "last_seq")?))
     }
