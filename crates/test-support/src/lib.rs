@@ -1,5 +1,6 @@
-//! `TestApp`: a real Palaver on a free port over a fresh SQLite database, with an HTTP client and
-//! fixtures (the bootstrap superadmin, other organisations, bots), for API tests.
+//! `TestApp`: a real Palaver on a free port over a fresh database (a SQLite file, or a schema of
+//! its own in PostgreSQL), with an HTTP client and fixtures (the bootstrap superadmin, other
+//! organisations, bots), for API tests.
 
 // A test harness: a fixture that cannot be set up should fail the test loudly, right there.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -98,13 +99,64 @@ pub struct TestApp {
     pub app_id: i64,
     pub api_key: String,
     shutdown: Option<oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
+    storage: Storage,
+}
+
+/// The PostgreSQL server the PostgreSQL API tests use: `PALAVER_TEST_DATABASE_URL`, as for the
+/// store's contract suite, or else the local server that CI and the development machines run.
+pub fn postgres_url() -> String {
+    std::env::var("PALAVER_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Where a TestApp's data lives, to be removed with it.
+enum Storage {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { url: String, schema: String },
+}
+
+/// `url` with one more libpq `options` setting (`-c name=value`) for every connection.
+fn with_setting(url: &str, name: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20{name}%3D{value}")
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Storage::Postgres { url, schema } = &self.storage {
+            // Drop runs inside the test's runtime, which cannot be blocked on: the schema goes
+            // on a thread of its own, after the server's connections (which carry the schema's
+            // name) are ended, so that none of its transactions can hold the drop up.
+            let (url, name) = (url.clone(), schema.clone());
+            let done = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    let admin = sqlx::PgPool::connect(&url).await?;
+                    sqlx::query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE application_name = $1",
+                    )
+                    .bind(&name)
+                    .execute(&admin)
+                    .await?;
+                    sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                        .execute(&admin)
+                        .await?;
+                    admin.close().await;
+                    Ok::<_, sqlx::Error>(())
+                })
+            });
+            if let Ok(Err(e)) = done.join() {
+                eprintln!("test schema {schema} not dropped: {e}");
+            }
         }
     }
 }
@@ -118,9 +170,33 @@ impl TestApp {
     /// As [`TestApp::spawn`], after `adjust` has changed the configuration.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("palaver.db").display());
+        Self::start(url, Storage::Sqlite(dir), adjust).await
+    }
+
+    /// As [`TestApp::spawn_with`], on a schema of its own in the PostgreSQL server of
+    /// [`postgres_url`], dropped with the TestApp.
+    pub async fn spawn_postgres_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let url = postgres_url();
+        let schema = format!("api_{}", palaver_domain::id::new_object_id());
+        // Connecting there creates the schema.
+        palaver_store::Db::connect_postgres_schema(&url, &schema)
+            .await
+            .expect("PostgreSQL for the API tests (PALAVER_TEST_DATABASE_URL)")
+            .close()
+            .await;
+        // The connections carry the schema's name, for Drop to find them.
+        let app_url = format!(
+            "{}&application_name={schema}",
+            with_setting(&url, "search_path", &schema)
+        );
+        Self::start(app_url, Storage::Postgres { url, schema }, adjust).await
+    }
+
+    async fn start(url: String, storage: Storage, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
-            database_url: format!("sqlite://{}", dir.path().join("palaver.db").display()),
+            database_url: url,
             max_connections: 8,
             bcrypt_cost: 4,
             bootstrap_email: Some(ADMIN_EMAIL.into()),
@@ -157,7 +233,7 @@ impl TestApp {
             app_id: boot.application.app.id,
             api_key: boot.application.app.api_key,
             shutdown: Some(tx),
-            _dir: dir,
+            storage,
         }
     }
 

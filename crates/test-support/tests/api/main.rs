@@ -22,3 +22,15 @@ mod platform_messages;
 mod platform_oauth;
 mod platform_paging;
 mod platform_users;
+
+use palaver_test_support::TestApp;
+
+/// The platform tests' server, on SQLite here; `api_postgres` runs the same tests on PostgreSQL.
+pub async fn spawn() -> TestApp {
+    TestApp::spawn().await
+}
+
+/// As [`spawn`], after `adjust` has changed the configuration.
+pub async fn spawn_with(adjust: impl FnOnce(&mut palaver::Config)) -> TestApp {
+    TestApp::spawn_with(adjust).await
+}

@@ -1,12 +1,12 @@
 //! The caller's application: `GET /application` and its settings, each application seeing only
 //! its own.
 
-use palaver_test_support::{assert_platform_error, TestApp, CLIENT_SECRET};
+use palaver_test_support::{assert_platform_error, CLIENT_SECRET};
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn the_application_resource() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let r = app.pget("/application", &token).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -44,7 +44,7 @@ async fn the_application_resource() {
 
 #[tokio::test]
 async fn settings_read_and_update() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let r = app.pget("/application/settings", &token).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -135,7 +135,7 @@ async fn settings_read_and_update() {
 
 #[tokio::test]
 async fn each_application_has_its_own_settings_and_resource() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let other = app.other_application("tenant").await;
     let r = app

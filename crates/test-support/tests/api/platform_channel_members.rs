@@ -14,7 +14,7 @@ struct Fixture {
 }
 
 async fn setup() -> Fixture {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let mut ids = Vec::new();
     for name in ["alice", "bob", "carol"] {

@@ -54,7 +54,7 @@ const CAMEL_USER: [&str; 11] = [
 
 #[tokio::test]
 async fn every_route_is_served_at_the_root_under_v1_and_under_the_application() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let scoped = format!("/v1/applications/{}", app.app_id);
     for (n, prefix) in ["", "/v1", scoped.as_str()].into_iter().enumerate() {
@@ -154,7 +154,7 @@ async fn every_route_is_served_at_the_root_under_v1_and_under_the_application() 
 
 #[tokio::test]
 async fn the_application_path_is_the_application() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let scoped = format!("/v1/applications/{}", app.app_id);
     let r = app.pget(&scoped, &token).await;
@@ -172,7 +172,7 @@ async fn the_application_path_is_the_application() {
 
 #[tokio::test]
 async fn another_applications_id_in_the_path_is_404() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let other = app.other_application("elsewhere").await;
     let user = app
@@ -256,7 +256,7 @@ async fn another_applications_id_in_the_path_is_404() {
 
 #[tokio::test]
 async fn naming_follows_the_path_and_the_accept_header() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let props = json!({"my_key": 1, "fooBar": {"inner_key": "x", "innerCamel": true}});
     let u = app
@@ -335,7 +335,7 @@ async fn naming_follows_the_path_and_the_accept_header() {
 
 #[tokio::test]
 async fn inputs_are_accepted_in_either_naming() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     // camelCase at the root, snake_case under /v1: the path does not decide how input is read.
     let r = app
@@ -411,7 +411,7 @@ async fn inputs_are_accepted_in_either_naming() {
 
 #[tokio::test]
 async fn bodies_of_every_json_media_type_are_read() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let types = [
         "application/json",
@@ -459,7 +459,7 @@ async fn bodies_of_every_json_media_type_are_read() {
 
 #[tokio::test]
 async fn malformed_json_is_400_in_the_platform_shape() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let id = app
         .create_chat_user(
@@ -529,7 +529,7 @@ fn user_links(base: &str, app_link: &str, id: i64) -> Value {
 
 #[tokio::test]
 async fn links_are_absolute_urls_of_the_host_the_client_used() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let id = app
         .create_chat_user(
@@ -590,7 +590,7 @@ async fn links_are_absolute_urls_of_the_host_the_client_used() {
 
 #[tokio::test]
 async fn the_configured_public_url_wins_over_request_headers() {
-    let app = TestApp::spawn_with(|c| c.public_url = Some("https://api.example.org/".into())).await;
+    let app = crate::spawn_with(|c| c.public_url = Some("https://api.example.org/".into())).await;
     let token = app.platform_token().await;
     let u = app
         .create_chat_user(
@@ -637,7 +637,7 @@ async fn the_configured_public_url_wins_over_request_headers() {
 
 #[tokio::test]
 async fn accept_headers_that_exclude_json_are_406() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let scoped = format!("/v1/applications/{}", app.app_id);
     let paths = [
@@ -679,7 +679,7 @@ async fn accept_headers_that_exclude_json_are_406() {
 
 #[tokio::test]
 async fn unsupported_methods_are_405_in_the_platform_shape() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let id = app
         .create_chat_user(
@@ -722,7 +722,7 @@ async fn unsupported_methods_are_405_in_the_platform_shape() {
 
 #[tokio::test]
 async fn unknown_paths_are_404_in_the_platform_shape() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let scoped = format!("/v1/applications/{}", app.app_id);
     for path in [
@@ -746,7 +746,7 @@ async fn unknown_paths_are_404_in_the_platform_shape() {
 /// 5xx (should one ever happen) says nothing of the server's insides.
 #[tokio::test]
 async fn odd_inputs_never_fail_the_server() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let id = app
         .create_chat_user(
@@ -827,7 +827,7 @@ async fn odd_inputs_never_fail_the_server() {
 /// of the server's insides.
 #[tokio::test]
 async fn server_errors_say_nothing_of_the_inside() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     app.services.db.close().await;
     let auth = format!("Bearer {token}");

@@ -25,7 +25,7 @@ async fn events(app: &TestApp) -> Vec<EventRow> {
 
 #[tokio::test]
 async fn each_write_appends_one_event_and_failures_none() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let t = app.platform_token().await;
     let mut bus = app.services.platform.subscribe();
     let mut ids = Vec::new();
@@ -159,7 +159,7 @@ async fn each_write_appends_one_event_and_failures_none() {
 
 #[tokio::test]
 async fn a_direct_channel_found_again_emits_nothing() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let t = app.platform_token().await;
     for name in ["alice", "bob"] {
         app.create_chat_user(&t, json!({"name": name})).await;

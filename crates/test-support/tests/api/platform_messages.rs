@@ -15,7 +15,7 @@ pub(crate) struct Chat {
 }
 
 pub(crate) async fn chat() -> Chat {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let mut users = Vec::new();
     for name in ["alice", "bob", "carol"] {

@@ -78,7 +78,7 @@ async fn works_for(app: &TestApp, token: &str, app_id: i64) {
 
 #[tokio::test]
 async fn multipart_with_basic_auth_as_the_official_clients_send_it() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let ct = multipart_type();
     let r = token_request(
         &app,
@@ -97,7 +97,7 @@ async fn multipart_with_basic_auth_as_the_official_clients_send_it() {
 
 #[tokio::test]
 async fn the_seeds_curl_with_username_and_password_fields() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let (org, _) = app.other_org("acme").await;
     let created = app
         .services
@@ -140,7 +140,7 @@ async fn the_seeds_curl_with_username_and_password_fields() {
 
 #[tokio::test]
 async fn credentials_as_form_fields_urlencoded_multipart_or_json() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let scope = scope_of(&app.org_id, app.app_id);
     let form = format!(
         "grant_type=client_credentials&client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}"
@@ -198,7 +198,7 @@ async fn credentials_as_form_fields_urlencoded_multipart_or_json() {
 
 #[tokio::test]
 async fn bad_client_credentials_are_401_invalid_client() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let wrong_secret = format!("{CLIENT_ID}:not-the-secret");
     let unknown = format!("nosuch-client:{CLIENT_SECRET}");
     for (id, secret) in [
@@ -253,7 +253,7 @@ async fn bad_client_credentials_are_401_invalid_client() {
 
 #[tokio::test]
 async fn malformed_token_requests_are_400() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let form = [
         ("Authorization", BASIC),
         ("Content-Type", "application/x-www-form-urlencoded"),
@@ -322,7 +322,7 @@ async fn malformed_token_requests_are_400() {
 
 #[tokio::test]
 async fn resources_need_a_bearer_token() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let unauthorized = json!({"error": "unauthorized",
         "error_description": "Full authentication is required to access this resource"});
     for path in ["/application", "/v1/users", "/application/settings"] {
@@ -356,7 +356,7 @@ async fn resources_need_a_bearer_token() {
 
 #[tokio::test]
 async fn bogus_tokens_are_401_invalid_token() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let good = app.platform_token().await;
     let long = "x".repeat(600);
     for token in ["nosuch", &format!("{good}x"), &good[1..], &long] {
@@ -385,7 +385,7 @@ async fn bogus_tokens_are_401_invalid_token() {
 
 #[tokio::test]
 async fn tokens_expire() {
-    let app = TestApp::spawn_with(|c| c.oauth_token_ttl_seconds = 1).await;
+    let app = crate::spawn_with(|c| c.oauth_token_ttl_seconds = 1).await;
     let r = token_request(
         &app,
         &[
@@ -408,7 +408,7 @@ async fn tokens_expire() {
 
 #[tokio::test]
 async fn rotating_the_secret_revokes_tokens_and_the_old_secret() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let other = app.other_application("rotation").await;
     let old = app.platform_token().await;
     works_for(&app, &old, app.app_id).await;
@@ -444,7 +444,7 @@ async fn rotating_the_secret_revokes_tokens_and_the_old_secret() {
 
 #[tokio::test]
 async fn a_token_speaks_for_its_own_application_only() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let other = app.other_application("second").await;
     let mine = app.platform_token().await;
     let r = app.pget("/application", &other.token).await;

@@ -74,8 +74,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn the_seeds_pagination_example_exactly() {
-    let app =
-        TestApp::spawn_with(|c| c.public_url = Some("https://api.chatkitty.com".into())).await;
+    let app = crate::spawn_with(|c| c.public_url = Some("https://api.chatkitty.com".into())).await;
     // The seed's application is number 1, as the first application of a fresh server is.
     assert_eq!(app.app_id, 1);
     let token = app.platform_token().await;
@@ -119,7 +118,7 @@ async fn the_seeds_pagination_example_exactly() {
 
 #[tokio::test]
 async fn first_last_and_past_the_end_pages() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let ids = six_users(&app, &token).await;
     let base = format!("{}/v1/users", app.base);
@@ -175,7 +174,7 @@ async fn first_last_and_past_the_end_pages() {
 
 #[tokio::test]
 async fn defaults_and_an_empty_collection() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     let r = app.pget("/v1/users", &token).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -217,7 +216,7 @@ async fn defaults_and_an_empty_collection() {
 
 #[tokio::test]
 async fn sort_criteria_repeat_and_are_carried_into_links() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     // Two users share each display name, so the second criterion decides between them.
     let mut made: Vec<(i64, String, String)> = Vec::new();
@@ -303,7 +302,7 @@ async fn sort_criteria_repeat_and_are_carried_into_links() {
 
 #[tokio::test]
 async fn bad_page_parameters_are_400_invalid_parameter() {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     for q in [
         "page=-1",

@@ -5,7 +5,7 @@ use palaver_test_support::{assert_platform_error, TestApp};
 use serde_json::{json, Value};
 
 async fn setup() -> (TestApp, String) {
-    let app = TestApp::spawn().await;
+    let app = crate::spawn().await;
     let token = app.platform_token().await;
     (app, token)
 }

@@ -1,0 +1,41 @@
+//! The platform API tests again, each on a schema of its own in PostgreSQL: the same files as
+//! in `tests/api`, with a server that stores in PostgreSQL (`PALAVER_TEST_DATABASE_URL`, or the
+//! local server at 127.0.0.1:5432 and its database `test`).
+
+// Helpers outside #[test] functions unwrap too: a broken fixture should fail the test there.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[path = "../api/platform_application.rs"]
+mod platform_application;
+#[path = "../api/platform_channel_members.rs"]
+mod platform_channel_members;
+#[path = "../api/platform_channels.rs"]
+mod platform_channels;
+#[path = "../api/platform_conventions.rs"]
+mod platform_conventions;
+#[path = "../api/platform_events.rs"]
+mod platform_events;
+#[path = "../api/platform_history.rs"]
+mod platform_history;
+#[path = "../api/platform_message_reads.rs"]
+mod platform_message_reads;
+#[path = "../api/platform_messages.rs"]
+mod platform_messages;
+#[path = "../api/platform_oauth.rs"]
+mod platform_oauth;
+#[path = "../api/platform_paging.rs"]
+mod platform_paging;
+#[path = "../api/platform_users.rs"]
+mod platform_users;
+
+use palaver_test_support::TestApp;
+
+/// The platform tests' server, on PostgreSQL.
+pub async fn spawn() -> TestApp {
+    TestApp::spawn_postgres_with(|_| {}).await
+}
+
+/// As [`spawn`], after `adjust` has changed the configuration.
+pub async fn spawn_with(adjust: impl FnOnce(&mut palaver::Config)) -> TestApp {
+    TestApp::spawn_postgres_with(adjust).await
+}
