@@ -2,6 +2,7 @@
 //! API shows them (`_embedded.<name>`, `first`/`prev`/`self`/`next`/`last`, `page`).
 
 use palaver_domain::platform::paging::PageRequest;
+use palaver_service::platform::CursorPage;
 use serde_json::{json, Map, Value};
 
 use super::context::Ctx;
@@ -107,14 +108,15 @@ fn cursor_url(
 }
 
 /// A cursor page of `items` under `_embedded.<name>`: `self` repeats the request, `next`
-/// carries the cursors of the following (older) page; `page` always has `size`. `extra` are
-/// the request's filters, carried into both links.
+/// carries the cursors of the following (older) page and `prev` those of the preceding (newer)
+/// one; `page` always has `size`. The request's other parameters (its filters) are carried
+/// into every link.
 pub fn cursor_page(
     ctx: &Ctx,
     path: &str,
     name: &str,
     items: Vec<Value>,
-    (size, start, next): (u64, Option<i64>, Option<i64>),
+    cursors: &CursorLinks,
     request: &[(String, String)],
 ) -> Value {
     let cursor_keys = ["size", "start", "next", "relation"];
@@ -123,30 +125,64 @@ pub fn cursor_page(
         .filter(|(k, _)| !cursor_keys.contains(&k.as_str()))
         .cloned()
         .collect();
-    let mut own: Vec<(&str, String)> = vec![("size", size.to_string())];
-    for (k, v) in request.iter().filter(|(k, _)| k == "start" || k == "next") {
-        own.push((if k == "start" { "start" } else { "next" }, v.clone()));
+    let size = cursors.size.to_string();
+    let link = |next: Option<String>, relation: &str| {
+        let mut pairs = vec![("size", size.clone())];
+        if let Some(s) = cursors.start {
+            pairs.push(("start", s.to_string()));
+        }
+        if let Some(n) = next {
+            pairs.push(("next", n));
+        }
+        pairs.push(("relation", relation.to_string()));
+        href(cursor_url(ctx, path, &pairs, &extra))
+    };
+    // Self reads the same page again, also when it was reached going back.
+    let mut own: Vec<(&str, String)> = vec![("size", size.clone())];
+    if let Some((_, v)) = request.iter().find(|(k, _)| k == "start") {
+        own.push(("start", v.clone()));
+    }
+    if let Some(t) = cursors.this {
+        own.push(("next", t.to_string()));
     }
     own.push(("relation", "SELF".into()));
     let mut l = Map::new();
     l.insert("self".into(), href(cursor_url(ctx, path, &own, &extra)));
-    let mut page = json!({ "size": size });
-    if let Some(s) = start {
+    let mut page = json!({ "size": cursors.size });
+    if let Some(s) = cursors.start {
         page["start"] = json!(s.to_string());
     }
-    if let Some(n) = next {
+    if let Some(n) = cursors.next {
         page["next"] = json!(n.to_string());
-        let mut pairs = vec![("size", size.to_string())];
-        if let Some(s) = start {
-            pairs.push(("start", s.to_string()));
-        }
-        pairs.push(("next", n.to_string()));
-        pairs.push(("relation", "NEXT".into()));
-        l.insert("next".into(), href(cursor_url(ctx, path, &pairs, &extra)));
+        l.insert("next".into(), link(Some(n.to_string()), "NEXT"));
+    }
+    if let Some(p) = cursors.prev {
+        l.insert("prev".into(), link(Some(p.to_string()), "PREVIOUS"));
     }
     json!({
         "_embedded": { name: items },
         "_links": l,
         "page": page,
     })
+}
+
+/// The size and encoded cursors of a cursor page.
+pub struct CursorLinks {
+    pub size: u64,
+    pub start: Option<i64>,
+    pub next: Option<i64>,
+    pub prev: Option<i64>,
+    pub this: Option<i64>,
+}
+
+impl<T> From<&CursorPage<T>> for CursorLinks {
+    fn from(p: &CursorPage<T>) -> Self {
+        CursorLinks {
+            size: p.size,
+            start: p.start,
+            next: p.next,
+            prev: p.prev,
+            this: p.this,
+        }
+    }
 }

@@ -131,7 +131,7 @@ pub(super) async fn notifications(
             &at,
             "notifications",
             items,
-            (page.size, page.start, page.next),
+            &hal::CursorLinks::from(&page),
             &q.0,
         ),
     ))

@@ -51,7 +51,7 @@ pub(super) fn page_of(
             path,
             "messages",
             items,
-            (page.size, page.start, page.next),
+            &hal::CursorLinks::from(&*page),
             &q.0,
         ),
     )

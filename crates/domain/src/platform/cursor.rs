@@ -52,7 +52,70 @@ pub fn decode(listing: &str, raw: &str, name: &str) -> Result<i64, DomainError> 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relation {
     SelfPage,
+    /// The older neighbour of the page whose `next` cursor is given.
     Next,
+    /// The newer neighbour of the page whose `prev` link is followed.
+    Previous,
+}
+
+/// The keys a request asks for, decoded against its listing. Pages are newest first; a page
+/// holds keys below `below`, or, going back towards the newest, the keys just above `above`
+/// (and below `below`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The newest key of the traversal, fixed by its first page.
+    pub start: Option<i64>,
+    pub below: Option<i64>,
+    pub above: Option<i64>,
+    /// The page is not the first of its traversal: a newer page is before it.
+    pub follows: bool,
+}
+
+/// A page cut from what a [`Window`] fetched, with the cursors its links carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cut<T> {
+    pub items: Vec<T>,
+    pub start: Option<i64>,
+    /// Where the older page begins; None on the oldest.
+    pub next: Option<i64>,
+    /// Where the newer page begins; None on the newest of the traversal.
+    pub prev: Option<i64>,
+    /// The `next` bound a SELF request reads this page again with; None on the first page.
+    pub this: Option<i64>,
+}
+
+impl Window {
+    /// Turns what was fetched for this window (newest first, up to `size + 1` items: one more
+    /// than a page, to tell whether there is a further page) into the page.
+    pub fn cut<T>(&self, mut items: Vec<T>, size: u64, key: impl Fn(&T) -> i64) -> Cut<T> {
+        let size = size as usize;
+        let (next, prev, this) = if let Some(above) = self.above {
+            // Going back: the items nearest `above` are this page; one more means more newer.
+            let newer = items.len() > size;
+            if newer {
+                items.drain(..items.len() - size);
+            }
+            let next = items.last().map(&key).or(Some(above.saturating_add(1)));
+            let prev = if newer { items.first().map(&key) } else { None };
+            let this = prev.map(|p| p.saturating_add(1));
+            (next, prev, this)
+        } else {
+            let older = items.len() > size;
+            items.truncate(size);
+            let next = if older { items.last().map(&key) } else { None };
+            // An empty page still leads back: to the page ending at its bound.
+            let this = self.below.filter(|_| self.follows);
+            let prev = this.map(|b| items.first().map_or(b.saturating_sub(1), &key));
+            (next, prev, this)
+        };
+        Cut {
+            start: self.start.or_else(|| items.first().map(&key)),
+            items,
+            next,
+            prev,
+            this,
+        }
+    }
 }
 
 /// A validated cursor request; `start` and `next` are still encoded (they are decoded against
@@ -99,9 +162,10 @@ impl CursorRequest {
                     req.relation = match v.trim().to_ascii_uppercase().as_str() {
                         "SELF" => Relation::SelfPage,
                         "NEXT" => Relation::Next,
+                        "PREVIOUS" => Relation::Previous,
                         _ => {
                             return Err(invalid(format!(
-                                "relation must be SELF or NEXT, not \"{v}\""
+                                "relation must be SELF, NEXT or PREVIOUS, not \"{v}\""
                             )))
                         }
                     }
@@ -112,7 +176,48 @@ impl CursorRequest {
         if req.relation == Relation::Next && req.next.is_none() {
             return Err(invalid("relation NEXT needs the next cursor of a page"));
         }
+        if req.relation == Relation::Previous && (req.next.is_none() || req.start.is_none()) {
+            return Err(invalid(
+                "relation PREVIOUS needs the start and next cursors of a prev link",
+            ));
+        }
         Ok(req)
+    }
+
+    /// The keys this request asks for in `listing`; its cursors must be that listing's.
+    pub fn window(&self, listing: &str) -> Result<Window, DomainError> {
+        let start = self
+            .start
+            .as_deref()
+            .map(|s| decode(listing, s, "start"))
+            .transpose()?;
+        let next = self
+            .next
+            .as_deref()
+            .map(|s| decode(listing, s, "next"))
+            .transpose()?;
+        // The first page again (no `next`): the same keys, none newer than `start`.
+        let first = start.map(|s| s.saturating_add(1));
+        Ok(match (self.relation, next) {
+            (Relation::Previous, Some(n)) => Window {
+                start,
+                below: first,
+                above: Some(n),
+                follows: false,
+            },
+            (_, Some(n)) => Window {
+                start,
+                below: Some(n),
+                above: None,
+                follows: true,
+            },
+            (_, None) => Window {
+                start,
+                below: first,
+                above: None,
+                follows: false,
+            },
+        })
     }
 }
 
@@ -152,5 +257,68 @@ mod tests {
         assert!(q(&[("relation", "NEXT")]).is_err());
         let r = q(&[("size", "10"), ("next", "5"), ("relation", "next")]);
         assert_eq!(r.ok().map(|r| r.relation), Some(Relation::Next));
+        assert!(q(&[("relation", "PREVIOUS"), ("next", "5")]).is_err());
+        let r = q(&[("start", "9"), ("next", "5"), ("relation", "previous")]);
+        assert_eq!(r.ok().map(|r| r.relation), Some(Relation::Previous));
+    }
+
+    fn request(start: Option<i64>, next: Option<i64>, relation: Relation) -> CursorRequest {
+        CursorRequest {
+            size: 3,
+            start: start.map(|s| encode("l", s).to_string()),
+            next: next.map(|n| encode("l", n).to_string()),
+            relation,
+        }
+    }
+
+    /// What the store would answer for `w`: keys 1..=10, newest first, `limit` of them.
+    fn fetch(w: &Window, limit: usize) -> Vec<i64> {
+        let keys =
+            (1..=10).filter(|k| w.below.is_none_or(|b| *k < b) && w.above.is_none_or(|a| *k > a));
+        if w.above.is_some() {
+            let mut v: Vec<i64> = keys.take(limit).collect();
+            v.reverse();
+            v
+        } else {
+            keys.rev().take(limit).collect()
+        }
+    }
+
+    fn page(req: &CursorRequest) -> Cut<i64> {
+        let w = req.window("l").unwrap_or_else(|e| panic!("{e:?}"));
+        w.cut(fetch(&w, 4), 3, |k| *k)
+    }
+
+    #[test]
+    fn windows_walk_back_and_forth_over_the_same_pages() {
+        let first = page(&request(None, None, Relation::SelfPage));
+        assert_eq!(first.items, [10, 9, 8]);
+        assert_eq!(
+            (first.start, first.next, first.prev),
+            (Some(10), Some(8), None)
+        );
+        let second = page(&request(Some(10), Some(8), Relation::Next));
+        assert_eq!(second.items, [7, 6, 5]);
+        assert_eq!((second.next, second.prev), (Some(5), Some(7)));
+        assert_eq!(second.this, Some(8), "read again below 8");
+        let last = page(&request(Some(10), Some(2), Relation::Next));
+        assert_eq!(last.items, [1]);
+        assert_eq!((last.next, last.prev), (None, Some(1)));
+        // Back from the second page: the first again, and no page before it.
+        let back = page(&request(Some(10), Some(7), Relation::Previous));
+        assert_eq!(back.items, [10, 9, 8]);
+        assert_eq!((back.next, back.prev, back.this), (Some(8), None, None));
+        // Back from the last page: the three keys just above it, with more before them.
+        let back = page(&request(Some(10), Some(1), Relation::Previous));
+        assert_eq!(back.items, [4, 3, 2]);
+        assert_eq!((back.next, back.prev), (Some(2), Some(4)));
+        assert_eq!(back.this, Some(5), "read again below 5");
+        // Keys newer than the traversal's start stay out of it, going back too.
+        let back = page(&request(Some(9), Some(7), Relation::Previous));
+        assert_eq!(back.items, [9, 8]);
+        assert_eq!(back.prev, None);
+        // The first page re-read by its self link has no page before it.
+        let again = page(&request(Some(10), None, Relation::SelfPage));
+        assert_eq!((again.items.len(), again.prev), (3, None));
     }
 }

@@ -2,7 +2,7 @@
 //! thread's, the application's, a sender's or a member's unread ones (keyed by message id).
 //! Cursors are bound to their listing and checked when they come back.
 
-use palaver_domain::platform::cursor::{self, CursorRequest, Relation};
+use palaver_domain::platform::cursor::{self, CursorRequest, Cut};
 use palaver_store::platform::{History, HistoryScope, MessageRow};
 
 use super::messages::MessageView;
@@ -27,26 +27,25 @@ pub struct CursorPage<T> {
     pub start: Option<i64>,
     /// Where the next (older) page starts; None on the last page.
     pub next: Option<i64>,
+    /// Where the previous (newer) page starts; None on the first page.
+    pub prev: Option<i64>,
+    /// What reads this page again (as `next` with relation SELF); None on the first page.
+    pub this: Option<i64>,
 }
 
-/// The position range a request asks for: keys below the returned bound.
-fn bound(listing: &str, req: &CursorRequest) -> Result<(Option<i64>, Option<i64>)> {
-    let start = req
-        .start
-        .as_deref()
-        .map(|s| cursor::decode(listing, s, "start"))
-        .transpose()?;
-    let next = req
-        .next
-        .as_deref()
-        .map(|s| cursor::decode(listing, s, "next"))
-        .transpose()?;
-    let before = match (req.relation, next) {
-        (Relation::Next, Some(n)) | (Relation::SelfPage, Some(n)) => Some(n),
-        // A first page seen again: the same messages, none newer.
-        (_, None) => start.map(|s| s.saturating_add(1)),
-    };
-    Ok((start, before))
+impl<T> CursorPage<T> {
+    /// The page `cut` from `listing` showing `items`, its cursors encoded for that listing.
+    pub(crate) fn of<R>(listing: &str, size: u64, cut: Cut<R>, items: Vec<T>) -> Self {
+        let enc = |k: Option<i64>| k.map(|k| cursor::encode(listing, k));
+        CursorPage {
+            items,
+            size,
+            start: enc(cut.start),
+            next: enc(cut.next),
+            prev: enc(cut.prev),
+            this: enc(cut.this),
+        }
+    }
 }
 
 impl Platform {
@@ -59,8 +58,8 @@ impl Platform {
         req: &CursorRequest,
     ) -> Result<CursorPage<MessageView>> {
         let listing = format!("{}:{listing}", p.application_id);
-        let (start, before) = bound(&listing, req)?;
-        let mut rows: Vec<MessageRow> = self
+        let window = req.window(&listing)?;
+        let rows: Vec<MessageRow> = self
             .messages
             .history(
                 p.application_id,
@@ -68,22 +67,17 @@ impl Platform {
                     scope,
                     username: filter.username.clone(),
                     text: filter.query.clone(),
-                    before,
+                    before: window.below,
+                    after: window.above,
                     limit: req.size + 1,
                 },
             )
             .await?;
-        let key = |m: &MessageRow| scope.key_of(m);
-        let more = rows.len() as u64 > req.size;
-        rows.truncate(req.size as usize);
-        let start = start.or_else(|| rows.first().map(key));
-        let next = if more { rows.last().map(key) } else { None };
-        Ok(CursorPage {
-            items: self.message_views(p, rows).await?,
-            size: req.size,
-            start: start.map(|s| cursor::encode(&listing, s)),
-            next: next.map(|n| cursor::encode(&listing, n)),
-        })
+        let mut cut = window.cut(rows, req.size, |m| scope.key_of(m));
+        let items = self
+            .message_views(p, std::mem::take(&mut cut.items))
+            .await?;
+        Ok(CursorPage::of(&listing, req.size, cut, items))
     }
 
     pub async fn channel_messages(

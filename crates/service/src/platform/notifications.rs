@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use palaver_domain::platform::cursor::{self, CursorRequest};
+use palaver_domain::platform::cursor::CursorRequest;
 use palaver_domain::time::now_millis;
 use palaver_store::platform::{
     ChannelRow, ChatUserRow, Consumers, MessageRow, NotificationRow, Notifications, Roster,
@@ -195,29 +195,18 @@ impl Platform {
     ) -> Result<CursorPage<NotificationView>> {
         let recipient = self.get_user(p, id).await?;
         let listing = format!("{}:notifications:{id}", p.application_id);
-        let start = req
-            .start
-            .as_deref()
-            .map(|s| cursor::decode(&listing, s, "start"))
-            .transpose()?;
-        let next = req
-            .next
-            .as_deref()
-            .map(|s| cursor::decode(&listing, s, "next"))
-            .transpose()?;
-        let before = next.or(start.map(|s| s.saturating_add(1)));
-        let mut rows = self
+        let window = req.window(&listing)?;
+        let rows = self
             .notifications
-            .page(p.application_id, id, before, req.size + 1)
+            .page(
+                p.application_id,
+                id,
+                (window.below, window.above),
+                req.size + 1,
+            )
             .await?;
-        let more = rows.len() as u64 > req.size;
-        rows.truncate(req.size as usize);
-        let start = start.or_else(|| rows.first().map(|n| n.id));
-        let next = if more {
-            rows.last().map(|n| n.id)
-        } else {
-            None
-        };
+        let mut cut = window.cut(rows, req.size, |n| n.id);
+        let rows = std::mem::take(&mut cut.items);
         let ids: Vec<i64> = rows.iter().filter_map(|n| n.message_id).collect();
         let messages = self.messages.by_ids(p.application_id, &ids).await?;
         let views: HashMap<i64, MessageView> = self
@@ -247,11 +236,6 @@ impl Platform {
                 recipient: recipient.clone(),
             });
         }
-        Ok(CursorPage {
-            items,
-            size: req.size,
-            start: start.map(|s| cursor::encode(&listing, s)),
-            next: next.map(|n| cursor::encode(&listing, n)),
-        })
+        Ok(CursorPage::of(&listing, req.size, cut, items))
     }
 }

@@ -97,6 +97,7 @@ impl Platform {
             username: None,
             text: None,
             before: None,
+            after: None,
             limit: 0,
         };
         Ok(self.messages.count(p.application_id, &h).await?)

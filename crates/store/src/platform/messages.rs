@@ -72,7 +72,8 @@ impl Scope {
     }
 }
 
-/// One page of history: newest first, keys below `before`.
+/// One page of history, newest first: the newest keys below `before`, or with `after`, the
+/// keys just above it (and below `before`).
 #[derive(Debug, Clone)]
 pub struct History {
     pub scope: Scope,
@@ -81,6 +82,7 @@ pub struct History {
     /// Body contains this text.
     pub text: Option<String>,
     pub before: Option<i64>,
+    pub after: Option<i64>,
     pub limit: u64,
 }
 
@@ -326,10 +328,21 @@ impl Messages {
         if let Some(b) = h.before {
             q.and_where(col(key).lt(b));
         }
-        q.order_by((table(), Alias::new(key)), Order::Desc)
-            .limit(h.limit);
+        if let Some(a) = h.after {
+            q.and_where(col(key).gt(a));
+        }
+        let order = if h.after.is_some() {
+            Order::Asc
+        } else {
+            Order::Desc
+        };
+        q.order_by((table(), Alias::new(key)), order).limit(h.limit);
         let rows = self.db.fetch_all(&q).await?;
-        rows.iter().map(read).collect()
+        let mut out = rows.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+        if h.after.is_some() {
+            out.reverse();
+        }
+        Ok(out)
     }
 
     /// How many messages `h` matches (ignoring `before` and `limit`).

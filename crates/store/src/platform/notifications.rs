@@ -108,25 +108,38 @@ impl Notifications {
         Ok(added)
     }
 
-    /// Up to `limit` of `user`'s notifications with ids below `before`, newest first.
+    /// Up to `limit` of `user`'s notifications, newest first: the newest with ids below
+    /// `before`, or with `after`, the ones just above it (and below `before`).
     pub async fn page(
         &self,
         app: i64,
         user: i64,
-        before: Option<i64>,
+        (before, after): (Option<i64>, Option<i64>),
         limit: u64,
     ) -> Result<Vec<NotificationRow>, StoreError> {
+        let order = if after.is_some() {
+            Order::Asc
+        } else {
+            Order::Desc
+        };
         let mut q = Query::select();
         q.from(table())
             .columns(COLUMNS.map(Alias::new))
             .and_where(Expr::col(Alias::new("application_id")).eq(app))
             .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .order_by(Alias::new("id"), Order::Desc)
+            .order_by(Alias::new("id"), order)
             .limit(limit);
         if let Some(b) = before {
             q.and_where(Expr::col(Alias::new("id")).lt(b));
         }
+        if let Some(a) = after {
+            q.and_where(Expr::col(Alias::new("id")).gt(a));
+        }
         let rows = self.db.fetch_all(&q).await?;
-        rows.iter().map(read).collect()
+        let mut out = rows.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+        if after.is_some() {
+            out.reverse();
+        }
+        Ok(out)
     }
 }

@@ -18,6 +18,7 @@ contract!(
     sequences_are_per_channel_and_gapless,
     concurrent_sends_get_distinct_increasing_sequences,
     channel_history_pages_neither_skip_nor_repeat_while_inserting,
+    history_and_notifications_go_back_from_a_bound,
     app_history_keys_follow_commit_order,
     sender_history_keys_follow_commit_order,
     text_and_username_filters,
@@ -188,6 +189,7 @@ fn history(scope: HistoryScope, before: Option<i64>, limit: u64) -> History {
         username: None,
         text: None,
         before,
+        after: None,
         limit,
     }
 }
@@ -226,6 +228,56 @@ fn bodies(rows: &[MessageRow]) -> Vec<String> {
     rows.iter()
         .map(|m| m.body.clone().unwrap_or_default())
         .collect()
+}
+
+/// Pages going back towards the newest: the keys just above a bound, still newest first.
+async fn history_and_notifications_go_back_from_a_bound(db: Db) {
+    let a = fixture(&db, "org-a").await;
+    let (alice, bob) = (a.users[0], a.users[1]);
+    let mut sent = Vec::new();
+    for i in 1..=7 {
+        sent.push(send(&db, a.id, a.channels[0], Some(alice), &format!("m{i}")).await);
+    }
+    let messages = Messages::new(db.clone());
+    let scope = HistoryScope::Channel(a.channels[0]);
+    let back = |before: Option<i64>, after: i64, limit: u64| History {
+        after: Some(after),
+        ..history(scope, before, limit)
+    };
+    let seqs = |rows: Vec<MessageRow>| rows.iter().map(|m| m.seq).collect::<Vec<_>>();
+    let got = messages.history(a.id, &back(None, 3, 2)).await.unwrap();
+    assert_eq!(seqs(got), [5, 4], "the two just above 3");
+    let got = messages.history(a.id, &back(Some(7), 3, 10)).await.unwrap();
+    assert_eq!(seqs(got), [6, 5, 4], "between the bounds");
+    let got = messages.history(a.id, &back(None, 7, 10)).await.unwrap();
+    assert!(got.is_empty(), "nothing above the newest");
+
+    let mut tx = db.begin().await.unwrap();
+    let rows: Vec<NotificationRow> = sent
+        .iter()
+        .map(|m| notification(a.id, bob, m, "t"))
+        .collect();
+    let added = Notifications::insert_all(&mut tx, &rows).await.unwrap();
+    assert_eq!(added, vec![bob; 7], "one row per message");
+    assert!(Notifications::insert_all(&mut tx, &rows[..2])
+        .await
+        .unwrap()
+        .is_empty());
+    tx.commit().await.unwrap();
+    let notifications = Notifications::new(db.clone());
+    let all = notifications
+        .page(a.id, bob, (None, None), 10)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = all.iter().map(|n| n.id).collect();
+    assert_eq!(ids.len(), 7);
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+    let got = notifications
+        .page(a.id, bob, (Some(ids[0]), Some(ids[5])), 3)
+        .await
+        .unwrap();
+    let got: Vec<i64> = got.iter().map(|n| n.id).collect();
+    assert_eq!(got, ids[2..5], "the three just above, newest first");
 }
 
 async fn sequences_are_per_channel_and_gapless(db: Db) {
@@ -431,6 +483,7 @@ async fn text_and_username_filters(db: Db) {
         username: username.map(str::to_string),
         text: text.map(str::to_string),
         before: None,
+        after: None,
         limit: 100,
     };
     // Text matches ignore case, the same on every engine; `%`, `_` and `\` are plain text.
@@ -737,7 +790,7 @@ async fn notifications_and_the_consumer_offset_commit_together(db: Db) {
     }
     assert_eq!(consumers.offset("notifier", a.id).await.unwrap(), 0);
     assert!(notifications
-        .page(a.id, bob, None, 10)
+        .page(a.id, bob, (None, None), 10)
         .await
         .unwrap()
         .is_empty());
@@ -786,13 +839,16 @@ async fn notifications_and_the_consumer_offset_commit_together(db: Db) {
     let b = fixture(&db, "org-b").await;
     assert_eq!(consumers.offset("notifier", b.id).await.unwrap(), 0);
 
-    let page = notifications.page(a.id, bob, None, 1).await.unwrap();
+    let page = notifications
+        .page(a.id, bob, (None, None), 1)
+        .await
+        .unwrap();
     assert_eq!(
         page.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(),
         ["second"]
     );
     let next = notifications
-        .page(a.id, bob, Some(page[0].id), 5)
+        .page(a.id, bob, (Some(page[0].id), None), 5)
         .await
         .unwrap();
     assert_eq!(
@@ -801,14 +857,14 @@ async fn notifications_and_the_consumer_offset_commit_together(db: Db) {
     );
     assert_eq!(
         notifications
-            .page(a.id, alice, None, 5)
+            .page(a.id, alice, (None, None), 5)
             .await
             .unwrap()
             .len(),
         1
     );
     assert!(notifications
-        .page(b.id, bob, None, 5)
+        .page(b.id, bob, (None, None), 5)
         .await
         .unwrap()
         .is_empty());
@@ -985,7 +1041,10 @@ async fn racing_consumers_do_each_batch_once(db: Db) {
     let notifications = Notifications::new(db.clone());
     let mut by_user = Vec::new();
     for user in [bob, carol] {
-        let page = notifications.page(a.id, user, None, 100).await.unwrap();
+        let page = notifications
+            .page(a.id, user, (None, None), 100)
+            .await
+            .unwrap();
         let got: Vec<Option<i64>> = page.iter().map(|n| n.message_id).collect();
         let expected: Vec<Option<i64>> = sent.iter().rev().map(|m| Some(m.id)).collect();
         assert_eq!(got, expected);

@@ -129,6 +129,99 @@ async fn cursor_pages_see_every_message_once_newest_first() {
     assert!(r.body["_links"]["self"]["href"].is_string());
 }
 
+/// The ids of a page's items under `_embedded.<name>`.
+fn ids_of(page: &Value, name: &str) -> Vec<i64> {
+    page["_embedded"][name]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["id"].as_i64().expect("id"))
+        .collect()
+}
+
+/// Follows `rel` links from the page `first`, answering every page reached (`first` included).
+async fn follow(app: &TestApp, token: &str, path: &str, first: Value, rel: &str) -> Vec<Value> {
+    let mut pages = vec![first];
+    while let Some(link) = pages.last().and_then(|p| p["_links"].get(rel)).cloned() {
+        let query = query_of(&link);
+        let relation = if rel == "prev" { "PREVIOUS" } else { "NEXT" };
+        assert!(query.iter().any(|(k, v)| k == "relation" && v == relation));
+        let pairs: Vec<(&str, &str)> = query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app.pget_query(path, token, &pairs).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        pages.push(r.body);
+        assert!(pages.len() < 20, "{rel} links never end");
+    }
+    pages
+}
+
+#[tokio::test]
+async fn prev_links_walk_back_over_the_same_pages() {
+    let c = chat().await;
+    for i in 0..24 {
+        c.text(c.general, "alice", &format!("hello {i}")).await;
+    }
+    let path = format!("/channels/{}/messages", c.general);
+    let first = c.app.pget_query(&path, &c.token, &[("size", "10")]).await;
+    assert!(first.body["_links"].get("prev").is_none(), "{}", first.text);
+    let forward = follow(&c.app, &c.token, &path, first.body, "next").await;
+    let ids: Vec<Vec<i64>> = forward.iter().map(|p| ids_of(p, "messages")).collect();
+    assert_eq!(ids.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 4]);
+    // A message sent meanwhile is newer than the traversal: going back does not show it.
+    c.text(c.general, "bob", "late").await;
+    let last = forward.last().cloned().expect("last page");
+    let back = follow(&c.app, &c.token, &path, last, "prev").await;
+    let back_ids: Vec<Vec<i64>> = back.iter().map(|p| ids_of(p, "messages")).collect();
+    let mut expected = ids.clone();
+    expected.reverse();
+    assert_eq!(back_ids, expected, "the same pages, newest last");
+    // Each page's self link reads it again, however it was reached.
+    for page in &back {
+        let query = query_of(&page["_links"]["self"]);
+        assert!(query.iter().any(|(k, v)| k == "relation" && v == "SELF"));
+        let pairs: Vec<(&str, &str)> = query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let again = c.app.pget_query(&path, &c.token, &pairs).await;
+        assert_eq!(ids_of(&again.body, "messages"), ids_of(page, "messages"));
+    }
+    // PREVIOUS without the cursors of a prev link is refused.
+    let r = c
+        .app
+        .pget_query(&path, &c.token, &[("relation", "PREVIOUS")])
+        .await;
+    assert_platform_error(&r, 400, "InvalidParameterError");
+
+    // Notifications page back the same way.
+    let p = palaver_service::AppPrincipal {
+        application_id: c.app.app_id,
+        organisation_id: c.app.org_id.clone(),
+    };
+    c.app
+        .services
+        .platform
+        .drain_notifications(&p)
+        .await
+        .expect("drain");
+    let bob = c.users[1]["id"].as_i64().expect("id");
+    let at = format!("/users/{bob}/notifications");
+    let first = c.app.pget_query(&at, &c.token, &[("size", "10")]).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let forward = follow(&c.app, &c.token, &at, first.body, "next").await;
+    let ids: Vec<Vec<i64>> = forward.iter().map(|p| ids_of(p, "notifications")).collect();
+    assert_eq!(ids.iter().map(Vec::len).collect::<Vec<_>>(), [10, 10, 4]);
+    let last = forward.last().cloned().expect("last page");
+    let back = follow(&c.app, &c.token, &at, last, "prev").await;
+    let mut expected = ids;
+    expected.reverse();
+    let back_ids: Vec<Vec<i64>> = back.iter().map(|p| ids_of(p, "notifications")).collect();
+    assert_eq!(back_ids, expected);
+}
+
 #[tokio::test]
 async fn cursors_are_checked_when_they_come_back() {
     let c = chat().await;
