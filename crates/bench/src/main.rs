@@ -46,7 +46,7 @@ pub struct Args {
     /// database must be empty.
     #[arg(long)]
     database_url: Option<String>,
-    /// Run only the scenarios whose name contains this text (content suite).
+    /// Run only the scenarios whose name contains this text.
     #[arg(long)]
     only: Option<String>,
     /// Turn the server's read cache off (every request reaches the database).

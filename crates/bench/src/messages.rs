@@ -107,6 +107,9 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
             let mut url = reqwest::Url::parse(&format!("{base}{path}"))?;
             url.query_pairs_mut().append_pair("size", "50");
             let make = load::get_with_token(url, "authorization", format!("Bearer {token}"));
+            if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
+                continue;
+            }
             for clients in [1, args.concurrency] {
                 let r = load::run(&client, make.clone(), clients, duration).await;
                 load::row(&format!("{name}, {target} messages"), clients, &r);
@@ -114,6 +117,13 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
         }
     }
     let send_url = format!("{base}/channels/{channel}/messages");
+    if args
+        .only
+        .as_deref()
+        .is_some_and(|o| !"send message".contains(o))
+    {
+        return Ok(());
+    }
     for senders in [1, args.concurrency] {
         let (url, token) = (send_url.clone(), token.clone());
         let make: load::MakeRequest = Arc::new(move |c: &reqwest::Client| {

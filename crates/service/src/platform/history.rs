@@ -87,10 +87,16 @@ impl Platform {
         filter: &MessageFilter,
         req: &CursorRequest,
     ) -> Result<CursorPage<MessageView>> {
-        self.channel_row(p, channel).await?;
         let listing = format!("channel:{channel}");
-        self.history_page(p, &listing, HistoryScope::Channel(channel), filter, req)
-            .await
+        let page = self
+            .history_page(p, &listing, HistoryScope::Channel(channel), filter, req)
+            .await?;
+        // Messages are only ever found in a channel of the caller's application: an empty
+        // page is the one that must say whether the channel exists.
+        if page.items.is_empty() {
+            self.channel_row(p, channel).await?;
+        }
+        Ok(page)
     }
 
     pub async fn thread_messages(
@@ -99,11 +105,15 @@ impl Platform {
         thread: i64,
         req: &CursorRequest,
     ) -> Result<CursorPage<MessageView>> {
-        self.get_thread(p, thread).await?;
         let listing = format!("thread:{thread}");
         let none = MessageFilter::default();
-        self.history_page(p, &listing, HistoryScope::Thread(thread), &none, req)
-            .await
+        let page = self
+            .history_page(p, &listing, HistoryScope::Thread(thread), &none, req)
+            .await?;
+        if page.items.is_empty() {
+            self.get_thread(p, thread).await?;
+        }
+        Ok(page)
     }
 
     pub async fn list_messages(

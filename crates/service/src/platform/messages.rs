@@ -280,24 +280,19 @@ impl Platform {
             .map(|c| (c.id, c))
             .collect();
         let parents: Vec<i64> = rows.iter().map(|m| m.id).collect();
-        let threads: HashMap<i64, ThreadRow> = self
+        let mut threads: HashMap<i64, (ThreadRow, u64)> = self
             .threads
             .replies_of(app, &parents)
             .await?
             .into_iter()
-            .filter_map(|t| t.parent_message_id.map(|m| (m, t)))
-            .collect();
-        let thread_ids: Vec<i64> = threads.values().map(|t| t.id).collect();
-        let sizes: HashMap<i64, u64> = self
-            .messages
-            .thread_sizes(app, &thread_ids)
-            .await?
-            .into_iter()
+            .filter_map(|(t, n)| t.parent_message_id.map(|m| (m, (t, n))))
             .collect();
         Ok(rows
             .into_iter()
             .map(|m| {
-                let reply_thread = threads.get(&m.id).cloned();
+                let (reply_thread, replies_count) = threads
+                    .remove(&m.id)
+                    .map_or((None, 0), |(t, n)| (Some(t), n));
                 let mentioned = m
                     .mentions
                     .as_array()
@@ -310,10 +305,7 @@ impl Platform {
                     user: m.user_id.and_then(|id| users.get(&id).cloned()),
                     mentioned,
                     channel: channels.get(&m.channel_id).cloned(),
-                    replies_count: reply_thread
-                        .as_ref()
-                        .and_then(|t| sizes.get(&t.id).copied())
-                        .unwrap_or(0),
+                    replies_count,
                     reply_thread,
                     message: m,
                 }
@@ -374,7 +366,7 @@ impl Platform {
             .await?
             .pop()
         {
-            Some(t) => t,
+            Some((t, _)) => t,
             None => self.get_thread(p, row.thread_id).await?,
         };
         let mut tx = self.db.begin().await?;

@@ -64,17 +64,14 @@ impl Platform {
         if bearer.is_empty() || bearer.len() > 512 {
             return Ok(None);
         }
-        let Some(app_id) = self
+        Ok(self
             .tokens
             .application_of(&digest(bearer), now_millis())
             .await?
-        else {
-            return Ok(None);
-        };
-        Ok(self.apps.get(app_id).await?.map(|a| AppPrincipal {
-            application_id: a.id,
-            organisation_id: a.organisation_id,
-        }))
+            .map(|(application_id, organisation_id)| AppPrincipal {
+                application_id,
+                organisation_id,
+            }))
     }
 }
 

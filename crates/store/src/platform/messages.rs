@@ -353,33 +353,6 @@ impl Messages {
         count_of(&self.db.fetch_all(&q).await?)
     }
 
-    /// `(thread id, messages in it)` for each of `threads` that has any.
-    pub async fn thread_sizes(
-        &self,
-        app: i64,
-        threads: &[i64],
-    ) -> Result<Vec<(i64, u64)>, StoreError> {
-        if threads.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = Query::select();
-        q.from(table())
-            .column(Alias::new("thread_id"))
-            .expr_as(Func::count(col("id")), Alias::new("n"))
-            .and_where(col("application_id").eq(app))
-            .and_where(col("thread_id").is_in(threads.iter().copied()))
-            .group_by_col(Alias::new("thread_id"));
-        let rows = self.db.fetch_all(&q).await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.int("thread_id")?.unwrap_or_default(),
-                    r.int("n")?.unwrap_or_default().max(0) as u64,
-                ))
-            })
-            .collect()
-    }
-
     /// Sets the editable fields of `m`; false when there is no such message.
     pub async fn update(tx: &mut Tx, m: &MessageRow) -> Result<bool, StoreError> {
         let mut q = Query::update();

@@ -39,18 +39,32 @@ impl OauthTokens {
         Ok(())
     }
 
-    /// The application a live token was issued to: `None` when unknown or expired at `now`.
-    pub async fn application_of(&self, digest: &str, now: i64) -> Result<Option<i64>, StoreError> {
+    /// The application a live token was issued to, as `(application id, organisation id)`:
+    /// `None` when unknown or expired at `now`. One read, as every request makes it.
+    pub async fn application_of(
+        &self,
+        digest: &str,
+        now: i64,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let apps = Alias::new("applications");
         let mut q = Query::select();
         q.from(table())
-            .column(Alias::new("application_id"))
-            .and_where(Expr::col(Alias::new("id")).eq(digest))
-            .and_where(Expr::col(Alias::new("expires")).gt(now));
+            .column((table(), Alias::new("application_id")))
+            .column((apps.clone(), Alias::new("organisation_id")))
+            .inner_join(
+                apps.clone(),
+                Expr::col((apps, Alias::new("id"))).equals((table(), Alias::new("application_id"))),
+            )
+            .and_where(Expr::col((table(), Alias::new("id"))).eq(digest))
+            .and_where(Expr::col((table(), Alias::new("expires"))).gt(now));
         let rows = self.db.fetch_all(&q).await?;
-        rows.first()
-            .map(|r| r.int("application_id"))
-            .transpose()
-            .map(Option::flatten)
+        let Some(r) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some((
+            r.int("application_id")?.unwrap_or_default(),
+            r.text("organisation_id")?.unwrap_or_default(),
+        )))
     }
 
     /// Removes expired tokens; returns how many.

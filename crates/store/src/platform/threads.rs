@@ -1,7 +1,7 @@
 //! Threads of a channel: its one MAIN thread, which also holds the channel's message sequence,
 //! and a MESSAGE reply thread per top-level message. Writes take the caller's transaction.
 
-use sea_query::{Alias, Expr, OnConflict, Query};
+use sea_query::{Alias, Expr, Func, OnConflict, Query, SimpleExpr, SubQueryStatement};
 use serde_json::Value;
 
 use crate::db::{Db, Tx};
@@ -160,21 +160,45 @@ impl Threads {
         rows.first().map(read).transpose()
     }
 
-    /// The reply threads of `parents`.
+    /// The reply threads of `parents`, each with how many replies it holds: one read for a
+    /// whole page of messages.
     pub async fn replies_of(
         &self,
         app: i64,
         parents: &[i64],
-    ) -> Result<Vec<ThreadRow>, StoreError> {
+    ) -> Result<Vec<(ThreadRow, u64)>, StoreError> {
         if parents.is_empty() {
             return Ok(Vec::new());
         }
+        let messages = Alias::new("chat_messages");
+        let mut count = Query::select();
+        count
+            .expr(Func::count(Expr::col((messages.clone(), Alias::new("id")))))
+            .from(messages.clone())
+            .and_where(Expr::col((messages.clone(), Alias::new("application_id"))).eq(app))
+            .and_where(
+                Expr::col((messages, Alias::new("thread_id"))).equals((table(), Alias::new("id"))),
+            );
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(Alias::new))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("parent_message_id")).is_in(parents.iter().copied()));
+            .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+            .expr_as(
+                SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(count))),
+                Alias::new("replies"),
+            )
+            .and_where(Expr::col((table(), Alias::new("application_id"))).eq(app))
+            .and_where(
+                Expr::col((table(), Alias::new("parent_message_id")))
+                    .is_in(parents.iter().copied()),
+            );
         let rows = self.db.fetch_all(&q).await?;
-        rows.iter().map(read).collect()
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    read(r)?,
+                    r.int("replies")?.unwrap_or_default().max(0) as u64,
+                ))
+            })
+            .collect()
     }
 }
