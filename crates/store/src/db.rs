@@ -73,6 +73,9 @@ impl Db {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A connection to a local file does not go stale; pinging it before every use
+            // would cost each statement a second trip to its worker thread.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Db::Sqlite(pool, WriteLock::default()))
