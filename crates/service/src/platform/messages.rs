@@ -8,12 +8,13 @@ use palaver_domain::platform::merge_patch;
 use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
-    ApplicationRow, ChannelRow, ChatUserRow, MessageRow, Messages, Roster, ThreadRow, Threads,
+    ApplicationRow, ChannelRow, ChatUserRow, MessageRow, Messages, Roster, ThreadRow,
 };
 use serde_json::{json, Map, Value};
 
 use super::channel_input::invalid;
 use super::message_input::{link_spans, mention_tags, MessagePatch, NewMessageInput};
+use super::send_queue::{NewSend, Sent};
 use super::{AppPrincipal, Platform};
 use crate::error::Result;
 
@@ -161,16 +162,13 @@ impl Platform {
             (true, t) => t.to_string(),
             (false, t) => format!("SYSTEM_{t}"),
         };
-        let now = now_millis();
-        let mut tx = self.db.begin().await?;
-        let (main, seq) = Threads::next_seq(&mut tx, p.application_id, channel.id, now).await?;
-        let reply = thread.as_ref().is_some_and(|t| t.id != main);
-        let new = MessageRow {
+        let message = MessageRow {
             id: 0,
             application_id: p.application_id,
             channel_id: channel.id,
-            thread_id: thread.as_ref().map_or(main, |t| t.id),
-            seq,
+            // Thread, numbers and nesting are given when the message is written.
+            thread_id: 0,
+            seq: 0,
             app_seq: 0,
             r#type: kind,
             user_id: user.as_ref().map(|u| u.id),
@@ -180,24 +178,14 @@ impl Platform {
             properties: input.properties,
             mentions: parsed.mentions,
             links: parsed.links,
-            nested_level: i64::from(reply),
-            created: now,
+            nested_level: 0,
+            created: now_millis(),
             last_edited: None,
         };
-        let row = Messages::insert(&mut tx, &new).await?;
-        let reply_thread = if reply {
-            None
-        } else {
-            Some(Threads::insert_reply(&mut tx, p.application_id, channel.id, row.id, now).await?)
-        };
-        self.commit(
-            tx,
-            p,
-            "message.created",
-            Some(channel.id),
-            message_payload(&row),
-        )
-        .await?;
+        let Sent {
+            message: row,
+            reply_thread,
+        } = self.write_send(NewSend { message, thread }).await?;
         // Everything the new message's resource shows is at hand: no need to read it back.
         let everyone = row
             .mentions

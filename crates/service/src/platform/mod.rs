@@ -14,6 +14,7 @@ mod notifications;
 mod oauth;
 mod outbox;
 mod receipts;
+mod send_queue;
 mod user_refs;
 mod users;
 
@@ -81,6 +82,8 @@ pub struct Platform {
     consumers: Consumers,
     /// Committed events, published after each write's transaction commits.
     bus: tokio::sync::broadcast::Sender<Event>,
+    /// Sends waiting to be written together.
+    sends: std::sync::Arc<send_queue::SendQueue>,
     db: Db,
     config: PlatformConfig,
 }
@@ -102,6 +105,7 @@ impl Platform {
             notifications: Notifications::new(db.clone()),
             consumers: Consumers::new(db.clone()),
             bus: outbox::bus(),
+            sends: Default::default(),
             db,
             config,
         }

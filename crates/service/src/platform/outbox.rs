@@ -3,6 +3,7 @@
 //! gateway, notifications and webhooks subscribe to.
 
 use palaver_domain::time::now_millis;
+use palaver_domain::DomainError;
 use palaver_store::platform::{EventRow, Events, NewEvent};
 use palaver_store::Tx;
 use serde_json::Value;
@@ -23,7 +24,7 @@ impl Platform {
     /// Appends `kind` for `channel` to `tx`, commits, then publishes the committed event.
     pub(crate) async fn commit(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         p: &AppPrincipal,
         kind: &str,
         channel: Option<i64>,
@@ -36,11 +37,25 @@ impl Platform {
             payload,
             created: now_millis(),
         };
-        let row = Events::append(&mut tx, &event).await?;
+        self.commit_all(tx, vec![event])
+            .await?
+            .pop()
+            .ok_or_else(|| DomainError::internal().into())
+    }
+
+    /// Appends `events` to `tx`, in that order, commits, then publishes them.
+    pub(crate) async fn commit_all(
+        &self,
+        mut tx: Tx,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<EventRow>> {
+        let rows = Events::append_all(&mut tx, &events).await?;
         tx.commit().await?;
-        // No subscribers is not an error: the outbox row is the record.
-        let _ = self.bus.send(row.clone());
-        Ok(row)
+        for row in &rows {
+            // No subscribers is not an error: the outbox row is the record.
+            let _ = self.bus.send(row.clone());
+        }
+        Ok(rows)
     }
 
     /// Committed events from now on, of every application.

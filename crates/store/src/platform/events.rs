@@ -67,43 +67,45 @@ impl Events {
         Self { db }
     }
 
-    /// Appends `e` inside `tx`; the row exists only if `tx` commits. The application's event
-    /// counter stays locked until `tx` ends, so numbers follow commit order; append last in a
-    /// transaction, so that the lock is held without waiting on anything else.
+    /// Appends `e` inside `tx`; the row exists only if `tx` commits.
     pub async fn append(tx: &mut Tx, e: &NewEvent) -> Result<EventRow, StoreError> {
-        let counters = Alias::new("event_counters");
-        let mut up = Query::update();
-        up.table(counters.clone())
-            .value(
-                Alias::new("last_seq"),
-                Expr::col(Alias::new("last_seq")).add(1),
-            )
-            .and_where(Expr::col(Alias::new("application_id")).eq(e.application_id))
-            .returning_col(Alias::new("last_seq"));
-        let mut rows = tx.fetch_all(&up).await?;
-        if rows.is_empty() {
-            // The application's first event: make its counter, then take the first number.
-            let mut ins = Query::insert();
-            ins.into_table(counters)
-                .columns(["application_id", "last_seq"].map(Alias::new))
-                .values_panic([e.application_id.into(), 0.into()])
-                .on_conflict(
-                    OnConflict::column(Alias::new("application_id"))
-                        .do_nothing()
-                        .to_owned(),
-                );
-            tx.execute(&ins).await?;
-            rows = tx.fetch_all(&up).await?;
+        Self::append_all(tx, std::slice::from_ref(e))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Decode("events.app_seq".into()))
+    }
+
+    /// Appends `events` inside `tx`, in that order; the rows exist only if `tx` commits. Each
+    /// application's event counter stays locked until `tx` ends, so numbers follow commit
+    /// order; append last in a transaction, so that the lock is held without waiting on
+    /// anything else, and counters are taken in ascending application order.
+    pub async fn append_all(tx: &mut Tx, events: &[NewEvent]) -> Result<Vec<EventRow>, StoreError> {
+        let mut counts: std::collections::BTreeMap<i64, i64> = Default::default();
+        for e in events {
+            *counts.entry(e.application_id).or_default() += 1;
         }
-        let seq = rows
-            .first()
-            .map(|r| r.int("last_seq"))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| StoreError::Decode("event_counters.last_seq".into()))?;
-        let mut q = Query::insert();
-        q.into_table(table())
-            .columns(
+        let mut next: std::collections::HashMap<i64, i64> = Default::default();
+        for (&app, &count) in &counts {
+            let last = Self::take(tx, app, count).await?;
+            next.insert(app, last - count + 1);
+        }
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            let seq = next.entry(e.application_id).or_default();
+            out.push(EventRow {
+                seq: *seq,
+                application_id: e.application_id,
+                r#type: e.r#type.clone(),
+                channel_id: e.channel_id,
+                payload: e.payload.clone(),
+                created: e.created,
+            });
+            *seq += 1;
+        }
+        // 6 values a row: well under SQLite's limit of bound values per statement.
+        for chunk in out.chunks(1000) {
+            let mut q = Query::insert();
+            q.into_table(table()).columns(
                 [
                     "application_id",
                     "app_seq",
@@ -113,24 +115,53 @@ impl Events {
                     "created",
                 ]
                 .map(Alias::new),
+            );
+            for e in chunk {
+                q.values_panic([
+                    e.application_id.into(),
+                    e.seq.into(),
+                    e.r#type.clone().into(),
+                    e.channel_id.into(),
+                    e.payload.to_string().into(),
+                    e.created.into(),
+                ]);
+            }
+            tx.execute(&q).await?;
+        }
+        Ok(out)
+    }
+
+    /// Takes application `app`'s next `count` event numbers; answers the last of them.
+    async fn take(tx: &mut Tx, app: i64, count: i64) -> Result<i64, StoreError> {
+        let counters = Alias::new("event_counters");
+        let mut up = Query::update();
+        up.table(counters.clone())
+            .value(
+                Alias::new("last_seq"),
+                Expr::col(Alias::new("last_seq")).add(count),
             )
-            .values_panic([
-                e.application_id.into(),
-                seq.into(),
-                e.r#type.clone().into(),
-                e.channel_id.into(),
-                e.payload.to_string().into(),
-                e.created.into(),
-            ]);
-        tx.execute(&q).await?;
-        Ok(EventRow {
-            seq,
-            application_id: e.application_id,
-            r#type: e.r#type.clone(),
-            channel_id: e.channel_id,
-            payload: e.payload.clone(),
-            created: e.created,
-        })
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .returning_col(Alias::new("last_seq"));
+        let mut rows = tx.fetch_all(&up).await?;
+        if rows.is_empty() {
+            // The application's first event: make its counter, then take the numbers.
+            let mut ins = Query::insert();
+            ins.into_table(counters)
+                .columns(["application_id", "last_seq"].map(Alias::new))
+                .values_panic([app.into(), 0.into()])
+                .on_conflict(
+                    OnConflict::column(Alias::new("application_id"))
+                        .do_nothing()
+                        .to_owned(),
+                );
+            tx.execute(&ins).await?;
+            rows = tx.fetch_all(&up).await?;
+        }
+        rows.first()
+            .map(|r| r.int("last_seq"))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| StoreError::Decode("event_counters.last_seq".into()))
     }
 
     /// Up to `limit` events of application `app` after `seq`, oldest first: how a consumer

@@ -249,59 +249,102 @@ impl Messages {
     }
 
     /// Inserts `m` inside `tx` and answers it with its new id and application sequence number.
-    /// The application's counter row stays locked until `tx` ends, so the number follows commit
-    /// order. Callers take the channel's sequence (`Threads::next_seq`) first: one lock order.
     pub async fn insert(tx: &mut Tx, m: &MessageRow) -> Result<MessageRow, StoreError> {
-        let mut up = Query::update();
-        up.table(Alias::new("applications"))
-            .value(
-                Alias::new("last_message_seq"),
-                Expr::col(Alias::new("last_message_seq")).add(1),
-            )
-            .and_where(Expr::col(Alias::new("id")).eq(m.application_id))
-            .returning_col(Alias::new("last_message_seq"));
-        let app_seq = tx
-            .fetch_all(&up)
+        Self::insert_all(tx, std::slice::from_ref(m))
             .await?
-            .first()
-            .map(|r| r.int("last_message_seq"))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| StoreError::Decode("applications.last_message_seq".into()))?;
-        let mut q = Query::insert();
-        q.into_table(table())
-            .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)))
-            .values_panic([
-                m.application_id.into(),
-                m.channel_id.into(),
-                m.thread_id.into(),
-                m.seq.into(),
-                app_seq.into(),
-                m.r#type.clone().into(),
-                m.user_id.into(),
-                m.body.clone().into(),
-                m.file.as_ref().map(Value::to_string).into(),
-                m.group_tag.clone().into(),
-                m.properties.to_string().into(),
-                m.mentions.to_string().into(),
-                m.links.to_string().into(),
-                m.nested_level.into(),
-                m.created.into(),
-                m.last_edited.into(),
-            ])
-            .returning_col(Alias::new("id"));
-        let rows = tx.fetch_all(&q).await?;
-        let id = rows
-            .first()
-            .map(|r| r.int("id"))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| StoreError::Decode("chat_messages.id".into()))?;
-        Ok(MessageRow {
-            id,
-            app_seq,
-            ..m.clone()
-        })
+            .pop()
+            .ok_or_else(|| StoreError::Decode("chat_messages.id".into()))
+    }
+
+    /// Inserts `rows` inside `tx`, in that order, a few hundred to a statement; answers them
+    /// with their new ids and application sequence numbers. Each application's counter row
+    /// stays locked until `tx` ends, so the numbers follow commit order. Callers take the
+    /// channels' sequences (`Threads::take_seqs`) first, and counters in ascending id order:
+    /// one lock order everywhere.
+    pub async fn insert_all(
+        tx: &mut Tx,
+        rows: &[MessageRow],
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let mut counts: std::collections::BTreeMap<i64, i64> = Default::default();
+        for m in rows {
+            *counts.entry(m.application_id).or_default() += 1;
+        }
+        // The next number to give in each application.
+        let mut next: std::collections::HashMap<i64, i64> = Default::default();
+        for (&app, &count) in &counts {
+            let mut up = Query::update();
+            up.table(Alias::new("applications"))
+                .value(
+                    Alias::new("last_message_seq"),
+                    Expr::col(Alias::new("last_message_seq")).add(count),
+                )
+                .and_where(Expr::col(Alias::new("id")).eq(app))
+                .returning_col(Alias::new("last_message_seq"));
+            let last = tx
+                .fetch_all(&up)
+                .await?
+                .first()
+                .map(|r| r.int("last_message_seq"))
+                .transpose()?
+                .flatten()
+                .ok_or_else(|| StoreError::Decode("applications.last_message_seq".into()))?;
+            next.insert(app, last - count + 1);
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for m in rows {
+            let seq = next.entry(m.application_id).or_default();
+            out.push(MessageRow {
+                app_seq: *seq,
+                ..m.clone()
+            });
+            *seq += 1;
+        }
+        let mut ids = std::collections::HashMap::new();
+        // 16 values a row: well under SQLite's limit of bound values per statement.
+        for chunk in out.chunks(500) {
+            let mut q = Query::insert();
+            q.into_table(table())
+                .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)));
+            for m in chunk {
+                q.values_panic([
+                    m.application_id.into(),
+                    m.channel_id.into(),
+                    m.thread_id.into(),
+                    m.seq.into(),
+                    m.app_seq.into(),
+                    m.r#type.clone().into(),
+                    m.user_id.into(),
+                    m.body.clone().into(),
+                    m.file.as_ref().map(Value::to_string).into(),
+                    m.group_tag.clone().into(),
+                    m.properties.to_string().into(),
+                    m.mentions.to_string().into(),
+                    m.links.to_string().into(),
+                    m.nested_level.into(),
+                    m.created.into(),
+                    m.last_edited.into(),
+                ]);
+            }
+            // Neither engine promises RETURNING rows in VALUES order: match them by number.
+            q.returning(
+                Query::returning().columns(["id", "application_id", "app_seq"].map(Alias::new)),
+            );
+            for r in tx.fetch_all(&q).await? {
+                ids.insert(
+                    (
+                        r.int("application_id")?.unwrap_or_default(),
+                        r.int("app_seq")?.unwrap_or_default(),
+                    ),
+                    r.int("id")?.unwrap_or_default(),
+                );
+            }
+        }
+        for m in &mut out {
+            m.id = *ids
+                .get(&(m.application_id, m.app_seq))
+                .ok_or_else(|| StoreError::Decode("chat_messages.id".into()))?;
+        }
+        Ok(out)
     }
 
     pub async fn get(&self, app: i64, id: i64) -> Result<Option<MessageRow>, StoreError> {

@@ -69,20 +69,33 @@ impl Threads {
     }
 
     /// Makes sure `channel` has its MAIN thread and takes the channel's next message sequence
-    /// number: `(main thread id, seq)`. The counter row stays locked until `tx` ends, so
-    /// sequence order is commit order and history pages never skip a late commit. The thread
-    /// is made on a channel's first message; every later one takes its number in one statement.
+    /// number: `(main thread id, seq)`.
     pub async fn next_seq(
         tx: &mut Tx,
         app: i64,
         channel: i64,
         now: i64,
     ) -> Result<(i64, i64), StoreError> {
+        Self::take_seqs(tx, app, channel, 1, now).await
+    }
+
+    /// Makes sure `channel` has its MAIN thread and takes the channel's next `count` message
+    /// sequence numbers: `(main thread id, last of them)`. The counter row stays locked until
+    /// `tx` ends, so sequence order is commit order and history pages never skip a late commit.
+    /// The thread is made on a channel's first message; later ones take their numbers in one
+    /// statement.
+    pub async fn take_seqs(
+        tx: &mut Tx,
+        app: i64,
+        channel: i64,
+        count: i64,
+        now: i64,
+    ) -> Result<(i64, i64), StoreError> {
         let mut up = Query::update();
         up.table(table())
             .value(
                 Alias::new("last_seq"),
-                Expr::col(Alias::new("last_seq")).add(1),
+                Expr::col(Alias::new("last_seq")).add(count),
             )
             .and_where(Expr::col(Alias::new("main_of")).eq(channel))
             .returning(Query::returning().columns(["id", "last_seq"].map(Alias::new)));
@@ -118,9 +131,24 @@ impl Threads {
         parent: i64,
         now: i64,
     ) -> Result<ThreadRow, StoreError> {
-        let mut q = Query::insert();
-        q.into_table(table())
-            .columns(
+        Self::insert_replies(tx, app, &[(channel, parent)], now)
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Decode("chat_threads.id".into()))
+    }
+
+    /// Opens the reply threads of `(channel, parent message)` pairs of application `app`, in
+    /// one statement per few hundred; answers them in the order asked.
+    pub async fn insert_replies(
+        tx: &mut Tx,
+        app: i64,
+        parents: &[(i64, i64)],
+        now: i64,
+    ) -> Result<Vec<ThreadRow>, StoreError> {
+        let mut ids = std::collections::HashMap::new();
+        for chunk in parents.chunks(500) {
+            let mut q = Query::insert();
+            q.into_table(table()).columns(
                 [
                     "application_id",
                     "channel_id",
@@ -129,25 +157,41 @@ impl Threads {
                     "created",
                 ]
                 .map(Alias::new),
-            )
-            .values_panic([
-                app.into(),
-                channel.into(),
-                "MESSAGE".into(),
-                parent.into(),
-                now.into(),
-            ])
-            .returning_col(Alias::new("id"));
-        let rows = tx.fetch_all(&q).await?;
-        Ok(ThreadRow {
-            id: one_int(&rows, "id")?,
-            application_id: app,
-            channel_id: channel,
-            r#type: "MESSAGE".into(),
-            parent_message_id: Some(parent),
-            properties: Value::Object(Default::default()),
-            created: now,
-        })
+            );
+            for (channel, parent) in chunk {
+                q.values_panic([
+                    app.into(),
+                    (*channel).into(),
+                    "MESSAGE".into(),
+                    (*parent).into(),
+                    now.into(),
+                ]);
+            }
+            // Neither engine promises RETURNING rows in VALUES order: match them by parent.
+            q.returning(Query::returning().columns(["id", "parent_message_id"].map(Alias::new)));
+            for r in tx.fetch_all(&q).await? {
+                ids.insert(
+                    r.int("parent_message_id")?.unwrap_or_default(),
+                    r.int("id")?.unwrap_or_default(),
+                );
+            }
+        }
+        parents
+            .iter()
+            .map(|&(channel, parent)| {
+                Ok(ThreadRow {
+                    id: *ids
+                        .get(&parent)
+                        .ok_or_else(|| StoreError::Decode("chat_threads.id".into()))?,
+                    application_id: app,
+                    channel_id: channel,
+                    r#type: "MESSAGE".into(),
+                    parent_message_id: Some(parent),
+                    properties: Value::Object(Default::default()),
+                    created: now,
+                })
+            })
+            .collect()
     }
 
     pub async fn get(&self, app: i64, id: i64) -> Result<Option<ThreadRow>, StoreError> {

@@ -1,0 +1,176 @@
+//! Sends are written in batches. Concurrent sends queue here; whichever of them gets the turn
+//! writes everything queued in one transaction (sequence numbers, messages, reply threads and
+//! their `message.created` events), so a busy server commits once per batch instead of once per
+//! message. A lone send is a batch of one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, PoisonError};
+
+use palaver_domain::time::now_millis;
+use palaver_domain::DomainError;
+use palaver_store::platform::{MessageRow, Messages, NewEvent, ThreadRow, Threads};
+use tokio::sync::oneshot;
+
+use super::messages::message_payload;
+use super::Platform;
+use crate::error::Result;
+
+/// A checked message waiting to be written: `message` has its content, sender and channel;
+/// its thread, numbers and nesting are given when it is written.
+#[derive(Debug, Clone)]
+pub(crate) struct NewSend {
+    pub message: MessageRow,
+    /// The thread it goes to; None for its channel's MAIN thread.
+    pub thread: Option<ThreadRow>,
+}
+
+/// A written message, with the reply thread opened for it (top-level messages only).
+#[derive(Debug, Clone)]
+pub(crate) struct Sent {
+    pub message: MessageRow,
+    pub reply_thread: Option<ThreadRow>,
+}
+
+type Waiting = (NewSend, oneshot::Sender<Result<Sent>>);
+
+/// Sends waiting to be written, and the turn to write them.
+#[derive(Debug, Default)]
+pub(crate) struct SendQueue {
+    pending: Mutex<Vec<Waiting>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl SendQueue {
+    fn push(&self, w: Waiting) {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(w);
+    }
+
+    fn take(&self) -> Vec<Waiting> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Platform {
+    /// Writes `send` with whatever else is queued, and answers it once committed.
+    pub(crate) async fn write_send(&self, send: NewSend) -> Result<Sent> {
+        let (tx, rx) = oneshot::channel();
+        self.sends.push((send, tx));
+        {
+            let _turn = self.sends.turn.lock().await;
+            let batch = self.sends.take();
+            if !batch.is_empty() {
+                // On a task of its own, so that a caller who goes away mid-write (a closed
+                // connection) cannot cut the batch short for the others in it.
+                let platform = self.clone();
+                let writing = tokio::spawn(async move { platform.write_batch(batch).await });
+                if let Err(e) = writing.await {
+                    tracing::error!(error = %e, "a batch of sends did not finish");
+                }
+            }
+        }
+        // Empty when an earlier turn took it: that batch has answered or is answering.
+        rx.await.map_err(|_| DomainError::internal())?
+    }
+
+    async fn write_batch(&self, batch: Vec<Waiting>) {
+        let (sends, answers): (Vec<NewSend>, Vec<_>) = batch.into_iter().unzip();
+        match self.write_sends(&sends).await {
+            Ok(sent) => {
+                for (answer, s) in answers.into_iter().zip(sent) {
+                    let _ = answer.send(Ok(s));
+                }
+            }
+            Err(e) if sends.len() == 1 => {
+                if let Some(answer) = answers.into_iter().next() {
+                    let _ = answer.send(Err(e));
+                }
+            }
+            Err(_) => {
+                // One message that cannot be written (its channel went meanwhile) must not
+                // fail the rest: each goes again on its own.
+                for (send, answer) in sends.into_iter().zip(answers) {
+                    let one = self.write_sends(std::slice::from_ref(&send)).await;
+                    let _ =
+                        answer.send(one.and_then(|mut v| {
+                            v.pop().ok_or_else(|| DomainError::internal().into())
+                        }));
+                }
+            }
+        }
+    }
+
+    /// Writes `sends` in one transaction, in that order, with their events.
+    async fn write_sends(&self, sends: &[NewSend]) -> Result<Vec<Sent>> {
+        let now = now_millis();
+        let mut tx = self.db.begin().await?;
+        // Channel counters in ascending channel order: one lock order for every writer.
+        let mut counts: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+        for s in sends {
+            let m = &s.message;
+            counts
+                .entry(m.channel_id)
+                .or_insert((m.application_id, 0))
+                .1 += 1;
+        }
+        // Per channel: its MAIN thread and the next number to give.
+        let mut next: HashMap<i64, (i64, i64)> = HashMap::new();
+        for (&channel, &(app, count)) in &counts {
+            let (main, last) = Threads::take_seqs(&mut tx, app, channel, count, now).await?;
+            next.insert(channel, (main, last - count + 1));
+        }
+        let mut rows = Vec::with_capacity(sends.len());
+        for s in sends {
+            let m = &s.message;
+            let Some((main, seq)) = next.get_mut(&m.channel_id) else {
+                return Err(DomainError::internal().into());
+            };
+            let thread_id = s.thread.as_ref().map_or(*main, |t| t.id);
+            rows.push(MessageRow {
+                thread_id,
+                seq: *seq,
+                nested_level: i64::from(thread_id != *main),
+                created: now,
+                ..m.clone()
+            });
+            *seq += 1;
+        }
+        let rows = Messages::insert_all(&mut tx, &rows).await?;
+        // Every top-level message gets its reply thread.
+        let mut parents: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+        for m in rows.iter().filter(|m| m.nested_level == 0) {
+            parents
+                .entry(m.application_id)
+                .or_default()
+                .push((m.channel_id, m.id));
+        }
+        let mut threads: HashMap<i64, ThreadRow> = HashMap::new();
+        for (app, list) in parents {
+            for t in Threads::insert_replies(&mut tx, app, &list, now).await? {
+                if let Some(parent) = t.parent_message_id {
+                    threads.insert(parent, t);
+                }
+            }
+        }
+        let events = rows
+            .iter()
+            .map(|m| NewEvent {
+                application_id: m.application_id,
+                r#type: "message.created".into(),
+                channel_id: Some(m.channel_id),
+                payload: message_payload(m),
+                created: now,
+            })
+            .collect();
+        self.commit_all(tx, events).await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| Sent {
+                reply_thread: threads.remove(&m.id),
+                message: m,
+            })
+            .collect())
+    }
+}
