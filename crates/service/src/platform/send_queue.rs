@@ -1,9 +1,10 @@
-//! Sends are written in batches. Concurrent sends queue here; whichever of them gets the turn
-//! writes everything queued in one transaction (sequence numbers, messages, reply threads and
-//! their `message.created` events), so a busy server commits once per batch instead of once per
-//! message. A lone send is a batch of one.
+//! Sends are written in batches. Concurrent sends queue here, and one writer at a time takes
+//! everything queued and writes it in one transaction (sequence numbers, messages, reply threads
+//! and their `message.created` events), so a busy server commits once per batch instead of once
+//! per message. A lone send is a batch of one.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use palaver_domain::time::now_millis;
@@ -33,11 +34,11 @@ pub(crate) struct Sent {
 
 type Waiting = (NewSend, oneshot::Sender<Result<Sent>>);
 
-/// Sends waiting to be written, and the turn to write them.
+/// Sends waiting to be written, and whether a writer is at work on them.
 #[derive(Debug, Default)]
 pub(crate) struct SendQueue {
     pending: Mutex<Vec<Waiting>>,
-    turn: tokio::sync::Mutex<()>,
+    writing: AtomicBool,
 }
 
 impl SendQueue {
@@ -51,6 +52,18 @@ impl SendQueue {
     fn take(&self) -> Vec<Waiting> {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner))
     }
+
+    fn is_empty(&self) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
+    /// True for the one caller that is to start the writer.
+    fn start_writing(&self) -> bool {
+        !self.writing.swap(true, Ordering::SeqCst)
+    }
 }
 
 impl Platform {
@@ -58,21 +71,30 @@ impl Platform {
     pub(crate) async fn write_send(&self, send: NewSend) -> Result<Sent> {
         let (tx, rx) = oneshot::channel();
         self.sends.push((send, tx));
-        {
-            let _turn = self.sends.turn.lock().await;
-            let batch = self.sends.take();
-            if !batch.is_empty() {
-                // On a task of its own, so that a caller who goes away mid-write (a closed
-                // connection) cannot cut the batch short for the others in it.
-                let platform = self.clone();
-                let writing = tokio::spawn(async move { platform.write_batch(batch).await });
-                if let Err(e) = writing.await {
-                    tracing::error!(error = %e, "a batch of sends did not finish");
-                }
-            }
+        if self.sends.start_writing() {
+            // The writer runs on a task of its own: a caller who goes away (a closed
+            // connection) cannot cut a batch short for the others in it.
+            let platform = self.clone();
+            tokio::spawn(async move { platform.write_queued().await });
         }
-        // Empty when an earlier turn took it: that batch has answered or is answering.
         rx.await.map_err(|_| DomainError::internal())?
+    }
+
+    /// Writes batches until the queue is empty, then stops.
+    async fn write_queued(&self) {
+        loop {
+            let batch = self.sends.take();
+            if batch.is_empty() {
+                self.sends.writing.store(false, Ordering::SeqCst);
+                // A send queued after the take found the writer still at work and left its
+                // message to it: go on if so (and no other writer started meanwhile).
+                if self.sends.is_empty() || !self.sends.start_writing() {
+                    return;
+                }
+                continue;
+            }
+            self.write_batch(batch).await;
+        }
     }
 
     async fn write_batch(&self, batch: Vec<Waiting>) {
