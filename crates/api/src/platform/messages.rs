@@ -51,7 +51,7 @@ pub(super) fn page_of(
             path,
             "messages",
             items,
-            &hal::CursorLinks::from(&*page),
+            &hal::CursorLinks::from(page),
             &q.0,
         ),
     )

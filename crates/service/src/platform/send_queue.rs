@@ -196,3 +196,198 @@ impl Platform {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use palaver_store::platform::{History, HistoryScope};
+    use palaver_store::{Db, Documents, Tokens};
+    use serde_json::json;
+
+    use super::*;
+    use crate::platform::{NewChannelInput, NewUserInput, PlatformConfig};
+    use crate::{AppPrincipal, Operator};
+
+    struct Fixture {
+        platform: Platform,
+        p: AppPrincipal,
+        alice: i64,
+        channels: [i64; 2],
+        _dir: tempfile::TempDir,
+    }
+
+    /// An application with user alice and two PUBLIC channels, on a fresh SQLite file.
+    async fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url, 4).await.unwrap();
+        db.migrate().await.unwrap();
+        let docs = Documents::new(db.clone());
+        let org = Operator::new(docs.clone(), Tokens::new(db.clone()), 4)
+            .create_org("org")
+            .await
+            .unwrap();
+        let org = org["id"].as_str().unwrap().to_string();
+        let platform = Platform::new(db, PlatformConfig::default());
+        let app = platform
+            .create_application(&org, "app", None)
+            .await
+            .unwrap();
+        let p = AppPrincipal {
+            application_id: app.app.id,
+            organisation_id: org,
+        };
+        let body = json!({"name": "alice", "display_name": "Alice"});
+        let alice = platform
+            .create_user(&p, NewUserInput::from_body(&body).unwrap())
+            .await
+            .unwrap()
+            .id;
+        let mut channels = [0; 2];
+        for (i, name) in ["one", "two"].iter().enumerate() {
+            let body = json!({"type": "PUBLIC", "name": name, "creator": {"id": alice}});
+            channels[i] = platform
+                .create_channel(&p, NewChannelInput::from_body(&body).unwrap())
+                .await
+                .unwrap()
+                .channel
+                .id;
+        }
+        Fixture {
+            platform,
+            p,
+            alice,
+            channels,
+            _dir: dir,
+        }
+    }
+
+    fn send(f: &Fixture, channel: i64, body: &str) -> NewSend {
+        NewSend {
+            message: MessageRow {
+                id: 0,
+                application_id: f.p.application_id,
+                channel_id: channel,
+                thread_id: 0,
+                seq: 0,
+                app_seq: 0,
+                r#type: "TEXT".into(),
+                user_id: Some(f.alice),
+                body: Some(body.into()),
+                file: None,
+                group_tag: None,
+                properties: json!({}),
+                mentions: json!([]),
+                links: json!([]),
+                nested_level: 0,
+                created: 0,
+                last_edited: None,
+            },
+            thread: None,
+        }
+    }
+
+    async fn bodies(f: &Fixture, channel: i64) -> Vec<String> {
+        let h = History {
+            scope: HistoryScope::Channel(channel),
+            username: None,
+            text: None,
+            before: None,
+            after: None,
+            limit: 100,
+        };
+        let rows = f
+            .platform
+            .messages
+            .history(f.p.application_id, &h)
+            .await
+            .unwrap();
+        rows.into_iter().rev().filter_map(|m| m.body).collect()
+    }
+
+    #[tokio::test]
+    async fn a_batch_numbers_its_messages_in_order_per_channel() {
+        let f = fixture().await;
+        let [one, two] = f.channels;
+        let batch = [send(&f, one, "a"), send(&f, two, "b"), send(&f, one, "c")];
+        let sent = f.platform.write_sends(&batch).await.unwrap();
+        let seqs: Vec<(i64, i64)> = sent
+            .iter()
+            .map(|s| (s.message.channel_id, s.message.seq))
+            .collect();
+        assert_eq!(seqs, [(one, 1), (two, 1), (one, 2)]);
+        let app_seqs: Vec<i64> = sent.iter().map(|s| s.message.app_seq).collect();
+        assert_eq!(app_seqs, [1, 2, 3]);
+        // Each top-level message has a reply thread of its own, that replies to it.
+        for s in &sent {
+            let t = s.reply_thread.as_ref().expect("reply thread");
+            assert_eq!(t.parent_message_id, Some(s.message.id));
+            assert_eq!(t.channel_id, s.message.channel_id);
+        }
+        // A reply goes to that thread, nested, without a thread of its own.
+        let parent = sent[0].reply_thread.clone();
+        let reply = NewSend {
+            thread: parent.clone(),
+            ..send(&f, one, "reply")
+        };
+        let r = f.platform.write_sends(&[reply]).await.unwrap().remove(0);
+        assert_eq!(r.message.nested_level, 1);
+        assert_eq!(Some(r.message.thread_id), parent.map(|t| t.id));
+        assert!(r.reply_thread.is_none());
+        // One message.created event each, numbered in the order written.
+        let events = f.platform.events_after(&f.p, 0, 100).await.unwrap();
+        let created: Vec<i64> = events
+            .iter()
+            .filter(|e| e.r#type == "message.created")
+            .map(|e| e.payload["id"].as_i64().unwrap())
+            .collect();
+        let ids: Vec<i64> = sent.iter().chain([&r]).map(|s| s.message.id).collect();
+        assert_eq!(created, ids);
+        assert_eq!(bodies(&f, one).await, ["a", "c", "reply"]);
+        assert_eq!(bodies(&f, two).await, ["b"]);
+    }
+
+    #[tokio::test]
+    async fn a_message_that_cannot_be_written_fails_alone() {
+        let f = fixture().await;
+        let one = f.channels[0];
+        let (tx_a, rx_a) = oneshot::channel();
+        let (tx_b, rx_b) = oneshot::channel();
+        let (tx_c, rx_c) = oneshot::channel();
+        // No channel 999999: its message breaks the batch's transaction.
+        let batch = vec![
+            (send(&f, one, "a"), tx_a),
+            (send(&f, 999_999, "lost"), tx_b),
+            (send(&f, one, "c"), tx_c),
+        ];
+        f.platform.write_batch(batch).await;
+        assert!(rx_a.await.unwrap().is_ok());
+        assert!(rx_b.await.unwrap().is_err());
+        assert!(rx_c.await.unwrap().is_ok());
+        assert_eq!(bodies(&f, one).await, ["a", "c"]);
+    }
+
+    #[tokio::test]
+    async fn concurrent_sends_are_all_written_once() {
+        let f = fixture().await;
+        let one = f.channels[0];
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let (platform, s) = (f.platform.clone(), send(&f, one, &format!("m{i}")));
+                tokio::spawn(async move { platform.write_send(s).await })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for t in tasks {
+            seqs.push(t.await.unwrap().unwrap().message.seq);
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=50).collect::<Vec<i64>>(), "gapless, each once");
+        let mut written = bodies(&f, one).await;
+        written.sort();
+        let mut expected: Vec<String> = (0..50).map(|i| format!("m{i}")).collect();
+        expected.sort();
+        assert_eq!(written, expected);
+    }
+}

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use palaver_store::platform::{
-    Applications, ChannelRow, Channels, ChatUsers, Consumers, History, HistoryScope, MessageRow,
-    Messages, NewApplication, NewChatUser, NotificationRow, Notifications, ReadCursors, Reports,
-    Roster, Rosters, Threads,
+    Applications, ChannelRow, Channels, ChatUsers, Consumers, Events, History, HistoryScope,
+    MessageRow, Messages, NewApplication, NewChatUser, NewEvent, NotificationRow, Notifications,
+    ReadCursors, Reports, Roster, Rosters, Threads,
 };
 use palaver_store::{Db, Documents, Tx};
 use serde_json::json;
@@ -19,6 +19,7 @@ contract!(
     concurrent_sends_get_distinct_increasing_sequences,
     channel_history_pages_neither_skip_nor_repeat_while_inserting,
     history_and_notifications_go_back_from_a_bound,
+    batches_of_messages_threads_and_events_span_applications,
     app_history_keys_follow_commit_order,
     sender_history_keys_follow_commit_order,
     text_and_username_filters,
@@ -229,6 +230,80 @@ fn bodies(rows: &[MessageRow]) -> Vec<String> {
     rows.iter()
         .map(|m| m.body.clone().unwrap_or_default())
         .collect()
+}
+
+/// One transaction writes messages of two applications: each gets its application's next
+/// numbers in the order given, its id, its reply thread and its event.
+async fn batches_of_messages_threads_and_events_span_applications(db: Db) {
+    let a = fixture(&db, "org-a").await;
+    let b = fixture(&db, "org-b").await;
+    let first = send(&db, a.id, a.channels[0], Some(a.users[0]), "first").await;
+    let mut tx = db.begin().await.unwrap();
+    let (main_a, last_a) = Threads::take_seqs(&mut tx, a.id, a.channels[0], 2, 100)
+        .await
+        .unwrap();
+    assert_eq!(last_a, 3, "two more after the first");
+    let (main_b, last_b) = Threads::take_seqs(&mut tx, b.id, b.channels[0], 1, 100)
+        .await
+        .unwrap();
+    assert_eq!(last_b, 1, "a channel's first message makes its MAIN thread");
+    let at = |app: &App, main: i64, seq: i64, body: &str| MessageRow {
+        thread_id: main,
+        seq,
+        ..row(app.id, app.channels[0], Some(app.users[0]), body)
+    };
+    let rows = [
+        at(&a, main_a, 2, "a2"),
+        at(&b, main_b, 1, "b1"),
+        at(&a, main_a, 3, "a3"),
+    ];
+    let written = Messages::insert_all(&mut tx, &rows).await.unwrap();
+    let numbers: Vec<(i64, i64)> = written
+        .iter()
+        .map(|m| (m.application_id, m.app_seq))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            (a.id, first.app_seq + 1),
+            (b.id, 1),
+            (a.id, first.app_seq + 2)
+        ]
+    );
+    let ids: BTreeSet<i64> = written.iter().map(|m| m.id).collect();
+    assert_eq!(ids.len(), 3);
+    let parents: Vec<(i64, i64)> = [&written[0], &written[2]]
+        .iter()
+        .map(|m| (m.channel_id, m.id))
+        .collect();
+    let threads = Threads::insert_replies(&mut tx, a.id, &parents, 100)
+        .await
+        .unwrap();
+    let replied: Vec<Option<i64>> = threads.iter().map(|t| t.parent_message_id).collect();
+    assert_eq!(replied, [Some(written[0].id), Some(written[2].id)]);
+    let events: Vec<NewEvent> = written
+        .iter()
+        .map(|m| NewEvent {
+            application_id: m.application_id,
+            r#type: "message.created".into(),
+            channel_id: Some(m.channel_id),
+            payload: json!({"id": m.id}),
+            created: 100,
+        })
+        .collect();
+    let appended = Events::append_all(&mut tx, &events).await.unwrap();
+    let seqs: Vec<(i64, i64)> = appended.iter().map(|e| (e.application_id, e.seq)).collect();
+    assert_eq!(seqs, [(a.id, 1), (b.id, 1), (a.id, 2)]);
+    tx.commit().await.unwrap();
+    let messages = Messages::new(db.clone());
+    for m in &written {
+        assert_eq!(
+            messages.get(m.application_id, m.id).await.unwrap().as_ref(),
+            Some(m)
+        );
+    }
+    let stored = Events::new(db.clone()).after(a.id, 0, 10).await.unwrap();
+    assert_eq!(stored, [appended[0].clone(), appended[2].clone()]);
 }
 
 /// Pages going back towards the newest: the keys just above a bound, still newest first.
