@@ -55,26 +55,30 @@ pub async fn flakes(db: Db, org: String, bot: String, n: usize) -> anyhow::Resul
 }
 
 /// Loads `n` TEXT messages from `user` into `channel`'s MAIN thread, each with its reply thread,
-/// as the service's send does, in transactions of 5,000. No events or notifications are written:
-/// this builds history to page through, not traffic.
+/// as the service's batched send writes them, 5,000 to a transaction. No events or notifications
+/// are written: this builds history to page through, not traffic.
 pub async fn messages(db: Db, app: i64, channel: i64, user: i64, n: usize) -> anyhow::Result<()> {
     let mut done = 0;
     while done < n {
+        let count = (n - done).min(5_000);
+        let now = now_millis();
         let mut tx = db.begin().await?;
-        let upto = n.min(done + 5_000);
-        for i in done..upto {
-            let now = now_millis();
-            let (main, seq) = Threads::next_seq(&mut tx, app, channel, now).await?;
-            let row = MessageRow {
+        let (main, last) = Threads::take_seqs(&mut tx, app, channel, count as i64, now).await?;
+        let first = last - count as i64 + 1;
+        let rows: Vec<MessageRow> = (0..count)
+            .map(|i| MessageRow {
                 id: 0,
                 application_id: app,
                 channel_id: channel,
                 thread_id: main,
-                seq,
+                seq: first + i as i64,
                 app_seq: 0,
                 r#type: "TEXT".into(),
                 user_id: Some(user),
-                body: Some(format!("history message {i}, with a little text in it")),
+                body: Some(format!(
+                    "history message {}, with a little text in it",
+                    done + i
+                )),
                 file: None,
                 group_tag: None,
                 properties: json!({}),
@@ -83,12 +87,13 @@ pub async fn messages(db: Db, app: i64, channel: i64, user: i64, n: usize) -> an
                 nested_level: 0,
                 created: now,
                 last_edited: None,
-            };
-            let row = Messages::insert(&mut tx, &row).await?;
-            Threads::insert_reply(&mut tx, app, channel, row.id, now).await?;
-        }
+            })
+            .collect();
+        let rows = Messages::insert_all(&mut tx, &rows).await?;
+        let parents: Vec<(i64, i64)> = rows.iter().map(|m| (channel, m.id)).collect();
+        Threads::insert_replies(&mut tx, app, &parents, now).await?;
         tx.commit().await?;
-        done = upto;
+        done += count;
     }
     Ok(())
 }
