@@ -92,6 +92,8 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
             .rt
             .spawn(seed::messages(db, app, channel, bob, target - have))
             .await??;
+        // As autovacuum would within a minute or so: pages are measured in a steady state.
+        services.db.analyze().await?;
         have = target;
         println!(
             "(history: {target} messages, loaded in {:.0} s)",

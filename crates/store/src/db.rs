@@ -123,6 +123,16 @@ impl Db {
         crate::migrate::run(self).await
     }
 
+    /// Refreshes the query planner's statistics, as PostgreSQL's autovacuum does by itself a
+    /// while after bulk changes; until then a table that grew fast can be read by a poor plan.
+    /// On SQLite, whose plans here do not depend on statistics, it does nothing.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        if let Db::Postgres(p) = self {
+            sqlx::query("ANALYZE").execute(p).await?;
+        }
+        Ok(())
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         match self {

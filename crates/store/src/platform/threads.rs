@@ -1,7 +1,7 @@
 //! Threads of a channel: its one MAIN thread, which also holds the channel's message sequence,
 //! and a MESSAGE reply thread per top-level message. Writes take the caller's transaction.
 
-use sea_query::{Alias, Expr, Func, OnConflict, Query, SimpleExpr, SubQueryStatement};
+use sea_query::{Alias, Expr, Func, OnConflict, Query};
 use serde_json::Value;
 
 use crate::db::{Db, Tx};
@@ -204,8 +204,10 @@ impl Threads {
         rows.first().map(read).transpose()
     }
 
-    /// The reply threads of `parents`, each with how many replies it holds: one read for a
-    /// whole page of messages.
+    /// The reply threads of `parents`, each with how many replies it holds. The counts are a
+    /// second query naming the threads as values: a subquery correlated with each thread
+    /// leads PostgreSQL, whose statistics see one MAIN thread holding most messages, to scan
+    /// every message of the application for each thread.
     pub async fn replies_of(
         &self,
         app: i64,
@@ -214,35 +216,41 @@ impl Threads {
         if parents.is_empty() {
             return Ok(Vec::new());
         }
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(Alias::new))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("parent_message_id")).is_in(parents.iter().copied()));
+        let rows = self.db.fetch_all(&q).await?;
+        let threads = rows.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+        if threads.is_empty() {
+            return Ok(Vec::new());
+        }
         let messages = Alias::new("chat_messages");
         let mut count = Query::select();
         count
-            .expr(Func::count(Expr::col((messages.clone(), Alias::new("id")))))
             .from(messages.clone())
-            .and_where(Expr::col((messages.clone(), Alias::new("application_id"))).eq(app))
-            .and_where(
-                Expr::col((messages, Alias::new("thread_id"))).equals((table(), Alias::new("id"))),
-            );
-        let mut q = Query::select();
-        q.from(table())
-            .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+            .column(Alias::new("thread_id"))
             .expr_as(
-                SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(count))),
-                Alias::new("replies"),
+                Func::count(Expr::col((messages.clone(), Alias::new("id")))),
+                Alias::new("n"),
             )
-            .and_where(Expr::col((table(), Alias::new("application_id"))).eq(app))
-            .and_where(
-                Expr::col((table(), Alias::new("parent_message_id")))
-                    .is_in(parents.iter().copied()),
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("thread_id")).is_in(threads.iter().map(|t| t.id)))
+            .group_by_col(Alias::new("thread_id"));
+        let mut sizes = std::collections::HashMap::new();
+        for r in self.db.fetch_all(&count).await? {
+            sizes.insert(
+                r.int("thread_id")?.unwrap_or_default(),
+                r.int("n")?.unwrap_or_default().max(0) as u64,
             );
-        let rows = self.db.fetch_all(&q).await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    read(r)?,
-                    r.int("replies")?.unwrap_or_default().max(0) as u64,
-                ))
+        }
+        Ok(threads
+            .into_iter()
+            .map(|t| {
+                let n = sizes.get(&t.id).copied().unwrap_or(0);
+                (t, n)
             })
-            .collect()
+            .collect())
     }
 }
