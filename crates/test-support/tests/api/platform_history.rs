@@ -4,9 +4,10 @@
 
 use std::collections::HashSet;
 
-use palaver_test_support::{assert_platform_error, TestApp};
+use palaver_test_support::{assert_platform_error, Resp, TestApp};
 use serde_json::{json, Value};
 
+use crate::platform_message_reads::principal;
 use crate::platform_messages::{chat, path_of};
 
 /// The query pairs of a link's href.
@@ -16,17 +17,22 @@ fn query_of(link: &Value) -> Vec<(String, String)> {
     url.query_pairs().into_owned().collect()
 }
 
+/// A GET of `path` with `query` (the pairs of a link, say).
+async fn get_pairs(app: &TestApp, token: &str, path: &str, query: &[(String, String)]) -> Resp {
+    let pairs: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    app.pget_query(path, token, &pairs).await
+}
+
 /// Follows `next` links from `path` with `size`, answering the ids of every page.
 async fn traverse(app: &TestApp, token: &str, path: &str, extra: &[(&str, &str)]) -> Vec<Vec<i64>> {
     let mut pages = Vec::new();
     let mut query: Vec<(String, String)> = vec![("size".into(), "10".into())];
     query.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     loop {
-        let pairs: Vec<(&str, &str)> = query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let r = app.pget_query(path, token, &pairs).await;
+        let r = get_pairs(app, token, path, &query).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["page"]["size"], 10, "{}", r.text);
         let items = r.body["_embedded"]["messages"]
@@ -146,11 +152,7 @@ async fn follow(app: &TestApp, token: &str, path: &str, first: Value, rel: &str)
         let query = query_of(&link);
         let relation = if rel == "prev" { "PREVIOUS" } else { "NEXT" };
         assert!(query.iter().any(|(k, v)| k == "relation" && v == relation));
-        let pairs: Vec<(&str, &str)> = query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let r = app.pget_query(path, token, &pairs).await;
+        let r = get_pairs(app, token, path, &query).await;
         assert_eq!(r.status, 200, "{}", r.text);
         pages.push(r.body);
         assert!(pages.len() < 20, "{rel} links never end");
@@ -182,11 +184,7 @@ async fn prev_links_walk_back_over_the_same_pages() {
     for page in &back {
         let query = query_of(&page["_links"]["self"]);
         assert!(query.iter().any(|(k, v)| k == "relation" && v == "SELF"));
-        let pairs: Vec<(&str, &str)> = query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let again = c.app.pget_query(&path, &c.token, &pairs).await;
+        let again = get_pairs(&c.app, &c.token, &path, &query).await;
         assert_eq!(ids_of(&again.body, "messages"), ids_of(page, "messages"));
     }
     // PREVIOUS without the cursors of a prev link is refused.
@@ -197,14 +195,10 @@ async fn prev_links_walk_back_over_the_same_pages() {
     assert_platform_error(&r, 400, "InvalidParameterError");
 
     // Notifications page back the same way.
-    let p = palaver_service::AppPrincipal {
-        application_id: c.app.app_id,
-        organisation_id: c.app.org_id.clone(),
-    };
     c.app
         .services
         .platform
-        .drain_notifications(&p)
+        .drain_notifications(&principal(&c.app))
         .await
         .expect("drain");
     let bob = c.users[1]["id"].as_i64().expect("id");
@@ -332,11 +326,7 @@ async fn paging_while_messages_arrive_skips_and_repeats_nothing() {
     let mut seen = Vec::new();
     let mut query: Vec<(String, String)> = vec![("size".into(), "3".into())];
     loop {
-        let pairs: Vec<(&str, &str)> = query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let r = c.app.pget_query(&path, &c.token, &pairs).await;
+        let r = get_pairs(&c.app, &c.token, &path, &query).await;
         assert_eq!(r.status, 200, "{}", r.text);
         for m in r.body["_embedded"]["messages"]
             .as_array()

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::platform_messages::chat;
 
-fn principal(app: &TestApp) -> AppPrincipal {
+pub(crate) fn principal(app: &TestApp) -> AppPrincipal {
     AppPrincipal {
         application_id: app.app_id,
         organisation_id: app.org_id.clone(),
