@@ -252,26 +252,17 @@ impl Platform {
             }
         }
         let ids: Vec<i64> = user_ids.into_iter().collect();
-        let users: HashMap<i64, ChatUserRow> = self
-            .users
-            .by_ids(app, &ids)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect();
         let channel_ids: Vec<i64> = channel_ids.into_iter().collect();
-        let channels: HashMap<i64, ChannelRow> = self
-            .channels
-            .by_ids(app, &channel_ids)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
         let parents: Vec<i64> = rows.iter().map(|m| m.id).collect();
-        let mut threads: HashMap<i64, (ThreadRow, u64)> = self
-            .threads
-            .replies_of(app, &parents)
-            .await?
+        // Independent reads, on connections of their own: a page waits for the slowest only.
+        let (users, channels, threads) = tokio::try_join!(
+            self.users.by_ids(app, &ids),
+            self.channels.by_ids(app, &channel_ids),
+            self.threads.replies_of(app, &parents),
+        )?;
+        let users: HashMap<i64, ChatUserRow> = users.into_iter().map(|u| (u.id, u)).collect();
+        let channels: HashMap<i64, ChannelRow> = channels.into_iter().map(|c| (c.id, c)).collect();
+        let mut threads: HashMap<i64, (ThreadRow, u64)> = threads
             .into_iter()
             .filter_map(|(t, n)| t.parent_message_id.map(|m| (m, (t, n))))
             .collect();
