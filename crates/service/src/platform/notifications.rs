@@ -151,18 +151,44 @@ impl Platform {
         }
     }
 
-    /// Makes notifications as messages are committed, until the bus closes. Events that came
-    /// in while it worked are handled together, one drain per application; events missed
-    /// while lagging are caught up from the outbox by the next drain.
+    /// Handles the events not yet handled of every application that has some: what was
+    /// committed while no notifier ran (before a restart), or while it lagged behind the bus.
+    /// Answers how many notifications were made.
+    pub async fn catch_up_notifications(&self) -> Result<usize> {
+        let mut made = 0;
+        for app in self.consumers.behind(CONSUMER).await? {
+            let p = AppPrincipal {
+                application_id: app,
+                organisation_id: String::new(),
+            };
+            made += self.drain_notifications(&p).await?;
+        }
+        Ok(made)
+    }
+
+    /// Makes notifications as messages are committed, until the bus closes. It first catches up
+    /// on what was committed before it started; events that came in while it worked are
+    /// handled together, one drain per application; when it falls so far behind that the bus
+    /// drops events, it catches up from the outbox.
     pub async fn run_notifier(&self) {
         let mut rx = self.subscribe();
+        let mut catch_up = true;
         loop {
+            if std::mem::take(&mut catch_up) {
+                if let Err(e) = self.catch_up_notifications().await {
+                    tracing::error!(error = %e.into_domain(), "notifications not made");
+                }
+            }
             let mut apps = BTreeSet::new();
             match rx.recv().await {
                 Ok(e) if e.r#type == "message.created" => {
                     apps.insert(e.application_id);
                 }
-                Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => {
+                    catch_up = true;
+                    continue;
+                }
                 Err(RecvError::Closed) => return,
             }
             loop {
@@ -170,7 +196,8 @@ impl Platform {
                     Ok(e) if e.r#type == "message.created" => {
                         apps.insert(e.application_id);
                     }
-                    Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                    Ok(_) => {}
+                    Err(TryRecvError::Lagged(_)) => catch_up = true,
                     Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                 }
             }

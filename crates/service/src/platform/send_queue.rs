@@ -369,6 +369,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_notifier_catches_up_on_what_was_committed_without_it() {
+        let f = fixture().await;
+        let body = json!({"name": "bob", "display_name": "Bob"});
+        let bob = f
+            .platform
+            .create_user(&f.p, NewUserInput::from_body(&body).unwrap())
+            .await
+            .unwrap()
+            .id;
+        let body = json!({"type": "PUBLIC", "name": "both", "creator": {"id": f.alice},
+            "members": [{"id": bob}]});
+        let both = f
+            .platform
+            .create_channel(&f.p, NewChannelInput::from_body(&body).unwrap())
+            .await
+            .unwrap()
+            .channel
+            .id;
+        // No notifier runs here: these are committed with nobody told.
+        f.platform
+            .write_sends(&[send(&f, both, "one"), send(&f, both, "two")])
+            .await
+            .unwrap();
+        assert_eq!(f.platform.catch_up_notifications().await.unwrap(), 2);
+        assert_eq!(f.platform.catch_up_notifications().await.unwrap(), 0);
+        let page = f
+            .platform
+            .notifications
+            .page(f.p.application_id, bob, (None, None), 10)
+            .await
+            .unwrap();
+        let titles: Vec<&str> = page.iter().map(|n| n.title.as_str()).collect();
+        assert_eq!(titles, ["Alice sent a message", "Alice sent a message"]);
+    }
+
+    #[tokio::test]
     async fn concurrent_sends_are_all_written_once() {
         let f = fixture().await;
         let one = f.channels[0];

@@ -2,7 +2,7 @@
 //! consumer moves its offset in the transaction of the work the events caused, so each event's
 //! work is done exactly once even when two workers race.
 
-use sea_query::{Alias, Expr, OnConflict, Query};
+use sea_query::{Alias, Cond, Expr, Func, OnConflict, Order, Query};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
@@ -19,6 +19,35 @@ pub struct Consumers {
 impl Consumers {
     pub fn new(db: Db) -> Self {
         Self { db }
+    }
+
+    /// The applications with events `consumer` has not handled yet: one read of the event
+    /// counters (a row per application), however long the outbox.
+    pub async fn behind(&self, consumer: &str) -> Result<Vec<i64>, StoreError> {
+        let counters = Alias::new("event_counters");
+        let mut q = Query::select();
+        q.column((counters.clone(), Alias::new("application_id")))
+            .from(counters.clone())
+            .left_join(
+                table(),
+                Cond::all()
+                    .add(
+                        Expr::col((table(), Alias::new("application_id")))
+                            .equals((counters.clone(), Alias::new("application_id"))),
+                    )
+                    .add(Expr::col((table(), Alias::new("consumer"))).eq(consumer)),
+            )
+            .and_where(
+                Expr::col((counters.clone(), Alias::new("last_seq"))).gt(Func::coalesce([
+                    Expr::col((table(), Alias::new("last_seq"))).into(),
+                    Expr::val(0).into(),
+                ])),
+            )
+            .order_by((counters, Alias::new("application_id")), Order::Asc);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter()
+            .map(|r| Ok(r.int("application_id")?.unwrap_or_default()))
+            .collect()
     }
 
     /// The last event `consumer` handled for `app`, 0 before the first.

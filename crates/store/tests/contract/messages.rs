@@ -29,6 +29,7 @@ contract!(
     racing_read_cursor_moves_end_at_the_furthest,
     notifications_and_the_consumer_offset_commit_together,
     racing_consumers_do_each_batch_once,
+    consumers_know_which_applications_they_are_behind_in,
     every_read_is_scoped_by_application,
 );
 
@@ -951,6 +952,34 @@ async fn notifications_and_the_consumer_offset_commit_together(db: Db) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn consumers_know_which_applications_they_are_behind_in(db: Db) {
+    let a = fixture(&db, "org-a").await;
+    let b = fixture(&db, "org-b").await;
+    let consumers = Consumers::new(db.clone());
+    assert!(consumers.behind("notifier").await.unwrap().is_empty());
+    let event = |app: i64| NewEvent {
+        application_id: app,
+        r#type: "message.created".into(),
+        channel_id: None,
+        payload: json!({}),
+        created: 1,
+    };
+    let mut tx = db.begin().await.unwrap();
+    Events::append_all(&mut tx, &[event(a.id), event(b.id), event(a.id)])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(consumers.behind("notifier").await.unwrap(), [a.id, b.id]);
+    let mut tx = db.begin().await.unwrap();
+    assert!(Consumers::advance(&mut tx, "notifier", a.id, 0, 2)
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(consumers.behind("notifier").await.unwrap(), [b.id]);
+    // Offsets are per consumer.
+    assert_eq!(consumers.behind("other").await.unwrap(), [a.id, b.id]);
 }
 
 async fn every_read_is_scoped_by_application(db: Db) {
