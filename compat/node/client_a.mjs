@@ -714,6 +714,28 @@ await suite.check('listChannelMessages: 24 messages in pages of 10 by _links.nex
   }
 });
 
+await suite.check('listChannelMessages: prev links (relation PREVIOUS) walk back over the same pages', async () => {
+  let page = (await channels.listChannelMessages(ch.general.id, 10)).data;
+  assert.equal(page._links.prev, undefined, 'the first page has no prev link');
+  const forward = [ids(page._embedded.messages)];
+  while (page._links.next) {
+    const c = cursorOf(cfg.base, page._links.next.href);
+    page = (await channels.listChannelMessages(ch.general.id, c.size, c.start, c.next, c.relation)).data;
+    forward.push(ids(page._embedded?.messages ?? []));
+    assert.ok(forward.length < 20, 'next links end');
+  }
+  assert.ok(forward.length >= 3, `${forward.length} pages`);
+  const back = [forward.at(-1)];
+  while (page._links.prev) {
+    const c = cursorOf(cfg.base, page._links.prev.href);
+    assert.equal(c.relation, 'PREVIOUS');
+    page = (await channels.listChannelMessages(ch.general.id, c.size, c.start, c.next, c.relation)).data;
+    back.push(ids(page._embedded.messages));
+    assert.ok(back.length < 20, 'prev links end');
+  }
+  assert.deepEqual(back.reverse(), forward);
+});
+
 await suite.check('listChannelMessages: a tampered cursor is a 400 ApiError', async () => {
   const first = (await channels.listChannelMessages(ch.general.id, 10)).data;
   const c = cursorOf(cfg.base, first._links.next.href);
