@@ -66,6 +66,18 @@ impl SendQueue {
     }
 }
 
+/// Marks the writer stopped when it ends other than by finding the queue empty (a panic), so
+/// that the next send starts another instead of waiting for one that is gone.
+struct Unwinding<'a>(&'a AtomicBool, bool);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        if self.1 {
+            self.0.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
 impl Platform {
     /// Writes `send` with whatever else is queued, and answers it once committed.
     pub(crate) async fn write_send(&self, send: NewSend) -> Result<Sent> {
@@ -82,6 +94,7 @@ impl Platform {
 
     /// Writes batches until the queue is empty, then stops.
     async fn write_queued(&self) {
+        let mut unwinding = Unwinding(&self.sends.writing, true);
         loop {
             let batch = self.sends.take();
             if batch.is_empty() {
@@ -89,6 +102,7 @@ impl Platform {
                 // A send queued after the take found the writer still at work and left its
                 // message to it: go on if so (and no other writer started meanwhile).
                 if self.sends.is_empty() || !self.sends.start_writing() {
+                    unwinding.1 = false;
                     return;
                 }
                 continue;
