@@ -70,16 +70,25 @@ pub fn page(
         "last".into(),
         href(page_url(ctx, path, last, req.size, extra)),
     );
-    json!({
-        "_embedded": { name: items },
-        "_links": l,
-        "page": {
-            "size": req.size,
-            "total_elements": total,
-            "total_pages": pages,
-            "number": req.page,
-        }
-    })
+    let page = json!({
+        "size": req.size,
+        "total_elements": total,
+        "total_pages": pages,
+        "number": req.page,
+    });
+    paged(name, items, l, page)
+}
+
+/// `{"_embedded": {<name>: items}, "_links": links, "page": page}`, its parts moved in: `json!`
+/// would copy each of them, every resource of the page included.
+fn paged(name: &str, items: Vec<Value>, links: Map<String, Value>, page: Value) -> Value {
+    let mut embedded = Map::with_capacity(1);
+    embedded.insert(name.to_string(), Value::Array(items));
+    let mut out = Map::with_capacity(3);
+    out.insert("_embedded".into(), Value::Object(embedded));
+    out.insert("_links".into(), Value::Object(links));
+    out.insert("page".into(), page);
+    Value::Object(out)
 }
 
 /// The query pairs a page link must carry besides `page` and `size`.
@@ -159,11 +168,7 @@ pub fn cursor_page(
     if let Some(p) = cursors.prev {
         l.insert("prev".into(), link(Some(p.to_string()), "PREVIOUS"));
     }
-    json!({
-        "_embedded": { name: items },
-        "_links": l,
-        "page": page,
-    })
+    paged(name, items, l, page)
 }
 
 /// The size and encoded cursors of a cursor page.

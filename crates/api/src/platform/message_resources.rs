@@ -161,10 +161,13 @@ pub fn notification(ctx: &Ctx, n: &NotificationView) -> Value {
         "title": row.title,
         "body": row.body,
         "created_time": format_millis(row.created),
-        "data": data,
+        "data": null,
         "muted": false,
-        "_links": links(ctx, &[("user", format!("/users/{}", row.user_id))]),
+        "_links": null,
     });
+    // Moved in after: `json!` would copy them, the message resource inside `data` included.
+    out["data"] = data;
+    out["_links"] = links(ctx, &[("user", format!("/users/{}", row.user_id))]);
     if let Some(c) = &n.channel {
         out["channel"] = channel_properties(c);
     }
