@@ -7,14 +7,16 @@ use serde_json::{json, Map, Value};
 
 use super::context::Ctx;
 
-/// `{"href": url}`.
+/// `{"href": url}`, the URL moved in (every resource has several).
 pub fn href(url: String) -> Value {
-    json!({ "href": url })
+    let mut m = Map::with_capacity(1);
+    m.insert("href".into(), Value::String(url));
+    Value::Object(m)
 }
 
 /// Builds a `_links` map from (rel, path) pairs under the request's prefix.
 pub fn links(ctx: &Ctx, rels: &[(&str, String)]) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(rels.len());
     for (rel, path) in rels {
         m.insert(rel.to_string(), href(ctx.link(path)));
     }
