@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use super::channel_input::invalid;
 use super::message_input::{link_spans, mention_tags, MessagePatch, NewMessageInput};
 use super::send_queue::{NewSend, Sent};
+use super::user_refs::{no_user, username_of};
 use super::{AppPrincipal, Platform};
 use crate::error::Result;
 
@@ -40,6 +41,48 @@ struct ParsedBody {
     mentioned: HashMap<i64, ChatUserRow>,
 }
 
+/// The names a body's `@name` mentions give (not `@channel`).
+fn mention_names(body: &str) -> Vec<String> {
+    let mut names: Vec<String> = mention_tags(body)
+        .into_iter()
+        .map(|t| t.text)
+        .filter(|t| t != "channel")
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The mentions and links of `body`, its `@name`s looked up in `users` (by name); a name that is
+/// no user of the application is no mention.
+fn parse_body(body: &str, users: &HashMap<String, ChatUserRow>) -> ParsedBody {
+    let mut mentions = Vec::new();
+    let mut mentioned = HashMap::new();
+    for tag in mention_tags(body) {
+        let mut m = json!({"tag": tag.text, "start_position": tag.start, "end_position": tag.end});
+        if tag.text == "channel" {
+            m["type"] = json!("CHANNEL");
+        } else {
+            let Some(user) = users.get(&tag.text) else {
+                continue;
+            };
+            m["type"] = json!("USER");
+            m["user_id"] = json!(user.id);
+            mentioned.insert(user.id, user.clone());
+        }
+        mentions.push(m);
+    }
+    let links = link_spans(body)
+        .into_iter()
+        .map(|l| json!({"source": l.text, "start_position": l.start, "end_position": l.end}))
+        .collect();
+    ParsedBody {
+        mentions: Value::Array(mentions),
+        links: Value::Array(links),
+        mentioned,
+    }
+}
+
 pub(crate) fn no_message(id: i64) -> DomainError {
     DomainError::new(ErrorCode::NotFound, format!("No message with id {id}"))
 }
@@ -63,39 +106,27 @@ pub(crate) fn message_payload(m: &MessageRow) -> Value {
 }
 
 impl Platform {
+    /// The caller's users named by `names`, by name: one read.
+    async fn users_named(
+        &self,
+        p: &AppPrincipal,
+        names: &[&str],
+    ) -> Result<HashMap<String, ChatUserRow>> {
+        Ok(self
+            .users
+            .by_names(p.application_id, names)
+            .await?
+            .into_iter()
+            .map(|u| (u.name.clone(), u))
+            .collect())
+    }
+
     /// The mentions and links of a body: `@channel`, and `@name` of the application's users.
     async fn parse_body(&self, p: &AppPrincipal, body: &str) -> Result<ParsedBody> {
-        let mut mentions = Vec::new();
-        let mut names: HashMap<String, Option<ChatUserRow>> = HashMap::new();
-        let mut mentioned = HashMap::new();
-        for tag in mention_tags(body) {
-            let mut m =
-                json!({"tag": tag.text, "start_position": tag.start, "end_position": tag.end});
-            if tag.text == "channel" {
-                m["type"] = json!("CHANNEL");
-            } else {
-                if !names.contains_key(&tag.text) {
-                    let user = self.users.by_name(p.application_id, &tag.text).await?;
-                    names.insert(tag.text.clone(), user);
-                }
-                let Some(Some(user)) = names.get(&tag.text) else {
-                    continue;
-                };
-                m["type"] = json!("USER");
-                m["user_id"] = json!(user.id);
-                mentioned.insert(user.id, user.clone());
-            }
-            mentions.push(m);
-        }
-        let links = link_spans(body)
-            .into_iter()
-            .map(|l| json!({"source": l.text, "start_position": l.start, "end_position": l.end}))
-            .collect();
-        Ok(ParsedBody {
-            mentions: Value::Array(mentions),
-            links: Value::Array(links),
-            mentioned,
-        })
+        let names = mention_names(body);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let users = self.users_named(p, &names).await?;
+        Ok(parse_body(body, &users))
     }
 
     /// Sends a message to channel `id`'s MAIN thread.
@@ -128,9 +159,21 @@ impl Platform {
         thread: Option<ThreadRow>,
         input: NewMessageInput,
     ) -> Result<MessageView> {
-        let user = match &input.user {
-            Some(r) => Some(self.resolve_user(p, r, "user").await?),
-            None => None,
+        // The sender, when named, and the body's mentions are looked up in one read.
+        let sender = input.user.as_ref().and_then(username_of);
+        let names = input.body.as_deref().map(mention_names).unwrap_or_default();
+        let mut wanted: Vec<&str> = names.iter().map(String::as_str).collect();
+        wanted.extend(sender);
+        let users = self.users_named(p, &wanted).await?;
+        let user = match (&input.user, sender) {
+            (Some(_), Some(name)) => Some(
+                users
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| no_user("user", format!("No user named \"{name}\"")))?,
+            ),
+            (Some(r), None) => Some(self.resolve_user(p, r, "user").await?),
+            (None, _) => None,
         };
         if let Some(u) = &user {
             // Anyone may speak in a PUBLIC channel; PRIVATE and DIRECT ones are for members.
@@ -151,7 +194,7 @@ impl Platform {
             }
         }
         let parsed = match &input.body {
-            Some(b) => self.parse_body(p, b).await?,
+            Some(b) => parse_body(b, &users),
             None => ParsedBody {
                 mentions: json!([]),
                 links: json!([]),

@@ -16,6 +16,21 @@ fn bad_ref(what: &str) -> DomainError {
     )
 }
 
+/// The name a `{"username": …}` reference gives (None for an id reference or a malformed one,
+/// which [`Platform::resolve_user`] looks up or refuses).
+pub(crate) fn username_of(r: &Value) -> Option<&str> {
+    let obj = r.as_object()?;
+    if obj.get("id").is_some_and(|id| !id.is_null()) {
+        return None;
+    }
+    obj.get("username")?.as_str()
+}
+
+/// NotFound for a reference to a user that does not exist; `what` names the field.
+pub(crate) fn no_user(what: &str, m: String) -> DomainError {
+    DomainError::new(ErrorCode::NotFound, format!("{what}: {m}"))
+}
+
 impl Platform {
     /// The caller's user that `r` names; `what` names the field in messages.
     pub(crate) async fn resolve_user(
@@ -40,6 +55,6 @@ impl Platform {
                 .ok_or_else(|| format!("No user named \"{name}\"")),
             _ => return Err(bad_ref(what).into()),
         };
-        found.map_err(|m| DomainError::new(ErrorCode::NotFound, format!("{what}: {m}")).into())
+        found.map_err(|m| no_user(what, m).into())
     }
 }

@@ -187,6 +187,17 @@ impl ChatUsers {
         rows.first().map(read).transpose()
     }
 
+    /// The users with these names (those that exist in `app`), in no particular order.
+    pub async fn by_names(&self, app: i64, names: &[&str]) -> Result<Vec<ChatUserRow>, StoreError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = self.select(app);
+        q.and_where(col("name").is_in(names.iter().copied()));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
     /// The users with these ids (those that exist in `app`), in no particular order.
     pub async fn by_ids(&self, app: i64, ids: &[i64]) -> Result<Vec<ChatUserRow>, StoreError> {
         if ids.is_empty() {
