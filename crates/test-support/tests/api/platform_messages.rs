@@ -460,3 +460,50 @@ async fn typing_in_a_thread_is_echoed_and_checked() {
         .await;
     assert_eq!(r.status, 404, "{}", r.text);
 }
+
+#[tokio::test]
+async fn senders_and_mentions_are_named_in_the_callers_application_only() {
+    let c = chat().await;
+    let other = c.app.other_application("other-org").await;
+    c.app
+        .create_chat_user(&other.token, json!({"name": "zed"}))
+        .await;
+    let ch = c
+        .app
+        .ppost(
+            "/channels",
+            &other.token,
+            json!({"type": "PUBLIC", "name": "x"}),
+        )
+        .await;
+    let at = format!("/channels/{}/messages", ch.body["id"]);
+    // alice is a user of the first application only: no sender here.
+    let r = c
+        .app
+        .ppost(
+            &at,
+            &other.token,
+            json!({"type": "TEXT", "body": "hi", "user": {"username": "alice"}}),
+        )
+        .await;
+    let explanation = assert_platform_error(&r, 404, "ResourceNotFoundError");
+    assert!(explanation.contains("alice"), "{explanation}");
+    // ... and no mention either; zed, of this application, is one.
+    let r = c
+        .app
+        .ppost(
+            &at,
+            &other.token,
+            json!({"type": "TEXT", "body": "@alice @zed", "user": {"username": "zed"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let tags: Vec<&str> = r.body["mentions"]
+        .as_array()
+        .expect("mentions")
+        .iter()
+        .map(|m| m["tag"].as_str().expect("tag"))
+        .collect();
+    assert_eq!(tags, ["zed"], "{}", r.text);
+    assert_eq!(r.body["mentions"][0]["user"]["name"], "zed");
+}
