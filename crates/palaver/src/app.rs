@@ -42,6 +42,7 @@ impl App {
         let cache_on = config.read_cache.unwrap_or(db.dialect() == Dialect::Sqlite);
         let platform = PlatformConfig {
             token_ttl_seconds: config.oauth_token_ttl_seconds,
+            token_memo_max_age: std::time::Duration::from_millis(config.oauth_token_memo_millis),
             public_url: config.public_url.clone(),
         };
         let services = Services::new(db, auth, platform, cache_on.then(ReadCache::new));

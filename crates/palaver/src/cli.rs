@@ -88,6 +88,9 @@ struct ServeArgs {
     /// Platform API bearer token life in seconds (default 43200).
     #[arg(long, env = "PALAVER_OAUTH_TOKEN_TTL_SECONDS")]
     oauth_token_ttl_seconds: Option<i64>,
+    /// How long a platform token's resolution is kept in memory, in ms (default 1000; 0: none).
+    #[arg(long, env = "PALAVER_OAUTH_TOKEN_MEMO_MILLIS")]
+    oauth_token_memo_millis: Option<u64>,
     /// The URL clients reach this server at, for HAL links (default: from the request).
     #[arg(long, env = "PALAVER_PUBLIC_URL")]
     public_url: Option<String>,
@@ -154,6 +157,7 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.max_connections = s.max_connections;
         top.read_cache = s.read_cache;
         top.oauth_token_ttl_seconds = s.oauth_token_ttl_seconds;
+        top.oauth_token_memo_millis = s.oauth_token_memo_millis;
         top.public_url = s.public_url.clone();
         top.bootstrap_client_id = s.bootstrap_client_id.clone();
         top.bootstrap_client_secret = s.bootstrap_client_secret.clone();

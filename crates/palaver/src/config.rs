@@ -20,6 +20,9 @@ pub struct Config {
     pub token_ttl_seconds: i64,
     /// Platform API bearer token life in seconds.
     pub oauth_token_ttl_seconds: i64,
+    /// How long a platform bearer token's resolution is kept in memory (milliseconds; 0 keeps
+    /// none). A token revoked by another process or instance works here for this long at most.
+    pub oauth_token_memo_millis: u64,
     /// bcrypt work factor for new password hashes.
     pub bcrypt_cost: u32,
     /// Serve repeated reads of bot content and token lookups from memory until a write touches
@@ -51,6 +54,7 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("oauth_token_ttl_seconds", &self.oauth_token_ttl_seconds)
+            .field("oauth_token_memo_millis", &self.oauth_token_memo_millis)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("read_cache", &self.read_cache)
             .field("public_url", &self.public_url)
@@ -87,6 +91,7 @@ impl Default for Config {
             max_connections: 16,
             token_ttl_seconds: 1_209_600,
             oauth_token_ttl_seconds: 43_200,
+            oauth_token_memo_millis: 1_000,
             bcrypt_cost: 10,
             read_cache: None,
             public_url: None,
@@ -107,6 +112,7 @@ pub struct Layer {
     pub max_connections: Option<u32>,
     pub token_ttl_seconds: Option<i64>,
     pub oauth_token_ttl_seconds: Option<i64>,
+    pub oauth_token_memo_millis: Option<u64>,
     pub bcrypt_cost: Option<u32>,
     pub read_cache: Option<bool>,
     pub public_url: Option<String>,
@@ -142,6 +148,7 @@ impl Config {
                 max_connections,
                 token_ttl_seconds,
                 oauth_token_ttl_seconds,
+                oauth_token_memo_millis,
                 bcrypt_cost
             );
             take_optional!(
@@ -162,6 +169,10 @@ impl Config {
         anyhow::ensure!(
             (1..=MAX_TTL).contains(&c.oauth_token_ttl_seconds),
             "oauth_token_ttl_seconds must be 1 to {MAX_TTL}"
+        );
+        anyhow::ensure!(
+            c.oauth_token_memo_millis <= 60_000,
+            "oauth_token_memo_millis must be 0 to 60000"
         );
         anyhow::ensure!(
             (4..=31).contains(&c.bcrypt_cost),
@@ -205,6 +216,7 @@ mod tests {
         assert_eq!(c.public_url.as_deref(), Some("https://chat.example.com"));
         assert_eq!(c.token_ttl_seconds, 1_209_600);
         assert_eq!(c.oauth_token_ttl_seconds, 43_200);
+        assert_eq!(c.oauth_token_memo_millis, 1_000);
     }
 
     #[test]
@@ -220,6 +232,10 @@ mod tests {
             },
             Layer {
                 oauth_token_ttl_seconds: Some(i64::MAX),
+                ..Layer::default()
+            },
+            Layer {
+                oauth_token_memo_millis: Some(60_001),
                 ..Layer::default()
             },
             Layer {

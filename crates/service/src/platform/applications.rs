@@ -130,6 +130,7 @@ impl Platform {
             )
             .into());
         }
+        self.token_memo.forget(app_id);
         Ok(secret)
     }
 

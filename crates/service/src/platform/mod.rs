@@ -15,6 +15,7 @@ mod oauth;
 mod outbox;
 mod receipts;
 mod send_queue;
+mod token_memo;
 mod user_refs;
 mod users;
 
@@ -45,6 +46,9 @@ use palaver_store::{Db, Documents};
 pub struct PlatformConfig {
     /// Bearer token life in seconds (default 12 h).
     pub token_ttl_seconds: i64,
+    /// How long a token's resolution is trusted without reading it again (default 1 s); see
+    /// `token_memo`.
+    pub token_memo_max_age: std::time::Duration,
     /// Where clients reach the server, for links; `None` to build links from each request.
     pub public_url: Option<String>,
 }
@@ -53,6 +57,7 @@ impl Default for PlatformConfig {
     fn default() -> Self {
         Self {
             token_ttl_seconds: 43_200,
+            token_memo_max_age: token_memo::DEFAULT_MAX_AGE,
             public_url: None,
         }
     }
@@ -71,6 +76,8 @@ pub struct Platform {
     apps: Applications,
     users: ChatUsers,
     tokens: OauthTokens,
+    /// Recent token resolutions, shared by every clone.
+    token_memo: std::sync::Arc<token_memo::TokenMemo>,
     channels: Channels,
     rosters: Rosters,
     events: Events,
@@ -95,6 +102,7 @@ impl Platform {
             apps: Applications::new(db.clone()),
             users: ChatUsers::new(db.clone()),
             tokens: OauthTokens::new(db.clone()),
+            token_memo: std::sync::Arc::new(token_memo::TokenMemo::new(config.token_memo_max_age)),
             channels: Channels::new(db.clone()),
             rosters: Rosters::new(db.clone()),
             events: Events::new(db.clone()),

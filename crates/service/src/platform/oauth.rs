@@ -64,14 +64,23 @@ impl Platform {
         if bearer.is_empty() || bearer.len() > 512 {
             return Ok(None);
         }
-        Ok(self
-            .tokens
-            .application_of(&digest(bearer), now_millis())
-            .await?
-            .map(|(application_id, organisation_id)| AppPrincipal {
-                application_id,
-                organisation_id,
-            }))
+        let key = digest(bearer);
+        let now = now_millis();
+        let owner = match self.token_memo.get(&key, now) {
+            Ok(owner) => owner,
+            Err(generation) => {
+                // Unknown tokens are not remembered: guessing must not fill the memory.
+                let Some(owner) = self.tokens.application_of(&key, now).await? else {
+                    return Ok(None);
+                };
+                self.token_memo.keep(&key, &owner, generation);
+                owner
+            }
+        };
+        Ok(Some(AppPrincipal {
+            application_id: owner.application_id,
+            organisation_id: owner.organisation_id,
+        }))
     }
 }
 

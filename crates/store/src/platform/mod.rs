@@ -24,7 +24,7 @@ pub use consumers::Consumers;
 pub use events::{EventRow, Events, NewEvent};
 pub use messages::{History, MessageRow, Messages, Scope as HistoryScope};
 pub use notifications::{NotificationRow, Notifications};
-pub use oauth_tokens::OauthTokens;
+pub use oauth_tokens::{OauthTokens, TokenApplication};
 pub use read_cursors::{ReadCursor, ReadCursors, ReadSummary};
 pub use reports::Reports;
 pub use rosters::{Roster, RosterEntry, Rosters};

@@ -5,6 +5,14 @@ use sea_query::{Alias, Expr, Query};
 use crate::db::Db;
 use crate::error::StoreError;
 
+/// Whom a live token speaks for, and until when (epoch milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenApplication {
+    pub application_id: i64,
+    pub organisation_id: String,
+    pub expires: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct OauthTokens {
     db: Db,
@@ -39,17 +47,18 @@ impl OauthTokens {
         Ok(())
     }
 
-    /// The application a live token was issued to, as `(application id, organisation id)`:
-    /// `None` when unknown or expired at `now`. One read, as every request makes it.
+    /// The application a live token was issued to, and when the token lapses: `None` when unknown
+    /// or expired at `now`. One read, as every request makes it.
     pub async fn application_of(
         &self,
         digest: &str,
         now: i64,
-    ) -> Result<Option<(i64, String)>, StoreError> {
+    ) -> Result<Option<TokenApplication>, StoreError> {
         let apps = Alias::new("applications");
         let mut q = Query::select();
         q.from(table())
             .column((table(), Alias::new("application_id")))
+            .column((table(), Alias::new("expires")))
             .column((apps.clone(), Alias::new("organisation_id")))
             .inner_join(
                 apps.clone(),
@@ -61,10 +70,11 @@ impl OauthTokens {
         let Some(r) = rows.first() else {
             return Ok(None);
         };
-        Ok(Some((
-            r.int("application_id")?.unwrap_or_default(),
-            r.text("organisation_id")?.unwrap_or_default(),
-        )))
+        Ok(Some(TokenApplication {
+            application_id: r.int("application_id")?.unwrap_or_default(),
+            organisation_id: r.text("organisation_id")?.unwrap_or_default(),
+            expires: r.int("expires")?.unwrap_or_default(),
+        }))
     }
 
     /// Removes expired tokens; returns how many.

@@ -442,6 +442,39 @@ async fn rotating_the_secret_revokes_tokens_and_the_old_secret() {
     works_for(&app, &other.token, other.app_id).await;
 }
 
+/// Rotates the application's secret as another process on the same database would (the
+/// operator command, another instance): through a `Platform` of its own.
+async fn rotate_elsewhere(app: &TestApp) {
+    palaver_service::Platform::new(app.services.db.clone(), Default::default())
+        .rotate_secret(app.app_id)
+        .await
+        .map_err(|e| e.into_domain())
+        .expect("rotated");
+}
+
+#[tokio::test]
+async fn a_rotation_elsewhere_revokes_tokens_within_the_memo_age() {
+    let app = crate::spawn_with(|c| c.oauth_token_memo_millis = 300).await;
+    let token = app.platform_token().await;
+    works_for(&app, &token, app.app_id).await;
+    rotate_elsewhere(&app).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let r = app.pget("/application", &token).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(r.body["error"], "invalid_token");
+}
+
+#[tokio::test]
+async fn without_a_memo_a_rotation_elsewhere_revokes_tokens_at_once() {
+    let app = crate::spawn_with(|c| c.oauth_token_memo_millis = 0).await;
+    let token = app.platform_token().await;
+    works_for(&app, &token, app.app_id).await;
+    rotate_elsewhere(&app).await;
+    let r = app.pget("/application", &token).await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(r.body["error"], "invalid_token");
+}
+
 #[tokio::test]
 async fn a_token_speaks_for_its_own_application_only() {
     let app = crate::spawn().await;
