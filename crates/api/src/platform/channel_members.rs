@@ -66,7 +66,7 @@ async fn list(
     let page = page_request(q, &ROSTER_SORTABLE)?;
     let channel = id(&path.id, "channel")?;
     let (_, entries, total) = s.platform.list_roster(&p.0, channel, roster, &page).await?;
-    let items = entries
+    let items: Vec<_> = entries
         .iter()
         .map(|e| {
             if name == "users" {
@@ -213,7 +213,7 @@ pub(super) async fn participants(
     let page = page_request(&q, &ROSTER_SORTABLE)?;
     let channel = id(&path.id, "channel")?;
     let (users, total) = s.platform.channel_participants(&p, channel).await?;
-    let items = users.iter().map(|u| resources::user(&ctx, u)).collect();
+    let items: Vec<_> = users.iter().map(|u| resources::user(&ctx, u)).collect();
     let at = format!("/channels/{channel}/participants");
     Ok(respond(
         &ctx,

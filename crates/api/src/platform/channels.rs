@@ -36,7 +36,7 @@ fn page_of(
     total: u64,
     q: &QueryPairs,
 ) -> axum::response::Response {
-    let items = rows
+    let items: Vec<_> = rows
         .iter()
         .map(|c| channel_resources::channel(ctx, c))
         .collect();

@@ -1,8 +1,11 @@
 //! HAL: `_links` as an object map of absolute URLs, and collection pages exactly as the platform
 //! API shows them (`_embedded.<name>`, `first`/`prev`/`self`/`next`/`last`, `page`).
 
+use std::fmt::Display;
+
 use palaver_domain::platform::paging::PageRequest;
 use palaver_service::platform::CursorPage;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::context::Ctx;
@@ -12,6 +15,37 @@ pub fn href(url: String) -> Value {
     let mut m = Map::with_capacity(1);
     m.insert("href".into(), Value::String(url));
     Value::Object(m)
+}
+
+/// A path written as it is serialised: `before`, `id`, `after` (`/messages/`, 7, `/replies`).
+pub struct At<'a, T: Display>(pub &'a str, pub T, pub &'a str);
+
+impl<T: Display> Display for At<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}{}", self.0, self.1, self.2)
+    }
+}
+
+/// `{"href": <base><path>}`, its URL written straight into the response (a page has hundreds).
+pub struct Link<'a, P: Display> {
+    pub base: &'a str,
+    pub path: P,
+}
+
+struct Url<'a, P: Display>(&'a str, &'a P);
+
+impl<P: Display> Serialize for Url<'_, P> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}{}", self.0, self.1))
+    }
+}
+
+impl<P: Display> Serialize for Link<'_, P> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("href", &Url(self.base, &self.path))?;
+        m.end()
+    }
 }
 
 /// Builds a `_links` map from (rel, path) pairs under the request's prefix.
@@ -35,15 +69,15 @@ fn page_url(ctx: &Ctx, path: &str, page: u64, size: u64, extra: &[(String, Strin
 
 /// A page of `items` under `_embedded.<name>`. `extra` are the request's other query parameters
 /// (sort, filters), carried into every link.
-pub fn page(
+pub fn page<'n, T: Serialize>(
     ctx: &Ctx,
     path: &str,
-    name: &str,
-    items: Vec<Value>,
+    name: &'n str,
+    items: T,
     req: &PageRequest,
     total: u64,
     extra: &[(String, String)],
-) -> Value {
+) -> Paged<'n, T> {
     let pages = req.total_pages(total);
     let last = pages.saturating_sub(1);
     let mut l = Map::new();
@@ -81,16 +115,47 @@ pub fn page(
     paged(name, items, l, page)
 }
 
-/// `{"_embedded": {<name>: items}, "_links": links, "page": page}`, its parts moved in: `json!`
-/// would copy each of them, every resource of the page included.
-fn paged(name: &str, items: Vec<Value>, links: Map<String, Value>, page: Value) -> Value {
-    let mut embedded = Map::with_capacity(1);
-    embedded.insert(name.to_string(), Value::Array(items));
-    let mut out = Map::with_capacity(3);
-    out.insert("_embedded".into(), Value::Object(embedded));
-    out.insert("_links".into(), Value::Object(links));
-    out.insert("page".into(), page);
-    Value::Object(out)
+/// `{"_embedded": {<name>: items}, "_links": links, "page": page}`: a page of any resources,
+/// written as it is serialised (its items are never copied into one tree).
+pub struct Paged<'n, T: Serialize> {
+    name: &'n str,
+    items: T,
+    links: Map<String, Value>,
+    page: Value,
+}
+
+fn paged<T: Serialize>(
+    name: &str,
+    items: T,
+    links: Map<String, Value>,
+    page: Value,
+) -> Paged<'_, T> {
+    Paged {
+        name,
+        items,
+        links,
+        page,
+    }
+}
+
+struct Embedded<'a, T: Serialize>(&'a str, &'a T);
+
+impl<T: Serialize> Serialize for Embedded<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(self.0, self.1)?;
+        m.end()
+    }
+}
+
+impl<T: Serialize> Serialize for Paged<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("_embedded", &Embedded(self.name, &self.items))?;
+        m.serialize_entry("_links", &self.links)?;
+        m.serialize_entry("page", &self.page)?;
+        m.end()
+    }
 }
 
 /// The query pairs a page link must carry besides `page` and `size`.
@@ -122,14 +187,14 @@ fn cursor_url(
 /// carries the cursors of the following (older) page and `prev` those of the preceding (newer)
 /// one; `page` always has `size`. The request's other parameters (its filters) are carried
 /// into every link.
-pub fn cursor_page(
+pub fn cursor_page<'n, T: Serialize>(
     ctx: &Ctx,
     path: &str,
-    name: &str,
-    items: Vec<Value>,
+    name: &'n str,
+    items: T,
     cursors: &CursorLinks,
     request: &[(String, String)],
-) -> Value {
+) -> Paged<'n, T> {
     let cursor_keys = ["size", "start", "next", "relation"];
     let extra: Vec<(String, String)> = request
         .iter()

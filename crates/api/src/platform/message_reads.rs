@@ -24,7 +24,7 @@ pub(super) async fn receipts(
     let page = page_request(&q, &UNSORTABLE)?;
     let message = id(&path.id, "message")?;
     let (rows, total) = s.platform.read_receipts(&p, message, &page).await?;
-    let items = rows
+    let items: Vec<_> = rows
         .iter()
         .map(|r| message_resources::receipt(&ctx, message, r))
         .collect();
@@ -61,7 +61,7 @@ pub(super) async fn summaries(
 ) -> Result {
     let page = page_request(&q, &UNSORTABLE)?;
     let (rows, total) = s.platform.read_summaries(&p, &page).await?;
-    let items = rows
+    let items: Vec<_> = rows
         .iter()
         .map(|(c, u, n)| message_resources::summary(c, u, *n, &ctx))
         .collect();
@@ -89,7 +89,7 @@ pub(super) async fn reported(
     let page = page_request(&q, &UNSORTABLE)?;
     let channel = id(&path.id, "channel")?;
     let (rows, total) = s.platform.reported_messages(&p, channel, &page).await?;
-    let items = rows
+    let items: Vec<_> = rows
         .iter()
         .map(|m| message_resources::message(&ctx, m))
         .collect();
@@ -118,7 +118,7 @@ pub(super) async fn notifications(
     let req = cursor_request(&q)?;
     let user = id(&path.id, "user")?;
     let page = s.platform.user_notifications(&p, user, &req).await?;
-    let items = page
+    let items: Vec<_> = page
         .items
         .iter()
         .map(|n| message_resources::notification(&ctx, n))

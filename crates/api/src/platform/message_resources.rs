@@ -1,102 +1,166 @@
-//! Message, thread, read-receipt and notification resources as JSON (snake_case; the response
-//! step renames for camelCase callers).
+//! Message, thread, read-receipt and notification resources (snake_case; the response step
+//! renames for camelCase callers). Messages fill history pages, so they are written straight
+//! into the response as they are serialised rather than built as JSON trees first.
 
 use palaver_domain::time::format_millis;
 use palaver_service::platform::{
     ChannelRow, ChatUserRow, MessageView, NotificationView, ReadReceipt, ThreadRow,
 };
-use serde_json::{json, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{json, Map, Value};
 
 use super::context::Ctx;
-use super::hal::links;
-use super::resources::user_properties;
+use super::hal::{links, At, Link};
+use super::resources::{user_properties, UserJson};
 
 /// A channel without `_links`, as messages and notifications embed it.
+pub struct ChannelJson<'a>(pub &'a ChannelRow);
+
+impl Serialize for ChannelJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("type", &c.r#type)?;
+        m.serialize_entry("id", &c.id)?;
+        m.serialize_entry("created_time", &format_millis(c.created))?;
+        m.serialize_entry("properties", &c.properties)?;
+        if c.r#type != "DIRECT" {
+            m.serialize_entry("name", &c.name)?;
+            m.serialize_entry("display_name", &c.display_name)?;
+        }
+        m.end()
+    }
+}
+
 pub fn channel_properties(c: &ChannelRow) -> Value {
-    let mut out = json!({
-        "type": c.r#type,
-        "id": c.id,
-        "created_time": format_millis(c.created),
-        "properties": c.properties,
-    });
-    if c.r#type != "DIRECT" {
-        out["name"] = json!(c.name);
-        out["display_name"] = json!(c.display_name);
-    }
-    out
+    json!(ChannelJson(c))
 }
 
-fn mentions(ctx: &Ctx, v: &MessageView) -> Value {
-    let list = v.message.mentions.as_array().cloned().unwrap_or_default();
-    Value::Array(
-        list.into_iter()
-            .filter_map(|mut m| {
-                if m["type"] == "CHANNEL" {
-                    m["channel"] = channel_properties(v.channel.as_ref()?);
-                } else {
-                    let id = m["user_id"].as_i64()?;
-                    m["user"] = user_properties(ctx, v.mentioned.get(&id)?);
-                    m.as_object_mut()?.remove("user_id");
-                }
-                Some(m)
-            })
-            .collect(),
-    )
+/// Whom a mention names, as its resource shows it.
+enum Mentioned<'a> {
+    Channel(&'a ChannelRow),
+    User(UserJson<'a>),
 }
 
-/// A message without `_links`, in its type's shape.
-pub fn message_properties(ctx: &Ctx, v: &MessageView) -> Value {
-    let m = &v.message;
-    let mut out = json!({
-        "type": m.r#type,
-        "id": m.id,
-        "channel_id": m.channel_id,
-        "created_time": format_millis(m.created),
-        "nested_level": m.nested_level,
-        "properties": m.properties,
-    });
-    if let Some(t) = &m.group_tag {
-        out["group_tag"] = json!(t);
-    }
-    if let Some(t) = m.last_edited {
-        out["last_edited_time"] = json!(format_millis(t));
-    }
-    if v.reply_thread.is_some() {
-        out["replies_count"] = json!(v.replies_count);
-    }
-    if let Some(b) = &m.body {
-        out["body"] = json!(b);
-        out["links"] = m.links.clone();
-        out["mentions"] = mentions(ctx, v);
-    }
-    if let Some(f) = &m.file {
-        out["file"] = f.clone();
-    }
-    if let Some(u) = &v.user {
-        out["user"] = user_properties(ctx, u);
-    }
-    out
+/// One stored mention (`tag`, positions, `type`, `user_id`) with what it names in place of the id.
+struct Mention<'a> {
+    stored: &'a Map<String, Value>,
+    names: Mentioned<'a>,
 }
 
-pub fn message(ctx: &Ctx, v: &MessageView) -> Value {
-    let mut out = message_properties(ctx, v);
-    let m = &v.message;
-    let mut rels: Vec<(&str, String)> = vec![
-        ("self", format!("/messages/{}", m.id)),
-        ("channel", format!("/channels/{}", m.channel_id)),
-        ("thread", format!("/threads/{}", m.thread_id)),
-        ("read_receipts", format!("/messages/{}/read-receipts", m.id)),
-    ];
-    if let Some(u) = &v.user {
-        rels.push(("user", format!("/users/{}", u.id)));
+impl<'a> Mention<'a> {
+    /// `None` when what the mention named is gone (a deleted user): it is not shown.
+    fn of(ctx: &'a Ctx, v: &'a MessageView, stored: &'a Value) -> Option<Self> {
+        let stored = stored.as_object()?;
+        let names = if stored.get("type").is_some_and(|t| t == "CHANNEL") {
+            Mentioned::Channel(v.channel.as_ref()?)
+        } else {
+            let id = stored.get("user_id")?.as_i64()?;
+            Mentioned::User(UserJson(ctx, v.mentioned.get(&id)?))
+        };
+        Some(Mention { stored, names })
     }
-    if let Some(t) = &v.reply_thread {
-        rels.push(("reply_thread", format!("/threads/{}", t.id)));
-        rels.push(("replies", format!("/threads/{}/messages", t.id)));
+}
+
+impl Serialize for Mention<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.stored {
+            if k != "user_id" {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        match &self.names {
+            Mentioned::Channel(c) => m.serialize_entry("channel", &ChannelJson(c))?,
+            Mentioned::User(u) => m.serialize_entry("user", u)?,
+        }
+        m.end()
     }
-    rels.push(("application", ctx.application_path().into()));
-    out["_links"] = links(ctx, &rels);
-    out
+}
+
+struct Mentions<'a>(&'a Ctx, &'a MessageView);
+
+impl Serialize for Mentions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Mentions(ctx, v) = *self;
+        let stored = v.message.mentions.as_array().map(Vec::as_slice);
+        s.collect_seq(
+            stored
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|m| Mention::of(ctx, v, m)),
+        )
+    }
+}
+
+/// A message's `_links`.
+struct MessageLinks<'a>(&'a Ctx, &'a MessageView);
+
+impl Serialize for MessageLinks<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let MessageLinks(ctx, v) = *self;
+        let (base, m) = (ctx.base.as_str(), &v.message);
+        let mut out = s.serialize_map(None)?;
+        let mut link =
+            |rel: &str, path: At<'_, i64>| out.serialize_entry(rel, &Link { base, path });
+        link("self", At("/messages/", m.id, ""))?;
+        link("channel", At("/channels/", m.channel_id, ""))?;
+        link("thread", At("/threads/", m.thread_id, ""))?;
+        link("read_receipts", At("/messages/", m.id, "/read-receipts"))?;
+        if let Some(u) = &v.user {
+            link("user", At("/users/", u.id, ""))?;
+        }
+        if let Some(t) = &v.reply_thread {
+            link("reply_thread", At("/threads/", t.id, ""))?;
+            link("replies", At("/threads/", t.id, "/messages"))?;
+        }
+        let app = ctx.application_path();
+        out.serialize_entry("application", &Link { base, path: app })?;
+        out.end()
+    }
+}
+
+/// A message in its type's shape, with its `_links`.
+pub struct MessageJson<'a>(pub &'a Ctx, pub &'a MessageView);
+
+pub fn message<'a>(ctx: &'a Ctx, v: &'a MessageView) -> MessageJson<'a> {
+    MessageJson(ctx, v)
+}
+
+impl Serialize for MessageJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let MessageJson(ctx, v) = *self;
+        let m = &v.message;
+        let mut out = s.serialize_map(None)?;
+        out.serialize_entry("type", &m.r#type)?;
+        out.serialize_entry("id", &m.id)?;
+        out.serialize_entry("channel_id", &m.channel_id)?;
+        out.serialize_entry("created_time", &format_millis(m.created))?;
+        out.serialize_entry("nested_level", &m.nested_level)?;
+        out.serialize_entry("properties", &m.properties)?;
+        if let Some(t) = &m.group_tag {
+            out.serialize_entry("group_tag", t)?;
+        }
+        if let Some(t) = m.last_edited {
+            out.serialize_entry("last_edited_time", &format_millis(t))?;
+        }
+        if v.reply_thread.is_some() {
+            out.serialize_entry("replies_count", &v.replies_count)?;
+        }
+        if let Some(b) = &m.body {
+            out.serialize_entry("body", b)?;
+            out.serialize_entry("links", &m.links)?;
+            out.serialize_entry("mentions", &Mentions(ctx, v))?;
+        }
+        if let Some(f) = &m.file {
+            out.serialize_entry("file", f)?;
+        }
+        if let Some(u) = &v.user {
+            out.serialize_entry("user", &UserJson(ctx, u))?;
+        }
+        out.serialize_entry("_links", &MessageLinks(ctx, v))?;
+        out.end()
+    }
 }
 
 pub fn thread(ctx: &Ctx, t: &ThreadRow) -> Value {
@@ -145,7 +209,7 @@ pub fn notification(ctx: &Ctx, n: &NotificationView) -> Value {
         data["channel_id"] = json!(c);
     }
     if let Some(m) = &n.message {
-        data["message"] = message(ctx, m);
+        data["message"] = json!(message(ctx, m));
     }
     // The recipient was mentioned, even when an edit has since removed the mention.
     if row.r#type == "USER:MENTIONED:USER" {

@@ -39,7 +39,7 @@ pub(super) fn page_of(
     page: &CursorPage<MessageView>,
     q: &QueryPairs,
 ) -> Response {
-    let items = page
+    let items: Vec<_> = page
         .items
         .iter()
         .map(|m| message_resources::message(ctx, m))

@@ -23,10 +23,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use palaver_domain::platform::naming;
+use palaver_domain::platform::naming::{Naming, Rendered};
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_service::Services;
-use serde_json::Value;
+use serde::Serialize;
 
 pub use error::ApiError;
 
@@ -204,9 +204,26 @@ async fn require_json_accept(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// 200 with a resource in the caller's naming.
-pub(crate) fn respond(ctx: &Ctx, body: Value) -> Response {
-    (StatusCode::OK, Json(naming::render(body, ctx.naming))).into_response()
+/// 200 with a resource (built in snake_case) in the caller's naming. Snake_case callers get it
+/// serialised as it stands; camelCase ones through a JSON tree whose keys are renamed as it is
+/// written.
+pub(crate) fn respond(ctx: &Ctx, body: impl Serialize) -> Response {
+    match ctx.naming {
+        Naming::Snake => (StatusCode::OK, Json(body)).into_response(),
+        naming => match serde_json::to_value(body) {
+            Ok(value) => (
+                StatusCode::OK,
+                Json(Rendered {
+                    value: &value,
+                    naming,
+                }),
+            )
+                .into_response(),
+            Err(e) => {
+                ApiError(DomainError::new(ErrorCode::Internal, e.to_string())).into_response()
+            }
+        },
+    }
 }
 
 type Result = std::result::Result<Response, ApiError>;

@@ -2,6 +2,7 @@
 
 use palaver_domain::time::format_millis;
 use palaver_service::platform::{ApplicationRow, ChatUserRow};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
 use super::context::Ctx;
@@ -36,20 +37,40 @@ fn avatar(ctx: &Ctx, u: &ChatUserRow) -> String {
 }
 
 /// A chat user without `_links` (as embedded in other resources).
+pub struct UserJson<'a>(pub &'a Ctx, pub &'a ChatUserRow);
+
+/// Online means an active chat session; sessions arrive with the real-time gateway.
+struct Presence<'a>(&'a str);
+
+impl Serialize for Presence<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("online", &false)?;
+        m.serialize_entry("status", self.0)?;
+        m.end()
+    }
+}
+
+impl Serialize for UserJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let UserJson(ctx, u) = *self;
+        let mut m = s.serialize_map(Some(10))?;
+        m.serialize_entry("type", &u.r#type)?;
+        m.serialize_entry("id", &u.id)?;
+        m.serialize_entry("name", &u.name)?;
+        m.serialize_entry("display_name", &u.display_name)?;
+        m.serialize_entry("display_picture_url", &avatar(ctx, u))?;
+        m.serialize_entry("isGuest", &u.is_guest)?;
+        m.serialize_entry("presence", &Presence(&u.presence_status))?;
+        m.serialize_entry("call_status", &u.call_status)?;
+        m.serialize_entry("properties", &u.properties)?;
+        m.serialize_entry("created_time", &format_millis(u.created))?;
+        m.end()
+    }
+}
+
 pub fn user_properties(ctx: &Ctx, u: &ChatUserRow) -> Value {
-    json!({
-        "type": u.r#type,
-        "id": u.id,
-        "name": u.name,
-        "display_name": u.display_name,
-        "display_picture_url": avatar(ctx, u),
-        "isGuest": u.is_guest,
-        // Online means an active chat session; sessions arrive with the real-time gateway.
-        "presence": { "online": false, "status": u.presence_status },
-        "call_status": u.call_status,
-        "properties": u.properties,
-        "created_time": format_millis(u.created),
-    })
+    json!(UserJson(ctx, u))
 }
 
 pub fn user(ctx: &Ctx, u: &ChatUserRow) -> Value {

@@ -70,7 +70,7 @@ pub(super) async fn list(
         properties: q.get("properties").map(str::to_string),
     };
     let (rows, total) = s.platform.list_users(&p, &filter, &page).await?;
-    let items = rows.iter().map(|u| resources::user(&ctx, u)).collect();
+    let items: Vec<_> = rows.iter().map(|u| resources::user(&ctx, u)).collect();
     Ok(respond(
         &ctx,
         hal::page(

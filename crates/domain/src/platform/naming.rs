@@ -2,6 +2,9 @@
 //! caller asked through `/v1` without ChatKitty's own media type (contract §0.2). Requests are
 //! accepted in either naming and read as snake_case.
 
+use std::borrow::Cow;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 /// Which naming a response uses.
@@ -64,25 +67,23 @@ pub fn to_snake(key: &str) -> String {
     out
 }
 
+/// True when the keys inside `key`'s value are renamed with it (false for user data and links).
+fn renames_inside(key: &str) -> bool {
+    !(OPAQUE.contains(&key) || key == "_links")
+}
+
 fn rename(v: Value, f: &dyn Fn(&str) -> String, fixed: &[&str]) -> Value {
     match v {
         Value::Object(map) => {
             let mut out = Map::with_capacity(map.len());
             for (k, v) in map {
-                if OPAQUE.contains(&k.as_str()) || k == "_links" {
-                    out.insert(
-                        if fixed.contains(&k.as_str()) {
-                            k
-                        } else {
-                            f(&k)
-                        },
-                        v,
-                    );
-                } else if fixed.contains(&k.as_str()) {
-                    out.insert(k, rename(v, f, fixed));
+                let inside = renames_inside(&k);
+                let key = if fixed.contains(&k.as_str()) {
+                    k
                 } else {
-                    out.insert(f(&k), rename(v, f, fixed));
-                }
+                    f(&k)
+                };
+                out.insert(key, if inside { rename(v, f, fixed) } else { v });
             }
             Value::Object(out)
         }
@@ -93,11 +94,42 @@ fn rename(v: Value, f: &dyn Fn(&str) -> String, fixed: &[&str]) -> Value {
     }
 }
 
-/// A snake_case resource in the requested naming.
-pub fn render(v: Value, naming: Naming) -> Value {
+/// The name a snake_case resource key goes out under in `naming`.
+pub fn out_key(key: &str, naming: Naming) -> Cow<'_, str> {
     match naming {
-        Naming::Snake => v,
-        Naming::Camel => rename(v, &to_camel, FIXED),
+        Naming::Camel if !FIXED.contains(&key) => Cow::Owned(to_camel(key)),
+        _ => Cow::Borrowed(key),
+    }
+}
+
+/// A snake_case resource written in the requested naming as it is serialised: no renamed copy
+/// is built.
+pub struct Rendered<'a> {
+    pub value: &'a Value,
+    pub naming: Naming,
+}
+
+impl Serialize for Rendered<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.naming, self.value) {
+            (Naming::Snake, v) => v.serialize(s),
+            (naming, Value::Object(map)) => {
+                let mut out = s.serialize_map(Some(map.len()))?;
+                for (k, v) in map {
+                    let key = out_key(k, naming);
+                    if renames_inside(k) {
+                        out.serialize_entry(&key, &Rendered { value: v, naming })?;
+                    } else {
+                        out.serialize_entry(&key, v)?;
+                    }
+                }
+                out.end()
+            }
+            (naming, Value::Array(items)) => {
+                s.collect_seq(items.iter().map(|value| Rendered { value, naming }))
+            }
+            (_, v) => v.serialize(s),
+        }
     }
 }
 
@@ -126,8 +158,10 @@ mod tests {
             "_links": {"self": {"href": "x"}}, "page": {"total_elements": 3},
             "_embedded": {"users": [{"created_time": "t"}]}
         });
+        let rendered = |naming| serde_json::to_value(Rendered { value: &v, naming }).unwrap();
+        assert_eq!(rendered(Naming::Snake), v);
         assert_eq!(
-            render(v, Naming::Camel),
+            rendered(Naming::Camel),
             json!({
                 "displayName": "A", "isGuest": false, "properties": {"my_key": 1},
                 "_links": {"self": {"href": "x"}}, "page": {"totalElements": 3},
