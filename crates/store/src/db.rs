@@ -64,10 +64,11 @@ impl Db {
             .busy_timeout(Duration::from_secs(10))
             // LoopBack's `like` is case-sensitive; SQLite's is not unless told so.
             .pragma("case_sensitive_like", "ON")
-            // Reads go through a memory map of the file (up to 1 GiB) rather than a copy into
-            // each connection's own 2 MB page cache: with a large history, pages read by one
-            // connection are not read again by the next, and no read costs a system call.
-            .pragma("mmap_size", "1073741824")
+            // Each connection keeps up to 16 MiB of pages (SQLite's default is 2 MB), so that
+            // the pages a large history's newest page reads stay in memory. A memory map of the
+            // file did as well for reads, but every write then made each reading connection
+            // unmap and map the file again: sends were ~15 % slower.
+            .pragma("cache_size", "-16384")
             .with_regexp();
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {

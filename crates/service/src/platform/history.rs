@@ -90,7 +90,12 @@ impl Platform {
         let listing = format!("channel:{channel}");
         let page = self
             .history_page(p, &listing, HistoryScope::Channel(channel), filter, req)
-            .await?;
+            .await;
+        let page = match page {
+            Ok(page) => page,
+            // An unknown channel is a 404, whatever else was wrong with the request.
+            Err(e) => return Err(self.channel_row(p, channel).await.err().unwrap_or(e)),
+        };
         // Messages are only ever found in a channel of the caller's application: an empty
         // page is the one that must say whether the channel exists.
         if page.items.is_empty() {
@@ -109,7 +114,11 @@ impl Platform {
         let none = MessageFilter::default();
         let page = self
             .history_page(p, &listing, HistoryScope::Thread(thread), &none, req)
-            .await?;
+            .await;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => return Err(self.get_thread(p, thread).await.err().unwrap_or(e)),
+        };
         if page.items.is_empty() {
             self.get_thread(p, thread).await?;
         }

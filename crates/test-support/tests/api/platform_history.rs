@@ -279,6 +279,16 @@ async fn cursors_are_checked_when_they_come_back() {
         let r = c.app.pget_query(&general, &c.token, &bad).await;
         assert_platform_error(&r, 400, "InvalidParameterError");
     }
+    // A channel or thread that does not exist is a 404, whatever cursor comes with it.
+    for missing in ["/channels/999999/messages", "/threads/999999/messages"] {
+        for query in [
+            vec![("next", "garbage"), ("relation", "NEXT")],
+            vec![("next", cursor.as_str()), ("relation", "NEXT")],
+        ] {
+            let r = c.app.pget_query(missing, &c.token, &query).await;
+            assert_eq!(r.status, 404, "{missing} {query:?}: {}", r.text);
+        }
+    }
     // The self link of a later page shows that page again.
     let again = c
         .app
