@@ -376,7 +376,10 @@ async fn messages_at_the_three_prefixes() {
             .ppost(
                 &format!("{prefix}/channels/{}/messages", c.general),
                 &c.token,
-                json!({"type": "TEXT", "body": "hi", "group_tag": "t", "user": {"username": "alice"}}),
+                json!({
+                    "type": "TEXT", "body": "hi @bob, see https://example.com", "group_tag": "t",
+                    "properties": {"snake_key": 1}, "user": {"username": "alice"}
+                }),
             )
             .await;
         assert_eq!(r.status, 200, "{prefix}: {}", r.text);
@@ -398,11 +401,28 @@ async fn messages_at_the_three_prefixes() {
         );
         assert_eq!(r.body[key("group_tag", "groupTag")], "t", "{prefix}");
         assert_eq!(r.body[key("nested_level", "nestedLevel")], 0, "{prefix}");
+        // Nested resources are renamed too; user data (properties) and link relations are not.
+        assert_eq!(r.body["properties"], json!({"snake_key": 1}), "{prefix}");
+        let mention = &r.body["mentions"][0];
+        assert_eq!(
+            mention[key("start_position", "startPosition")],
+            3,
+            "{prefix}"
+        );
+        assert_eq!(mention["user"]["name"], "bob", "{prefix}");
+        assert!(mention["user"][key("display_name", "displayName")].is_string());
+        assert_eq!(mention["user"]["isGuest"], false, "{prefix}");
+        assert_eq!(r.body["links"][0][key("end_position", "endPosition")], 32);
+        assert!(r.body["_links"]["read_receipts"]["href"].is_string());
         let got = c
             .app
             .pget(&format!("{prefix}/messages/{id}"), &c.token)
             .await;
         assert_eq!(got.status, 200);
+        assert_eq!(
+            got.body, r.body,
+            "{prefix}: a GET shows what the send answered"
+        );
         let page = c
             .app
             .pget(
@@ -411,7 +431,7 @@ async fn messages_at_the_three_prefixes() {
             )
             .await;
         assert_eq!(page.status, 200);
-        assert_eq!(page.body["_embedded"]["messages"][0]["id"], id);
+        assert_eq!(page.body["_embedded"]["messages"][0], r.body, "{prefix}");
         assert!(page.body["page"]["size"].is_number());
     }
 }
