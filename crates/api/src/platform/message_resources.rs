@@ -32,6 +32,7 @@ impl Serialize for ChannelJson<'_> {
     }
 }
 
+/// [`ChannelJson`] as a JSON tree, for the resources still built as trees.
 pub fn channel_properties(c: &ChannelRow) -> Value {
     json!(ChannelJson(c))
 }

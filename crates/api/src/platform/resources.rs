@@ -69,6 +69,7 @@ impl Serialize for UserJson<'_> {
     }
 }
 
+/// [`UserJson`] as a JSON tree, for the resources still built as trees.
 pub fn user_properties(ctx: &Ctx, u: &ChatUserRow) -> Value {
     json!(UserJson(ctx, u))
 }

@@ -95,7 +95,7 @@ fn rename(v: Value, f: &dyn Fn(&str) -> String, fixed: &[&str]) -> Value {
 }
 
 /// The name a snake_case resource key goes out under in `naming`.
-pub fn out_key(key: &str, naming: Naming) -> Cow<'_, str> {
+fn out_key(key: &str, naming: Naming) -> Cow<'_, str> {
     match naming {
         Naming::Camel if !FIXED.contains(&key) => Cow::Owned(to_camel(key)),
         _ => Cow::Borrowed(key),
