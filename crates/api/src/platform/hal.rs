@@ -116,7 +116,8 @@ pub fn page<'n, T: Serialize>(
 }
 
 /// `{"_embedded": {<name>: items}, "_links": links, "page": page}`: a page of any resources,
-/// written as it is serialised (its items are never copied into one tree).
+/// written as it is serialised (for snake_case callers its items are never copied into one
+/// tree; camelCase ones get a renamed copy, see `respond`).
 pub struct Paged<'n, T: Serialize> {
     name: &'n str,
     items: T,
