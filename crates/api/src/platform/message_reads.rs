@@ -121,7 +121,7 @@ pub(super) async fn notifications(
     let items: Vec<_> = page
         .items
         .iter()
-        .map(|n| message_resources::notification(&ctx, n))
+        .map(|n| message_resources::NotificationJson(&ctx, n))
         .collect();
     let at = format!("/users/{user}/notifications");
     Ok(respond(

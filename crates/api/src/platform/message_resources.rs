@@ -203,41 +203,75 @@ pub fn summary(c: &ChannelRow, u: &ChatUserRow, count: u64, ctx: &Ctx) -> Value 
     })
 }
 
-pub fn notification(ctx: &Ctx, n: &NotificationView) -> Value {
-    let row = &n.notification;
-    let mut data = json!({ "type": row.r#type, "_relays": {} });
-    if let Some(c) = row.channel_id {
-        data["channel_id"] = json!(c);
-    }
-    if let Some(m) = &n.message {
-        data["message"] = json!(message(ctx, m));
-    }
-    // The recipient was mentioned, even when an edit has since removed the mention.
-    if row.r#type == "USER:MENTIONED:USER" {
-        data["mentioned_user"] = super::resources::user(ctx, &n.recipient);
-    }
-    if row.r#type == "USER:MENTIONED:CHANNEL" {
-        if let Some(c) = &n.channel {
-            data["mentioned_channel"] = channel_properties(c);
+/// What a notification is about: its type, channel, message, and whom or what it mentioned.
+struct NotificationData<'a>(&'a Ctx, &'a NotificationView);
+
+impl Serialize for NotificationData<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let NotificationData(ctx, n) = *self;
+        let row = &n.notification;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("type", &row.r#type)?;
+        m.serialize_entry("_relays", &Map::new())?;
+        if let Some(c) = row.channel_id {
+            m.serialize_entry("channel_id", &c)?;
         }
+        if let Some(message) = &n.message {
+            m.serialize_entry("message", &MessageJson(ctx, message))?;
+        }
+        // The recipient was mentioned, even when an edit has since removed the mention.
+        if row.r#type == "USER:MENTIONED:USER" {
+            m.serialize_entry("mentioned_user", &super::resources::user(ctx, &n.recipient))?;
+        }
+        if row.r#type == "USER:MENTIONED:CHANNEL" {
+            if let Some(c) = &n.channel {
+                m.serialize_entry("mentioned_channel", &ChannelJson(c))?;
+            }
+        }
+        m.end()
     }
-    let mut out = json!({
-        "id": row.id,
-        "title": row.title,
-        "body": row.body,
-        "created_time": format_millis(row.created),
-        "data": null,
-        "muted": false,
-        "_links": null,
-    });
-    // Moved in after: `json!` would copy them, the message resource inside `data` included.
-    out["data"] = data;
-    out["_links"] = links(ctx, &[("user", format!("/users/{}", row.user_id))]);
-    if let Some(c) = &n.channel {
-        out["channel"] = channel_properties(c);
+}
+
+/// A notification with its `_links`; notification pages are written straight into the
+/// response, as message pages are.
+pub struct NotificationJson<'a>(pub &'a Ctx, pub &'a NotificationView);
+
+impl Serialize for NotificationJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let NotificationJson(ctx, n) = *self;
+        let row = &n.notification;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &row.id)?;
+        m.serialize_entry("title", &row.title)?;
+        m.serialize_entry("body", &row.body)?;
+        m.serialize_entry("created_time", &format_millis(row.created))?;
+        m.serialize_entry("data", &NotificationData(ctx, n))?;
+        m.serialize_entry("muted", &false)?;
+        m.serialize_entry("_links", &UserLink(ctx, row.user_id))?;
+        if let Some(c) = &n.channel {
+            m.serialize_entry("channel", &ChannelJson(c))?;
+        }
+        if let Some(t) = row.read_time {
+            m.serialize_entry("read_time", &format_millis(t))?;
+        }
+        m.end()
     }
-    if let Some(t) = row.read_time {
-        out["read_time"] = json!(format_millis(t));
+}
+
+/// `{"user": {"href": …}}`: a notification's links.
+struct UserLink<'a>(&'a Ctx, i64);
+
+impl Serialize for UserLink<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        let path = At("/users/", self.1, "");
+        m.serialize_entry(
+            "user",
+            &Link {
+                base: &self.0.base,
+                path,
+            },
+        )?;
+        m.end()
     }
-    out
 }

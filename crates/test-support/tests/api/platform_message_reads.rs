@@ -179,6 +179,20 @@ async fn each_message_notifies_the_other_members_once() {
     assert_eq!(first[1]["channel"]["id"], c.general);
     assert_eq!(first[1]["muted"], false);
     assert_eq!(first[1]["body"], "hey @bob");
+    assert_eq!(first[1]["data"]["_relays"], json!({}));
+    assert_eq!(
+        first[1]["_links"],
+        json!({"user": {"href": format!("{}/users/{bob}", c.app.base)}})
+    );
+    assert!(first[1]["created_time"].is_string());
+    assert!(first[1].get("read_time").is_none(), "unread: {}", first[1]);
+    assert_eq!(
+        first[1]["data"]["message"]["_links"]["self"]["href"],
+        format!(
+            "{}/messages/{}",
+            c.app.base, first[1]["data"]["message"]["id"]
+        )
+    );
     let next = r.body["_links"]["next"]["href"]
         .as_str()
         .expect("next")
