@@ -247,31 +247,14 @@ impl Serialize for NotificationJson<'_> {
         m.serialize_entry("created_time", &format_millis(row.created))?;
         m.serialize_entry("data", &NotificationData(ctx, n))?;
         m.serialize_entry("muted", &false)?;
-        m.serialize_entry("_links", &UserLink(ctx, row.user_id))?;
+        let user = format!("/users/{}", row.user_id);
+        m.serialize_entry("_links", &links(ctx, &[("user", user)]))?;
         if let Some(c) = &n.channel {
             m.serialize_entry("channel", &ChannelJson(c))?;
         }
         if let Some(t) = row.read_time {
             m.serialize_entry("read_time", &format_millis(t))?;
         }
-        m.end()
-    }
-}
-
-/// `{"user": {"href": …}}`: a notification's links.
-struct UserLink<'a>(&'a Ctx, i64);
-
-impl Serialize for UserLink<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(1))?;
-        let path = At("/users/", self.1, "");
-        m.serialize_entry(
-            "user",
-            &Link {
-                base: &self.0.base,
-                path,
-            },
-        )?;
         m.end()
     }
 }
