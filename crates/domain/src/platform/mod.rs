@@ -2,6 +2,7 @@
 //! requests, and the values of its resources.
 
 pub mod cursor;
+pub mod event;
 pub mod merge_patch;
 pub mod naming;
 pub mod paging;

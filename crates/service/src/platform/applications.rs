@@ -1,9 +1,10 @@
 //! Applications: creation with fresh credentials (operator), the caller's own application, its
 //! settings, and secret rotation.
 
+use palaver_domain::platform::event::Event;
 use palaver_domain::time::now_millis;
 use palaver_domain::{models, DomainError, ErrorCode};
-use palaver_store::platform::{ApplicationRow, NewApplication};
+use palaver_store::platform::{ApplicationRow, Applications, NewApplication};
 use palaver_store::Scope;
 use serde_json::Value;
 
@@ -155,9 +156,14 @@ impl Platform {
             .user_created_channels
             .as_deref()
             .unwrap_or(&current.user_created_channels);
-        self.apps
-            .set_settings(&p.organisation_id, current.id, guest, channels)
+        let mut tx = self.db.begin().await?;
+        Applications::set_settings(&mut tx, &p.organisation_id, current.id, guest, channels)
             .await?;
+        let updated = Event::SettingsUpdated {
+            guest_users: guest.to_string(),
+            user_created_channels: channels.to_string(),
+        };
+        self.commit(tx, p, updated).await?;
         self.application(p).await
     }
 }

@@ -2,11 +2,12 @@
 //! (PRIVATE channels), participants, custom events and keystrokes. Every write commits with its
 //! event.
 
+use palaver_domain::platform::event::{Event, RosterChange};
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{ChannelRow, ChatUserRow, Roster, RosterEntry, Rosters};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::channel_input::invalid;
 use super::channels::ChannelView;
@@ -20,11 +21,20 @@ pub struct RosterUser {
     pub created: i64,
 }
 
-fn event_name(roster: Roster) -> &'static str {
-    match roster {
-        Roster::Members => "channel.member",
-        Roster::Moderators => "channel.moderator",
-        Roster::Invites => "channel.invite",
+/// The event of `user` being put on (`added`) or taken off a channel's roster.
+fn roster_event(roster: Roster, added: bool, channel: i64, user: &ChatUserRow) -> Event {
+    let change = RosterChange {
+        channel_id: channel,
+        user_id: user.id,
+        username: user.name.clone(),
+    };
+    match (roster, added) {
+        (Roster::Members, true) => Event::MemberAdded(change),
+        (Roster::Members, false) => Event::MemberRemoved(change),
+        (Roster::Moderators, true) => Event::ModeratorAdded(change),
+        (Roster::Moderators, false) => Event::ModeratorRemoved(change),
+        (Roster::Invites, true) => Event::InviteSent(change),
+        (Roster::Invites, false) => Event::InviteRemoved(change),
     }
 }
 
@@ -77,18 +87,8 @@ impl Platform {
         let now = now_millis();
         let mut tx = self.db.begin().await?;
         if Rosters::add(&mut tx, roster, channel, user.id, now).await? {
-            let payload =
-                json!({ "channel_id": channel, "user_id": user.id, "username": user.name });
-            let kind = format!(
-                "{}.{}",
-                event_name(roster),
-                if roster == Roster::Invites {
-                    "sent"
-                } else {
-                    "added"
-                }
-            );
-            self.commit(tx, p, &kind, Some(channel), payload).await?;
+            self.commit(tx, p, roster_event(roster, true, channel, &user))
+                .await?;
         }
         let created = self
             .rosters
@@ -118,9 +118,8 @@ impl Platform {
             )
             .into());
         }
-        let payload = json!({ "channel_id": channel, "user_id": u.id, "username": u.name });
-        let kind = format!("{}.removed", event_name(roster));
-        self.commit(tx, p, &kind, Some(channel), payload).await?;
+        self.commit(tx, p, roster_event(roster, false, channel, &u))
+            .await?;
         self.view(c).await
     }
 
@@ -184,9 +183,13 @@ impl Platform {
             .ok_or_else(|| invalid("properties is required and must be a JSON object"))?;
         self.channel_row(p, channel).await?;
         let tx = self.db.begin().await?;
-        let payload = json!({ "channel_id": channel, "type": kind, "properties": properties });
-        self.commit(tx, p, "channel.event.sent", Some(channel), payload)
-            .await?;
+        let event = Event::ChannelEventSent {
+            channel_id: channel,
+            r#type: kind.clone(),
+            properties: properties.clone(),
+            user_id: None,
+        };
+        self.commit(tx, p, event).await?;
         Ok((kind, properties))
     }
 
@@ -226,13 +229,17 @@ impl Platform {
             .ok_or_else(|| invalid("user is required: {\"id\": …} or {\"username\": …}"))?;
         self.channel_row(p, channel).await?;
         let user = self.resolve_user(p, user_ref, "user").await?;
-        let tx = self.db.begin().await?;
-        let payload = json!({
-            "channel_id": channel, "thread_id": thread, "keys": keys,
-            "user_id": user.id, "username": user.name,
-        });
-        self.commit(tx, p, "channel.keystrokes.sent", Some(channel), payload)
-            .await?;
+        // Typing is not a durable fact: it is signalled, never stored.
+        self.signal(
+            p,
+            Event::Keystrokes {
+                channel_id: channel,
+                thread_id: thread,
+                keys: keys.clone(),
+                user_id: user.id,
+                username: user.name.clone(),
+            },
+        );
         Ok((keys, user.name))
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use palaver_domain::platform::event::{ChannelRef, Event};
 use palaver_domain::platform::merge_patch;
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::time::now_millis;
@@ -12,7 +13,7 @@ use palaver_store::platform::{
     ApplicationRow, ChannelFilter, ChannelRow, ChatUserRow, NewChannel, Roster, Rosters,
 };
 use palaver_store::StoreError;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::channel_input::{invalid, ChannelPatch, ChannelsQuery, NewChannelInput};
 use super::{AppPrincipal, Platform};
@@ -35,16 +36,17 @@ pub(crate) fn no_channel(id: i64) -> DomainError {
 }
 
 /// What an event says about a channel.
-pub(crate) fn channel_payload(c: &ChannelRow) -> Value {
-    json!({
-        "id": c.id,
-        "type": c.r#type,
-        "name": c.name,
-        "display_name": c.display_name,
-        "creator_id": c.creator_id,
-        "properties": c.properties,
-        "created": c.created,
-    })
+pub(crate) fn channel_ref(c: &ChannelRow) -> ChannelRef {
+    ChannelRef {
+        id: c.id,
+        r#type: c.r#type.clone(),
+        name: c.name.clone(),
+        display_name: c.display_name.clone(),
+        creator_id: c.creator_id,
+        properties: c.properties.clone(),
+        created: c.created,
+        member_ids: Vec::new(),
+    }
 }
 
 /// A random name in the shape of a UUID, for group channels created without one.
@@ -144,10 +146,9 @@ impl Platform {
         for id in &member_ids {
             Rosters::add(&mut tx, Roster::Members, row.id, *id, now).await?;
         }
-        let mut payload = channel_payload(&row);
-        payload["member_ids"] = json!(member_ids);
-        self.commit(tx, p, "channel.created", Some(row.id), payload)
-            .await?;
+        let mut created = channel_ref(&row);
+        created.member_ids = member_ids.into_iter().collect();
+        self.commit(tx, p, Event::ChannelCreated(created)).await?;
         self.view(row).await
     }
 
@@ -298,7 +299,7 @@ impl Platform {
         if !Channels::update(&mut tx, &row).await? {
             return Err(no_channel(id).into());
         }
-        self.commit(tx, p, "channel.updated", Some(id), channel_payload(&row))
+        self.commit(tx, p, Event::ChannelUpdated(channel_ref(&row)))
             .await?;
         self.view(row).await
     }
@@ -310,7 +311,7 @@ impl Platform {
         if !Channels::delete(&mut tx, p.application_id, id).await? {
             return Err(no_channel(id).into());
         }
-        self.commit(tx, p, "channel.deleted", Some(id), channel_payload(&row))
+        self.commit(tx, p, Event::ChannelDeleted(channel_ref(&row)))
             .await?;
         self.application(p).await
     }

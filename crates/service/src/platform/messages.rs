@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use palaver_domain::platform::event::{Event, MessageRef};
 use palaver_domain::platform::merge_patch;
 use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
@@ -92,17 +93,17 @@ pub(crate) fn no_thread(id: i64) -> DomainError {
 }
 
 /// What an event says about a message.
-pub(crate) fn message_payload(m: &MessageRow) -> Value {
-    json!({
-        "id": m.id,
-        "channel_id": m.channel_id,
-        "thread_id": m.thread_id,
-        "seq": m.seq,
-        "type": m.r#type,
-        "user_id": m.user_id,
-        "nested_level": m.nested_level,
-        "mentions": m.mentions,
-    })
+pub(crate) fn message_ref(m: &MessageRow) -> MessageRef {
+    MessageRef {
+        id: m.id,
+        channel_id: m.channel_id,
+        thread_id: m.thread_id,
+        seq: m.seq,
+        r#type: m.r#type.clone(),
+        user_id: m.user_id,
+        nested_level: m.nested_level,
+        mentions: m.mentions.clone(),
+    }
 }
 
 impl Platform {
@@ -367,14 +368,8 @@ impl Platform {
         if !Messages::update(&mut tx, &row).await? {
             return Err(no_message(id).into());
         }
-        self.commit(
-            tx,
-            p,
-            "message.updated",
-            Some(row.channel_id),
-            message_payload(&row),
-        )
-        .await?;
+        self.commit(tx, p, Event::MessageUpdated(message_ref(&row)))
+            .await?;
         self.message_view(p, row).await
     }
 
@@ -395,14 +390,8 @@ impl Platform {
         if !Messages::delete(&mut tx, p.application_id, id).await? {
             return Err(no_message(id).into());
         }
-        self.commit(
-            tx,
-            p,
-            "message.deleted",
-            Some(row.channel_id),
-            message_payload(&row),
-        )
-        .await?;
+        self.commit(tx, p, Event::MessageDeleted(message_ref(&row)))
+            .await?;
         Ok(thread)
     }
 
@@ -410,7 +399,7 @@ impl Platform {
     pub async fn delete_all_messages(&self, p: &AppPrincipal) -> Result<ApplicationRow> {
         let mut tx = self.db.begin().await?;
         let n = Messages::delete_all(&mut tx, p.application_id).await?;
-        self.commit(tx, p, "messages.deleted", None, json!({ "count": n }))
+        self.commit(tx, p, Event::MessagesDeleted { count: n })
             .await?;
         self.application(p).await
     }

@@ -28,6 +28,8 @@ pub use message_input::{MessagePatch, NewMessageInput};
 pub use messages::MessageView;
 pub use notifications::NotificationView;
 pub use oauth::TokenGrant;
+pub use outbox::{Bus, Published};
+pub use palaver_domain::platform::event::Event;
 pub use palaver_store::platform::{
     ApplicationRow, ChannelRow, ChatUserRow, EventRow, MessageRow, NotificationRow, Roster,
     ThreadRow,
@@ -36,8 +38,8 @@ pub use receipts::ReadReceipt;
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 
 use palaver_store::platform::{
-    Applications, Channels, ChatUsers, Consumers, EventRow as Event, Events, Messages,
-    Notifications, OauthTokens, ReadCursors, Reports, Rosters, Threads,
+    Applications, Channels, ChatUsers, Consumers, Events, Messages, Notifications, OauthTokens,
+    ReadCursors, Reports, Rosters, Threads,
 };
 use palaver_store::{Db, Documents};
 
@@ -87,8 +89,8 @@ pub struct Platform {
     reports: Reports,
     notifications: Notifications,
     consumers: Consumers,
-    /// Committed events, published after each write's transaction commits.
-    bus: tokio::sync::broadcast::Sender<Event>,
+    /// Committed events, published after each write's transaction commits, and signals.
+    bus: Bus,
     /// Sends waiting to be written together.
     sends: std::sync::Arc<send_queue::SendQueue>,
     db: Db,

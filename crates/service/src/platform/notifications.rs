@@ -6,11 +6,11 @@
 use std::collections::{BTreeSet, HashMap};
 
 use palaver_domain::platform::cursor::CursorRequest;
+use palaver_domain::platform::event::Event;
 use palaver_domain::time::now_millis;
 use palaver_store::platform::{
     ChannelRow, ChatUserRow, Consumers, MessageRow, NotificationRow, Notifications, Roster,
 };
-use serde_json::json;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::history::CursorPage;
@@ -126,8 +126,10 @@ impl Platform {
             };
             let ids: Vec<i64> = events
                 .iter()
-                .filter(|e| e.r#type == "message.created")
-                .filter_map(|e| e.payload["id"].as_i64())
+                .filter_map(|e| match &e.event {
+                    Event::MessageCreated(m) => Some(m.id),
+                    _ => None,
+                })
                 .collect();
             let rows = self.notifications_for(p, &ids).await?;
             let mut tx = self.db.begin().await?;
@@ -140,9 +142,8 @@ impl Platform {
                 tx.commit().await?;
             } else {
                 made += users.len();
-                let payload = json!({ "user_ids": users });
-                self.commit(tx, p, "notifications.created", None, payload)
-                    .await?;
+                let made_for = Event::NotificationsCreated { user_ids: users };
+                self.commit(tx, p, made_for).await?;
             }
             if (events.len() as u64) < BATCH {
                 // That was all there was; the next event wakes the notifier again.
@@ -181,7 +182,7 @@ impl Platform {
             }
             let mut apps = BTreeSet::new();
             match rx.recv().await {
-                Ok(e) if e.r#type == "message.created" => {
+                Ok(e) if matches!(e.event, Event::MessageCreated(_)) => {
                     apps.insert(e.application_id);
                 }
                 Ok(_) => continue,
@@ -193,7 +194,7 @@ impl Platform {
             }
             loop {
                 match rx.try_recv() {
-                    Ok(e) if e.r#type == "message.created" => {
+                    Ok(e) if matches!(e.event, Event::MessageCreated(_)) => {
                         apps.insert(e.application_id);
                     }
                     Ok(_) => {}

@@ -1,12 +1,15 @@
 //! The one way a platform write ends: its event is appended to the write's transaction, the
 //! transaction commits, and only then is the event published on the in-process bus that the
-//! gateway, notifications and webhooks subscribe to.
+//! gateway, notifications and webhooks subscribe to. Ephemeral signals (typing, presence) skip
+//! the outbox and the transaction: they are published and forgotten.
 
+use std::sync::Arc;
+
+use palaver_domain::platform::event::Event;
 use palaver_domain::time::now_millis;
 use palaver_domain::DomainError;
 use palaver_store::platform::{EventRow, Events, NewEvent};
 use palaver_store::Tx;
-use serde_json::Value;
 use tokio::sync::broadcast;
 
 use super::{AppPrincipal, Platform};
@@ -16,25 +19,40 @@ use crate::error::Result;
 /// outbox with [`Platform::events_after`]).
 pub(crate) const BUS_CAPACITY: usize = 1024;
 
-pub(crate) fn bus() -> broadcast::Sender<EventRow> {
+/// What the bus carries: a committed event with its outbox number, or an ephemeral signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub application_id: i64,
+    /// The event's number in its application's outbox; `None` for an ephemeral signal.
+    pub seq: Option<i64>,
+    pub created: i64,
+    pub event: Event,
+}
+
+impl From<EventRow> for Published {
+    fn from(r: EventRow) -> Self {
+        Published {
+            application_id: r.application_id,
+            seq: Some(r.seq),
+            created: r.created,
+            event: r.event,
+        }
+    }
+}
+
+/// Shared, so that a fan-out to many subscribers copies a pointer, not the event.
+pub type Bus = broadcast::Sender<Arc<Published>>;
+
+pub(crate) fn bus() -> Bus {
     broadcast::channel(BUS_CAPACITY).0
 }
 
 impl Platform {
-    /// Appends `kind` for `channel` to `tx`, commits, then publishes the committed event.
-    pub(crate) async fn commit(
-        &self,
-        tx: Tx,
-        p: &AppPrincipal,
-        kind: &str,
-        channel: Option<i64>,
-        payload: Value,
-    ) -> Result<EventRow> {
+    /// Appends `event` to `tx`, commits, then publishes the committed event.
+    pub(crate) async fn commit(&self, tx: Tx, p: &AppPrincipal, event: Event) -> Result<EventRow> {
         let event = NewEvent {
             application_id: p.application_id,
-            r#type: kind.to_string(),
-            channel_id: channel,
-            payload,
+            event,
             created: now_millis(),
         };
         self.commit_all(tx, vec![event])
@@ -53,13 +71,24 @@ impl Platform {
         tx.commit().await?;
         for row in &rows {
             // No subscribers is not an error: the outbox row is the record.
-            let _ = self.bus.send(row.clone());
+            let _ = self.bus.send(Arc::new(Published::from(row.clone())));
         }
         Ok(rows)
     }
 
-    /// Committed events from now on, of every application.
-    pub fn subscribe(&self) -> broadcast::Receiver<EventRow> {
+    /// Publishes an ephemeral signal of the caller's application: no row, no transaction.
+    pub fn signal(&self, p: &AppPrincipal, event: Event) {
+        debug_assert!(event.is_ephemeral(), "durable events go through commit");
+        let _ = self.bus.send(Arc::new(Published {
+            application_id: p.application_id,
+            seq: None,
+            created: now_millis(),
+            event,
+        }));
+    }
+
+    /// Committed events and signals from now on, of every application.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.bus.subscribe()
     }
 

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
+use palaver_domain::platform::event::Event;
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
     ChannelRow, ChatUserRow, History, HistoryScope, ReadCursors, Roster,
 };
-use serde_json::json;
 
 use super::messages::MessageView;
 use super::{AppPrincipal, Platform};
@@ -45,10 +45,13 @@ impl Platform {
         }
         let mut tx = self.db.begin().await?;
         if ReadCursors::advance(&mut tx, m.channel_id, u.id, m.seq, now_millis()).await? {
-            let payload = json!({ "message_id": m.id, "channel_id": m.channel_id,
-                "user_id": u.id, "seq": m.seq });
-            self.commit(tx, p, "message.read", Some(m.channel_id), payload)
-                .await?;
+            let read = Event::MessageRead {
+                message_id: m.id,
+                channel_id: m.channel_id,
+                user_id: u.id,
+                seq: m.seq,
+            };
+            self.commit(tx, p, read).await?;
         }
         Ok(())
     }

@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use palaver_domain::platform::event::Event;
 use palaver_domain::time::now_millis;
 use palaver_domain::DomainError;
 use palaver_store::platform::{MessageRow, Messages, NewEvent, ThreadRow, Threads};
 use tokio::sync::oneshot;
 
-use super::messages::message_payload;
+use super::messages::message_ref;
 use super::Platform;
 use crate::error::Result;
 
@@ -194,9 +195,7 @@ impl Platform {
             .iter()
             .map(|m| NewEvent {
                 application_id: m.application_id,
-                r#type: "message.created".into(),
-                channel_id: Some(m.channel_id),
-                payload: message_payload(m),
+                event: Event::MessageCreated(message_ref(m)),
                 created: now,
             })
             .collect();
@@ -353,8 +352,10 @@ mod tests {
         let events = f.platform.events_after(&f.p, 0, 100).await.unwrap();
         let created: Vec<i64> = events
             .iter()
-            .filter(|e| e.r#type == "message.created")
-            .map(|e| e.payload["id"].as_i64().unwrap())
+            .filter_map(|e| match &e.event {
+                Event::MessageCreated(m) => Some(m.id),
+                _ => None,
+            })
             .collect();
         let ids: Vec<i64> = sent.iter().chain([&r]).map(|s| s.message.id).collect();
         assert_eq!(created, ids);

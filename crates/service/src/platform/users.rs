@@ -1,12 +1,13 @@
 //! Chat users of the caller's application: create, look up, page, patch, delete, display
 //! picture, and named secrets.
 
+use palaver_domain::platform::event::{Event, UserRef};
 use palaver_domain::platform::merge_patch;
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
-    ApplicationRow, ChatUserChanges, ChatUserRow, NewChatUser, UserFilter,
+    ApplicationRow, ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserFilter,
 };
 use palaver_store::StoreError;
 use serde_json::{Map, Value};
@@ -167,15 +168,24 @@ impl Platform {
             properties: input.properties,
             created: now_millis(),
         };
-        match self.users.insert(&new).await {
-            Ok(row) => Ok(row),
-            Err(StoreError::Conflict(_)) => Err(DomainError::new(
-                ErrorCode::Conflict,
-                format!("A user named \"{}\" already exists", input.name),
-            )
-            .into()),
-            Err(e) => Err(e.into()),
-        }
+        let mut tx = self.db.begin().await?;
+        let id = match ChatUsers::insert_in(&mut tx, &new).await {
+            Ok(id) => id,
+            Err(StoreError::Conflict(_)) => {
+                return Err(DomainError::new(
+                    ErrorCode::Conflict,
+                    format!("A user named \"{}\" already exists", input.name),
+                )
+                .into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let created = UserRef {
+            id,
+            name: new.name.clone(),
+        };
+        self.commit(tx, p, Event::UserCreated(created)).await?;
+        self.get_user(p, id).await
     }
 
     pub async fn user_exists(&self, p: &AppPrincipal, name: &str) -> Result<bool> {
@@ -257,15 +267,25 @@ impl Platform {
             properties,
             display_picture_url: None,
         };
-        self.users.update(p.application_id, id, &changes).await?;
+        let mut tx = self.db.begin().await?;
+        if !ChatUsers::update(&mut tx, p.application_id, id, &changes).await? {
+            return Err(no_user(id).into());
+        }
+        self.commit(tx, p, Event::UserUpdated(user_ref(&current)))
+            .await?;
         self.get_user(p, id).await
     }
 
-    /// Deletes a user; answers with the application, as the platform API does.
+    /// Deletes a user and the messages it sent; answers with the application, as the platform
+    /// API does. The user's event says that its messages went with it.
     pub async fn delete_user(&self, p: &AppPrincipal, id: i64) -> Result<ApplicationRow> {
-        if !self.users.delete(p.application_id, id).await? {
+        let user = self.get_user(p, id).await?;
+        let mut tx = self.db.begin().await?;
+        if !ChatUsers::delete(&mut tx, p.application_id, id).await? {
             return Err(no_user(id).into());
         }
+        self.commit(tx, p, Event::UserDeleted(user_ref(&user)))
+            .await?;
         self.application(p).await
     }
 
@@ -291,12 +311,17 @@ impl Platform {
         {
             return Err(invalid("size must be a whole number of bytes").into());
         }
-        self.get_user(p, id).await?;
+        let user = self.get_user(p, id).await?;
         let changes = ChatUserChanges {
             display_picture_url: Some(url),
             ..ChatUserChanges::default()
         };
-        self.users.update(p.application_id, id, &changes).await?;
+        let mut tx = self.db.begin().await?;
+        if !ChatUsers::update(&mut tx, p.application_id, id, &changes).await? {
+            return Err(no_user(id).into());
+        }
+        self.commit(tx, p, Event::DisplayPictureUpdated(user_ref(&user)))
+            .await?;
         self.get_user(p, id).await
     }
 
@@ -329,9 +354,13 @@ impl Platform {
             return Err(invalid("a secret name is 1 to 255 characters").into());
         }
         let user = self.get_user(p, id).await?;
-        self.users
-            .put_secret(p.application_id, id, name, secret)
-            .await?;
+        let mut tx = self.db.begin().await?;
+        ChatUsers::put_secret(&mut tx, p.application_id, id, name, secret).await?;
+        let set = Event::SecretSet {
+            user_id: id,
+            name: name.to_string(),
+        };
+        self.commit(tx, p, set).await?;
         Ok(user)
     }
 
@@ -342,13 +371,26 @@ impl Platform {
         name: &str,
     ) -> Result<ChatUserRow> {
         let user = self.get_user(p, id).await?;
-        if !self.users.delete_secret(p.application_id, id, name).await? {
+        let mut tx = self.db.begin().await?;
+        if !ChatUsers::delete_secret(&mut tx, p.application_id, id, name).await? {
             return Err(DomainError::new(
                 ErrorCode::NotFound,
                 format!("User {id} has no secret named \"{name}\""),
             )
             .into());
         }
+        let deleted = Event::SecretDeleted {
+            user_id: id,
+            name: name.to_string(),
+        };
+        self.commit(tx, p, deleted).await?;
         Ok(user)
+    }
+}
+
+fn user_ref(u: &ChatUserRow) -> UserRef {
+    UserRef {
+        id: u.id,
+        name: u.name.clone(),
     }
 }

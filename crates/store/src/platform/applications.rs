@@ -4,7 +4,7 @@
 use sea_query::{Alias, Expr, Query, SelectStatement};
 use serde_json::Value;
 
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
 
@@ -164,8 +164,9 @@ impl Applications {
         rows.iter().map(read).collect()
     }
 
+    /// Sets the application's settings inside `tx`; false when there is no such application.
     pub async fn set_settings(
-        &self,
+        tx: &mut Tx,
         org: &str,
         id: i64,
         guest_users: &str,
@@ -182,7 +183,7 @@ impl Applications {
             ])
             .and_where(Expr::col(Alias::new("id")).eq(id))
             .and_where(Expr::col(Alias::new("organisation_id")).eq(org));
-        Ok(self.db.execute(&q).await? > 0)
+        Ok(tx.execute(&q).await? > 0)
     }
 
     /// Replaces the client secret digest and revokes every token issued to the application.

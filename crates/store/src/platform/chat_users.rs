@@ -4,7 +4,7 @@ use sea_query::{Alias, Expr, Order, Query, SelectStatement, SimpleExpr};
 use serde_json::{Map, Value};
 
 use super::json_match;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
 
@@ -134,7 +134,18 @@ impl ChatUsers {
         q
     }
 
+    /// Inserts `u` and reads it back.
     pub async fn insert(&self, u: &NewChatUser) -> Result<ChatUserRow, StoreError> {
+        let mut tx = self.db.begin().await?;
+        let id = Self::insert_in(&mut tx, u).await?;
+        tx.commit().await?;
+        self.get(u.application_id, id)
+            .await?
+            .ok_or_else(|| StoreError::Decode("inserted chat user".into()))
+    }
+
+    /// Inserts `u` inside `tx`; answers its id. Conflict when the name is taken.
+    pub async fn insert_in(tx: &mut Tx, u: &NewChatUser) -> Result<i64, StoreError> {
         let mut q = Query::insert();
         q.into_table(table())
             .columns(
@@ -161,15 +172,11 @@ impl ChatUsers {
                 u.created.into(),
             ])
             .returning_col(Alias::new("id"));
-        let rows = self.db.write_returning(&q).await?;
-        let id = rows
-            .first()
+        let rows = tx.fetch_all(&q).await?;
+        rows.first()
             .map(|r| r.int("id"))
             .transpose()?
             .flatten()
-            .unwrap_or_default();
-        self.get(u.application_id, id)
-            .await?
             .ok_or_else(|| StoreError::Decode("inserted chat user".into()))
     }
 
@@ -251,8 +258,13 @@ impl ChatUsers {
             .max(0) as u64)
     }
 
-    /// Applies the set fields of `c`; false when there is no such user.
-    pub async fn update(&self, app: i64, id: i64, c: &ChatUserChanges) -> Result<bool, StoreError> {
+    /// Applies the set fields of `c` inside `tx`; false when there is no such user.
+    pub async fn update(
+        tx: &mut Tx,
+        app: i64,
+        id: i64,
+        c: &ChatUserChanges,
+    ) -> Result<bool, StoreError> {
         let mut values: Vec<(Alias, SimpleExpr)> = Vec::new();
         let mut set =
             |col: &str, v: sea_query::Value| values.push((Alias::new(col), SimpleExpr::Value(v)));
@@ -271,23 +283,25 @@ impl ChatUsers {
         if let Some(v) = &c.properties {
             set("properties", v.to_string().into());
         }
-        if values.is_empty() {
-            return Ok(self.get(app, id).await?.is_some());
-        }
         let mut q = Query::update();
+        if values.is_empty() {
+            // Nothing to change: still tell whether the user exists.
+            values.push((Alias::new("id"), Expr::col(Alias::new("id")).into()));
+        }
         q.table(table())
             .values(values)
             .and_where(Expr::col(Alias::new("application_id")).eq(app))
             .and_where(Expr::col(Alias::new("id")).eq(id));
-        Ok(self.db.execute(&q).await? > 0)
+        Ok(tx.execute(&q).await? > 0)
     }
 
-    pub async fn delete(&self, app: i64, id: i64) -> Result<bool, StoreError> {
+    /// Deletes a user inside `tx` (its messages go with it); false when there was none.
+    pub async fn delete(tx: &mut Tx, app: i64, id: i64) -> Result<bool, StoreError> {
         let mut q = Query::delete();
         q.from_table(table())
             .and_where(Expr::col(Alias::new("application_id")).eq(app))
             .and_where(Expr::col(Alias::new("id")).eq(id));
-        Ok(self.db.execute(&q).await? > 0)
+        Ok(tx.execute(&q).await? > 0)
     }
 
     pub async fn secret(
@@ -318,15 +332,14 @@ impl ChatUsers {
         }
     }
 
-    /// Sets a secret (replacing one of the same name) in one transaction.
+    /// Sets a secret (replacing one of the same name) inside `tx`.
     pub async fn put_secret(
-        &self,
+        tx: &mut Tx,
         app: i64,
         user: i64,
         name: &str,
         secret: &Value,
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.begin().await?;
         let mut d = Query::delete();
         d.from_table(Alias::new("chat_user_secrets"))
             .and_where(Expr::col(Alias::new("application_id")).eq(app))
@@ -343,16 +356,21 @@ impl ChatUsers {
                 secret.to_string().into(),
             ]);
         tx.execute(&q).await?;
-        tx.commit().await
+        Ok(())
     }
 
-    /// Removes a secret; false when there was none.
-    pub async fn delete_secret(&self, app: i64, user: i64, name: &str) -> Result<bool, StoreError> {
+    /// Removes a secret inside `tx`; false when there was none.
+    pub async fn delete_secret(
+        tx: &mut Tx,
+        app: i64,
+        user: i64,
+        name: &str,
+    ) -> Result<bool, StoreError> {
         let mut q = Query::delete();
         q.from_table(Alias::new("chat_user_secrets"))
             .and_where(Expr::col(Alias::new("application_id")).eq(app))
             .and_where(Expr::col(Alias::new("user_id")).eq(user))
             .and_where(Expr::col(Alias::new("name")).eq(name));
-        Ok(self.db.execute(&q).await? > 0)
+        Ok(tx.execute(&q).await? > 0)
     }
 }

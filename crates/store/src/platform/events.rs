@@ -1,8 +1,8 @@
 //! The event outbox: one row per committed platform write, appended inside that write's
 //! transaction, numbered per application in commit order.
 
+use palaver_domain::platform::event::Event;
 use sea_query::{Alias, Expr, OnConflict, Order, Query};
-use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
@@ -12,10 +12,7 @@ use crate::row::DbRow;
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub application_id: i64,
-    /// `channel.created`, `channel.member.added`, …
-    pub r#type: String,
-    pub channel_id: Option<i64>,
-    pub payload: Value,
+    pub event: Event,
     pub created: i64,
 }
 
@@ -25,9 +22,7 @@ pub struct EventRow {
     /// Per application, strictly increasing in commit order.
     pub seq: i64,
     pub application_id: i64,
-    pub r#type: String,
-    pub channel_id: Option<i64>,
-    pub payload: Value,
+    pub event: Event,
     pub created: i64,
 }
 
@@ -35,24 +30,18 @@ fn table() -> Alias {
     Alias::new("events")
 }
 
-const COLUMNS: [&str; 6] = [
-    "app_seq",
-    "application_id",
-    "type",
-    "channel_id",
-    "payload",
-    "created",
-];
+const COLUMNS: [&str; 5] = ["app_seq", "application_id", "type", "payload", "created"];
 
 fn read(r: &DbRow) -> Result<EventRow, StoreError> {
     let payload = r.text("payload")?.unwrap_or_else(|| "null".into());
+    let payload =
+        serde_json::from_str(&payload).map_err(|_| StoreError::Decode("events.payload".into()))?;
+    let kind = r.text("type")?.unwrap_or_default();
     Ok(EventRow {
         seq: r.int("app_seq")?.unwrap_or_default(),
         application_id: r.int("application_id")?.unwrap_or_default(),
-        r#type: r.text("type")?.unwrap_or_default(),
-        channel_id: r.int("channel_id")?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|_| StoreError::Decode("events.payload".into()))?,
+        event: Event::from_parts(&kind, payload)
+            .map_err(|e| StoreError::Decode(format!("events: {e}")))?,
         created: r.int("created")?.unwrap_or_default(),
     })
 }
@@ -95,9 +84,7 @@ impl Events {
             out.push(EventRow {
                 seq: *seq,
                 application_id: e.application_id,
-                r#type: e.r#type.clone(),
-                channel_id: e.channel_id,
-                payload: e.payload.clone(),
+                event: e.event.clone(),
                 created: e.created,
             });
             *seq += 1;
@@ -117,12 +104,14 @@ impl Events {
                 .map(Alias::new),
             );
             for e in chunk {
+                // Serialised once, here, into the outbox's name and payload columns.
+                let (kind, payload) = e.event.to_parts();
                 q.values_panic([
                     e.application_id.into(),
                     e.seq.into(),
-                    e.r#type.clone().into(),
-                    e.channel_id.into(),
-                    e.payload.to_string().into(),
+                    kind.into(),
+                    e.event.channel_id().into(),
+                    payload.to_string().into(),
                     e.created.into(),
                 ]);
             }

@@ -2,6 +2,7 @@
 //! names and DIRECT member sets are unique per application, and the member filters agree on
 //! both engines.
 
+use palaver_domain::platform::event::{ChannelRef, Event};
 use palaver_store::platform::{
     Applications, ChannelFilter, ChannelRow, Channels, ChatUsers, Events, NewApplication,
     NewChatUser, NewEvent, Roster, Rosters,
@@ -70,11 +71,22 @@ fn channel(app: i64, kind: &str, name: Option<&str>, direct: Option<&str>) -> Ch
 }
 
 fn event(app: i64, kind: &str, channel: i64) -> NewEvent {
+    let c = ChannelRef {
+        id: channel,
+        r#type: "PUBLIC".into(),
+        name: None,
+        display_name: None,
+        creator_id: None,
+        properties: json!({"n": 1}),
+        created: 11,
+        member_ids: Vec::new(),
+    };
     NewEvent {
         application_id: app,
-        r#type: kind.into(),
-        channel_id: Some(channel),
-        payload: json!({"n": 1}),
+        event: match kind {
+            "channel.created" => Event::ChannelCreated(c),
+            _ => Event::ChannelUpdated(c),
+        },
         created: 11,
     }
 }

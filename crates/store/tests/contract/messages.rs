@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use palaver_domain::platform::event::{Event, MessageRef};
 use palaver_store::platform::{
     Applications, ChannelRow, Channels, ChatUsers, Consumers, Events, History, HistoryScope,
     MessageRow, Messages, NewApplication, NewChatUser, NewEvent, NotificationRow, Notifications,
@@ -13,6 +14,19 @@ use palaver_store::{Db, Documents, Tx};
 use serde_json::json;
 
 use crate::support::{contract, organisation};
+
+fn message_ref(m: &MessageRow) -> MessageRef {
+    MessageRef {
+        id: m.id,
+        channel_id: m.channel_id,
+        thread_id: m.thread_id,
+        seq: m.seq,
+        r#type: m.r#type.clone(),
+        user_id: m.user_id,
+        nested_level: m.nested_level,
+        mentions: m.mentions.clone(),
+    }
+}
 
 contract!(
     sequences_are_per_channel_and_gapless,
@@ -286,9 +300,7 @@ async fn batches_of_messages_threads_and_events_span_applications(db: Db) {
         .iter()
         .map(|m| NewEvent {
             application_id: m.application_id,
-            r#type: "message.created".into(),
-            channel_id: Some(m.channel_id),
-            payload: json!({"id": m.id}),
+            event: Event::MessageCreated(message_ref(m)),
             created: 100,
         })
         .collect();
@@ -961,9 +973,7 @@ async fn consumers_know_which_applications_they_are_behind_in(db: Db) {
     assert!(consumers.behind("notifier").await.unwrap().is_empty());
     let event = |app: i64| NewEvent {
         application_id: app,
-        r#type: "message.created".into(),
-        channel_id: None,
-        payload: json!({}),
+        event: Event::MessagesDeleted { count: 0 },
         created: 1,
     };
     let mut tx = db.begin().await.unwrap();

@@ -2,7 +2,7 @@
 //! its type with a growing sequence, a refused write leaves none, and subscribers of the
 //! in-process bus receive each committed event.
 
-use palaver_service::platform::EventRow;
+use palaver_service::platform::{Event, EventRow, Published};
 use palaver_service::AppPrincipal;
 use palaver_test_support::TestApp;
 use serde_json::{json, Value};
@@ -12,6 +12,14 @@ fn principal(app: &TestApp) -> AppPrincipal {
         application_id: app.app_id,
         organisation_id: app.org_id.clone(),
     }
+}
+
+/// The events about channels: what the channel tests look at (creating their users leaves
+/// `user.created` events first).
+async fn channel_events(app: &TestApp) -> Vec<EventRow> {
+    let mut rows = events(app).await;
+    rows.retain(|e| e.event.channel_id().is_some());
+    rows
 }
 
 async fn events(app: &TestApp) -> Vec<EventRow> {
@@ -120,7 +128,8 @@ async fn each_write_appends_one_event_and_failures_none() {
             at("/keystrokes"),
             json!({"keys": "k", "user": {"username": "alice"}}),
             200,
-            Some("channel.keystrokes.sent"),
+            // Typing is signalled on the bus, never kept (checked below).
+            None,
         ),
         (
             "POST",
@@ -139,22 +148,45 @@ async fn each_write_appends_one_event_and_failures_none() {
         if let Some(k) = kind {
             expected.push(k.to_string());
         }
-        let got: Vec<String> = events(&app).await.into_iter().map(|e| e.r#type).collect();
+        let got: Vec<String> = channel_events(&app)
+            .await
+            .into_iter()
+            .map(|e| e.event.name())
+            .collect();
         assert_eq!(got, expected, "after {method} {path}");
     }
-    let rows = events(&app).await;
+    let rows = channel_events(&app).await;
     assert!(rows.windows(2).all(|w| w[0].seq < w[1].seq));
     assert!(rows
         .iter()
-        .all(|e| e.channel_id == Some(ch) && e.application_id == app.app_id));
-    assert_eq!(rows[0].payload["name"], "room");
-    assert_eq!(rows[2].payload["username"], "bob");
-    // The bus delivered the same committed events, in order.
+        .all(|e| e.event.channel_id() == Some(ch) && e.application_id == app.app_id));
+    let (_, created) = rows[0].event.to_parts();
+    assert_eq!(created["name"], "room");
+    let (_, added) = rows[2].event.to_parts();
+    assert_eq!(added["username"], "bob");
+    // The bus delivered the same committed events, in order, and the keystrokes as a signal
+    // without an outbox number.
     let mut published = Vec::new();
+    let mut signals = Vec::new();
     while let Ok(e) = bus.try_recv() {
-        published.push(e);
+        match e.seq {
+            Some(_) if e.event.channel_id().is_some() => published.push(Published::clone(&e)),
+            Some(_) => {}
+            None => signals.push(e.event.clone()),
+        }
     }
-    assert_eq!(published, rows);
+    let committed: Vec<Published> = rows.into_iter().map(Published::from).collect();
+    assert_eq!(published, committed);
+    assert_eq!(
+        signals,
+        [Event::Keystrokes {
+            channel_id: ch,
+            thread_id: None,
+            keys: "k".into(),
+            user_id: ids[0].as_i64().expect("id"),
+            username: "alice".into(),
+        }]
+    );
 }
 
 #[tokio::test]
@@ -168,7 +200,11 @@ async fn a_direct_channel_found_again_emits_nothing() {
     for _ in 0..2 {
         assert_eq!(app.ppost("/channels", &t, body.clone()).await.status, 200);
     }
-    let kinds: Vec<String> = events(&app).await.into_iter().map(|e| e.r#type).collect();
+    let kinds: Vec<String> = channel_events(&app)
+        .await
+        .into_iter()
+        .map(|e| e.event.name())
+        .collect();
     assert_eq!(kinds, ["channel.created"]);
     // Another application sees none of these events.
     let other = app.other_application("Other").await;
@@ -184,4 +220,78 @@ async fn a_direct_channel_found_again_emits_nothing() {
         .map_err(|e| e.into_domain())
         .expect("events");
     assert!(theirs.is_empty());
+}
+
+#[tokio::test]
+async fn user_writes_leave_their_events() {
+    let app = crate::spawn().await;
+    let t = app.platform_token().await;
+    let id = app.create_chat_user(&t, json!({"name": "dana"})).await["id"]
+        .as_i64()
+        .expect("id");
+    let u = format!("/users/{id}");
+    let steps: Vec<(&str, String, Value, u16)> = vec![
+        ("PATCH", u.clone(), json!({"display_name": "Dana"}), 200),
+        (
+            "PATCH",
+            "/users/999999".into(),
+            json!({"display_name": "X"}),
+            404,
+        ),
+        (
+            "POST",
+            format!("{u}/display-picture"),
+            json!({"url": "https://example.com/d.png", "name": "d.png",
+                   "content_type": "image/png", "size": 3}),
+            200,
+        ),
+        (
+            "PUT",
+            format!("{u}/secrets/pin"),
+            json!({"secret": "1234"}),
+            200,
+        ),
+        ("DELETE", format!("{u}/secrets/pin"), Value::Null, 200),
+        ("DELETE", format!("{u}/secrets/pin"), Value::Null, 404),
+        (
+            "PUT",
+            "/application/settings".into(),
+            json!({"guest_users": "ENABLED"}),
+            200,
+        ),
+        ("DELETE", u.clone(), Value::Null, 200),
+    ];
+    for (method, path, body, status) in steps {
+        let body = (!body.is_null()).then_some(body);
+        let r = app.pcall(method, &path, Some(&t), &[], body).await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.text);
+    }
+    let rows = events(&app).await;
+    let kinds: Vec<String> = rows.iter().map(|e| e.event.name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "user.created",
+            "user.updated",
+            "user.display_picture.updated",
+            "user.secret.set",
+            "user.secret.deleted",
+            "application.settings.updated",
+            "user.deleted"
+        ]
+    );
+    let dana = palaver_domain::platform::event::UserRef {
+        id,
+        name: "dana".into(),
+    };
+    assert_eq!(rows[0].event, Event::UserCreated(dana.clone()));
+    assert_eq!(rows[6].event, Event::UserDeleted(dana));
+    // The secret's value is never part of its event.
+    assert_eq!(
+        rows[3].event,
+        Event::SecretSet {
+            user_id: id,
+            name: "pin".into()
+        }
+    );
 }

@@ -305,10 +305,10 @@ async fn every_message_write_leaves_its_event() {
         .events_after(&p, 0, 1000)
         .await
         .expect("events");
-    let kinds: Vec<&str> = events[start..]
+    let kinds: Vec<String> = events[start..]
         .iter()
-        .map(|e| e.r#type.as_str())
-        .filter(|k| *k != "notifications.created")
+        .map(|e| e.event.name())
+        .filter(|k| k != "notifications.created")
         .collect();
     assert_eq!(
         kinds,
