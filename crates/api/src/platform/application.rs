@@ -6,11 +6,12 @@ use palaver_service::Services;
 
 use super::context::Ctx;
 use super::extract::{AppCaller, PJson};
-use super::{resources, respond, Result};
+use super::{respond, Result};
+use palaver_views as views;
 
 pub(super) async fn get(State(s): State<Services>, AppCaller(p): AppCaller, ctx: Ctx) -> Result {
     let app = s.platform.application(&p).await?;
-    Ok(respond(&ctx, resources::application(&ctx, &app)))
+    Ok(respond(&ctx, views::users::application(&ctx, &app)))
 }
 
 pub(super) async fn settings(
@@ -19,7 +20,7 @@ pub(super) async fn settings(
     ctx: Ctx,
 ) -> Result {
     let app = s.platform.application(&p).await?;
-    Ok(respond(&ctx, resources::settings(&ctx, &app)))
+    Ok(respond(&ctx, views::users::settings(&ctx, &app)))
 }
 
 pub(super) async fn update_settings(
@@ -30,5 +31,5 @@ pub(super) async fn update_settings(
 ) -> Result {
     let input = SettingsInput::from_body(&body)?;
     let app = s.platform.update_settings(&p, &input).await?;
-    Ok(respond(&ctx, resources::settings(&ctx, &app)))
+    Ok(respond(&ctx, views::users::settings(&ctx, &app)))
 }

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use super::context::Ctx;
 use super::extract::{id, page_request, AppCaller, PJson, QueryPairs};
-use super::{channel_resources, hal, resources, respond, Result};
+use super::{hal, respond, Result};
+use palaver_views as views;
 
 #[derive(Deserialize)]
 pub(super) struct ChannelPath {
@@ -50,7 +51,7 @@ async fn remove(
         .platform
         .remove_from_roster(&p.0, channel, roster, user)
         .await?;
-    Ok(respond(ctx, channel_resources::channel(ctx, &c)))
+    Ok(respond(ctx, views::channels::channel(ctx, &c)))
 }
 
 /// A page of a roster, either as users or as entries (`memberships`, `invites`).
@@ -70,9 +71,9 @@ async fn list(
         .iter()
         .map(|e| {
             if name == "users" {
-                resources::user(ctx, &e.user)
+                views::users::user(ctx, &e.user)
             } else {
-                channel_resources::roster_entry(ctx, channel, e)
+                views::channels::roster_entry(ctx, channel, e)
             }
         })
         .collect();
@@ -91,7 +92,7 @@ pub(super) async fn add_member(
     PJson(body): PJson,
 ) -> Result {
     let (c, _) = add(&s, p, &path, Roster::Members, &body).await?;
-    Ok(respond(&ctx, channel_resources::channel(&ctx, &c)))
+    Ok(respond(&ctx, views::channels::channel(&ctx, &c)))
 }
 
 pub(super) async fn members(
@@ -141,7 +142,7 @@ pub(super) async fn add_moderator(
     PJson(body): PJson,
 ) -> Result {
     let (_, entry) = add(&s, p, &path, Roster::Moderators, &body).await?;
-    Ok(respond(&ctx, resources::user(&ctx, &entry.user)))
+    Ok(respond(&ctx, views::users::user(&ctx, &entry.user)))
 }
 
 pub(super) async fn moderators(
@@ -180,7 +181,7 @@ pub(super) async fn send_invite(
     let (c, entry) = add(&s, p, &path, Roster::Invites, user).await?;
     Ok(respond(
         &ctx,
-        channel_resources::roster_entry(&ctx, c.channel.id, &entry),
+        views::channels::roster_entry(&ctx, c.channel.id, &entry),
     ))
 }
 
@@ -213,7 +214,7 @@ pub(super) async fn participants(
     let page = page_request(&q, &ROSTER_SORTABLE)?;
     let channel = id(&path.id, "channel")?;
     let (users, total) = s.platform.channel_participants(&p, channel).await?;
-    let items: Vec<_> = users.iter().map(|u| resources::user(&ctx, u)).collect();
+    let items: Vec<_> = users.iter().map(|u| views::users::user(&ctx, u)).collect();
     let at = format!("/channels/{channel}/participants");
     Ok(respond(
         &ctx,

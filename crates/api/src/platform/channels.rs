@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::context::Ctx;
 use super::extract::{id, page_request, AppCaller, PJson, QueryPairs};
-use super::{channel_resources, hal, resources, respond, Result};
+use super::{hal, respond, Result};
+use palaver_views as views;
 
 #[derive(Deserialize)]
 pub(super) struct ChannelPath {
@@ -25,7 +26,7 @@ pub(super) async fn create(
 ) -> Result {
     let input = NewChannelInput::from_body(&body)?;
     let c = s.platform.create_channel(&p, input).await?;
-    Ok(respond(&ctx, channel_resources::channel(&ctx, &c)))
+    Ok(respond(&ctx, views::channels::channel(&ctx, &c)))
 }
 
 fn page_of(
@@ -38,7 +39,7 @@ fn page_of(
 ) -> axum::response::Response {
     let items: Vec<_> = rows
         .iter()
-        .map(|c| channel_resources::channel(ctx, c))
+        .map(|c| views::channels::channel(ctx, c))
         .collect();
     respond(
         ctx,
@@ -103,7 +104,7 @@ pub(super) async fn get(
     Path(path): Path<ChannelPath>,
 ) -> Result {
     let c = s.platform.get_channel(&p, id(&path.id, "channel")?).await?;
-    Ok(respond(&ctx, channel_resources::channel(&ctx, &c)))
+    Ok(respond(&ctx, views::channels::channel(&ctx, &c)))
 }
 
 pub(super) async fn update(
@@ -118,7 +119,7 @@ pub(super) async fn update(
         .platform
         .update_channel(&p, id(&path.id, "channel")?, &patch)
         .await?;
-    Ok(respond(&ctx, channel_resources::channel(&ctx, &c)))
+    Ok(respond(&ctx, views::channels::channel(&ctx, &c)))
 }
 
 pub(super) async fn delete(
@@ -131,5 +132,5 @@ pub(super) async fn delete(
         .platform
         .delete_channel(&p, id(&path.id, "channel")?)
         .await?;
-    Ok(respond(&ctx, resources::application(&ctx, &app)))
+    Ok(respond(&ctx, views::users::application(&ctx, &app)))
 }

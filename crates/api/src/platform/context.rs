@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use palaver_domain::platform::naming::Naming;
 use palaver_service::Services;
+use palaver_views::LinkBase;
 
 use super::error::ApiError;
 
@@ -16,27 +17,16 @@ const CHATKITTY_JSON: &str = "application/vnd.chatkitty+json";
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub naming: Naming,
-    /// `http://host:port` + `""`, `"/v1"` or `"/v1/applications/{id}"`.
-    pub base: String,
-    /// `http://host:port`, for links outside the API (avatars).
-    pub origin: String,
-    /// The call came through `/v1/applications/{id}`, where that path is the application.
-    pub app_scoped: bool,
+    /// Where this request's links point (its origin and the prefix it came through).
+    pub links: LinkBase,
 }
 
-impl Ctx {
-    /// An absolute link to `path` (which starts with `/`) under this request's prefix.
-    pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
+/// A request's context is where its resources' links point, for the shared views.
+impl std::ops::Deref for Ctx {
+    type Target = LinkBase;
 
-    /// The path of the caller's application resource under this prefix.
-    pub fn application_path(&self) -> &'static str {
-        if self.app_scoped {
-            ""
-        } else {
-            "/application"
-        }
+    fn deref(&self) -> &LinkBase {
+        &self.links
     }
 }
 
@@ -98,9 +88,11 @@ impl FromRequestParts<Services> for Ctx {
         let app_scoped = prefix.starts_with("/v1/applications/");
         Ok(Ctx {
             naming,
-            base: format!("{origin}{prefix}"),
-            origin,
-            app_scoped,
+            links: LinkBase {
+                base: format!("{origin}{prefix}"),
+                origin,
+                app_scoped,
+            },
         })
     }
 }

@@ -9,7 +9,8 @@ use serde_json::json;
 use super::context::Ctx;
 use super::extract::{id, page_request, AppCaller, QueryPairs};
 use super::messages::{cursor_request, IdPath};
-use super::{hal, message_resources, respond, Result};
+use super::{hal, respond, Result};
+use palaver_views as views;
 
 /// Receipts, summaries and reports come in a fixed order.
 const UNSORTABLE: [&str; 0] = [];
@@ -26,7 +27,7 @@ pub(super) async fn receipts(
     let (rows, total) = s.platform.read_receipts(&p, message, &page).await?;
     let items: Vec<_> = rows
         .iter()
-        .map(|r| message_resources::receipt(&ctx, message, r))
+        .map(|r| views::messages::receipt(&ctx, message, r))
         .collect();
     let at = format!("/messages/{message}/read-receipts");
     Ok(respond(
@@ -63,7 +64,7 @@ pub(super) async fn summaries(
     let (rows, total) = s.platform.read_summaries(&p, &page).await?;
     let items: Vec<_> = rows
         .iter()
-        .map(|(c, u, n)| message_resources::summary(c, u, *n, &ctx))
+        .map(|(c, u, n)| views::messages::summary(c, u, *n, &ctx))
         .collect();
     Ok(respond(
         &ctx,
@@ -91,7 +92,7 @@ pub(super) async fn reported(
     let (rows, total) = s.platform.reported_messages(&p, channel, &page).await?;
     let items: Vec<_> = rows
         .iter()
-        .map(|m| message_resources::message(&ctx, m))
+        .map(|m| views::messages::message(&ctx, m))
         .collect();
     let at = format!("/channels/{channel}/reported-messages");
     Ok(respond(
@@ -121,7 +122,7 @@ pub(super) async fn notifications(
     let items: Vec<_> = page
         .items
         .iter()
-        .map(|n| message_resources::NotificationJson(&ctx, n))
+        .map(|n| views::messages::NotificationJson(&ctx, n))
         .collect();
     let at = format!("/users/{user}/notifications");
     Ok(respond(

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::context::Ctx;
 use super::error::ApiError;
 use super::extract::{id, AppCaller, PJson, QueryPairs};
-use super::{hal, message_resources, resources, respond, Result};
+use super::{hal, respond, Result};
+use palaver_views as views;
 
 #[derive(Deserialize)]
 pub(super) struct IdPath {
@@ -42,7 +43,7 @@ pub(super) fn page_of(
     let items: Vec<_> = page
         .items
         .iter()
-        .map(|m| message_resources::message(ctx, m))
+        .map(|m| views::messages::message(ctx, m))
         .collect();
     respond(
         ctx,
@@ -69,7 +70,7 @@ pub(super) async fn send_to_channel(
         .platform
         .send_channel_message(&p, id(&path.id, "channel")?, input)
         .await?;
-    Ok(respond(&ctx, message_resources::message(&ctx, &m)))
+    Ok(respond(&ctx, views::messages::message(&ctx, &m)))
 }
 
 pub(super) async fn channel_history(
@@ -110,7 +111,7 @@ pub(super) async fn delete_all(
     ctx: Ctx,
 ) -> Result {
     let app = s.platform.delete_all_messages(&p).await?;
-    Ok(respond(&ctx, resources::application(&ctx, &app)))
+    Ok(respond(&ctx, views::users::application(&ctx, &app)))
 }
 
 pub(super) async fn get(
@@ -120,7 +121,7 @@ pub(super) async fn get(
     Path(path): Path<IdPath>,
 ) -> Result {
     let m = s.platform.get_message(&p, id(&path.id, "message")?).await?;
-    Ok(respond(&ctx, message_resources::message(&ctx, &m)))
+    Ok(respond(&ctx, views::messages::message(&ctx, &m)))
 }
 
 pub(super) async fn update(
@@ -135,7 +136,7 @@ pub(super) async fn update(
         .platform
         .update_message(&p, id(&path.id, "message")?, &patch)
         .await?;
-    Ok(respond(&ctx, message_resources::message(&ctx, &m)))
+    Ok(respond(&ctx, views::messages::message(&ctx, &m)))
 }
 
 pub(super) async fn delete(
@@ -148,7 +149,7 @@ pub(super) async fn delete(
         .platform
         .delete_message(&p, id(&path.id, "message")?)
         .await?;
-    Ok(respond(&ctx, message_resources::thread(&ctx, &t)))
+    Ok(respond(&ctx, views::messages::thread(&ctx, &t)))
 }
 
 pub(super) async fn user_messages(

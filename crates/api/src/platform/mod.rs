@@ -3,17 +3,14 @@
 
 mod application;
 mod channel_members;
-mod channel_resources;
 mod channels;
 mod context;
 pub mod error;
 mod extract;
 mod hal;
 mod message_reads;
-mod message_resources;
 mod messages;
 mod oauth;
-mod resources;
 mod threads;
 mod users;
 

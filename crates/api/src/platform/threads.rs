@@ -7,7 +7,8 @@ use palaver_service::Services;
 use super::context::Ctx;
 use super::extract::{id, AppCaller, PJson, QueryPairs};
 use super::messages::{cursor_request, page_of, IdPath};
-use super::{message_resources, respond, Result};
+use super::{respond, Result};
+use palaver_views as views;
 
 pub(super) async fn get(
     State(s): State<Services>,
@@ -16,7 +17,7 @@ pub(super) async fn get(
     Path(path): Path<IdPath>,
 ) -> Result {
     let t = s.platform.get_thread(&p, id(&path.id, "thread")?).await?;
-    Ok(respond(&ctx, message_resources::thread(&ctx, &t)))
+    Ok(respond(&ctx, views::messages::thread(&ctx, &t)))
 }
 
 pub(super) async fn messages(
@@ -49,7 +50,7 @@ pub(super) async fn send(
         .platform
         .send_thread_message(&p, id(&path.id, "thread")?, input)
         .await?;
-    Ok(respond(&ctx, message_resources::message(&ctx, &m)))
+    Ok(respond(&ctx, views::messages::message(&ctx, &m)))
 }
 
 /// `POST /threads/{id}/keystrokes` `{keys, user}` → `{keys, username}`.

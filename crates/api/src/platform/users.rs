@@ -11,7 +11,8 @@ use serde_json::json;
 
 use super::context::Ctx;
 use super::extract::{id, page_request, AppCaller, PJson, QueryPairs};
-use super::{hal, resources, respond, ApiError, Result};
+use super::{hal, respond, ApiError, Result};
+use palaver_views as views;
 
 #[derive(Deserialize)]
 pub(super) struct UserPath {
@@ -32,7 +33,7 @@ pub(super) async fn create(
 ) -> Result {
     let input = NewUserInput::from_body(&body)?;
     let user = s.platform.create_user(&p, input).await?;
-    Ok(respond(&ctx, resources::user(&ctx, &user)))
+    Ok(respond(&ctx, views::users::user(&ctx, &user)))
 }
 
 /// `HEAD /users?name=`: 200 when a user of that name exists, 404 when not; never a body.
@@ -70,7 +71,7 @@ pub(super) async fn list(
         properties: q.get("properties").map(str::to_string),
     };
     let (rows, total) = s.platform.list_users(&p, &filter, &page).await?;
-    let items: Vec<_> = rows.iter().map(|u| resources::user(&ctx, u)).collect();
+    let items: Vec<_> = rows.iter().map(|u| views::users::user(&ctx, u)).collect();
     Ok(respond(
         &ctx,
         hal::page(
@@ -92,7 +93,7 @@ pub(super) async fn get(
     Path(path): Path<UserPath>,
 ) -> Result {
     let user = s.platform.get_user(&p, id(&path.id, "user")?).await?;
-    Ok(respond(&ctx, resources::user(&ctx, &user)))
+    Ok(respond(&ctx, views::users::user(&ctx, &user)))
 }
 
 pub(super) async fn update(
@@ -107,7 +108,7 @@ pub(super) async fn update(
         .platform
         .update_user(&p, id(&path.id, "user")?, &patch)
         .await?;
-    Ok(respond(&ctx, resources::user(&ctx, &user)))
+    Ok(respond(&ctx, views::users::user(&ctx, &user)))
 }
 
 pub(super) async fn delete(
@@ -117,7 +118,7 @@ pub(super) async fn delete(
     Path(path): Path<UserPath>,
 ) -> Result {
     let app = s.platform.delete_user(&p, id(&path.id, "user")?).await?;
-    Ok(respond(&ctx, resources::application(&ctx, &app)))
+    Ok(respond(&ctx, views::users::application(&ctx, &app)))
 }
 
 pub(super) async fn display_picture(
@@ -131,7 +132,7 @@ pub(super) async fn display_picture(
         .platform
         .set_display_picture(&p, id(&path.id, "user")?, &body)
         .await?;
-    Ok(respond(&ctx, resources::user(&ctx, &user)))
+    Ok(respond(&ctx, views::users::user(&ctx, &user)))
 }
 
 pub(super) async fn secret(
@@ -165,7 +166,7 @@ pub(super) async fn set_secret(
         .platform
         .set_user_secret(&p, id(&path.id, "user")?, &path.name, &body)
         .await?;
-    Ok(respond(&ctx, resources::user(&ctx, &user)))
+    Ok(respond(&ctx, views::users::user(&ctx, &user)))
 }
 
 pub(super) async fn delete_secret(
@@ -178,5 +179,5 @@ pub(super) async fn delete_secret(
         .platform
         .delete_user_secret(&p, id(&path.id, "user")?, &path.name)
         .await?;
-    Ok(respond(&ctx, resources::user(&ctx, &user)))
+    Ok(respond(&ctx, views::users::user(&ctx, &user)))
 }

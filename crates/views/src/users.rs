@@ -5,10 +5,10 @@ use palaver_service::platform::{ApplicationRow, ChatUserRow};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Value};
 
-use super::context::Ctx;
-use super::hal::links;
+use crate::links::links;
+use crate::LinkBase;
 
-pub fn application(ctx: &Ctx, a: &ApplicationRow) -> Value {
+pub fn application(ctx: &LinkBase, a: &ApplicationRow) -> Value {
     json!({
         "id": a.id,
         "name": a.name,
@@ -19,7 +19,7 @@ pub fn application(ctx: &Ctx, a: &ApplicationRow) -> Value {
     })
 }
 
-pub fn settings(ctx: &Ctx, a: &ApplicationRow) -> Value {
+pub fn settings(ctx: &LinkBase, a: &ApplicationRow) -> Value {
     json!({
         "guest_users": a.guest_users,
         "user_created_channels": a.user_created_channels,
@@ -28,7 +28,7 @@ pub fn settings(ctx: &Ctx, a: &ApplicationRow) -> Value {
 }
 
 /// Where a user without a picture of its own gets one: Palaver's generated initials avatar.
-fn avatar(ctx: &Ctx, u: &ChatUserRow) -> String {
+fn avatar(ctx: &LinkBase, u: &ChatUserRow) -> String {
     if !u.display_picture_url.is_empty() {
         return u.display_picture_url.clone();
     }
@@ -37,7 +37,7 @@ fn avatar(ctx: &Ctx, u: &ChatUserRow) -> String {
 }
 
 /// A chat user without `_links` (as embedded in other resources).
-pub struct UserJson<'a>(pub &'a Ctx, pub &'a ChatUserRow);
+pub struct UserJson<'a>(pub &'a LinkBase, pub &'a ChatUserRow);
 
 /// Online means an active chat session; sessions arrive with the real-time gateway.
 struct Presence<'a>(&'a str);
@@ -70,11 +70,11 @@ impl Serialize for UserJson<'_> {
 }
 
 /// [`UserJson`] as a JSON tree, for the resources still built as trees.
-pub fn user_properties(ctx: &Ctx, u: &ChatUserRow) -> Value {
+pub fn user_properties(ctx: &LinkBase, u: &ChatUserRow) -> Value {
     json!(UserJson(ctx, u))
 }
 
-pub fn user(ctx: &Ctx, u: &ChatUserRow) -> Value {
+pub fn user(ctx: &LinkBase, u: &ChatUserRow) -> Value {
     let mut v = user_properties(ctx, u);
     let base = format!("/users/{}", u.id);
     v["_links"] = links(

@@ -5,12 +5,12 @@ use palaver_domain::time::format_millis;
 use palaver_service::platform::{ChannelView, RosterUser};
 use serde_json::{json, Value};
 
-use super::context::Ctx;
-use super::hal::links;
-use super::resources::user_properties;
+use crate::links::links;
+use crate::users::user_properties;
+use crate::LinkBase;
 
 /// A channel without `_links`, in its type's shape.
-fn channel_properties(ctx: &Ctx, v: &ChannelView) -> Value {
+fn channel_properties(ctx: &LinkBase, v: &ChannelView) -> Value {
     let c = &v.channel;
     let mut out = json!({ "type": c.r#type, "id": c.id });
     if c.r#type == "DIRECT" {
@@ -31,7 +31,7 @@ fn channel_properties(ctx: &Ctx, v: &ChannelView) -> Value {
     out
 }
 
-pub fn channel(ctx: &Ctx, v: &ChannelView) -> Value {
+pub fn channel(ctx: &LinkBase, v: &ChannelView) -> Value {
     let mut out = channel_properties(ctx, v);
     let base = format!("/channels/{}", v.channel.id);
     let mut rels: Vec<(&str, String)> = vec![
@@ -55,7 +55,7 @@ pub fn channel(ctx: &Ctx, v: &ChannelView) -> Value {
 }
 
 /// A membership or an invite: when, and links to the user and the channel.
-pub fn roster_entry(ctx: &Ctx, channel: i64, e: &RosterUser) -> Value {
+pub fn roster_entry(ctx: &LinkBase, channel: i64, e: &RosterUser) -> Value {
     json!({
         "created_time": format_millis(e.created),
         "_links": links(ctx, &[

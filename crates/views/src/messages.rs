@@ -9,9 +9,9 @@ use palaver_service::platform::{
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
-use super::context::Ctx;
-use super::hal::{links, At, Link};
-use super::resources::{user_properties, UserJson};
+use crate::links::{links, At, Link};
+use crate::users::{user_properties, UserJson};
+use crate::LinkBase;
 
 /// A channel without `_links`, as messages and notifications embed it.
 pub struct ChannelJson<'a>(pub &'a ChannelRow);
@@ -51,7 +51,7 @@ struct Mention<'a> {
 
 impl<'a> Mention<'a> {
     /// `None` when what the mention named is gone (a deleted user): it is not shown.
-    fn of(ctx: &'a Ctx, v: &'a MessageView, stored: &'a Value) -> Option<Self> {
+    fn of(ctx: &'a LinkBase, v: &'a MessageView, stored: &'a Value) -> Option<Self> {
         let stored = stored.as_object()?;
         let names = if stored.get("type").is_some_and(|t| t == "CHANNEL") {
             Mentioned::Channel(v.channel.as_ref()?)
@@ -79,7 +79,7 @@ impl Serialize for Mention<'_> {
     }
 }
 
-struct Mentions<'a>(&'a Ctx, &'a MessageView);
+struct Mentions<'a>(&'a LinkBase, &'a MessageView);
 
 impl Serialize for Mentions<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -95,7 +95,7 @@ impl Serialize for Mentions<'_> {
 }
 
 /// A message's `_links`.
-struct MessageLinks<'a>(&'a Ctx, &'a MessageView);
+struct MessageLinks<'a>(&'a LinkBase, &'a MessageView);
 
 impl Serialize for MessageLinks<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -122,9 +122,9 @@ impl Serialize for MessageLinks<'_> {
 }
 
 /// A message in its type's shape, with its `_links`.
-pub struct MessageJson<'a>(pub &'a Ctx, pub &'a MessageView);
+pub struct MessageJson<'a>(pub &'a LinkBase, pub &'a MessageView);
 
-pub fn message<'a>(ctx: &'a Ctx, v: &'a MessageView) -> MessageJson<'a> {
+pub fn message<'a>(ctx: &'a LinkBase, v: &'a MessageView) -> MessageJson<'a> {
     MessageJson(ctx, v)
 }
 
@@ -164,7 +164,7 @@ impl Serialize for MessageJson<'_> {
     }
 }
 
-pub fn thread(ctx: &Ctx, t: &ThreadRow) -> Value {
+pub fn thread(ctx: &LinkBase, t: &ThreadRow) -> Value {
     let mut rels: Vec<(&str, String)> = vec![
         ("self", format!("/threads/{}", t.id)),
         ("messages", format!("/threads/{}/messages", t.id)),
@@ -183,7 +183,7 @@ pub fn thread(ctx: &Ctx, t: &ThreadRow) -> Value {
     })
 }
 
-pub fn receipt(ctx: &Ctx, message: i64, r: &ReadReceipt) -> Value {
+pub fn receipt(ctx: &LinkBase, message: i64, r: &ReadReceipt) -> Value {
     json!({
         "created_time": format_millis(r.created),
         "user": user_properties(ctx, &r.user),
@@ -195,7 +195,7 @@ pub fn receipt(ctx: &Ctx, message: i64, r: &ReadReceipt) -> Value {
     })
 }
 
-pub fn summary(c: &ChannelRow, u: &ChatUserRow, count: u64, ctx: &Ctx) -> Value {
+pub fn summary(c: &ChannelRow, u: &ChatUserRow, count: u64, ctx: &LinkBase) -> Value {
     json!({
         "channel": channel_properties(c),
         "count": count,
@@ -204,7 +204,7 @@ pub fn summary(c: &ChannelRow, u: &ChatUserRow, count: u64, ctx: &Ctx) -> Value 
 }
 
 /// What a notification is about: its type, channel, message, and whom or what it mentioned.
-struct NotificationData<'a>(&'a Ctx, &'a NotificationView);
+struct NotificationData<'a>(&'a LinkBase, &'a NotificationView);
 
 impl Serialize for NotificationData<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -221,7 +221,7 @@ impl Serialize for NotificationData<'_> {
         }
         // The recipient was mentioned, even when an edit has since removed the mention.
         if row.r#type == "USER:MENTIONED:USER" {
-            m.serialize_entry("mentioned_user", &super::resources::user(ctx, &n.recipient))?;
+            m.serialize_entry("mentioned_user", &crate::users::user(ctx, &n.recipient))?;
         }
         if row.r#type == "USER:MENTIONED:CHANNEL" {
             if let Some(c) = &n.channel {
@@ -234,7 +234,7 @@ impl Serialize for NotificationData<'_> {
 
 /// A notification with its `_links`; notification pages are written straight into the
 /// response, as message pages are.
-pub struct NotificationJson<'a>(pub &'a Ctx, pub &'a NotificationView);
+pub struct NotificationJson<'a>(pub &'a LinkBase, pub &'a NotificationView);
 
 impl Serialize for NotificationJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
