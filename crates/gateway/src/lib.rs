@@ -1,3 +1,133 @@
 //! Palaver's real-time gateway: StompX, STOMP 1.2 over WebSocket, as `@chatkitty/core` speaks it.
+//! A client connects to `/rtm/websocket?api-key=KEY`, starts a session with CONNECT, reads
+//! through relays, writes through actions and listens on topics fed by the platform's events.
 
+mod actions;
+mod connection;
+pub mod destinations;
 pub mod frame;
+pub mod hub;
+mod relays;
+mod resources;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use palaver_service::platform::{NoSessionFunction, SessionGate};
+use palaver_service::Services;
+
+use hub::Hub;
+
+/// The gateway's settings.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Largest STOMP frame a client may send (headers and body).
+    pub max_frame_bytes: usize,
+    /// Topic messages queued for one connection before it is closed as too slow.
+    pub outgoing_queue: usize,
+    /// How often the server sends and wants heart-beats, at least.
+    pub heartbeat: Duration,
+    /// How long a connection may stay silent before CONNECT.
+    pub connect_timeout: Duration,
+    /// How long a connection that negotiated no heart-beats may stay silent.
+    pub idle_timeout: Duration,
+    /// Where clients reach the server (for absolute links); else the first client's origin.
+    pub public_url: Option<String>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            max_frame_bytes: 64 * 1024,
+            outgoing_queue: 1024,
+            heartbeat: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(300),
+            public_url: None,
+        }
+    }
+}
+
+/// The gateway of one instance: services, settings, the fan-out hub and the session gate.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    pub(crate) services: Services,
+    pub(crate) config: Arc<GatewayConfig>,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) gate: Arc<dyn SessionGate>,
+}
+
+impl Gateway {
+    pub fn new(services: Services, config: GatewayConfig) -> Self {
+        Gateway {
+            hub: Arc::new(Hub::new(config.public_url.clone())),
+            services,
+            config: Arc::new(config),
+            gate: Arc::new(NoSessionFunction),
+        }
+    }
+
+    /// Decides secured session starts with `gate` (the chat functions' start-session trigger).
+    pub fn with_gate(mut self, gate: Arc<dyn SessionGate>) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    /// Feeds the topics from the platform's events until the event bus closes.
+    pub async fn run_hub(&self) {
+        self.hub.clone().run(self.services.clone()).await
+    }
+
+    /// The WebSocket route.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/rtm/websocket", get(upgrade))
+            .with_state(self)
+    }
+}
+
+/// 32 random alphanumerics: session ids and grants.
+pub(crate) fn random_id() -> String {
+    use rand::distributions::Alphanumeric;
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect()
+}
+
+fn origin(headers: &HeaderMap, public_url: Option<&str>) -> String {
+    if let Some(u) = public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Accepts every upgrade: a bad api key is refused inside STOMP, with the `AccessDeniedError`
+/// the client understands (refused at the upgrade it would retry forever).
+async fn upgrade(
+    State(gw): State<Gateway>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let key = q.get("api-key").cloned().unwrap_or_default();
+    let origin = origin(&headers, gw.config.public_url.as_deref());
+    // The socket's own buffers stay small: idle connections are most of them.
+    ws.protocols(["v12.stomp", "v11.stomp", "v10.stomp"])
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(gw.config.max_frame_bytes * 4)
+        .on_upgrade(move |socket| connection::run(socket, gw, key, origin))
+}

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use palaver_gateway::{Gateway, GatewayConfig};
 use palaver_service::platform::CreatedApplication;
 use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, PlatformConfig, Services};
 use palaver_store::{Db, Dialect, ReadCache};
@@ -92,16 +93,27 @@ impl App {
             .await
             .with_context(|| format!("cannot listen on {}", self.config.listen))?;
         let addr = listener.local_addr()?;
-        let router = palaver_api::router(self.services.clone());
+        let gateway = Gateway::new(
+            self.services.clone(),
+            GatewayConfig {
+                public_url: self.config.public_url.clone(),
+                ..GatewayConfig::default()
+            },
+        );
+        let hub = gateway.clone();
+        let router = palaver_api::router(self.services.clone()).merge(gateway.router());
         let db = self.services.db.clone();
         let services = self.services.clone();
         let server = async move {
             // Notifications are made from committed events, beside the requests that commit them.
             let notifier = tokio::spawn(async move { services.platform.run_notifier().await });
+            // Real-time topics are fed from the same events.
+            let hub = tokio::spawn(async move { hub.run_hub().await });
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown)
                 .await;
             notifier.abort();
+            hub.abort();
             served?;
             db.close().await;
             Ok(())

@@ -13,6 +13,18 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// True when a unique name or key was already taken.
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Store(StoreError::Conflict(_))
+                | ServiceError::Domain(DomainError {
+                    code: ErrorCode::Conflict,
+                    ..
+                })
+        )
+    }
+
     /// What the caller may see. Store failures are logged with their cause and become a bare
     /// internal error (or a conflict, when a unique index refused a concurrent write).
     pub fn into_domain(self) -> DomainError {

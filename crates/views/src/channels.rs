@@ -10,7 +10,7 @@ use crate::users::user_properties;
 use crate::LinkBase;
 
 /// A channel without `_links`, in its type's shape.
-fn channel_properties(ctx: &LinkBase, v: &ChannelView) -> Value {
+pub fn channel_properties(ctx: &LinkBase, v: &ChannelView) -> Value {
     let c = &v.channel;
     let mut out = json!({ "type": c.r#type, "id": c.id });
     if c.r#type == "DIRECT" {

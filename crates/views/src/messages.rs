@@ -131,8 +131,33 @@ pub fn message<'a>(ctx: &'a LinkBase, v: &'a MessageView) -> MessageJson<'a> {
 impl Serialize for MessageJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let MessageJson(ctx, v) = *self;
-        let m = &v.message;
         let mut out = s.serialize_map(None)?;
+        write_message_fields(&mut out, ctx, v)?;
+        out.serialize_entry("_links", &MessageLinks(ctx, v))?;
+        out.end()
+    }
+}
+
+/// A message in its type's shape without hypermedia: what the gateway adds its `_relays`,
+/// `_topics` and `_actions` to.
+pub struct MessageFields<'a>(pub &'a LinkBase, pub &'a MessageView);
+
+impl Serialize for MessageFields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_map(None)?;
+        write_message_fields(&mut out, self.0, self.1)?;
+        out.end()
+    }
+}
+
+/// The fields every face shows of a message, in order.
+fn write_message_fields<M: SerializeMap>(
+    out: &mut M,
+    ctx: &LinkBase,
+    v: &MessageView,
+) -> Result<(), M::Error> {
+    {
+        let m = &v.message;
         out.serialize_entry("type", &m.r#type)?;
         out.serialize_entry("id", &m.id)?;
         out.serialize_entry("channel_id", &m.channel_id)?;
@@ -159,8 +184,7 @@ impl Serialize for MessageJson<'_> {
         if let Some(u) = &v.user {
             out.serialize_entry("user", &UserJson(ctx, u))?;
         }
-        out.serialize_entry("_links", &MessageLinks(ctx, v))?;
-        out.end()
+        Ok(())
     }
 }
 

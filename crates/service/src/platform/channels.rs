@@ -209,7 +209,7 @@ impl Platform {
             .collect())
     }
 
-    async fn page_channels(
+    pub(crate) async fn page_channels(
         &self,
         p: &AppPrincipal,
         filter: &ChannelFilter,
@@ -257,6 +257,7 @@ impl Platform {
             end: parsed.end,
             properties: parsed.properties,
             user: None,
+            not_member: None,
         };
         self.page_channels(p, &filter, page).await
     }

@@ -13,6 +13,7 @@ mod messages;
 mod notifications;
 mod oauth;
 mod outbox;
+mod realtime;
 mod receipts;
 mod send_queue;
 mod token_memo;
@@ -34,6 +35,7 @@ pub use palaver_store::platform::{
     ApplicationRow, ChannelRow, ChatUserRow, EventRow, MessageRow, NotificationRow, Roster,
     ThreadRow,
 };
+pub use realtime::{NoSessionFunction, SessionAttempt, SessionDecision, SessionGate};
 pub use receipts::ReadReceipt;
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 

@@ -133,6 +133,14 @@ impl Applications {
         rows.first().map(read).transpose()
     }
 
+    /// The application whose public api key this is: how a real-time client names it.
+    pub async fn by_key(&self, key: &str) -> Result<Option<ApplicationRow>, StoreError> {
+        let mut q = select();
+        q.and_where(Expr::col((table(), Alias::new("api_key"))).eq(key));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
     /// The application by id, for a caller already bound to it (its bearer token names it).
     pub async fn get(&self, id: i64) -> Result<Option<ApplicationRow>, StoreError> {
         let mut q = select();

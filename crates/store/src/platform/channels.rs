@@ -42,6 +42,8 @@ pub struct ChannelFilter {
     pub properties: Map<String, Value>,
     /// Channels this user created or is a member of.
     pub user: Option<i64>,
+    /// Channels this user is not a member of (with `type` PUBLIC: the ones it may join).
+    pub not_member: Option<i64>,
 }
 
 /// Columns a page may be sorted by.
@@ -142,6 +144,11 @@ impl Channels {
             q.cond_where(Cond::any().add(col("creator_id").eq(u)).add(has_member(
                 Expr::col((Alias::new("m"), Alias::new("user_id"))).eq(u),
             )));
+        }
+        if let Some(u) = f.not_member {
+            q.and_where(
+                has_member(Expr::col((Alias::new("m"), Alias::new("user_id"))).eq(u)).not(),
+            );
         }
         q
     }

@@ -396,6 +396,14 @@ impl Messages {
         count_of(&self.db.fetch_all(&q).await?)
     }
 
+    /// How many channels hold messages of `h` (for `UnreadBy`: the member's unread channels).
+    pub async fn count_channels(&self, app: i64, h: &History) -> Result<u64, StoreError> {
+        let mut q = filtered(app, h);
+        q.clear_selects();
+        q.expr_as(Expr::cust("COUNT(DISTINCT channel_id)"), Alias::new("n"));
+        count_of(&self.db.fetch_all(&q).await?)
+    }
+
     /// Sets the editable fields of `m`; false when there is no such message.
     pub async fn update(tx: &mut Tx, m: &MessageRow) -> Result<bool, StoreError> {
         let mut q = Query::update();

@@ -1,0 +1,561 @@
+//! One WebSocket connection: the STOMP session from CONNECT to DISCONNECT. Frames are decoded as
+//! they arrive; relays and actions are answered in order; topic messages from the hub go out
+//! through a bounded queue, and a client that cannot keep up is closed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use base64::Engine;
+use palaver_domain::time::format_millis;
+use palaver_domain::{DomainError, ErrorCode};
+use palaver_service::platform::{ChatUserRow, SessionAttempt};
+use palaver_service::AppPrincipal;
+use palaver_views::LinkBase;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
+
+use crate::destinations::{parse, Dest, Topic};
+use crate::frame::{Command, Decoder, Frame, Item};
+use crate::hub::{ConnHandle, Key, Push};
+use crate::Gateway;
+
+/// What a relay or an action answers.
+pub(crate) struct Answer {
+    /// The event type of an action's result (`user.channel.created`, ...).
+    pub kind: &'static str,
+    pub resource: Value,
+    /// The topic the result goes out on, for the client's `onSuccess`.
+    pub topic: Option<Key>,
+}
+
+/// A started session: who, in which application.
+pub(crate) struct Session {
+    pub p: AppPrincipal,
+    pub user: ChatUserRow,
+    pub base: LinkBase,
+    pub id: String,
+}
+
+struct Conn {
+    gw: Gateway,
+    id: u64,
+    session: Option<Session>,
+    /// Subscription id → the topic it listens to.
+    subs: HashMap<String, Key>,
+    errors_sub: Option<String>,
+    handle: ConnHandle,
+    next_message: u64,
+    out: Vec<u8>,
+}
+
+/// Why a connection ends.
+enum End {
+    Closed,
+    Error(String, String),
+}
+
+pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, origin: String) {
+    let (tx, mut rx) = mpsc::channel::<Push>(gw.config.outgoing_queue);
+    let overflow = Arc::new(Notify::new());
+    let id = gw.hub.connection_id();
+    let mut conn = Conn {
+        gw: gw.clone(),
+        id,
+        session: None,
+        subs: HashMap::new(),
+        errors_sub: None,
+        handle: ConnHandle {
+            tx,
+            overflow: overflow.clone(),
+        },
+        next_message: 0,
+        out: Vec::new(),
+    };
+    let mut decoder = Decoder::new(gw.config.max_frame_bytes);
+    // Until CONNECT says otherwise: the client must speak within the connect timeout.
+    let mut silence_limit = gw.config.connect_timeout;
+    let mut send_every: Option<Duration> = None;
+    let mut last_in = Instant::now();
+    let mut last_out = Instant::now();
+    let end = loop {
+        let beat_at = send_every.map_or(last_out + Duration::from_secs(3600), |d| last_out + d);
+        let dead_at = last_in + silence_limit;
+        tokio::select! {
+            msg = socket.recv() => {
+                last_in = Instant::now();
+                let bytes = match msg {
+                    Some(Ok(Message::Text(t))) => t.as_bytes().to_vec(),
+                    Some(Ok(Message::Binary(b))) => b.to_vec(),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break End::Closed,
+                    Some(Ok(_)) => continue,
+                };
+                decoder.push(&bytes);
+                let mut ended = None;
+                loop {
+                    match decoder.next_item() {
+                        Ok(None) => break,
+                        Ok(Some(Item::HeartBeat)) => {}
+                        Ok(Some(Item::Frame(f))) => {
+                            if let Some(e) = conn
+                                .frame(f, &api_key, &origin, &mut silence_limit, &mut send_every)
+                                .await
+                            {
+                                ended = Some(e);
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            ended = Some(End::Error("InvalidFrameError".into(), e.to_string()));
+                            break;
+                        }
+                    }
+                }
+                if !conn.out.is_empty() {
+                    let bytes = std::mem::take(&mut conn.out);
+                    if send(&mut socket, bytes).await.is_err() {
+                        break End::Closed;
+                    }
+                    last_out = Instant::now();
+                }
+                if let Some(e) = ended {
+                    break e;
+                }
+            }
+            Some(push) = rx.recv() => {
+                conn.deliver(push);
+                // Send what else is queued in the same WebSocket message.
+                while let Ok(more) = rx.try_recv() {
+                    conn.deliver(more);
+                }
+                let bytes = std::mem::take(&mut conn.out);
+                if !bytes.is_empty() {
+                    if send(&mut socket, bytes).await.is_err() {
+                        break End::Closed;
+                    }
+                    last_out = Instant::now();
+                }
+            }
+            _ = overflow.notified() => {
+                break End::Error(
+                    "ClientTooSlowError".into(),
+                    "The client did not read its messages fast enough".into(),
+                );
+            }
+            _ = tokio::time::sleep_until(beat_at) => {
+                if socket.send(Message::Text("\n".into())).await.is_err() {
+                    break End::Closed;
+                }
+                last_out = Instant::now();
+            }
+            _ = tokio::time::sleep_until(dead_at) => {
+                break End::Error(
+                    "HeartbeatTimeoutError".into(),
+                    "Nothing was heard from the client within the agreed heart-beat".into(),
+                );
+            }
+        }
+    };
+    if let End::Error(kind, message) = end {
+        let mut out = Vec::new();
+        error_frame(&kind, &message).encode_into(&mut out);
+        let _ = send(&mut socket, out).await;
+    }
+    let _ = socket.send(Message::Close(None)).await;
+    conn.close();
+}
+
+async fn send(socket: &mut WebSocket, bytes: Vec<u8>) -> Result<(), axum::Error> {
+    // Every frame we write is UTF-8 (JSON bodies, ASCII headers).
+    let text = String::from_utf8(bytes).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await
+}
+
+fn error_body(kind: &str, message: &str) -> String {
+    json!({"error": kind, "message": message,
+           "timestamp": format_millis(palaver_domain::time::now_millis())})
+    .to_string()
+}
+
+fn error_frame(kind: &str, message: &str) -> Frame {
+    Frame::new(Command::Error)
+        .header("message", kind)
+        .header("content-type", "application/json")
+        .body(error_body(kind, message))
+}
+
+/// `heart-beat:cx,cy` of a CONNECT.
+fn heart_beat(f: &Frame) -> (u64, u64) {
+    let hb = f.get("heart-beat").unwrap_or("0,0");
+    let mut parts = hb.split(',').map(|p| p.trim().parse::<u64>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+impl Conn {
+    fn push_frame(&mut self, f: Frame) {
+        f.encode_into(&mut self.out);
+    }
+
+    fn message_id(&mut self) -> String {
+        self.next_message += 1;
+        format!("m-{}-{}", self.id, self.next_message)
+    }
+
+    /// A MESSAGE on subscription `sub`.
+    fn message(&mut self, sub: &str, dest: &str, body: &str, receipt: Option<&str>) {
+        let id = self.message_id();
+        let mut f = Frame::new(Command::Message)
+            .header("subscription", sub)
+            .header("message-id", id.clone())
+            .header("ack", id)
+            .header("destination", dest)
+            .header("content-type", "application/json;charset=UTF-8");
+        if let Some(r) = receipt {
+            f = f.header("receipt-id", r);
+        }
+        self.push_frame(f.body(body.as_bytes().to_vec()));
+    }
+
+    fn deliver(&mut self, push: Push) {
+        let subs: Vec<String> = self
+            .subs
+            .iter()
+            .filter(|(_, k)| **k == push.key)
+            .map(|(s, _)| s.clone())
+            .collect();
+        for sub in subs {
+            let dest = topic_destination(push.key);
+            self.message(&sub, &dest, &push.body, None);
+        }
+    }
+
+    /// Reports a failed relay or action on `/user/queue/errors` (or, before the client listens
+    /// there, as a fatal ERROR).
+    fn fail(&mut self, header: &str, id: &str, e: DomainError) -> Option<End> {
+        let kind = if e.code == ErrorCode::Internal {
+            "InternalServerError"
+        } else {
+            e.code.platform_name()
+        };
+        let Some(sub) = self.errors_sub.clone() else {
+            return Some(End::Error(kind.into(), e.message));
+        };
+        let mid = self.message_id();
+        let f = Frame::new(Command::Message)
+            .header("subscription", sub)
+            .header("message-id", mid.clone())
+            .header("ack", mid)
+            .header("destination", "/user/queue/errors")
+            .header("content-type", "application/json;charset=UTF-8")
+            .header(header, id)
+            .body(error_body(kind, &e.message));
+        self.push_frame(f);
+        None
+    }
+
+    fn receipt(&mut self, f: &Frame) {
+        if let Some(r) = f.get("receipt") {
+            let r = r.to_string();
+            self.push_frame(Frame::new(Command::Receipt).header("receipt-id", r));
+        }
+    }
+
+    /// Handles one frame; `Some` ends the connection.
+    async fn frame(
+        &mut self,
+        f: Frame,
+        api_key: &str,
+        origin: &str,
+        silence_limit: &mut Duration,
+        send_every: &mut Option<Duration>,
+    ) -> Option<End> {
+        match f.command {
+            Command::Connect | Command::Stomp => {
+                if self.session.is_some() {
+                    return Some(End::Error(
+                        "InvalidFrameError".into(),
+                        "The session has already started".into(),
+                    ));
+                }
+                match self.connect(&f, api_key, origin).await {
+                    Ok(s) => {
+                        let (cx, cy) = heart_beat(&f);
+                        let ours = self.gw.config.heartbeat;
+                        let ours_ms = ours.as_millis() as u64;
+                        // We send every max(ours, what the client wants); we expect its beats
+                        // every max(its own, ours) and allow twice that before closing.
+                        *send_every = (cy > 0).then(|| Duration::from_millis(cy.max(ours_ms)));
+                        if cx > 0 {
+                            *silence_limit = Duration::from_millis(cx.max(ours_ms) * 2);
+                        } else {
+                            *silence_limit = self.gw.config.idle_timeout;
+                        }
+                        let connected = Frame::new(Command::Connected)
+                            .header("version", "1.2")
+                            .header("heart-beat", format!("{ours_ms},{ours_ms}"))
+                            .header("session", s.id.clone())
+                            .header("server", "Palaver");
+                        self.session = Some(s);
+                        self.push_frame(connected);
+                        None
+                    }
+                    Err(e) => Some(End::Error(e.code.platform_name().into(), e.message)),
+                }
+            }
+            _ if self.session.is_none() => Some(End::Error(
+                "AccessDeniedError".into(),
+                "Send CONNECT first: no session has started".into(),
+            )),
+            Command::Subscribe => self.subscribe(f).await,
+            Command::Unsubscribe => {
+                if let Some(id) = f.get("id") {
+                    if let Some(key) = self.subs.remove(id) {
+                        if !self.subs.values().any(|k| *k == key) {
+                            if let Some(s) = &self.session {
+                                self.gw.hub.unsubscribe(s.p.application_id, key, self.id);
+                            }
+                        }
+                    }
+                    if self.errors_sub.as_deref() == Some(id) {
+                        self.errors_sub = None;
+                    }
+                }
+                self.receipt(&f);
+                None
+            }
+            Command::Send => self.send(f).await,
+            Command::Ack | Command::Nack | Command::Begin | Command::Commit | Command::Abort => {
+                self.receipt(&f);
+                None
+            }
+            Command::Disconnect => {
+                self.receipt(&f);
+                Some(End::Closed)
+            }
+            Command::Connected | Command::Message | Command::Receipt | Command::Error => {
+                Some(End::Error(
+                    "InvalidFrameError".into(),
+                    format!("{} is a server frame", f.command.as_str()),
+                ))
+            }
+        }
+    }
+
+    async fn connect(
+        &mut self,
+        f: &Frame,
+        api_key: &str,
+        origin: &str,
+    ) -> Result<Session, DomainError> {
+        let denied = |m: &str| DomainError::new(ErrorCode::AccessDenied, m);
+        let platform = &self.gw.services.platform;
+        let (p, app) = platform
+            .application_by_key(api_key)
+            .await
+            .map_err(|e| e.into_domain())?
+            .ok_or_else(|| denied("The api key names no application"))?;
+        let username = f
+            .get("StompX-User")
+            .ok_or_else(|| denied("StompX-User is required: the username"))?
+            .to_string();
+        let auth_params = match f.get("StompX-Auth-Params") {
+            None => Value::Null,
+            Some(b64) => base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| denied("StompX-Auth-Params must be base64 of a JSON object"))?,
+        };
+        let attempt = SessionAttempt {
+            username,
+            auth_params,
+        };
+        let user = platform
+            .session_user(&p, &app, &attempt, self.gw.gate.as_ref())
+            .await
+            .map_err(|e| e.into_domain())?;
+        self.gw.hub.saw_origin(origin);
+        // A reconnecting client names its earlier session; it keeps that id.
+        let id = f
+            .get("StompX-Auth-Session-ID")
+            .filter(|s| !s.is_empty() && *s != "undefined" && s.len() <= 64)
+            .map(str::to_string)
+            .unwrap_or_else(crate::random_id);
+        Ok(Session {
+            p,
+            user,
+            base: LinkBase::root(origin),
+            id,
+        })
+    }
+
+    async fn subscribe(&mut self, f: Frame) -> Option<End> {
+        let Some(sub) = f.get("id").map(str::to_string) else {
+            return Some(End::Error(
+                "InvalidFrameError".into(),
+                "SUBSCRIBE needs an id".into(),
+            ));
+        };
+        let dest = f.get("destination").unwrap_or_default().to_string();
+        match parse(&dest) {
+            Some(Dest::Errors) => {
+                self.errors_sub = Some(sub);
+                self.receipt(&f);
+                None
+            }
+            Some(Dest::Topic(topic)) => {
+                let key = match self.topic_key(topic).await {
+                    Ok(k) => k,
+                    Err(e) => return self.fail("subscription-id", &sub, e),
+                };
+                if let Some(s) = &self.session {
+                    self.gw
+                        .hub
+                        .subscribe(s.p.application_id, key, self.id, self.handle.clone());
+                }
+                self.subs.insert(sub, key);
+                self.receipt(&f);
+                None
+            }
+            Some(Dest::Relay(owner, name)) => {
+                self.receipt(&f);
+                let answer = match self.session.as_ref() {
+                    Some(s) => crate::relays::answer(&self.gw, s, owner, &name, &f).await,
+                    None => return None,
+                };
+                match answer {
+                    Ok(resource) => {
+                        let kind = if name.is_empty() {
+                            "relay".into()
+                        } else {
+                            format!("{name}.relay")
+                        };
+                        let body = json!({"type": kind, "version": "v1", "resource": resource})
+                            .to_string();
+                        self.message(&sub, &dest, &body, None);
+                        None
+                    }
+                    Err(e) => self.fail("subscription-id", &sub, e),
+                }
+            }
+            Some(Dest::Action(..)) | None => self.fail(
+                "subscription-id",
+                &sub,
+                DomainError::new(
+                    ErrorCode::NotFound,
+                    format!("No relay or topic at \"{dest}\""),
+                ),
+            ),
+        }
+    }
+
+    /// The hub key of a topic the session may listen to.
+    async fn topic_key(&self, topic: Topic) -> Result<Key, DomainError> {
+        let Some(s) = &self.session else {
+            return Err(DomainError::new(ErrorCode::AccessDenied, "No session"));
+        };
+        match topic {
+            Topic::User(name) => Ok(Key::User(s.user.id, name)),
+            Topic::Channel(id, name) => {
+                self.gw
+                    .services
+                    .platform
+                    .readable_channel(&s.p, id, s.user.id)
+                    .await
+                    .map_err(|e| e.into_domain())?;
+                Ok(Key::Channel(id, name))
+            }
+        }
+    }
+
+    async fn send(&mut self, f: Frame) -> Option<End> {
+        let dest = f.get("destination").unwrap_or_default().to_string();
+        let receipt = f.get("receipt").map(str::to_string);
+        let fail_id = receipt.clone().unwrap_or_default();
+        let Some(Dest::Action(owner, name)) = parse(&dest) else {
+            self.receipt(&f);
+            return self.fail(
+                "receipt-id",
+                &fail_id,
+                DomainError::new(ErrorCode::NotFound, format!("No action at \"{dest}\"")),
+            );
+        };
+        let body: Value = if f.body.is_empty() {
+            json!({})
+        } else {
+            match serde_json::from_slice(&f.body) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.receipt(&f);
+                    return self.fail(
+                        "receipt-id",
+                        &fail_id,
+                        DomainError::new(
+                            ErrorCode::MalformedBody,
+                            format!("The body is not JSON: {e}"),
+                        ),
+                    );
+                }
+            }
+        };
+        let result = match self.session.as_ref() {
+            Some(s) => crate::actions::perform(&self.gw, s, owner, &name, body).await,
+            None => return None,
+        };
+        self.receipt(&f);
+        match result {
+            Ok(answer) => {
+                if let Some(r) = receipt {
+                    self.result(&r, answer);
+                }
+                None
+            }
+            Err(e) => self.fail("receipt-id", &fail_id, e),
+        }
+    }
+
+    /// An action's result event, with `receipt-id`, on a topic the client listens to: the one
+    /// the action names if subscribed, else one of the user's own.
+    fn result(&mut self, receipt: &str, a: Answer) {
+        let Some(s) = &self.session else {
+            return;
+        };
+        let me = s.user.id;
+        let preferred = a.topic.into_iter().chain(
+            ["messages", "channels", "self", "notifications"]
+                .into_iter()
+                .map(|t| Key::User(me, t)),
+        );
+        let mut target = None;
+        for key in preferred {
+            if let Some((sub, _)) = self.subs.iter().find(|(_, k)| **k == key) {
+                target = Some((sub.clone(), key));
+                break;
+            }
+        }
+        let Some((sub, key)) = target else {
+            return;
+        };
+        let body = json!({"type": a.kind, "version": "v1", "resource": a.resource}).to_string();
+        let dest = topic_destination(key);
+        self.message(&sub, &dest, &body, Some(receipt));
+    }
+
+    fn close(&mut self) {
+        if let Some(s) = &self.session {
+            for key in self.subs.values() {
+                self.gw.hub.unsubscribe(s.p.application_id, *key, self.id);
+            }
+        }
+        self.subs.clear();
+    }
+}
+
+fn topic_destination(key: Key) -> String {
+    match key {
+        Key::User(_, name) => Topic::User(name).destination(),
+        Key::Channel(id, name) => Topic::Channel(id, name).destination(),
+    }
+}

@@ -1,0 +1,291 @@
+//! The fan-out hub: which connection listens to which topic, and the one task that turns each
+//! event of the platform bus (committed writes and ephemeral signals, from REST and the gateway
+//! alike) into topic messages, rendering each resource once for all its listeners.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use palaver_domain::platform::event::{Event, MessageRef};
+use palaver_domain::time::format_millis;
+use palaver_service::platform::Published;
+use palaver_service::{AppPrincipal, Services};
+use palaver_views::LinkBase;
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{mpsc, Notify};
+
+use crate::destinations::{relay, Owner};
+use crate::resources;
+
+/// A topic of one application's user or channel: what a subscription listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    User(i64, &'static str),
+    Channel(i64, &'static str),
+}
+
+/// One topic message for one connection: the key it was published under and its JSON body.
+#[derive(Debug, Clone)]
+pub struct Push {
+    pub key: Key,
+    pub body: Arc<str>,
+}
+
+/// How the hub reaches a connection.
+#[derive(Debug, Clone)]
+pub struct ConnHandle {
+    pub tx: mpsc::Sender<Push>,
+    /// Told when the connection's queue is full: a client that cannot keep up is closed.
+    pub overflow: Arc<Notify>,
+}
+
+type Listeners = HashMap<u64, ConnHandle>;
+
+/// The registry of subscriptions, shared by every connection of this instance.
+#[derive(Debug, Default)]
+pub struct Hub {
+    next: AtomicU64,
+    topics: Mutex<HashMap<(i64, Key), Listeners>>,
+    /// Where avatars and other absolute links point (the configured public URL, else the
+    /// first client's origin).
+    origin: Mutex<Option<String>>,
+}
+
+/// The body of a topic message: `{type, version, resource}`.
+pub fn event_body(kind: &str, resource: Value) -> Arc<str> {
+    json!({"type": kind, "version": "v1", "resource": resource})
+        .to_string()
+        .into()
+}
+
+impl Hub {
+    pub fn new(public_url: Option<String>) -> Self {
+        Hub {
+            origin: Mutex::new(public_url),
+            ..Hub::default()
+        }
+    }
+
+    pub fn connection_id(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Remembers the first client's origin when no public URL is configured.
+    pub fn saw_origin(&self, origin: &str) {
+        let mut o = self.origin.lock().unwrap_or_else(PoisonError::into_inner);
+        if o.is_none() {
+            *o = Some(origin.to_string());
+        }
+    }
+
+    fn base(&self) -> LinkBase {
+        let o = self.origin.lock().unwrap_or_else(PoisonError::into_inner);
+        LinkBase::root(o.as_deref().unwrap_or("http://localhost"))
+    }
+
+    pub fn subscribe(&self, app: i64, key: Key, conn: u64, handle: ConnHandle) {
+        let mut t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        t.entry((app, key)).or_default().insert(conn, handle);
+    }
+
+    pub fn unsubscribe(&self, app: i64, key: Key, conn: u64) {
+        let mut t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(l) = t.get_mut(&(app, key)) {
+            l.remove(&conn);
+            if l.is_empty() {
+                t.remove(&(app, key));
+            }
+        }
+    }
+
+    /// True when someone of `app` listens to `key`: nothing is rendered for nobody.
+    fn heard(&self, app: i64, key: Key) -> bool {
+        let t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        t.contains_key(&(app, key))
+    }
+
+    /// Queues `body` for every listener of `key`; a listener whose queue is full is told to
+    /// close, never waited for.
+    pub fn publish(&self, app: i64, key: Key, body: Arc<str>) {
+        let listeners: Vec<ConnHandle> = {
+            let t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+            match t.get(&(app, key)) {
+                Some(l) => l.values().cloned().collect(),
+                None => return,
+            }
+        };
+        for l in listeners {
+            let push = Push {
+                key,
+                body: body.clone(),
+            };
+            if l.tx.try_send(push).is_err() {
+                l.overflow.notify_one();
+            }
+        }
+    }
+
+    /// Turns bus events into topic messages until the bus closes.
+    pub async fn run(self: Arc<Self>, services: Services) {
+        let mut rx = services.platform.subscribe();
+        loop {
+            match rx.recv().await {
+                Ok(e) => self.dispatch(&services, &e).await,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "real-time hub fell behind the event bus");
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+
+    async fn dispatch(&self, services: &Services, e: &Published) {
+        let app = e.application_id;
+        let p = AppPrincipal {
+            application_id: app,
+            organisation_id: String::new(),
+        };
+        let base = self.base();
+        match &e.event {
+            Event::MessageCreated(m) => {
+                self.message(services, &p, &base, m, "channel.message.created")
+                    .await
+            }
+            Event::MessageUpdated(m) => {
+                self.message(services, &p, &base, m, "channel.message.updated")
+                    .await
+            }
+            Event::MessageDeleted(m) => {
+                let key = Key::Channel(m.channel_id, "messages");
+                let gone = json!({"id": m.id, "type": m.r#type, "channelId": m.channel_id,
+                                  "nestedLevel": m.nested_level, "properties": {}});
+                self.publish(app, key, event_body("channel.message.deleted", gone));
+            }
+            Event::Keystrokes {
+                channel_id,
+                keys,
+                user_id,
+                username,
+                ..
+            } => {
+                let strokes = json!({
+                    "username": username,
+                    "keys": keys,
+                    "_relays": {"user": relay(Owner::User(*user_id), "")},
+                });
+                let key = Key::Channel(*channel_id, "keystrokes");
+                self.publish(app, key, event_body("thread.keystrokes.created", strokes));
+                let typing = Key::Channel(*channel_id, "typing");
+                if self.heard(app, typing) {
+                    if let Ok(u) = services.platform.get_user(&p, *user_id).await {
+                        let who = resources::user(&base, &u, true);
+                        let kind = if keys.is_empty() {
+                            "thread.typing.stopped"
+                        } else {
+                            "thread.typing.started"
+                        };
+                        self.publish(app, typing, event_body(kind, who));
+                    }
+                }
+            }
+            Event::MessageRead {
+                message_id,
+                channel_id,
+                user_id,
+                ..
+            } => {
+                let key = Key::Channel(*channel_id, "readReceipts");
+                if !self.heard(app, key) {
+                    return;
+                }
+                if let Ok(u) = services.platform.get_user(&p, *user_id).await {
+                    let receipt = json!({
+                        "user": resources::user(&base, &u, true),
+                        "createdTime": format_millis(e.created),
+                        "_relays": {"message": relay(Owner::Message(*message_id), "")},
+                    });
+                    self.publish(
+                        app,
+                        key,
+                        event_body("message.read_receipt.created", receipt),
+                    );
+                }
+            }
+            Event::MemberAdded(r) | Event::MemberRemoved(r) => {
+                let joined = matches!(e.event, Event::MemberAdded(_));
+                if let Ok(c) = services.platform.get_channel(&p, r.channel_id).await {
+                    let resource = resources::channel(&base, &c, joined);
+                    let kind = if joined {
+                        "user.channel.joined"
+                    } else {
+                        "user.channel.left"
+                    };
+                    let key = Key::User(r.user_id, "channels");
+                    self.publish(app, key, event_body(kind, resource));
+                }
+                let members = Key::Channel(r.channel_id, "members");
+                if self.heard(app, members) {
+                    if let Ok(u) = services.platform.get_user(&p, r.user_id).await {
+                        let kind = if joined {
+                            "channel.member.added"
+                        } else {
+                            "channel.member.removed"
+                        };
+                        let who = resources::user(&base, &u, false);
+                        self.publish(app, members, event_body(kind, who));
+                    }
+                }
+            }
+            Event::ChannelEventSent {
+                channel_id,
+                r#type,
+                properties,
+                ..
+            } => {
+                let ev = json!({
+                    "type": r#type,
+                    "properties": properties,
+                    "_relays": {"channel": relay(Owner::Channel(*channel_id), "")},
+                });
+                let key = Key::Channel(*channel_id, "events");
+                self.publish(app, key, event_body("channel.event.triggered", ev));
+            }
+            Event::ChannelUpdated(c) | Event::ChannelDeleted(c) => {
+                let deleted = matches!(e.event, Event::ChannelDeleted(_));
+                let key = Key::Channel(c.id, "self");
+                let resource = json!({"id": c.id, "type": c.r#type, "name": c.name,
+                                      "displayName": c.display_name, "properties": c.properties});
+                let kind = if deleted {
+                    "channel.self.deleted"
+                } else {
+                    "channel.self.updated"
+                };
+                self.publish(app, key, event_body(kind, resource));
+            }
+            _ => {}
+        }
+    }
+
+    async fn message(
+        &self,
+        services: &Services,
+        p: &AppPrincipal,
+        base: &LinkBase,
+        m: &MessageRef,
+        kind: &str,
+    ) {
+        let key = Key::Channel(m.channel_id, "messages");
+        if !self.heard(p.application_id, key) {
+            return;
+        }
+        match services.platform.get_message(p, m.id).await {
+            Ok(v) => {
+                let body = event_body(kind, resources::message(base, &v));
+                self.publish(p.application_id, key, body);
+            }
+            // Deleted since: its deletion follows.
+            Err(e) => tracing::debug!(error = %e.into_domain(), id = m.id, "message not relayed"),
+        }
+    }
+}
