@@ -411,9 +411,13 @@ impl Conn {
                     Err(e) => return self.fail("subscription-id", &sub, e),
                 };
                 if let Some(s) = &self.session {
-                    self.gw
-                        .hub
-                        .subscribe(s.p.application_id, key, self.id, self.handle.clone());
+                    self.gw.hub.subscribe(
+                        s.p.application_id,
+                        key,
+                        self.id,
+                        s.user.id,
+                        self.handle.clone(),
+                    );
                 }
                 self.subs.insert(sub, key);
                 self.receipt(&f);

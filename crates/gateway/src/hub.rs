@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, Notify};
 
-use crate::destinations::{relay, Owner};
+use crate::destinations::{relay, Owner, CHANNEL_TOPICS};
 use crate::resources;
 
 /// A topic of one application's user or channel: what a subscription listens to.
@@ -40,7 +40,9 @@ pub struct ConnHandle {
     pub overflow: Arc<Notify>,
 }
 
-type Listeners = HashMap<u64, ConnHandle>;
+/// A topic's listeners: connection id → the connection's user (whose access may end) and how
+/// to reach it.
+type Listeners = HashMap<u64, (i64, ConnHandle)>;
 
 /// The registry of subscriptions, shared by every connection of this instance.
 #[derive(Debug, Default)]
@@ -84,9 +86,26 @@ impl Hub {
         LinkBase::root(o.as_deref().unwrap_or("http://localhost"))
     }
 
-    pub fn subscribe(&self, app: i64, key: Key, conn: u64, handle: ConnHandle) {
+    pub fn subscribe(&self, app: i64, key: Key, conn: u64, user: i64, handle: ConnHandle) {
         let mut t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
-        t.entry((app, key)).or_default().insert(conn, handle);
+        t.entry((app, key))
+            .or_default()
+            .insert(conn, (user, handle));
+    }
+
+    /// Ends `user`'s subscriptions to the topics of `channel`: checked when they were made,
+    /// they would otherwise outlive the membership that allowed them.
+    fn revoke(&self, app: i64, channel: i64, user: i64) {
+        let mut t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        for name in CHANNEL_TOPICS {
+            let key = (app, Key::Channel(channel, name));
+            if let Some(l) = t.get_mut(&key) {
+                l.retain(|_, (u, _)| *u != user);
+                if l.is_empty() {
+                    t.remove(&key);
+                }
+            }
+        }
     }
 
     pub fn unsubscribe(&self, app: i64, key: Key, conn: u64) {
@@ -111,7 +130,7 @@ impl Hub {
         let listeners: Vec<ConnHandle> = {
             let t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
             match t.get(&(app, key)) {
-                Some(l) => l.values().cloned().collect(),
+                Some(l) => l.values().map(|(_, h)| h.clone()).collect(),
                 None => return,
             }
         };
@@ -214,6 +233,17 @@ impl Hub {
             }
             Event::MemberAdded(r) | Event::MemberRemoved(r) => {
                 let joined = matches!(e.event, Event::MemberAdded(_));
+                // One who may no longer read the channel (not PUBLIC, not its creator) stops
+                // hearing it before anything more is said there.
+                if !joined
+                    && services
+                        .platform
+                        .readable_channel(&p, r.channel_id, r.user_id)
+                        .await
+                        .is_err()
+                {
+                    self.revoke(app, r.channel_id, r.user_id);
+                }
                 if let Ok(c) = services.platform.get_channel(&p, r.channel_id).await {
                     let resource = resources::channel(&base, &c, joined);
                     let kind = if joined {

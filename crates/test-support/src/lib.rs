@@ -5,6 +5,8 @@
 // A test harness: a fixture that cannot be set up should fail the test loudly, right there.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod stomp;
+
 use std::time::Duration;
 
 use palaver::{App, Config};

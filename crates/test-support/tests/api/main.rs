@@ -11,6 +11,7 @@ mod content_filters;
 mod content_orgs;
 mod content_tenancy;
 mod content_users;
+mod gateway;
 mod platform_application;
 mod platform_channel_members;
 mod platform_channels;

@@ -1,10 +1,12 @@
-//! The platform API tests again, each on a schema of its own in PostgreSQL: the same files as
-//! in `tests/api`, with a server that stores in PostgreSQL (`PALAVER_TEST_DATABASE_URL`, or the
-//! local server at 127.0.0.1:5432 and its database `test`).
+//! The platform API and real-time gateway tests again, each on a schema of its own in
+//! PostgreSQL: the same files as in `tests/api`, with a server that stores in PostgreSQL
+//! (`PALAVER_TEST_DATABASE_URL`, or the local server at 127.0.0.1:5432 and its database `test`).
 
 // Helpers outside #[test] functions unwrap too: a broken fixture should fail the test there.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "../api/gateway.rs"]
+mod gateway;
 #[path = "../api/platform_application.rs"]
 mod platform_application;
 #[path = "../api/platform_channel_members.rs"]
