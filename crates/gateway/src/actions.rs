@@ -74,7 +74,7 @@ pub(crate) async fn perform(
             let u = platform.update_user(p, me, &patch).await.map_err(fail)?;
             Ok(Answer {
                 kind: "user.self.updated",
-                resource: resources::current_user(base, &u, true),
+                resource: resources::current_user(base, &u),
                 topic: Some(Key::User(me, "self")),
             })
         }

@@ -10,7 +10,7 @@ use axum::extract::ws::{Message, WebSocket};
 use base64::Engine;
 use palaver_domain::time::format_millis;
 use palaver_domain::{DomainError, ErrorCode};
-use palaver_service::platform::{ChatUserRow, SessionAttempt};
+use palaver_service::platform::{ChatSessionRow, ChatUserRow, SessionAttempt, UserSessionRow};
 use palaver_service::AppPrincipal;
 use palaver_views::LinkBase;
 use serde_json::{json, Value};
@@ -37,6 +37,8 @@ pub(crate) struct Session {
     pub user: ChatUserRow,
     pub base: LinkBase,
     pub id: String,
+    /// The user session this connection holds (ACTIVE until the connection ends).
+    pub row: UserSessionRow,
 }
 
 struct Conn {
@@ -45,6 +47,8 @@ struct Conn {
     session: Option<Session>,
     /// Subscription id → the topic it listens to.
     subs: HashMap<String, Key>,
+    /// Chat sessions open on this connection, by channel.
+    chats: HashMap<i64, ChatSessionRow>,
     errors_sub: Option<String>,
     handle: ConnHandle,
     next_message: u64,
@@ -66,6 +70,7 @@ pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, ori
         id,
         session: None,
         subs: HashMap::new(),
+        chats: HashMap::new(),
         errors_sub: None,
         handle: ConnHandle {
             tx,
@@ -164,7 +169,7 @@ pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, ori
         let _ = send(&mut socket, out).await;
     }
     let _ = socket.send(Message::Close(None)).await;
-    conn.close();
+    conn.close().await;
 }
 
 async fn send(socket: &mut WebSocket, bytes: Vec<u8>) -> Result<(), axum::Error> {
@@ -316,6 +321,9 @@ impl Conn {
                             if let Some(s) = &self.session {
                                 self.gw.hub.unsubscribe(s.p.application_id, key, self.id);
                             }
+                            if let Key::Channel(channel, "self") = key {
+                                self.close_chat(channel).await;
+                            }
                         }
                     }
                     if self.errors_sub.as_deref() == Some(id) {
@@ -383,11 +391,21 @@ impl Conn {
             .filter(|s| !s.is_empty() && *s != "undefined" && s.len() <= 64)
             .map(str::to_string)
             .unwrap_or_else(crate::random_id);
+        let row = platform
+            .start_user_session(&p, &user, &self.gw.instance, f.get("StompX-User-Agent"))
+            .await
+            .map_err(|e| e.into_domain())?;
+        // Read again: the user is online now.
+        let user = platform
+            .get_user(&p, user.id)
+            .await
+            .map_err(|e| e.into_domain())?;
         Ok(Session {
             p,
             user,
             base: LinkBase::root(origin),
             id,
+            row,
         })
     }
 
@@ -420,6 +438,12 @@ impl Conn {
                     );
                 }
                 self.subs.insert(sub, key);
+                if let Key::Channel(channel, "self") = key {
+                    // A chat session starts when the client opens the channel (its self topic).
+                    if let Err(e) = self.open_chat(channel).await {
+                        return self.fail("subscription-id", f.get("id").unwrap_or_default(), e);
+                    }
+                }
                 self.receipt(&f);
                 None
             }
@@ -547,13 +571,54 @@ impl Conn {
         self.message(&sub, &dest, &body, Some(receipt));
     }
 
-    fn close(&mut self) {
+    /// Starts the chat session of `channel` unless this connection has it open already.
+    async fn open_chat(&mut self, channel: i64) -> Result<(), DomainError> {
+        let Some(s) = &self.session else {
+            return Ok(());
+        };
+        if self.chats.contains_key(&channel) {
+            return Ok(());
+        }
+        let chat = self
+            .gw
+            .services
+            .platform
+            .start_chat_session(&s.p, &s.row, channel)
+            .await
+            .map_err(|e| e.into_domain())?;
+        self.chats.insert(channel, chat);
+        Ok(())
+    }
+
+    async fn close_chat(&mut self, channel: i64) {
+        let (Some(s), Some(chat)) = (&self.session, self.chats.remove(&channel)) else {
+            return;
+        };
+        if let Err(e) = self
+            .gw
+            .services
+            .platform
+            .end_chat_session(&s.p, &chat)
+            .await
+        {
+            tracing::warn!(error = %e.into_domain(), "chat session not ended");
+        }
+    }
+
+    /// Leaves every topic and ends the user session (and with it the chat sessions).
+    async fn close(&mut self) {
         if let Some(s) = &self.session {
             for key in self.subs.values() {
                 self.gw.hub.unsubscribe(s.p.application_id, *key, self.id);
             }
+            let platform = &self.gw.services.platform;
+            if let Err(e) = platform.end_user_session(&s.p, &s.user, s.row.id).await {
+                // The lease ends it once this instance stops renewing.
+                tracing::warn!(error = %e.into_domain(), "user session not ended");
+            }
         }
         self.subs.clear();
+        self.chats.clear();
     }
 }
 

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use palaver_domain::platform::event::{Event, MessageRef};
+use palaver_domain::platform::event::{Event, MessageRef, UserRef};
+use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::time::format_millis;
 use palaver_service::platform::Published;
 use palaver_service::{AppPrincipal, Services};
@@ -198,7 +199,7 @@ impl Hub {
                 let typing = Key::Channel(*channel_id, "typing");
                 if self.heard(app, typing) {
                     if let Ok(u) = services.platform.get_user(&p, *user_id).await {
-                        let who = resources::user(&base, &u, true);
+                        let who = resources::user(&base, &u);
                         let kind = if keys.is_empty() {
                             "thread.typing.stopped"
                         } else {
@@ -220,7 +221,7 @@ impl Hub {
                 }
                 if let Ok(u) = services.platform.get_user(&p, *user_id).await {
                     let receipt = json!({
-                        "user": resources::user(&base, &u, true),
+                        "user": resources::user(&base, &u),
                         "createdTime": format_millis(e.created),
                         "_relays": {"message": relay(Owner::Message(*message_id), "")},
                     });
@@ -262,7 +263,7 @@ impl Hub {
                         } else {
                             "channel.member.removed"
                         };
-                        let who = resources::user(&base, &u, false);
+                        let who = resources::user(&base, &u);
                         self.publish(app, members, event_body(kind, who));
                     }
                 }
@@ -293,8 +294,57 @@ impl Hub {
                 };
                 self.publish(app, key, event_body(kind, resource));
             }
+            Event::ParticipantChanged {
+                channel_id,
+                user_id,
+                active,
+            } => {
+                let key = Key::Channel(*channel_id, "participants");
+                if !self.heard(app, key) {
+                    return;
+                }
+                if let Ok(u) = services.platform.get_user(&p, *user_id).await {
+                    let kind = if *active {
+                        "channel.participant.active"
+                    } else {
+                        "channel.participant.inactive"
+                    };
+                    self.publish(app, key, event_body(kind, resources::user(&base, &u)));
+                }
+            }
+            // A user's own update may change its status.
+            Event::PresenceChanged { user_id, .. }
+            | Event::UserUpdated(UserRef { id: user_id, .. }) => {
+                self.presence(services, &p, &base, *user_id).await
+            }
             _ => {}
         }
+    }
+
+    /// Tells the channels a user is a member of, and the user itself, that it went online or
+    /// offline (or changed its status).
+    async fn presence(&self, services: &Services, p: &AppPrincipal, base: &LinkBase, user: i64) {
+        let app = p.application_id;
+        let Ok(u) = services.platform.get_user(p, user).await else {
+            return;
+        };
+        let body = event_body("participant.presence.changed", resources::user(base, &u));
+        let page = PageRequest {
+            page: 0,
+            size: 1000,
+            sort: Vec::new(),
+        };
+        if let Ok((channels, _)) = services.platform.user_channels(p, user, &page).await {
+            for c in channels {
+                self.publish(
+                    app,
+                    Key::Channel(c.channel.id, "participants"),
+                    body.clone(),
+                );
+            }
+        }
+        let contact = event_body("contact.presence.changed", resources::user(base, &u));
+        self.publish(app, Key::User(user, "self"), contact);
     }
 
     async fn message(

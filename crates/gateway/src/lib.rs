@@ -39,6 +39,8 @@ pub struct GatewayConfig {
     pub idle_timeout: Duration,
     /// Where clients reach the server (for absolute links); else the first client's origin.
     pub public_url: Option<String>,
+    /// How long this instance's sessions outlive its last lease renewal (it renews at a third).
+    pub session_lease: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -50,6 +52,7 @@ impl Default for GatewayConfig {
             connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(300),
             public_url: None,
+            session_lease: Duration::from_secs(30),
         }
     }
 }
@@ -61,6 +64,8 @@ pub struct Gateway {
     pub(crate) config: Arc<GatewayConfig>,
     pub(crate) hub: Arc<Hub>,
     pub(crate) gate: Arc<dyn SessionGate>,
+    /// This instance's name in the session leases.
+    pub(crate) instance: Arc<str>,
 }
 
 impl Gateway {
@@ -70,6 +75,26 @@ impl Gateway {
             services,
             config: Arc::new(config),
             gate: Arc::new(NoSessionFunction),
+            instance: random_id().into(),
+        }
+    }
+
+    /// Renews this instance's session lease and ends the sessions of instances whose lease ran
+    /// out (they died), for as long as the server runs.
+    pub async fn run_leases(&self) {
+        let ttl = self.config.session_lease;
+        let ttl_millis = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        loop {
+            let platform = &self.services.platform;
+            if let Err(e) = platform.renew_lease(&self.instance, ttl_millis).await {
+                tracing::warn!(error = %e.into_domain(), "session lease not renewed");
+            }
+            match platform.reap_sessions(&self.instance, false).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "ended the sessions of a stopped instance"),
+                Err(e) => tracing::warn!(error = %e.into_domain(), "stale sessions not ended"),
+            }
+            tokio::time::sleep(ttl / 3).await;
         }
     }
 
@@ -82,6 +107,18 @@ impl Gateway {
     /// Feeds the topics from the platform's events until the event bus closes.
     pub async fn run_hub(&self) {
         self.hub.clone().run(self.services.clone()).await
+    }
+
+    /// Ends the sessions this instance holds (at shutdown: its clients are gone).
+    pub async fn end_own_sessions(&self) {
+        if let Err(e) = self
+            .services
+            .platform
+            .reap_sessions(&self.instance, true)
+            .await
+        {
+            tracing::warn!(error = %e.into_domain(), "sessions not ended at shutdown");
+        }
     }
 
     /// The WebSocket route.

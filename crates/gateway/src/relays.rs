@@ -51,7 +51,7 @@ pub(crate) async fn answer(
     match (owner, name) {
         (Owner::Me, "") => {
             let u = platform.get_user(p, me).await.map_err(fail)?;
-            Ok(resources::current_user(base, &u, true))
+            Ok(resources::current_user(base, &u))
         }
         (Owner::Me, "read_file_access_grant" | "write_file_access_grant") => {
             Ok(json!({"grant": crate::random_id()}))
@@ -109,7 +109,7 @@ pub(crate) async fn answer(
         }
         (Owner::User(id), "") => {
             let u = platform.get_user(p, id).await.map_err(fail)?;
-            Ok(resources::user(base, &u, false))
+            Ok(resources::user(base, &u))
         }
         (Owner::Channel(id), "") => {
             platform.readable_channel(p, id, me).await.map_err(fail)?;
@@ -153,7 +153,7 @@ pub(crate) async fn answer(
                 .map_err(fail)?;
             let items = entries
                 .iter()
-                .map(|e| resources::user(base, &e.user, false))
+                .map(|e| resources::user(base, &e.user))
                 .collect();
             Ok(resources::page("users", items, total, relay(owner, name)))
         }

@@ -35,20 +35,15 @@ fn object(v: Value) -> Map<String, Value> {
     }
 }
 
-/// A user's own fields, with its presence as the gateway knows it.
-fn user_fields(base: &LinkBase, u: &ChatUserRow, online: bool) -> Map<String, Value> {
-    let mut m = object(camel(&json!(UserJson(base, u))));
-    m.insert(
-        "presence".into(),
-        json!({"status": u.presence_status, "online": online}),
-    );
-    m
+/// A user's own fields (its presence included).
+fn user_fields(base: &LinkBase, u: &ChatUserRow) -> Map<String, Value> {
+    object(camel(&json!(UserJson(base, u))))
 }
 
 /// The session's own user (the answer to `/application/user.relay`).
-pub fn current_user(base: &LinkBase, u: &ChatUserRow, online: bool) -> Value {
+pub fn current_user(base: &LinkBase, u: &ChatUserRow) -> Value {
     let me = Owner::Me;
-    let mut m = user_fields(base, u, online);
+    let mut m = user_fields(base, u);
     m.insert(
         "_relays".into(),
         map([
@@ -90,9 +85,9 @@ pub fn current_user(base: &LinkBase, u: &ChatUserRow, online: bool) -> Value {
 }
 
 /// Another user, as lists and messages show it.
-pub fn user(base: &LinkBase, u: &ChatUserRow, online: bool) -> Value {
+pub fn user(base: &LinkBase, u: &ChatUserRow) -> Value {
     let owner = Owner::User(u.id);
-    let mut m = user_fields(base, u, online);
+    let mut m = user_fields(base, u);
     m.insert(
         "_relays".into(),
         map([

@@ -101,6 +101,7 @@ impl App {
             },
         );
         let hub = gateway.clone();
+        let ending = gateway.clone();
         let router = palaver_api::router(self.services.clone()).merge(gateway.router());
         let db = self.services.db.clone();
         let services = self.services.clone();
@@ -108,12 +109,16 @@ impl App {
             // Notifications are made from committed events, beside the requests that commit them.
             let notifier = tokio::spawn(async move { services.platform.run_notifier().await });
             // Real-time topics are fed from the same events.
+            let leases = hub.clone();
+            let leases = tokio::spawn(async move { leases.run_leases().await });
             let hub = tokio::spawn(async move { hub.run_hub().await });
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown)
                 .await;
             notifier.abort();
             hub.abort();
+            leases.abort();
+            ending.end_own_sessions().await;
             served?;
             db.close().await;
             Ok(())

@@ -51,6 +51,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_message_thread_index.sql"),
         include_str!("../migrations/postgres/0007_message_thread_index.sql"),
     ),
+    (
+        8,
+        "sessions",
+        include_str!("../migrations/sqlite/0008_sessions.sql"),
+        include_str!("../migrations/postgres/0008_sessions.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -6,6 +6,7 @@
 pub mod channels;
 pub mod links;
 pub mod messages;
+pub mod sessions;
 pub mod users;
 
 /// Where a resource's links point: no request needed, so any face can render.

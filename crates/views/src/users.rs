@@ -39,14 +39,14 @@ fn avatar(ctx: &LinkBase, u: &ChatUserRow) -> String {
 /// A chat user without `_links` (as embedded in other resources).
 pub struct UserJson<'a>(pub &'a LinkBase, pub &'a ChatUserRow);
 
-/// Online means an active chat session; sessions arrive with the real-time gateway.
-struct Presence<'a>(&'a str);
+/// Online means an active user session (a connected real-time client).
+struct Presence<'a>(&'a ChatUserRow);
 
 impl Serialize for Presence<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(2))?;
-        m.serialize_entry("online", &false)?;
-        m.serialize_entry("status", self.0)?;
+        m.serialize_entry("online", &self.0.online)?;
+        m.serialize_entry("status", &self.0.presence_status)?;
         m.end()
     }
 }
@@ -61,7 +61,7 @@ impl Serialize for UserJson<'_> {
         m.serialize_entry("display_name", &u.display_name)?;
         m.serialize_entry("display_picture_url", &avatar(ctx, u))?;
         m.serialize_entry("isGuest", &u.is_guest)?;
-        m.serialize_entry("presence", &Presence(&u.presence_status))?;
+        m.serialize_entry("presence", &Presence(u))?;
         m.serialize_entry("call_status", &u.call_status)?;
         m.serialize_entry("properties", &u.properties)?;
         m.serialize_entry("created_time", &format_millis(u.created))?;

@@ -213,7 +213,7 @@ pub(super) async fn participants(
 ) -> Result {
     let page = page_request(&q, &ROSTER_SORTABLE)?;
     let channel = id(&path.id, "channel")?;
-    let (users, total) = s.platform.channel_participants(&p, channel).await?;
+    let (users, total) = s.platform.channel_participants(&p, channel, &page).await?;
     let items: Vec<_> = users.iter().map(|u| views::users::user(&ctx, u)).collect();
     let at = format!("/channels/{channel}/participants");
     Ok(respond(

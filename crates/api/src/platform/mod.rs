@@ -11,6 +11,7 @@ mod hal;
 mod message_reads;
 mod messages;
 mod oauth;
+mod sessions;
 mod threads;
 mod users;
 
@@ -66,6 +67,8 @@ fn resources() -> Router<Services> {
             "/users/{id}/notifications",
             get(message_reads::notifications),
         )
+        .route("/user-sessions", get(sessions::user_sessions))
+        .route("/chat-sessions", get(sessions::chat_sessions))
         .route("/channels", get(channels::list).post(channels::create))
         .route(
             "/channels/{id}",

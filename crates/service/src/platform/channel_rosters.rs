@@ -155,17 +155,6 @@ impl Platform {
         Ok((c, items, total))
     }
 
-    /// Users online in the channel. Presence comes from chat sessions, which arrive with the
-    /// real-time gateway; until then nobody is online.
-    pub async fn channel_participants(
-        &self,
-        p: &AppPrincipal,
-        channel: i64,
-    ) -> Result<(Vec<ChatUserRow>, u64)> {
-        self.channel_row(p, channel).await?;
-        Ok((Vec::new(), 0))
-    }
-
     /// Sends a custom event `{type, properties}` to a channel's subscribers; answers it.
     pub async fn send_channel_event(
         &self,

@@ -16,6 +16,7 @@ mod outbox;
 mod realtime;
 mod receipts;
 mod send_queue;
+mod sessions;
 mod token_memo;
 mod user_refs;
 mod users;
@@ -32,16 +33,17 @@ pub use oauth::TokenGrant;
 pub use outbox::{Bus, Published};
 pub use palaver_domain::platform::event::Event;
 pub use palaver_store::platform::{
-    ApplicationRow, ChannelRow, ChatUserRow, EventRow, MessageRow, NotificationRow, Roster,
-    ThreadRow,
+    ApplicationRow, ChannelRow, ChatSessionRow, ChatUserRow, EventRow, MessageRow, NotificationRow,
+    Roster, ThreadRow, UserSessionRow,
 };
 pub use realtime::{NoSessionFunction, SessionAttempt, SessionDecision, SessionGate};
 pub use receipts::ReadReceipt;
+pub use sessions::{ChatSessionView, SESSION_SORTABLE};
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 
 use palaver_store::platform::{
     Applications, Channels, ChatUsers, Consumers, Events, Messages, Notifications, OauthTokens,
-    ReadCursors, Reports, Rosters, Threads,
+    ReadCursors, Reports, Rosters, Sessions, Threads,
 };
 use palaver_store::{Db, Documents};
 
@@ -91,6 +93,7 @@ pub struct Platform {
     reports: Reports,
     notifications: Notifications,
     consumers: Consumers,
+    sessions: Sessions,
     /// Committed events, published after each write's transaction commits, and signals.
     bus: Bus,
     /// Sends waiting to be written together.
@@ -116,6 +119,7 @@ impl Platform {
             reports: Reports::new(db.clone()),
             notifications: Notifications::new(db.clone()),
             consumers: Consumers::new(db.clone()),
+            sessions: Sessions::new(db.clone()),
             bus: outbox::bus(),
             sends: Default::default(),
             db,

@@ -22,6 +22,8 @@ pub struct ChatUserRow {
     pub presence_status: String,
     pub call_status: String,
     pub created: i64,
+    /// Has an active user session (a connected real-time client).
+    pub online: bool,
 }
 
 /// What creating a chat user needs.
@@ -97,7 +99,21 @@ fn read(r: &DbRow) -> Result<ChatUserRow, StoreError> {
         presence_status: text("presence_status")?,
         call_status: text("call_status")?,
         created: r.int("created")?.unwrap_or_default(),
+        online: r.boolean("online")?.unwrap_or(false),
     })
+}
+
+/// True while the user has an active user session: read with every user, one index probe.
+fn online() -> SimpleExpr {
+    let s = Alias::new("s");
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from_as(Alias::new("user_sessions"), s.clone())
+        .and_where(
+            Expr::col((s.clone(), Alias::new("user_id"))).equals((table(), Alias::new("id"))),
+        )
+        .and_where(Expr::col((s, Alias::new("state"))).eq("ACTIVE"));
+    Expr::exists(q)
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +130,7 @@ impl ChatUsers {
         let mut q = Query::select();
         q.from(table())
             .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+            .expr_as(online(), Alias::new("online"))
             .and_where(col("application_id").eq(app));
         q
     }

@@ -15,6 +15,7 @@ mod oauth_tokens;
 mod read_cursors;
 mod reports;
 mod rosters;
+mod sessions;
 mod threads;
 
 pub use applications::{ApplicationRow, Applications, NewApplication};
@@ -28,4 +29,5 @@ pub use oauth_tokens::{OauthTokens, TokenApplication};
 pub use read_cursors::{ReadCursor, ReadCursors, ReadSummary};
 pub use reports::Reports;
 pub use rosters::{Roster, RosterEntry, Rosters};
+pub use sessions::{ChatSessionRow, Sessions, UserSessionRow};
 pub use threads::{ThreadRow, Threads};

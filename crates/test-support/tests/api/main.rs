@@ -12,6 +12,7 @@ mod content_orgs;
 mod content_tenancy;
 mod content_users;
 mod gateway;
+mod gateway_sessions;
 mod platform_application;
 mod platform_channel_members;
 mod platform_channels;

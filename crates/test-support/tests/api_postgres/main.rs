@@ -7,6 +7,8 @@
 
 #[path = "../api/gateway.rs"]
 mod gateway;
+#[path = "../api/gateway_sessions.rs"]
+mod gateway_sessions;
 #[path = "../api/platform_application.rs"]
 mod platform_application;
 #[path = "../api/platform_channel_members.rs"]
