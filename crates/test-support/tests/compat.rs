@@ -4,6 +4,8 @@
 //! - client A: npm `chatkitty@2.106.8` (`compat/node/client_a.mjs`)
 //! - client B: npm `chatkitty-platform-sdk@2.4.0` (`compat/node/client_b.mjs`)
 //! - client PY: PyPI `chatkitty-server-side-sdk==1.0.0` (`compat/python/client_py.py`)
+//! - client CORE: npm `@chatkitty/core@2.106.2`, the browser SDK, over the real-time gateway
+//!   (`compat/node/client_core.mjs`)
 //!
 //! The clients are installed on first use (`npm ci` into `compat/node/node_modules`, a virtual
 //! environment at `target/compat-venv`) and reused while their pins are unchanged. Node and
@@ -225,12 +227,33 @@ fn run_script(mut cmd: Command) -> Result<Finished, String> {
     })
 }
 
-/// Runs one client script against a fresh server; prints its output and asserts it passed.
+/// Runs one platform client script against a fresh server; prints its output and asserts it
+/// passed.
 async fn run_client(label: &str, program: &Path, script: &Path, dir: &Path) {
     let app = TestApp::spawn().await;
+    run_script_against(
+        &app,
+        label,
+        program,
+        script,
+        dir,
+        &[app.base.as_str(), CLIENT_ID, CLIENT_SECRET],
+    )
+    .await;
+}
+
+/// Runs `script` with `args` against `app`; prints its output and asserts it passed.
+async fn run_script_against(
+    app: &TestApp,
+    label: &str,
+    program: &Path,
+    script: &Path,
+    dir: &Path,
+    args: &[&str],
+) {
     let mut cmd = in_dir(program, dir);
     cmd.arg(script)
-        .args([app.base.as_str(), CLIENT_ID, CLIENT_SECRET])
+        .args(args)
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1");
     // The script blocks a pool thread; the server keeps serving on this test's runtime.
@@ -290,4 +313,29 @@ async fn client_py_chatkitty_server_side_sdk() {
     let python = python_client().await;
     let dir = workspace_root().join("compat/python");
     run_client("client PY", &python, &dir.join("client_py.py"), &dir).await;
+}
+
+#[tokio::test]
+async fn client_core_chatkitty_browser_sdk_npm() {
+    let dir = node_clients().await;
+    let app = TestApp::spawn().await;
+    // The script starts guest sessions: any username, the user made on the way.
+    let token = app.platform_token().await;
+    let r = app
+        .pput(
+            "/application/settings",
+            &token,
+            serde_json::json!({"guest_users": "ENABLED"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    run_script_against(
+        &app,
+        "client CORE",
+        Path::new("node"),
+        &dir.join("client_core.mjs"),
+        &dir,
+        &[app.base.as_str(), app.api_key.as_str()],
+    )
+    .await;
 }

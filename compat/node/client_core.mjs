@@ -1,0 +1,531 @@
+// Client CORE: npm `@chatkitty/core@2.106.2`, ChatKitty's browser/mobile SDK, unchanged, driving
+// two users at once over StompX (STOMP 1.2 over WebSocket at `/rtm/websocket?api-key=KEY`)
+// against a Palaver server. Node has no global WebSocket, so `ws` stands in for it; the SDK is
+// pointed at the server by its hidden `$environment: {host, secure}` option only.
+//
+//   node client_core.mjs http://127.0.0.1:8080 API_KEY
+//
+// Alice goes through `getSdkClient(key, {$environment})` + `startSession`, Bob through
+// `connectApi({apiKey, username, $environment})`: `getSdkClient` keeps one client per api key,
+// `connectApi` builds a new one per call, so the two sessions are independent in one process,
+// and both of the SDK's entry points are covered.
+//
+// PALAVER_COMPAT_STOMP_DEBUG=1 prints every raw frame each socket sends and receives (=2 also
+// turns on the SDK's own stompjs debug log). PALAVER_COMPAT_WAIT_MS sets the per-check timeout
+// (default 10000).
+
+import { assert, run, Suite } from './harness.mjs';
+
+const [baseArg, keyArg] = process.argv.slice(2);
+const cfg = {
+  base: (baseArg || process.env.PALAVER_COMPAT_BASE_URL || '').replace(/\/+$/, ''),
+  apiKey: keyArg || process.env.PALAVER_COMPAT_API_KEY,
+};
+if (!cfg.base || !cfg.apiKey) {
+  console.error('usage: node client_core.mjs BASE_URL API_KEY');
+  console.error('   or: PALAVER_COMPAT_BASE_URL, PALAVER_COMPAT_API_KEY');
+  process.exit(2);
+}
+const baseUrl = new URL(cfg.base);
+// The SDK's hidden option: `host` is host:port, no scheme; it derives ws[s]:// and http[s]://.
+const environment = { host: baseUrl.host, secure: baseUrl.protocol === 'https:' };
+
+const WAIT = Number(process.env.PALAVER_COMPAT_WAIT_MS) || 10_000;
+// Waits inside a check end a little before the check's own timeout, to report what they saw.
+const INNER = Math.max(WAIT - 1500, Math.floor(WAIT / 2));
+const DEBUG = process.env.PALAVER_COMPAT_STOMP_DEBUG || '';
+if (DEBUG === '2') process.env.BUILD_STOMPX_DEBUG = 'true'; // read by the SDK's stompjs debug hook
+
+// Whatever happens, the script ends: a watchdog well past the sum of the checks' timeouts.
+const watchdog = setTimeout(
+  () => {
+    console.log('FAIL watchdog: the script did not finish in time');
+    process.exit(1);
+  },
+  WAIT * 20 + 20_000,
+);
+watchdog.unref();
+process.on('unhandledRejection', (e) => {
+  console.log(`     (unhandled rejection: ${(e && e.stack) || JSON.stringify(e)})`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The WebSocket the SDK gets: `ws`, tapped. Every STOMP frame in and out is parsed and kept per
+// socket (the checks wait on the server's RECEIPTs with it), and printed when debugging.
+
+const { default: WS } = await import('ws');
+
+/** Splits one WebSocket message into STOMP frames; a lone EOL is a heart-beat. */
+function parseFrames(text) {
+  const frames = [];
+  for (let chunk of text.split('\0')) {
+    const start = chunk.search(/[^\r\n]/);
+    if (start === -1) {
+      if (chunk.length > 0) frames.push({ command: 'HEARTBEAT', headers: {}, body: '' });
+      continue;
+    }
+    chunk = chunk.slice(start);
+    const sep = chunk.search(/\r?\n\r?\n/);
+    const head = sep === -1 ? chunk : chunk.slice(0, sep);
+    const body = sep === -1 ? '' : chunk.slice(sep).replace(/^\r?\n\r?\n/, '');
+    const [command, ...lines] = head.split(/\r?\n/);
+    const headers = {};
+    for (const line of lines) {
+      const i = line.indexOf(':');
+      if (i < 0) continue;
+      const k = unescapeHeader(line.slice(0, i));
+      // STOMP 1.2: the first occurrence of a repeated header wins.
+      if (!(k in headers)) headers[k] = unescapeHeader(line.slice(i + 1));
+    }
+    frames.push({ command, headers, body });
+  }
+  return frames;
+}
+
+function unescapeHeader(s) {
+  return s.replace(/\\([nrc\\])/g, (_, c) => ({ n: '\n', r: '\r', c: ':', '\\': '\\' })[c]);
+}
+
+function asText(data) {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  if (ArrayBuffer.isView(data)) {
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+  }
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return String(data);
+}
+
+const sockets = [];
+
+class TappedWebSocket extends WS {
+  constructor(url, protocols, options) {
+    super(url, protocols, options);
+    this.tap = { n: sockets.length + 1, user: undefined, sent: [], received: [] };
+    sockets.push(this.tap);
+    this.log(`open ${url} (subprotocols ${JSON.stringify(protocols)})`);
+    // Registered before the SDK sets `onmessage`, so the tap sees a frame before the SDK does.
+    this.addEventListener('message', (ev) => this.record('<<<', this.tap.received, ev.data));
+    this.addEventListener('open', () => this.log(`connected, subprotocol "${this.protocol}"`));
+    this.addEventListener('close', (ev) => this.log(`closed ${ev.code} ${ev.reason || ''}`));
+    this.addEventListener('error', (ev) => this.log(`error ${ev.message || ev.error || ''}`));
+  }
+
+  send(data, ...rest) {
+    this.record('>>>', this.tap.sent, data);
+    return super.send(data, ...rest);
+  }
+
+  record(dir, into, data) {
+    const frames = parseFrames(asText(data));
+    for (const f of frames) {
+      if (f.command === 'CONNECT' || f.command === 'STOMP') this.tap.user = f.headers['StompX-User'];
+      into.push(f);
+      if (DEBUG) this.log(f.command === 'HEARTBEAT' ? `${dir} (heart-beat)` : `${dir} ${render(f)}`);
+    }
+  }
+
+  log(what) {
+    if (DEBUG) console.log(`[stomp ws#${this.tap.n}${this.tap.user ? ` ${this.tap.user}` : ''}] ${what}`);
+  }
+}
+
+function render(f) {
+  const body = f.body.length > 4000 ? `${f.body.slice(0, 4000)}... (${f.body.length} chars)` : f.body;
+  const lines = [f.command, ...Object.entries(f.headers).map(([k, v]) => `${k}:${v}`)];
+  if (body) lines.push('', body);
+  return lines.join('\n    ');
+}
+
+globalThis.WebSocket = TappedWebSocket;
+
+// The SDK prints every WebSocket error event as is (`console.error(event)`), which for `ws` is a
+// dump of the whole socket; shorten those to their message.
+const consoleError = console.error.bind(console);
+console.error = (...args) =>
+  consoleError(
+    ...args.map((a) =>
+      a && typeof a === 'object' && a.type === 'error' && 'target' in a
+        ? `[sdk] WebSocket error: ${a.message || a.error || 'unknown'}`
+        : a,
+    ),
+  );
+
+const core = await import('@chatkitty/core');
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+const suite = new Suite('client CORE');
+const cleanups = [];
+
+/** Settles with `promise`, or rejects after `ms` naming what was awaited. */
+function within(ms, what, promise) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error(`timed out after ${ms / 1000} s: ${what}`), { brief: true }));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The SDK's failures are plain objects (`{error, message}`) or its own non-Error classes. */
+function toError(e) {
+  if (e instanceof Error) return e;
+  return Object.assign(new Error(`SDK error: ${JSON.stringify(e)}`), { brief: true });
+}
+
+/** A named check whose body must finish within WAIT. */
+function check(name, fn) {
+  return suite.check(name, async () => {
+    try {
+      await within(WAIT, name, Promise.resolve().then(fn));
+    } catch (e) {
+      const err = toError(e);
+      // Assertions and timeouts say all there is to say: no stack for them.
+      if (err.name === 'AssertionError' || err.brief) err.stack = `${err.name}: ${err.message}`;
+      throw err;
+    }
+  });
+}
+
+/** A `ChatKittySucceededResult`, or an error carrying the failed result's `error`. */
+function succeeded(result, what) {
+  if (result && result.succeeded === true) return result;
+  const err = result?.error;
+  const detail = err instanceof Error ? err.stack : JSON.stringify(err ?? result);
+  throw Object.assign(new Error(`${what} failed: ${detail}`), { brief: true });
+}
+
+/** Items pushed by SDK callbacks; `next(pred)` resolves with the first match, past or future. */
+class Inbox {
+  constructor() {
+    this.items = [];
+    this.waiters = [];
+  }
+
+  push(item) {
+    this.items.push(item);
+    for (const w of [...this.waiters]) {
+      if (w.pred(item)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(item);
+      }
+    }
+  }
+
+  next(pred, what) {
+    const seen = this.items.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return within(
+      INNER,
+      what,
+      new Promise((resolve) => this.waiters.push({ pred, resolve })),
+    ).catch((e) => {
+      e.message += ` (got ${this.items.length} other: ${JSON.stringify(this.items.map(brief))})`;
+      throw e;
+    });
+  }
+}
+
+function brief(x) {
+  if (!x || typeof x !== 'object') return x;
+  const { _relays, _topics, _actions, _streams, ...rest } = x;
+  return rest;
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The newest socket of a user (by the CONNECT frame's `StompX-User`). */
+function socketOf(username) {
+  return [...sockets].reverse().find((s) => s.user === username);
+}
+
+/**
+ * Resolves when `username`'s client has sent SUBSCRIBE for `destination` and the server has
+ * answered its `receipt` with a RECEIPT: only then is the subscription known to be in place.
+ */
+async function subscribed(username, destination, deadline) {
+  for (;;) {
+    const s = socketOf(username);
+    const sub = s?.sent.find((f) => f.command === 'SUBSCRIBE' && f.headers.destination === destination);
+    const receipt = sub?.headers.receipt;
+    const answered = (f) => f.command === 'RECEIPT' && f.headers['receipt-id'] === receipt;
+    if (receipt && s.received.some(answered)) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        !sub
+          ? `${username} never sent SUBSCRIBE ${destination}`
+          : `no RECEIPT for ${username}'s SUBSCRIBE ${destination} (receipt ${receipt})`,
+      );
+    }
+    await sleep(20);
+  }
+}
+
+function assertCurrentUser(u, username) {
+  assert.ok(u && typeof u === 'object', `current user: ${JSON.stringify(u)}`);
+  assert.equal(typeof u.id, 'number', 'user.id');
+  assert.equal(u.name, username, 'user.name');
+  assert.equal(u.presence?.online, true, `user.presence: ${JSON.stringify(u.presence)}`);
+  for (const k of ['self', 'channels', 'messages', 'readReceipts', 'notifications', 'participants']) {
+    assert.equal(typeof u._topics?.[k], 'string', `user._topics.${k}`);
+  }
+  for (const k of ['channels', 'joinableChannels', 'channelsCount', 'unreadMessagesCount']) {
+    assert.equal(typeof u._relays?.[k], 'string', `user._relays.${k}`);
+  }
+  assert.equal(typeof u._actions?.createChannel, 'string', 'user._actions.createChannel');
+}
+
+/** The hypermedia of a channel that the later steps go through. */
+function assertChannelLinks(c, what) {
+  for (const k of ['self', 'messages', 'keystrokes', 'typing', 'participants']) {
+    assert.equal(typeof c._topics?.[k], 'string', `${what}: _topics.${k}`);
+  }
+  for (const k of ['message', 'keystrokes']) {
+    assert.equal(typeof c._actions?.[k], 'string', `${what}: _actions.${k}`);
+  }
+  assert.equal(typeof c._relays?.messages, 'string', `${what}: _relays.messages`);
+}
+
+function isCount(n) {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks.
+
+const wrongKey = `${cfg.apiKey}-wrong-${run}`;
+/** One user: what its SDK callbacks received, and its client, user, channel and chat session. */
+function person(name) {
+  return { name, messages: new Inbox(), keystrokes: new Inbox(), typing: new Inbox(), entered: new Inbox() };
+}
+const alice = person(`alice-${run}`);
+const bob = person(`bob-${run}`);
+const room = `room-${run}`;
+let channelId;
+let sent;
+
+// a. A wrong api key is refused with AccessDeniedError, through both entry points.
+await check('a. getSdkClient(wrong key).startSession fails with AccessDeniedError', async () => {
+  const client = core.getSdkClient(wrongKey, { $environment: environment });
+  cleanups.push(['wrong-key client', () => client.endSession()]);
+  const res = await client.startSession({ username: alice.name });
+  assert.equal(res.succeeded, false, `startSession succeeded: ${JSON.stringify(brief(res.session?.user))}`);
+  assert.match(String(res.error?.error), /AccessDenied/, `error: ${JSON.stringify(res.error)}`);
+});
+
+await check('a. connectApi(wrong key) rejects with the ERROR frame\'s message', async () => {
+  const first = sockets.length;
+  let error;
+  try {
+    const conn = await core.connectApi({ apiKey: wrongKey, username: bob.name, $environment: environment });
+    cleanups.push(['wrong-key connection', () => conn.dispose()]);
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error, 'connectApi resolved');
+  const frame = sockets
+    .slice(first)
+    .flatMap((s) => s.received)
+    .find((f) => f.command === 'ERROR');
+  assert.ok(frame, `no STOMP ERROR frame received; connectApi rejected with: ${error.message}`);
+  const body = JSON.parse(frame.body);
+  assert.equal(body.error, 'AccessDeniedError', `ERROR body: ${frame.body}`);
+  assert.equal(error.message, body.message, 'rejected with the ERROR body\'s message');
+});
+
+// b. Alice: getSdkClient + startSession (guest mode: any username starts a session).
+await check('b. alice starts a session (getSdkClient + startSession)', async () => {
+  alice.client = core.getSdkClient(cfg.apiKey, { $environment: environment });
+  cleanups.push(['alice', () => alice.client.endSession()]);
+  const res = succeeded(await alice.client.startSession({ username: alice.name }), 'startSession');
+  assertCurrentUser(res.session.user, alice.name);
+  alice.user = res.session.user;
+});
+
+// c. Bob: connectApi, which also waits for the unread channel and message counts.
+await check('c. bob starts a session in a second client (connectApi)', async () => {
+  const pending = core.connectApi({ apiKey: cfg.apiKey, username: bob.name, $environment: environment });
+  // Disposes a connection that arrives after the check timed out.
+  cleanups.push(['bob', async () => (await pending).dispose()]);
+  bob.conn = await pending;
+  bob.client = bob.conn.getSdkClient();
+  assert.notEqual(bob.client, alice.client, 'a client of its own');
+  assertCurrentUser(bob.conn.user.value, bob.name);
+  bob.user = bob.conn.user.value;
+  assert.notEqual(bob.user.id, alice.user?.id, 'bob and alice are different users');
+  const { unreadChannelsCount, unreadMessagesCount } = bob.conn;
+  assert.ok(isCount(unreadChannelsCount.value), `unreadChannelsCount ${unreadChannelsCount.value}`);
+  assert.ok(isCount(unreadMessagesCount.value), `unreadMessagesCount ${unreadMessagesCount.value}`);
+});
+
+// d. Alice creates a public channel.
+await check('d. alice creates a PUBLIC channel (createChannel)', async () => {
+  assert.ok(alice.user, 'alice has no session');
+  const res = succeeded(await alice.client.createChannel({ type: 'PUBLIC', name: room }), 'createChannel');
+  const c = res.channel;
+  assert.equal(typeof c.id, 'number', `channel.id: ${JSON.stringify(brief(c))}`);
+  assert.equal(c.type, 'PUBLIC', 'channel.type');
+  assert.equal(c.name, room, 'channel.name');
+  assertChannelLinks(c, 'created channel');
+  alice.channel = c;
+  channelId = c.id;
+});
+
+// e. Bob finds it among the joinable channels and joins it.
+await check('e. bob finds the channel among joinable channels (listChannels joined:false)', async () => {
+  assert.ok(bob.user && channelId !== undefined, 'no session or no channel');
+  let paginator = succeeded(await bob.client.listChannels({ filter: { joined: false } }), 'listChannels').paginator;
+  for (let pages = 1; ; pages += 1) {
+    assert.ok(Array.isArray(paginator.items), `page ${pages} items`);
+    const found = paginator.items.find((c) => c.id === channelId);
+    if (found) {
+      bob.joinable = found;
+      break;
+    }
+    assert.ok(paginator.hasNextPage, `channel ${channelId} not among ${pages} page(s) of joinable channels`);
+    assert.ok(pages < 50, 'the listing ends');
+    paginator = await paginator.nextPage();
+  }
+  assert.equal(bob.joinable.name, room);
+  assert.equal(bob.joinable.type, 'PUBLIC');
+  // Without it joinChannel throws ChannelNotPubliclyJoinableError.
+  assert.equal(typeof bob.joinable._actions?.join, 'string', 'a joinable channel has _actions.join');
+});
+
+await check('e. bob joins the channel (joinChannel)', async () => {
+  assert.ok(bob.joinable, 'bob did not find the channel');
+  const res = succeeded(await bob.client.joinChannel({ channel: bob.joinable }), 'joinChannel');
+  assert.equal(res.channel.id, channelId, 'joined channel id');
+  assertChannelLinks(res.channel, 'joined channel');
+  bob.channel = res.channel;
+});
+
+// f. Chat sessions, a message from alice, received by bob.
+function startChat(who) {
+  const res = who.client.startChatSession({
+    channel: who.channel,
+    onMessageReceived: (m) => who.messages.push(m),
+    onKeystrokesReceived: (k) => who.keystrokes.push(k),
+    onTypingStarted: (u) => who.typing.push(u),
+    onParticipantEnteredChat: (u) => who.entered.push(u),
+  });
+  succeeded(res, 'startChatSession');
+  assert.equal(res.session.channel.id, channelId, 'chat session channel');
+  who.chat = res.session;
+}
+
+await check('f. alice and bob start chat sessions (startChatSession); the channel topics are subscribed', async () => {
+  assert.ok(alice.channel && bob.channel, 'no channel for alice or bob');
+  startChat(alice);
+  startChat(bob);
+  // The SDK subscribes the channel's other topics only after the RECEIPT for `_topics.self`, and
+  // says nothing when it is done: wait for the server's RECEIPT of each topic used below.
+  const deadline = Date.now() + INNER;
+  for (const who of [alice, bob]) {
+    for (const t of ['self', 'messages', 'keystrokes', 'typing']) {
+      await subscribed(who.name, who.channel._topics[t], deadline);
+    }
+  }
+});
+
+await check('f. alice sends "hello" (sendMessage resolves with the message)', async () => {
+  assert.ok(alice.chat, 'alice has no chat session');
+  const res = succeeded(await alice.client.sendMessage({ channel: alice.channel, body: 'hello' }), 'sendMessage');
+  const m = res.message;
+  assert.equal(typeof m.id, 'number', `message.id: ${JSON.stringify(brief(m))}`);
+  assert.equal(m.type, 'TEXT', 'message.type');
+  assert.equal(m.body, 'hello', 'message.body');
+  assert.equal(m.user?.name, alice.name, 'message.user.name');
+  assert.equal(m.channelId, channelId, 'message.channelId');
+  sent = m;
+});
+
+await check('f. bob receives it (onMessageReceived)', async () => {
+  assert.ok(sent && bob.chat, 'nothing sent or bob has no chat session');
+  const m = await bob.messages.next((x) => x.id === sent.id, `bob's onMessageReceived for message ${sent.id}`);
+  assert.equal(m.body, 'hello');
+  assert.equal(m.user?.name, alice.name);
+});
+
+// g. Keystrokes from bob reach alice.
+await check('g. bob sends keystrokes; alice gets them (sendKeystrokes / onKeystrokesReceived)', async () => {
+  assert.ok(alice.chat && bob.chat, 'no chat sessions');
+  bob.client.sendKeystrokes({ channel: bob.channel, keys: 'hel' });
+  const k = await alice.keystrokes.next(
+    (x) => x.username === bob.name,
+    `alice's onKeystrokesReceived for ${bob.name}`,
+  );
+  assert.equal(k.keys, 'hel');
+});
+
+await check('g. alice sees bob typing (onTypingStarted)', async () => {
+  assert.ok(alice.chat && bob.chat, 'no chat sessions');
+  const u = await alice.typing.next((x) => x.name === bob.name, `alice's onTypingStarted for ${bob.name}`);
+  assert.equal(u.id, bob.user.id);
+});
+
+// h. The message is in the channel's history.
+await check('h. listMessages returns the message', async () => {
+  assert.ok(sent, 'nothing sent');
+  let paginator = succeeded(await alice.client.listMessages({ channel: alice.channel }), 'listMessages').paginator;
+  for (let pages = 1; ; pages += 1) {
+    assert.ok(Array.isArray(paginator.items), `page ${pages} items`);
+    const m = paginator.items.find((x) => x.id === sent.id);
+    if (m) {
+      assert.equal(m.body, 'hello');
+      assert.equal(m.user?.name, alice.name);
+      break;
+    }
+    assert.ok(paginator.hasNextPage, `message ${sent.id} not among ${pages} page(s)`);
+    assert.ok(pages < 50, 'the listing ends');
+    paginator = await paginator.nextPage();
+  }
+});
+
+// i. Unread counts answer.
+await check('i. unread counts answer (countUnreadChannels, countUnreadMessages)', async () => {
+  for (const who of [alice, bob]) {
+    assert.ok(who.client && who.user, `${who.name} has no session`);
+    const channels = succeeded(await who.client.countUnreadChannels(), `${who.name} countUnreadChannels`);
+    assert.ok(isCount(channels.count), `${who.name} unread channels: ${channels.count}`);
+    const messages = succeeded(await who.client.countUnreadMessages(), `${who.name} countUnreadMessages`);
+    assert.ok(isCount(messages.count), `${who.name} unread messages: ${messages.count}`);
+  }
+});
+
+// j. Both sessions end.
+await check('j. alice ends her session (endSession)', async () => {
+  assert.ok(alice.user, 'alice has no session');
+  alice.chat?.end();
+  await alice.client.endSession();
+  alice.ended = true;
+});
+
+await check('j. bob ends his session (connection.dispose)', async () => {
+  assert.ok(bob.conn, 'bob has no connection');
+  bob.chat?.end();
+  await bob.conn.dispose();
+  bob.ended = true;
+});
+
+// What the optional presence callbacks saw: reported, not checked.
+for (const who of [alice, bob]) {
+  const entered = who.entered.items.map((u) => u.name);
+  console.log(`     note: ${who.name} onParticipantEnteredChat: ${JSON.stringify(entered)}`);
+}
+
+// Whatever is still connected is closed (each at most 3 s), then the summary and exit code.
+for (const [what, fn] of cleanups) {
+  if ((what === 'alice' && alice.ended) || (what === 'bob' && bob.ended)) continue;
+  try {
+    await within(3000, `closing ${what}`, Promise.resolve().then(fn));
+  } catch (e) {
+    if (DEBUG) console.log(`     (cleanup of ${what}: ${toError(e).message})`);
+  }
+}
+suite.finish();
