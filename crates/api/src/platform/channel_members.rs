@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use palaver_domain::{DomainError, ErrorCode};
-use palaver_service::platform::{Roster, RosterUser};
+use palaver_service::platform::{Roster, RosterUser, ROSTER_ENTRY_SORTABLE, ROSTER_USER_SORTABLE};
 use palaver_service::Services;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -23,9 +23,6 @@ pub(super) struct ChannelUserPath {
     id: String,
     user_id: String,
 }
-
-/// Rosters are listed in the order users joined them.
-const ROSTER_SORTABLE: [&str; 0] = [];
 
 async fn add(
     s: &Services,
@@ -54,7 +51,8 @@ async fn remove(
     Ok(respond(ctx, views::channels::channel(ctx, &c)))
 }
 
-/// A page of a roster, either as users or as entries (`memberships`, `invites`).
+/// A page of a roster, either as users or as entries (`memberships`, `invites`); each sorts by
+/// the fields of what it lists.
 async fn list(
     s: &Services,
     p: AppCaller,
@@ -64,13 +62,25 @@ async fn list(
     roster: Roster,
     (segment, name): (&str, &str),
 ) -> Result {
-    let page = page_request(q, &ROSTER_SORTABLE)?;
+    let users = name == "users";
+    let sortable: &[&str] = if users {
+        &ROSTER_USER_SORTABLE
+    } else {
+        &ROSTER_ENTRY_SORTABLE
+    };
+    let page = page_request(q, sortable)?;
     let channel = id(&path.id, "channel")?;
-    let (_, entries, total) = s.platform.list_roster(&p.0, channel, roster, &page).await?;
+    let (_, entries, total) = if users {
+        s.platform.list_roster(&p.0, channel, roster, &page).await?
+    } else {
+        s.platform
+            .list_roster_entries(&p.0, channel, roster, &page)
+            .await?
+    };
     let items: Vec<_> = entries
         .iter()
         .map(|e| {
-            if name == "users" {
+            if users {
                 views::users::user(ctx, &e.user)
             } else {
                 views::channels::roster_entry(ctx, channel, e)
@@ -211,7 +221,7 @@ pub(super) async fn participants(
     Path(path): Path<ChannelPath>,
     q: QueryPairs,
 ) -> Result {
-    let page = page_request(&q, &ROSTER_SORTABLE)?;
+    let page = page_request(&q, &ROSTER_USER_SORTABLE)?;
     let channel = id(&path.id, "channel")?;
     let (users, total) = s.platform.channel_participants(&p, channel, &page).await?;
     let items: Vec<_> = users.iter().map(|u| views::users::user(&ctx, u)).collect();

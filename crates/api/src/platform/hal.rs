@@ -139,8 +139,14 @@ fn cursor_url(
 
 /// A cursor page of `items` under `_embedded.<name>`: `self` repeats the request, `next`
 /// carries the cursors of the following (older) page and `prev` those of the preceding (newer)
-/// one; `page` always has `size`. The request's other parameters (its filters) are carried
-/// into every link.
+/// one; `page` always has `size` and `total`, and `start`/`next` when there are such cursors.
+/// The request's other parameters (its filters) are carried into every link.
+///
+/// `total` is the number of items on this page, not in the whole listing: the newest client
+/// (`chatkitty` 2.106) requires the field but no client reads it, and counting a listing costs
+/// a pass over all of its history on every page, where a cursor page costs the same however
+/// long the history is. The counts that clients do ask for have endpoints of their own
+/// (`/users/{id}/messages/unread/count`).
 pub fn cursor_page<'n, T: Serialize>(
     ctx: &Ctx,
     path: &str,
@@ -178,7 +184,7 @@ pub fn cursor_page<'n, T: Serialize>(
     own.push(("relation", "SELF".into()));
     let mut l = Map::new();
     l.insert("self".into(), href(cursor_url(ctx, path, &own, &extra)));
-    let mut page = json!({ "size": cursors.size });
+    let mut page = json!({ "size": cursors.size, "total": cursors.total });
     if let Some(s) = cursors.start {
         page["start"] = json!(s.to_string());
     }
@@ -192,9 +198,11 @@ pub fn cursor_page<'n, T: Serialize>(
     paged(name, items, l, page)
 }
 
-/// The size and encoded cursors of a cursor page.
+/// The size, item count and encoded cursors of a cursor page.
 pub struct CursorLinks {
     pub size: u64,
+    /// Items on the page.
+    pub total: u64,
     pub start: Option<i64>,
     pub next: Option<i64>,
     pub prev: Option<i64>,
@@ -205,6 +213,7 @@ impl<T> From<&CursorPage<T>> for CursorLinks {
     fn from(p: &CursorPage<T>) -> Self {
         CursorLinks {
             size: p.size,
+            total: p.items.len() as u64,
             start: p.start,
             next: p.next,
             prev: p.prev,

@@ -3,6 +3,7 @@
 //! `/users/{id}/notifications`.
 
 use axum::extract::{Path, State};
+use palaver_service::platform::{RECEIPT_SORTABLE, SUMMARY_SORTABLE};
 use palaver_service::Services;
 use serde_json::json;
 
@@ -12,7 +13,7 @@ use super::messages::{cursor_request, IdPath};
 use super::{hal, respond, Result};
 use palaver_views as views;
 
-/// Receipts, summaries and reports come in a fixed order.
+/// Reported messages come in a fixed order.
 const UNSORTABLE: [&str; 0] = [];
 
 pub(super) async fn receipts(
@@ -22,7 +23,7 @@ pub(super) async fn receipts(
     Path(path): Path<IdPath>,
     q: QueryPairs,
 ) -> Result {
-    let page = page_request(&q, &UNSORTABLE)?;
+    let page = page_request(&q, &RECEIPT_SORTABLE)?;
     let message = id(&path.id, "message")?;
     let (rows, total) = s.platform.read_receipts(&p, message, &page).await?;
     let items: Vec<_> = rows
@@ -60,7 +61,7 @@ pub(super) async fn summaries(
     ctx: Ctx,
     q: QueryPairs,
 ) -> Result {
-    let page = page_request(&q, &UNSORTABLE)?;
+    let page = page_request(&q, &SUMMARY_SORTABLE)?;
     let (rows, total) = s.platform.read_summaries(&p, &page).await?;
     let items: Vec<_> = rows
         .iter()

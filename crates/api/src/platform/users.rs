@@ -69,6 +69,7 @@ pub(super) async fn list(
     let filter = UsersQuery {
         name: q.get("name").filter(|n| !n.is_empty()).map(str::to_string),
         properties: q.get("properties").map(str::to_string),
+        unread: q.get("unread").map(str::to_string),
     };
     let (rows, total) = s.platform.list_users(&p, &filter, &page).await?;
     let items: Vec<_> = rows.iter().map(|u| views::users::user(&ctx, u)).collect();

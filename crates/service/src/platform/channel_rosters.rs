@@ -6,11 +6,12 @@ use palaver_domain::platform::event::{Event, RosterChange};
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
-use palaver_store::platform::{ChannelRow, ChatUserRow, Roster, RosterEntry, Rosters};
+use palaver_store::platform::{ChannelRow, ChatUserRow, Roster, RosterEntry, RosterOrder, Rosters};
 use serde_json::Value;
 
 use super::channel_input::invalid;
 use super::channels::ChannelView;
+use super::sort_keys::{roster_entry_order, roster_user_order};
 use super::{AppPrincipal, Platform};
 use crate::error::Result;
 
@@ -92,7 +93,7 @@ impl Platform {
         }
         let created = self
             .rosters
-            .page(roster, channel, Some(user.id), 0, 1)
+            .page(roster, channel, Some(user.id), &[], 0, 1)
             .await?
             .first()
             .map_or(now, |e| e.created);
@@ -123,7 +124,9 @@ impl Platform {
         self.view(c).await
     }
 
-    /// One page of a roster with its users, and the roster's size.
+    /// One page of a roster listed as its users (`/members`, `/moderators`), sorted by the
+    /// users' fields ([`ROSTER_USER_SORTABLE`](super::ROSTER_USER_SORTABLE)), by default in the
+    /// order they were added; and the roster's size.
     pub async fn list_roster(
         &self,
         p: &AppPrincipal,
@@ -131,14 +134,41 @@ impl Platform {
         roster: Roster,
         page: &PageRequest,
     ) -> Result<(ChannelRow, Vec<RosterUser>, u64)> {
+        let order = roster_user_order(page);
+        self.roster_page(p, channel, roster, &order, page).await
+    }
+
+    /// One page of a roster listed as its entries (`/memberships`, `/invites`), sorted by when
+    /// each user was added or by the users' fields
+    /// ([`ROSTER_ENTRY_SORTABLE`](super::ROSTER_ENTRY_SORTABLE)); and the roster's size.
+    pub async fn list_roster_entries(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        roster: Roster,
+        page: &PageRequest,
+    ) -> Result<(ChannelRow, Vec<RosterUser>, u64)> {
+        let order = roster_entry_order(page);
+        self.roster_page(p, channel, roster, &order, page).await
+    }
+
+    async fn roster_page(
+        &self,
+        p: &AppPrincipal,
+        channel: i64,
+        roster: Roster,
+        order: &[(RosterOrder, bool)],
+        page: &PageRequest,
+    ) -> Result<(ChannelRow, Vec<RosterUser>, u64)> {
         let c = self.channel_row(p, channel).await?;
         check_roster(&c, roster, false)?;
         let entries: Vec<RosterEntry> = self
             .rosters
-            .page(roster, channel, None, page.offset(), page.size)
+            .page(roster, channel, None, order, page.offset(), page.size)
             .await?;
         let ids: Vec<i64> = entries.iter().map(|e| e.user_id).collect();
         let users = self.users.by_ids(p.application_id, &ids).await?;
+        // In the entries' order: the users come back in none.
         let items = entries
             .iter()
             .filter_map(|e| {

@@ -1,5 +1,6 @@
 //! Channels of the caller's application: create (DIRECT channels are found again by member
-//! set), look up, page with filters, merge-patch, delete. Every write commits with its event.
+//! set, group channels by type, name and creator), look up, page with filters, merge-patch,
+//! delete. Every write commits with its event.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -105,6 +106,12 @@ impl Platform {
         } else {
             Some(input.name.clone().unwrap_or_else(random_name))
         };
+        let creator_id = creator.as_ref().map(|c| c.id);
+        // Only a name the caller chose can be taken already.
+        let named = name.as_deref().filter(|_| input.name.is_some());
+        if let Some(existing) = self.equivalent(p, &input.r#type, named, creator_id).await? {
+            return self.view(existing).await;
+        }
         let now = now_millis();
         let new = NewChannel {
             id: 0,
@@ -116,7 +123,7 @@ impl Platform {
                 input.display_name.clone().or_else(|| name.clone())
             },
             name,
-            creator_id: creator.as_ref().map(|c| c.id),
+            creator_id,
             direct_key: direct_key.clone(),
             properties: input.properties.clone(),
             created: now,
@@ -126,11 +133,17 @@ impl Platform {
             Ok(row) => row,
             Err(StoreError::Conflict(_)) => {
                 drop(tx);
+                // Another request created the same channel first.
                 if let Some(key) = &direct_key {
-                    // Another request created the same DIRECT channel first.
                     if let Some(existing) = self.channels.direct(p.application_id, key).await? {
                         return self.view(existing).await;
                     }
+                }
+                let equivalent = self
+                    .equivalent(p, &new.r#type, new.name.as_deref(), creator_id)
+                    .await?;
+                if let Some(existing) = equivalent {
+                    return self.view(existing).await;
                 }
                 return Err(DomainError::new(
                     ErrorCode::Conflict,
@@ -150,6 +163,28 @@ impl Platform {
         created.member_ids = member_ids.into_iter().collect();
         self.commit(tx, p, Event::ChannelCreated(created)).await?;
         self.view(row).await
+    }
+
+    /// The group channel a create request of this type, name and creator answers instead of
+    /// making a new one ("creates a new channel or returns an equivalent existing channel"):
+    /// the one of that name, when its type and creator are the same too. A name taken by any
+    /// other channel is a conflict; members and properties of the request play no part, and
+    /// the existing channel is answered as it is.
+    async fn equivalent(
+        &self,
+        p: &AppPrincipal,
+        r#type: &str,
+        name: Option<&str>,
+        creator: Option<i64>,
+    ) -> Result<Option<ChannelRow>> {
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        Ok(self
+            .channels
+            .by_name(p.application_id, name)
+            .await?
+            .filter(|c| c.r#type == r#type && c.creator_id == creator))
     }
 
     /// The caller's channel `id`, or NotFound.

@@ -13,6 +13,7 @@ use palaver_store::platform::{
 };
 
 use super::messages::MessageView;
+use super::sort_keys::{receipt_order, summary_order};
 use super::{AppPrincipal, Platform};
 use crate::error::Result;
 
@@ -56,7 +57,9 @@ impl Platform {
         Ok(())
     }
 
-    /// Who has read message `id` (its sender aside), and how many have.
+    /// Who has read message `id` (its sender aside), sorted as `page` says
+    /// ([`RECEIPT_SORTABLE`](super::RECEIPT_SORTABLE)) or in the order they read; and how many
+    /// have.
     pub async fn read_receipts(
         &self,
         p: &AppPrincipal,
@@ -66,7 +69,14 @@ impl Platform {
         let m = self.message_row(p, id).await?;
         let cursors = self
             .read_cursors
-            .readers(m.channel_id, m.seq, m.user_id, page.offset(), page.size)
+            .readers(
+                m.channel_id,
+                m.seq,
+                m.user_id,
+                &receipt_order(page),
+                page.offset(),
+                page.size,
+            )
             .await?;
         let total = self
             .read_cursors
@@ -106,7 +116,8 @@ impl Platform {
         Ok(self.messages.count(p.application_id, &h).await?)
     }
 
-    /// Per channel and member: how many messages of others the member has read.
+    /// Per channel and member: how many messages of others the member has read; sorted as
+    /// `page` says ([`SUMMARY_SORTABLE`](super::SUMMARY_SORTABLE)) or by channel and member.
     pub async fn read_summaries(
         &self,
         p: &AppPrincipal,
@@ -115,7 +126,7 @@ impl Platform {
         let app = p.application_id;
         let rows = self
             .read_cursors
-            .summaries(app, page.offset(), page.size)
+            .summaries(app, &summary_order(page), page.offset(), page.size)
             .await?;
         let total = self.read_cursors.count_summaries(app).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.cursor.user_id).collect();

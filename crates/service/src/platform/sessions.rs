@@ -9,6 +9,7 @@ use palaver_domain::time::now_millis;
 use palaver_store::platform::{ChatSessionRow, ChatUserRow, UserSessionRow};
 
 use super::channel_input::invalid;
+use super::sort_keys::user_order;
 use super::{AppPrincipal, Platform};
 use crate::error::Result;
 
@@ -199,7 +200,8 @@ impl Platform {
         Ok((items, total))
     }
 
-    /// Users with an active chat session in channel `channel`, and how many there are.
+    /// Users with an active chat session in channel `channel`, sorted by the users' fields
+    /// ([`ROSTER_USER_SORTABLE`](super::ROSTER_USER_SORTABLE)) or by id; and how many there are.
     pub async fn channel_participants(
         &self,
         p: &AppPrincipal,
@@ -209,10 +211,20 @@ impl Platform {
         self.channel_row(p, channel).await?;
         let (ids, total) = self
             .sessions
-            .participants(p.application_id, channel, page.offset(), page.size)
+            .participants(
+                p.application_id,
+                channel,
+                &user_order(page),
+                page.offset(),
+                page.size,
+            )
             .await?;
-        let mut users = self.users.by_ids(p.application_id, &ids).await?;
-        users.sort_by_key(|u| u.id);
+        let users = self.users.by_ids(p.application_id, &ids).await?;
+        // In the page's order: the users come back in none.
+        let users = ids
+            .iter()
+            .filter_map(|id| users.iter().find(|u| u.id == *id).cloned())
+            .collect();
         Ok((users, total))
     }
 

@@ -111,6 +111,8 @@ pub struct UsersQuery {
     pub name: Option<String>,
     /// A JSON object of custom properties every returned user must hold.
     pub properties: Option<String>,
+    /// `true`: only users with messages they have not read; `false`: only users without.
+    pub unread: Option<String>,
 }
 
 /// A validated merge patch of a user.
@@ -211,9 +213,18 @@ impl Platform {
                 }
             },
         };
+        let unread = match q.unread.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
+            Some(v) => {
+                return Err(invalid(format!("unread must be true or false, not \"{v}\"")).into())
+            }
+        };
         let filter = UserFilter {
             name: q.name.clone(),
             properties,
+            unread,
         };
         let sort: Vec<(&str, bool)> = page
             .sort

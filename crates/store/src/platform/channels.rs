@@ -2,7 +2,9 @@
 //! channels unique per member set. Writes take the caller's transaction so the service can add
 //! the write's event to it.
 
-use sea_query::{Alias, Cond, Expr, JoinType, Order, Query, SelectStatement, SimpleExpr};
+use sea_query::{
+    Alias, Cond, Expr, JoinType, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+};
 use serde_json::{Map, Value};
 
 use super::json_match::property_matches;
@@ -48,6 +50,41 @@ pub struct ChannelFilter {
 
 /// Columns a page may be sorted by.
 pub const SORTABLE: [&str; 4] = ["id", "name", "display_name", "created"];
+
+/// A field of a channel that pages of rows holding a channel (read summaries) can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelField {
+    Id,
+    Name,
+    DisplayName,
+    Created,
+}
+
+impl ChannelField {
+    /// Orders `q` by this field of the `chat_channels` row known in `q` as `channels`.
+    pub(crate) fn order(self, q: &mut SelectStatement, channels: &Alias, descending: bool) {
+        let (c, nullable) = match self {
+            ChannelField::Id => ("id", false),
+            ChannelField::Name => ("name", true),
+            ChannelField::DisplayName => ("display_name", true),
+            ChannelField::Created => ("created", false),
+        };
+        let c = (channels.clone(), Alias::new(c));
+        let order = if descending { Order::Desc } else { Order::Asc };
+        if nullable {
+            // DIRECT channels have no names. SQLite sorts NULL below every value and
+            // PostgreSQL above: say which, so both engines give one order.
+            let nulls = if descending {
+                NullOrdering::Last
+            } else {
+                NullOrdering::First
+            };
+            q.order_by_with_nulls(c, order, nulls);
+        } else {
+            q.order_by(c, order);
+        }
+    }
+}
 
 const COLUMNS: [&str; 9] = [
     "id",
@@ -176,6 +213,14 @@ impl Channels {
     pub async fn direct(&self, app: i64, key: &str) -> Result<Option<ChannelRow>, StoreError> {
         let mut q = Self::select(app);
         q.and_where(col("direct_key").eq(key));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
+    /// The group channel named `name`, if there is one.
+    pub async fn by_name(&self, app: i64, name: &str) -> Result<Option<ChannelRow>, StoreError> {
+        let mut q = Self::select(app);
+        q.and_where(col("name").eq(name));
         let rows = self.db.fetch_all(&q).await?;
         rows.first().map(read).transpose()
     }

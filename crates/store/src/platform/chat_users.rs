@@ -1,6 +1,9 @@
-//! Chat users of an application, and their named secrets.
+//! Chat users of an application, their named secrets, and the user fields that pages of other
+//! rows holding users (roster entries, read receipts) sort by.
 
-use sea_query::{Alias, Expr, Order, Query, SelectStatement, SimpleExpr};
+use sea_query::{
+    Alias, Cond, Expr, Func, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement,
+};
 use serde_json::{Map, Value};
 
 use super::json_match;
@@ -56,6 +59,39 @@ pub struct UserFilter {
     pub name: Option<String>,
     /// Users whose custom properties hold each of these key/value pairs.
     pub properties: Map<String, Value>,
+    /// Users with (true) or without (false) messages they have not read: messages of others
+    /// after their read cursor in a channel they are a member of.
+    pub unread: Option<bool>,
+}
+
+/// A field of a chat user that pages of users, or of rows holding a user (roster entries, read
+/// receipts, read summaries), can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserField {
+    Id,
+    Name,
+    DisplayName,
+    Created,
+}
+
+impl UserField {
+    fn column(self) -> &'static str {
+        match self {
+            UserField::Id => "id",
+            UserField::Name => "name",
+            UserField::DisplayName => "display_name",
+            UserField::Created => "created",
+        }
+    }
+
+    /// Orders `q` by this field of the `chat_users` row known in `q` as `users`.
+    pub(crate) fn order(self, q: &mut SelectStatement, users: &Alias, descending: bool) {
+        // Every user column sorted on is NOT NULL, so the engines agree without a NULLS clause.
+        q.order_by(
+            (users.clone(), Alias::new(self.column())),
+            if descending { Order::Desc } else { Order::Asc },
+        );
+    }
 }
 
 const COLUMNS: [&str; 11] = [
@@ -116,6 +152,48 @@ fn online() -> SimpleExpr {
     Expr::exists(q)
 }
 
+/// True while the user has a message of someone else (or of the system) after its read cursor
+/// in a channel it is a member of: what `Scope::UnreadBy` lists, stopping at the first such
+/// message. Each membership costs one probe of the channel's messages from the cursor on.
+fn has_unread() -> SimpleExpr {
+    let (mm, m, rc) = (Alias::new("mm"), Alias::new("um"), Alias::new("rc"));
+    let user = || (table(), Alias::new("id"));
+    let mut cursor = Query::select();
+    cursor
+        .column((rc.clone(), Alias::new("last_read_seq")))
+        .from_as(Alias::new("chat_read_cursors"), rc.clone())
+        .and_where(
+            Expr::col((rc.clone(), Alias::new("channel_id")))
+                .equals((mm.clone(), Alias::new("channel_id"))),
+        )
+        .and_where(Expr::col((rc, Alias::new("user_id"))).equals(user()));
+    let read_up_to = Func::coalesce([
+        SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(cursor))),
+        Expr::val(0).into(),
+    ]);
+    let mut message = Query::select();
+    message
+        .expr(Expr::val(1))
+        .from_as(Alias::new("chat_messages"), m.clone())
+        .and_where(
+            Expr::col((m.clone(), Alias::new("channel_id")))
+                .equals((mm.clone(), Alias::new("channel_id"))),
+        )
+        .and_where(Expr::col((m.clone(), Alias::new("seq"))).gt(read_up_to))
+        .cond_where(
+            Cond::any()
+                .add(Expr::col((m.clone(), Alias::new("user_id"))).is_null())
+                .add(Expr::col((m, Alias::new("user_id"))).not_equals(user())),
+        );
+    let mut member = Query::select();
+    member
+        .expr(Expr::val(1))
+        .from_as(Alias::new("chat_channel_members"), mm.clone())
+        .and_where(Expr::col((mm, Alias::new("user_id"))).equals(user()))
+        .and_where(Expr::exists(message));
+    Expr::exists(member)
+}
+
 #[derive(Debug, Clone)]
 pub struct ChatUsers {
     db: Db,
@@ -147,6 +225,15 @@ impl ChatUsers {
                 k,
                 v,
             ));
+        }
+        match f.unread {
+            Some(true) => {
+                q.and_where(has_unread());
+            }
+            Some(false) => {
+                q.and_where(has_unread().not());
+            }
+            None => {}
         }
         q
     }

@@ -19,15 +19,17 @@ mod sessions;
 mod threads;
 
 pub use applications::{ApplicationRow, Applications, NewApplication};
-pub use channels::{ChannelFilter, ChannelRow, Channels, NewChannel, SORTABLE as CHANNEL_SORTABLE};
-pub use chat_users::{ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserFilter};
+pub use channels::{
+    ChannelField, ChannelFilter, ChannelRow, Channels, NewChannel, SORTABLE as CHANNEL_SORTABLE,
+};
+pub use chat_users::{ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserField, UserFilter};
 pub use consumers::Consumers;
 pub use events::{EventRow, Events, NewEvent};
 pub use messages::{History, MessageRow, Messages, Scope as HistoryScope};
 pub use notifications::{NotificationRow, Notifications};
 pub use oauth_tokens::{OauthTokens, TokenApplication};
-pub use read_cursors::{ReadCursor, ReadCursors, ReadSummary};
+pub use read_cursors::{ReadCursor, ReadCursors, ReadSummary, ReceiptOrder, SummaryOrder};
 pub use reports::Reports;
-pub use rosters::{Roster, RosterEntry, Rosters};
+pub use rosters::{Roster, RosterEntry, RosterOrder, Rosters};
 pub use sessions::{ChatSessionRow, Sessions, UserSessionRow};
 pub use threads::{ThreadRow, Threads};

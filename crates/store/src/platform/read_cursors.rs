@@ -2,10 +2,12 @@
 //! Unread counts and read receipts derive from them; there is no counter to drift.
 
 use sea_query::{
-    Alias, Cond, Expr, Func, OnConflict, Order, Query, SelectStatement, SimpleExpr,
+    Alias, Cond, Expr, Func, JoinType, OnConflict, Order, Query, SelectStatement, SimpleExpr,
     SubQueryStatement,
 };
 
+use super::channels::ChannelField;
+use super::chat_users::UserField;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
@@ -27,6 +29,23 @@ pub struct ReadSummary {
     pub count: u64,
 }
 
+/// What a page of read receipts can be sorted by: when the reader's cursor last moved, or a
+/// field of the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptOrder {
+    Read,
+    User(UserField),
+}
+
+/// What a page of read summaries can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryOrder {
+    /// How many messages the cursor covers.
+    Count,
+    Channel(ChannelField),
+    User(UserField),
+}
+
 fn table() -> Alias {
     Alias::new("chat_read_cursors")
 }
@@ -42,6 +61,24 @@ fn read(r: &DbRow) -> Result<ReadCursor, StoreError> {
         last_read_seq: r.int("last_read_seq")?.unwrap_or_default(),
         updated: r.int("updated")?.unwrap_or_default(),
     })
+}
+
+fn dir(descending: bool) -> Order {
+    if descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    }
+}
+
+/// Joins the `chat_users` row of each cursor into `q` as `alias`.
+fn join_users(q: &mut SelectStatement, alias: &Alias) {
+    q.join_as(
+        JoinType::InnerJoin,
+        Alias::new("chat_users"),
+        alias.clone(),
+        Expr::col((alias.clone(), Alias::new("id"))).equals((table(), Alias::new("user_id"))),
+    );
 }
 
 fn n(rows: &[DbRow]) -> Result<u64, StoreError> {
@@ -99,22 +136,50 @@ impl ReadCursors {
         q
     }
 
-    /// The cursors past message `seq` of `channel` (its readers), but `sender`'s, in the order
-    /// they last moved.
+    /// The cursors past message `seq` of `channel` (its readers), but `sender`'s, sorted by
+    /// `order` (each key with its descending flag), by default in the order they last moved;
+    /// ties always by user id.
     pub async fn readers(
         &self,
         channel: i64,
         seq: i64,
         sender: Option<i64>,
+        order: &[(ReceiptOrder, bool)],
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ReadCursor>, StoreError> {
+        let users = Alias::new("u");
         let mut q = Self::covering(channel, seq, sender);
-        q.columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
-            .order_by(Alias::new("updated"), Order::Asc)
-            .order_by(Alias::new("user_id"), Order::Asc)
-            .limit(limit)
-            .offset(offset);
+        q.columns(
+            ["channel_id", "user_id", "last_read_seq", "updated"].map(|c| (table(), Alias::new(c))),
+        );
+        if order
+            .iter()
+            .any(|(o, _)| matches!(o, ReceiptOrder::User(_)))
+        {
+            join_users(&mut q, &users);
+        }
+        let order: &[(ReceiptOrder, bool)] = if order.is_empty() {
+            &[(ReceiptOrder::Read, false)]
+        } else {
+            order
+        };
+        let mut by_id = false;
+        for &(o, descending) in order {
+            match o {
+                ReceiptOrder::Read => {
+                    q.order_by((table(), Alias::new("updated")), dir(descending));
+                }
+                ReceiptOrder::User(f) => {
+                    f.order(&mut q, &users, descending);
+                    by_id |= f == UserField::Id;
+                }
+            }
+        }
+        if !by_id {
+            q.order_by((table(), Alias::new("user_id")), Order::Asc);
+        }
+        q.limit(limit).offset(offset);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
     }
@@ -142,10 +207,14 @@ impl ReadCursors {
         q
     }
 
-    /// The application's cursors, each with the messages of others it covers, in one query.
+    /// The application's cursors, each with the messages of others it covers, in one query;
+    /// sorted by `order` (each key with its descending flag), by default by channel; ties
+    /// always by channel id, then user id. Sorting by the count counts for every cursor of the
+    /// application, not only the page's.
     pub async fn summaries(
         &self,
         app: i64,
+        order: &[(SummaryOrder, bool)],
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ReadSummary>, StoreError> {
@@ -170,11 +239,40 @@ impl ReadCursors {
         .expr_as(
             SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(covered))),
             Alias::new("n"),
-        )
-        .order_by((table(), Alias::new("channel_id")), Order::Asc)
-        .order_by((table(), Alias::new("user_id")), Order::Asc)
-        .limit(limit)
-        .offset(offset);
+        );
+        let (channels, users) = (Alias::new("c"), Alias::new("u"));
+        if order
+            .iter()
+            .any(|(o, _)| matches!(o, SummaryOrder::Channel(_)))
+        {
+            q.join_as(
+                JoinType::InnerJoin,
+                Alias::new("chat_channels"),
+                channels.clone(),
+                Expr::col((channels.clone(), Alias::new("id")))
+                    .equals((table(), Alias::new("channel_id"))),
+            );
+        }
+        if order
+            .iter()
+            .any(|(o, _)| matches!(o, SummaryOrder::User(_)))
+        {
+            join_users(&mut q, &users);
+        }
+        for &(o, descending) in order {
+            match o {
+                // By the output column: the engines accept its name alone in ORDER BY.
+                SummaryOrder::Count => {
+                    q.order_by(Alias::new("n"), dir(descending));
+                }
+                SummaryOrder::Channel(f) => f.order(&mut q, &channels, descending),
+                SummaryOrder::User(f) => f.order(&mut q, &users, descending),
+            }
+        }
+        q.order_by((table(), Alias::new("channel_id")), Order::Asc)
+            .order_by((table(), Alias::new("user_id")), Order::Asc)
+            .limit(limit)
+            .offset(offset);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter()
             .map(|r| {

@@ -1,8 +1,9 @@
 //! The users attached to a channel in one role: members, moderators or invitees. Callers check
 //! first that the channel belongs to their application; rows here are keyed by channel.
 
-use sea_query::{Alias, Expr, OnConflict, Order, Query};
+use sea_query::{Alias, Expr, JoinType, OnConflict, Order, Query};
 
+use super::chat_users::UserField;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 
@@ -19,6 +20,14 @@ pub enum Roster {
 pub struct RosterEntry {
     pub user_id: i64,
     pub created: i64,
+}
+
+/// What a page of a roster can be sorted by: when each user was put on it, or a field of the
+/// user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RosterOrder {
+    Added,
+    User(UserField),
 }
 
 impl Roster {
@@ -121,32 +130,65 @@ impl Rosters {
             .collect()
     }
 
-    /// Entries in the order they joined (ties by user id), optionally only `user`'s.
+    /// Entries sorted by `order` (each key with its descending flag), by default in the order
+    /// they joined; ties always by user id. Optionally only `user`'s.
     pub async fn page(
         &self,
         roster: Roster,
         channel: i64,
         user: Option<i64>,
+        order: &[(RosterOrder, bool)],
         offset: u64,
         limit: u64,
     ) -> Result<Vec<RosterEntry>, StoreError> {
+        let r = Alias::new("r");
+        let users = Alias::new("u");
+        let rc = |c: &str| (r.clone(), Alias::new(c));
         let mut q = Query::select();
-        q.from(roster.table())
-            .columns(["user_id", "created"].map(Alias::new))
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
-            .order_by(Alias::new("created"), Order::Asc)
-            .order_by(Alias::new("user_id"), Order::Asc)
-            .limit(limit)
-            .offset(offset);
+        q.from_as(roster.table(), r.clone())
+            .columns(["user_id", "created"].map(rc))
+            .and_where(Expr::col(rc("channel_id")).eq(channel));
+        // The users' rows are read only to sort by them: a page in join order stays on the
+        // roster's own rows.
+        if order.iter().any(|(o, _)| matches!(o, RosterOrder::User(_))) {
+            q.join_as(
+                JoinType::InnerJoin,
+                Alias::new("chat_users"),
+                users.clone(),
+                Expr::col((users.clone(), Alias::new("id"))).equals(rc("user_id")),
+            );
+        }
+        let order: &[(RosterOrder, bool)] = if order.is_empty() {
+            &[(RosterOrder::Added, false)]
+        } else {
+            order
+        };
+        let mut by_id = false;
+        for &(o, descending) in order {
+            match o {
+                RosterOrder::Added => {
+                    let dir = if descending { Order::Desc } else { Order::Asc };
+                    q.order_by(rc("created"), dir);
+                }
+                RosterOrder::User(f) => {
+                    f.order(&mut q, &users, descending);
+                    by_id |= f == UserField::Id;
+                }
+            }
+        }
+        if !by_id {
+            q.order_by(rc("user_id"), Order::Asc);
+        }
+        q.limit(limit).offset(offset);
         if let Some(u) = user {
-            q.and_where(Expr::col(Alias::new("user_id")).eq(u));
+            q.and_where(Expr::col(rc("user_id")).eq(u));
         }
         let rows = self.db.fetch_all(&q).await?;
         rows.iter()
-            .map(|r| {
+            .map(|row| {
                 Ok(RosterEntry {
-                    user_id: r.int("user_id")?.unwrap_or_default(),
-                    created: r.int("created")?.unwrap_or_default(),
+                    user_id: row.int("user_id")?.unwrap_or_default(),
+                    created: row.int("created")?.unwrap_or_default(),
                 })
             })
             .collect()

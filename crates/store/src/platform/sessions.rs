@@ -4,6 +4,7 @@
 
 use sea_query::{Alias, Expr, Func, Order, Query, SelectStatement};
 
+use super::chat_users::UserField;
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::row::DbRow;
@@ -373,30 +374,45 @@ impl Sessions {
         self.db.fetch_all(&q).await?.iter().map(read_user).collect()
     }
 
-    /// The users with an active chat session in `channel`, by id, and how many there are.
+    /// The users with an active chat session in `channel`, sorted by `order` (each field with
+    /// its descending flag; ties by id), and how many there are.
     pub async fn participants(
         &self,
         app: i64,
         channel: i64,
+        order: &[(UserField, bool)],
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<i64>, u64), StoreError> {
-        let mut q = Query::select();
-        q.distinct()
+        let mut active = Query::select();
+        active
             .column(Alias::new("user_id"))
             .from(chats())
             .and_where(col("application_id").eq(app))
             .and_where(col("channel_id").eq(channel))
-            .and_where(col("state").eq(ACTIVE))
-            .order_by(Alias::new("user_id"), Order::Asc)
-            .offset(offset)
-            .limit(limit);
+            .and_where(col("state").eq(ACTIVE));
+        // The users are read from the channel's sessions (an index range), then each by key.
+        let u = Alias::new("chat_users");
+        let mut q = Query::select();
+        q.column((u.clone(), Alias::new("id")))
+            .from(u.clone())
+            .and_where(Expr::col((u.clone(), Alias::new("application_id"))).eq(app))
+            .and_where(Expr::col((u.clone(), Alias::new("id"))).in_subquery(active));
+        let mut by_id = false;
+        for &(f, descending) in order {
+            f.order(&mut q, &u, descending);
+            by_id |= f == UserField::Id;
+        }
+        if !by_id {
+            q.order_by((u, Alias::new("id")), Order::Asc);
+        }
+        q.offset(offset).limit(limit);
         let ids = self
             .db
             .fetch_all(&q)
             .await?
             .iter()
-            .map(|r| Ok(r.int("user_id")?.unwrap_or_default()))
+            .map(|r| Ok(r.int("id")?.unwrap_or_default()))
             .collect::<Result<Vec<i64>, StoreError>>()?;
         let mut c = Query::select();
         c.expr_as(Expr::cust("COUNT(DISTINCT user_id)"), Alias::new("n"))

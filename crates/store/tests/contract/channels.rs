@@ -329,7 +329,7 @@ async fn rosters_answer_one_user_and_whole_pages_of_channels(db: Db) {
     // Each channel's part agrees with its own page.
     for c in [a.id, b.id] {
         let page: Vec<(i64, i64, i64)> = rosters
-            .page(Roster::Members, c, None, 0, 10)
+            .page(Roster::Members, c, None, &[], 0, 10)
             .await
             .unwrap()
             .into_iter()

@@ -771,7 +771,10 @@ async fn read_cursors_only_move_forward_and_unread_counts_follow(db: Db) {
 
     let cursors = ReadCursors::new(db.clone());
     // Readers of one3 (carol's, seq 4): alice, whose cursor is at 6.
-    let readers = cursors.readers(one, 4, Some(carol), 0, 10).await.unwrap();
+    let readers = cursors
+        .readers(one, 4, Some(carol), &[], 0, 10)
+        .await
+        .unwrap();
     assert_eq!(readers.len(), 1);
     assert_eq!(
         (
@@ -785,7 +788,7 @@ async fn read_cursors_only_move_forward_and_unread_counts_follow(db: Db) {
     assert_eq!(cursors.count_readers(one, 7, None).await.unwrap(), 0);
     assert_eq!(cursors.count_readers(one, 4, Some(alice)).await.unwrap(), 0);
     // Alice's cursor covers the channel's messages of others: bob, carol, bob.
-    let summaries = cursors.summaries(a.id, 0, 10).await.unwrap();
+    let summaries = cursors.summaries(a.id, &[], 0, 10).await.unwrap();
     assert_eq!(summaries.len(), 1);
     assert_eq!(summaries[0].count, 3);
     let mut tx = db.begin().await.unwrap();
@@ -808,7 +811,7 @@ async fn read_cursors_only_move_forward_and_unread_counts_follow(db: Db) {
     ];
     expected.sort_unstable();
     let got: Vec<(i64, i64, i64, u64)> = cursors
-        .summaries(a.id, 0, 10)
+        .summaries(a.id, &[], 0, 10)
         .await
         .unwrap()
         .into_iter()
@@ -827,7 +830,7 @@ async fn read_cursors_only_move_forward_and_unread_counts_follow(db: Db) {
         if alice < carol { [3, 1, 1] } else { [1, 3, 1] }
     );
     let second: Vec<(i64, i64)> = cursors
-        .summaries(a.id, 1, 1)
+        .summaries(a.id, &[], 1, 1)
         .await
         .unwrap()
         .into_iter()
@@ -836,7 +839,11 @@ async fn read_cursors_only_move_forward_and_unread_counts_follow(db: Db) {
     assert_eq!(second, vec![(expected[1].0, expected[1].1)]);
     assert_eq!(cursors.count_summaries(a.id).await.unwrap(), 3);
     let b = fixture(&db, "org-b").await;
-    assert!(cursors.summaries(b.id, 0, 10).await.unwrap().is_empty());
+    assert!(cursors
+        .summaries(b.id, &[], 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(cursors.count_summaries(b.id).await.unwrap(), 0);
     // Leaving the channel takes the cursor with the membership.
     let mut tx = db.begin().await.unwrap();
@@ -1094,7 +1101,7 @@ async fn racing_read_cursor_moves_end_at_the_furthest(db: Db) {
             assert!(moved >= 1);
             let cursors = ReadCursors::new(db.clone());
             let at = cursors
-                .readers(channel, 1, None, 0, 10)
+                .readers(channel, 1, None, &[], 0, 10)
                 .await
                 .unwrap()
                 .into_iter()

@@ -291,3 +291,243 @@ async fn custom_events_and_keystrokes_echo() {
         "ResourceNotFoundError",
     );
 }
+
+/// Users whose display names tie ("Same"), made a few milliseconds apart so that their creation
+/// times differ: (name, display name), in creation (and id) order.
+const SORTED_PEOPLE: [(&str, &str); 4] = [
+    ("dora", "Same"),
+    ("abel", "Zed"),
+    ("carl", "Same"),
+    ("bea", "Amy"),
+];
+
+/// A PUBLIC "room" and a PRIVATE "den" (no members yet) and the [`SORTED_PEOPLE`] by name.
+async fn sorted_people() -> (
+    TestApp,
+    String,
+    std::collections::HashMap<String, i64>,
+    i64,
+    i64,
+) {
+    let app = crate::spawn().await;
+    let token = app.platform_token().await;
+    let mut ids = std::collections::HashMap::new();
+    for (name, display) in SORTED_PEOPLE {
+        let u = app
+            .create_chat_user(&token, json!({"name": name, "display_name": display}))
+            .await;
+        ids.insert(name.to_string(), u["id"].as_i64().unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    let mut channels = Vec::new();
+    for body in [
+        json!({"type": "PUBLIC", "name": "room"}),
+        json!({"type": "PRIVATE", "name": "den"}),
+    ] {
+        let r = app.ppost("/channels", &token, body).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        channels.push(r.body["id"].as_i64().unwrap());
+    }
+    (app, token, ids, channels[0], channels[1])
+}
+
+/// The user names of a roster's entries (memberships, invites), read from their user links.
+fn entry_names(
+    page: &Value,
+    name: &str,
+    ids: &std::collections::HashMap<String, i64>,
+) -> Vec<String> {
+    page["_embedded"][name]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        .iter()
+        .map(|e| {
+            let href = e["_links"]["user"]["href"].as_str().unwrap();
+            let id: i64 = href.rsplit('/').next().unwrap().parse().unwrap();
+            ids.iter().find(|(_, v)| **v == id).unwrap().0.clone()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn rosters_sort_by_their_users_and_by_when_added() {
+    let (app, t, ids, room, den) = sorted_people().await;
+    let t = t.as_str();
+    // Added in neither name nor id order, a few milliseconds apart.
+    for name in ["carl", "dora", "bea", "abel"] {
+        let r = app
+            .ppost(
+                &format!("/channels/{room}/members"),
+                t,
+                json!({"username": name}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    let members = format!("/channels/{room}/members");
+    let get = |path: String, sort: Vec<&'static str>| {
+        let app = &app;
+        async move {
+            let q: Vec<(&str, &str)> = sort.iter().map(|s| ("sort", *s)).collect();
+            let r = app.pget_query(&path, t, &q).await;
+            assert_eq!(r.status, 200, "{path} {sort:?}: {}", r.text);
+            r
+        }
+    };
+    // By default in the order they were added.
+    let r = get(members.clone(), vec![]).await;
+    assert_eq!(names(&r.body), ["carl", "dora", "bea", "abel"]);
+    // The user's fields, bare, snake or camel, or under `user.` as ChatKitty's SDK sends them.
+    for sort in [
+        "display_name,asc",
+        "displayName",
+        "user.displayName,asc",
+        "user.display_name,ASC",
+    ] {
+        // Ties ("Same") by id: dora was made before carl.
+        let r = get(members.clone(), vec![sort]).await;
+        assert_eq!(names(&r.body), ["bea", "dora", "carl", "abel"], "{sort}");
+    }
+    let r = get(members.clone(), vec!["displayName,desc", "name,asc"]).await;
+    assert_eq!(names(&r.body), ["abel", "carl", "dora", "bea"]);
+    let r = get(members.clone(), vec!["name,desc"]).await;
+    assert_eq!(names(&r.body), ["dora", "carl", "bea", "abel"]);
+    for sort in ["created_time,desc", "user.createdTime,desc", "id,desc"] {
+        let r = get(members.clone(), vec![sort]).await;
+        assert_eq!(names(&r.body), ["bea", "carl", "abel", "dora"], "{sort}");
+    }
+    let r = get(members.clone(), vec!["user.id"]).await;
+    assert_eq!(names(&r.body), ["dora", "abel", "carl", "bea"]);
+    // Under /v1 the same, and the sort is carried into the links of every page.
+    let r = app
+        .pget_query(
+            &format!("/v1{members}"),
+            t,
+            &[("sort", "user.displayName,asc"), ("size", "3")],
+        )
+        .await;
+    assert_eq!(names(&r.body), ["bea", "dora", "carl"]);
+    assert_eq!(r.body["page"]["totalElements"], 4);
+    let next = r.body["_links"]["next"]["href"].as_str().unwrap();
+    assert!(next.contains("sort=user.displayName%2Casc"), "{next}");
+    let r = app.pget(next.strip_prefix(&app.base).unwrap(), t).await;
+    assert_eq!(names(&r.body), ["abel"]);
+
+    // Memberships: their own created_time is when the user was added.
+    let memberships = format!("/channels/{room}/memberships");
+    let r = get(memberships.clone(), vec!["createdTime,desc"]).await;
+    assert_eq!(
+        entry_names(&r.body, "memberships", &ids),
+        ["abel", "bea", "dora", "carl"]
+    );
+    let r = get(memberships.clone(), vec!["created_time"]).await;
+    assert_eq!(
+        entry_names(&r.body, "memberships", &ids),
+        ["carl", "dora", "bea", "abel"]
+    );
+    let r = get(memberships.clone(), vec!["user.name,desc"]).await;
+    assert_eq!(
+        entry_names(&r.body, "memberships", &ids),
+        ["dora", "carl", "bea", "abel"]
+    );
+    let r = get(
+        memberships.clone(),
+        vec!["user.display_name", "created_time,desc"],
+    )
+    .await;
+    assert_eq!(
+        entry_names(&r.body, "memberships", &ids),
+        ["bea", "dora", "carl", "abel"]
+    );
+
+    // Moderators sort like members.
+    for name in ["abel", "bea"] {
+        let r = app
+            .ppost(
+                &format!("/channels/{room}/moderators"),
+                t,
+                json!({"username": name}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let r = get(
+        format!("/channels/{room}/moderators"),
+        vec!["user.name,desc"],
+    )
+    .await;
+    assert_eq!(names(&r.body), ["bea", "abel"]);
+
+    // Invites sort like memberships.
+    let invites = format!("/channels/{den}/invites");
+    for name in ["carl", "abel"] {
+        let r = app
+            .ppost(&invites, t, json!({"user": {"username": name}}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    let r = get(invites.clone(), vec!["createdTime,desc"]).await;
+    assert_eq!(entry_names(&r.body, "invites", &ids), ["abel", "carl"]);
+    let r = get(invites.clone(), vec!["user.displayName"]).await;
+    assert_eq!(entry_names(&r.body, "invites", &ids), ["carl", "abel"]);
+
+    // What a list has no field of is refused, in the platform's error shape.
+    for (path, sort) in [
+        (&members, "password"),
+        (&members, "user.password"),
+        (&members, "properties"),
+        (&members, "name,sideways"),
+        (&memberships, "name"),
+        (&memberships, "display_name"),
+        (&memberships, "id"),
+        (&invites, "user.secret"),
+    ] {
+        let r = app.pget_query(path, t, &[("sort", sort)]).await;
+        assert_platform_error(&r, 400, "InvalidParameterError");
+    }
+}
+
+#[tokio::test]
+async fn participants_sort_by_their_users() {
+    let (app, t, ids, room, _) = sorted_people().await;
+    let p = palaver_service::AppPrincipal {
+        application_id: app.app_id,
+        organisation_id: app.org_id.clone(),
+    };
+    let platform = &app.services.platform;
+    // Everyone but abel has the room open.
+    for name in ["carl", "bea", "dora"] {
+        let user = platform.get_user(&p, ids[name]).await.unwrap();
+        let session = platform
+            .start_user_session(&p, &user, "test-instance", None)
+            .await
+            .unwrap();
+        platform
+            .start_chat_session(&p, &session, room)
+            .await
+            .unwrap();
+    }
+    let at = format!("/channels/{room}/participants");
+    let r = app.pget(&at, &t).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(names(&r.body), ["dora", "carl", "bea"]);
+    assert_eq!(r.body["page"]["total_elements"], 3);
+    for (sort, want) in [
+        ("display_name", ["bea", "dora", "carl"]),
+        ("user.displayName,desc", ["dora", "carl", "bea"]),
+        ("name,desc", ["dora", "carl", "bea"]),
+        ("createdTime,desc", ["bea", "carl", "dora"]),
+    ] {
+        let r = app.pget_query(&at, &t, &[("sort", sort)]).await;
+        assert_eq!(r.status, 200, "{sort}: {}", r.text);
+        assert_eq!(names(&r.body), want, "{sort}");
+    }
+    let r = app
+        .pget_query(&at, &t, &[("sort", "name"), ("size", "2"), ("page", "1")])
+        .await;
+    assert_eq!(names(&r.body), ["dora"]);
+    let r = app.pget_query(&at, &t, &[("sort", "presence")]).await;
+    assert_platform_error(&r, 400, "InvalidParameterError");
+}

@@ -89,7 +89,8 @@ async fn names_default_and_are_unique_per_application() {
     assert_eq!(c["display_name"], name);
     assert_eq!(c["type"], "PRIVATE");
     assert!(c["_links"]["invites"]["href"].is_string());
-    create(&app, &token, json!({"type": "PUBLIC", "name": "general"})).await;
+    let general = create(&app, &token, json!({"type": "PUBLIC", "name": "general"})).await;
+    // A name taken by a channel of another type is a conflict.
     let dup = app
         .ppost(
             "/channels",
@@ -98,6 +99,9 @@ async fn names_default_and_are_unique_per_application() {
         )
         .await;
     assert_platform_error(&dup, 409, "DuplicateResourceError");
+    // The same type, name and (no) creator is the same channel, answered again.
+    let again = create(&app, &token, json!({"type": "PUBLIC", "name": "general"})).await;
+    assert_eq!(again, general);
     // Another application may use the same name.
     let other = app.other_application("Other").await;
     let r = app
@@ -108,6 +112,77 @@ async fn names_default_and_are_unique_per_application() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// "Creates a new channel or returns an equivalent existing channel": a group channel of the
+/// same type, name and creator is answered as it is (the request's members and properties play
+/// no part); a name taken by any other channel is a 409.
+#[tokio::test]
+async fn a_group_channel_of_the_same_type_name_and_creator_is_found_again() {
+    let (app, token, users) = setup().await;
+    let body = json!({"type": "PRIVATE", "name": "team", "display_name": "Team",
+        "creator": {"username": "alice"}, "members": [{"username": "bob"}],
+        "properties": {"v": 1}});
+    let first = create(&app, &token, body).await;
+    let id = first["id"].as_i64().expect("id");
+    // The creator by id this time, other members, display name and properties.
+    let again = create(
+        &app,
+        &token,
+        json!({"type": "PRIVATE", "name": "team", "display_name": "Other",
+            "creator": {"id": users[0]["id"]}, "members": [{"username": "carol"}],
+            "properties": {"v": 2}}),
+    )
+    .await;
+    assert_eq!(again, first);
+    // Nothing about the existing channel changed.
+    let m = app.pget(&format!("/channels/{id}/members"), &token).await;
+    let names: Vec<&str> = m.body["_embedded"]["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| u["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["alice", "bob"]);
+    assert_eq!(
+        app.pget(&format!("/channels/{id}"), &token).await.body,
+        first
+    );
+    // Under /v1, in camelCase, the same channel.
+    let r = app
+        .ppost(
+            "/v1/channels",
+            &token,
+            json!({"type": "PRIVATE", "name": "team", "creator": {"username": "alice"}}),
+        )
+        .await;
+    assert_eq!((r.status, &r.body["id"]), (200, &json!(id)), "{}", r.text);
+    assert_eq!(r.body["displayName"], "Team");
+    // Another creator, no creator, or another type: the name is taken.
+    for body in [
+        json!({"type": "PRIVATE", "name": "team", "creator": {"username": "bob"}}),
+        json!({"type": "PRIVATE", "name": "team"}),
+        json!({"type": "PUBLIC", "name": "team", "creator": {"username": "alice"}}),
+    ] {
+        let r = app.ppost("/channels", &token, body.clone()).await;
+        assert_platform_error(&r, 409, "DuplicateResourceError");
+    }
+    // A channel made by the system is found again by the system only.
+    let lobby = create(&app, &token, json!({"type": "PUBLIC", "name": "lobby"})).await;
+    let r = app
+        .ppost(
+            "/channels",
+            &token,
+            json!({"type": "PUBLIC", "name": "lobby", "creator": {"username": "alice"}}),
+        )
+        .await;
+    assert_platform_error(&r, 409, "DuplicateResourceError");
+    assert_eq!(
+        create(&app, &token, json!({"type": "PUBLIC", "name": "lobby"})).await,
+        lobby
+    );
+    let all = app.pget("/channels", &token).await;
+    assert_eq!(all.body["page"]["total_elements"], 2, "{}", all.text);
 }
 
 #[tokio::test]

@@ -39,6 +39,8 @@ async fn traverse(app: &TestApp, token: &str, path: &str, extra: &[(&str, &str)]
             .as_array()
             .expect("messages");
         assert!(items.len() <= 10);
+        // `total` counts the page's own items (see `hal::cursor_page`).
+        assert_eq!(r.body["page"]["total"], items.len(), "{}", r.text);
         pages.push(
             items
                 .iter()
@@ -130,7 +132,7 @@ async fn cursor_pages_see_every_message_once_newest_first() {
         .pget(&format!("/channels/{}/messages", c.secret), &c.token)
         .await;
     assert_eq!(r.body["_embedded"]["messages"], json!([]));
-    assert_eq!(r.body["page"]["size"], 25);
+    assert_eq!(r.body["page"], json!({"size": 25, "total": 0}));
     assert!(r.body["_links"].get("next").is_none());
     assert!(r.body["_links"]["self"]["href"].is_string());
 }
@@ -365,4 +367,57 @@ async fn paging_while_messages_arrive_skips_and_repeats_nothing() {
         .filter(|id| *id <= newest_first_page)
         .collect();
     assert_eq!(seen, expected);
+}
+
+/// A cursor page's `page` has `size`, `total` (the items on the page: `chatkitty` 2.106 requires
+/// the field) and the cursors as strings, in both namings; the older clients' `{size}` is in it.
+#[tokio::test]
+async fn cursor_page_metadata_has_size_and_total_in_both_namings() {
+    let c = chat().await;
+    for i in 0..3 {
+        c.text(c.general, "alice", &format!("m{i}")).await;
+    }
+    for prefix in ["", "/v1"] {
+        let path = format!("{prefix}/channels/{}/messages", c.general);
+        let r = c.app.pget_query(&path, &c.token, &[("size", "2")]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let page = r.body["page"].as_object().expect("page");
+        let mut keys: Vec<&str> = page.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["next", "size", "start", "total"],
+            "{prefix}: {}",
+            r.text
+        );
+        assert_eq!((&page["size"], &page["total"]), (&json!(2), &json!(2)));
+        assert!(page["start"].is_string() && page["next"].is_string());
+        let next = query_of(&r.body["_links"]["next"]);
+        let r = get_pairs(&c.app, &c.token, &path, &next).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["page"]["total"], 1, "{prefix}: {}", r.text);
+        assert!(r.body["page"].get("next").is_none(), "{}", r.text);
+    }
+    // Notifications pages the same way.
+    let bob = c.users[1]["id"].as_i64().expect("id");
+    let p = principal(&c.app);
+    c.app
+        .services
+        .platform
+        .drain_notifications(&p)
+        .await
+        .expect("drain");
+    let r = c
+        .app
+        .pget_query(
+            &format!("/v1/users/{bob}/notifications"),
+            &c.token,
+            &[("size", "5")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (&r.body["page"]["size"], &r.body["page"]["total"]),
+        (&json!(5), &json!(3))
+    );
 }

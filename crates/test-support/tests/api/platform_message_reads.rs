@@ -166,6 +166,7 @@ async fn each_message_notifies_the_other_members_once() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["page"]["size"], 2);
+    assert_eq!(r.body["page"]["total"], 2);
     let first = r.body["_embedded"]["notifications"]
         .as_array()
         .expect("notifications")
@@ -203,6 +204,7 @@ async fn each_message_notifies_the_other_members_once() {
         .as_array()
         .expect("notifications");
     assert_eq!(rest.len(), 1);
+    assert_eq!(r.body["page"]["total"], 1);
     assert_eq!(rest[0]["data"]["type"], "USER:SENT:MESSAGE");
     assert_eq!(rest[0]["data"]["message"]["user"]["name"], "alice");
     // The sender is not told of its own messages.
@@ -320,4 +322,171 @@ async fn every_message_write_leaves_its_event() {
             "messages.deleted"
         ]
     );
+}
+
+#[tokio::test]
+async fn receipts_and_summaries_sort() {
+    let c = chat().await;
+    let p = principal(&c.app);
+    let id = |i: usize| c.users[i]["id"].as_i64().expect("id");
+    let (alice, bob, carol) = (id(0), id(1), id(2));
+    let general = c.general;
+    let r = c
+        .app
+        .ppost(
+            &format!("/channels/{general}/members"),
+            &c.token,
+            json!({"username": "carol"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let m1 = c.text(general, "alice", "one").await["id"]
+        .as_i64()
+        .expect("id");
+    let m2 = c.text(general, "alice", "two").await["id"]
+        .as_i64()
+        .expect("id");
+    let platform = &c.app.services.platform;
+    // carol reads first (the first message), then bob (both); alice reads her own.
+    for (user, message) in [(carol, m1), (bob, m2), (alice, m2)] {
+        platform
+            .read_message(&p, user, message)
+            .await
+            .expect("read");
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    let receipts = format!("/messages/{m1}/read-receipts");
+    let readers = |r: &palaver_test_support::Resp| -> Vec<String> {
+        r.body["_embedded"]["receipts"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no receipts: {}", r.text))
+            .iter()
+            .map(|x| x["user"]["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    for (sort, want) in [
+        (None, ["carol", "bob"]),
+        (Some("created_time"), ["carol", "bob"]),
+        (Some("createdTime,desc"), ["bob", "carol"]),
+        (Some("user.name"), ["bob", "carol"]),
+        (Some("user.displayName,desc"), ["carol", "bob"]),
+        (Some("user.id,desc"), ["carol", "bob"]),
+    ] {
+        let q: Vec<(&str, &str)> = sort.iter().map(|s| ("sort", *s)).collect();
+        let r = c.app.pget_query(&receipts, &c.token, &q).await;
+        assert_eq!(r.status, 200, "{sort:?}: {}", r.text);
+        assert_eq!(readers(&r), want, "{sort:?}");
+    }
+    let r = c
+        .app
+        .pget_query(
+            &format!("/v1{receipts}"),
+            &c.token,
+            &[("sort", "user.name,desc"), ("size", "1")],
+        )
+        .await;
+    assert_eq!(readers(&r), ["carol"]);
+    assert_eq!(r.body["page"]["totalElements"], 2);
+    for bad in ["name", "count", "user.password", "created_time,up"] {
+        let r = c
+            .app
+            .pget_query(&receipts, &c.token, &[("sort", bad)])
+            .await;
+        assert_platform_error(&r, 400, "InvalidParameterError");
+    }
+
+    // Summaries: bob read 2 messages of others, carol 1, alice 0 (her own), all in general.
+    let summaries = "/application/message-read-receipt-summaries";
+    let rows = |r: &palaver_test_support::Resp| -> Vec<(String, u64)> {
+        r.body["_embedded"]["summaries"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no summaries: {}", r.text))
+            .iter()
+            .map(|x| {
+                (
+                    x["user"]["name"].as_str().expect("name").to_string(),
+                    x["count"].as_u64().expect("count"),
+                )
+            })
+            .collect()
+    };
+    let by_id = |mut v: Vec<(i64, &str, u64)>| {
+        v.sort_unstable();
+        v.into_iter()
+            .map(|(_, n, c)| (n.to_string(), c))
+            .collect::<Vec<_>>()
+    };
+    let default = by_id(vec![
+        (alice, "alice", 0),
+        (bob, "bob", 2),
+        (carol, "carol", 1),
+    ]);
+    for (sort, want) in [
+        (vec![], default.clone()),
+        (
+            vec!["count,desc"],
+            vec![("bob".into(), 2), ("carol".into(), 1), ("alice".into(), 0)],
+        ),
+        (
+            vec!["count"],
+            vec![("alice".into(), 0), ("carol".into(), 1), ("bob".into(), 2)],
+        ),
+        (
+            vec!["user.displayName,desc"],
+            vec![("carol".into(), 1), ("bob".into(), 2), ("alice".into(), 0)],
+        ),
+        (vec!["channel.name", "channel.id,desc"], default.clone()),
+    ] {
+        let q: Vec<(&str, &str)> = sort.iter().map(|s| ("sort", *s)).collect();
+        let r = c.app.pget_query(summaries, &c.token, &q).await;
+        assert_eq!(r.status, 200, "{sort:?}: {}", r.text);
+        assert_eq!(rows(&r), want, "{sort:?}");
+    }
+    // A second channel: secret, where bob reads a message of alice's.
+    let r = c
+        .app
+        .ppost(
+            &format!("/channels/{}/members", c.secret),
+            &c.token,
+            json!({"username": "bob"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let m3 = c.text(c.secret, "alice", "psst").await["id"]
+        .as_i64()
+        .expect("id");
+    platform.read_message(&p, bob, m3).await.expect("read");
+    let r = c
+        .app
+        .pget_query(
+            summaries,
+            &c.token,
+            &[
+                ("sort", "channel.name,desc"),
+                ("sort", "count,desc"),
+                ("size", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let got: Vec<(i64, String)> = r.body["_embedded"]["summaries"]
+        .as_array()
+        .expect("summaries")
+        .iter()
+        .map(|x| {
+            (
+                x["channel"]["id"].as_i64().expect("channel"),
+                x["user"]["name"].as_str().expect("name").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(c.secret, "bob".into()), (general, "bob".into())]);
+    assert_eq!(r.body["page"]["total_elements"], 4);
+    for bad in ["name", "user", "channel.properties", "created_time"] {
+        let r = c
+            .app
+            .pget_query(summaries, &c.token, &[("sort", bad)])
+            .await;
+        assert_platform_error(&r, 400, "InvalidParameterError");
+    }
 }

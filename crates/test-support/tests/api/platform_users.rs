@@ -303,6 +303,98 @@ async fn list_filters_by_name_and_properties() {
     }
 }
 
+/// `unread` (a filter only `chatkitty` 2.106 sends): `true` lists the users with messages of
+/// others they have not read, `false` those without; it holds alongside the other filters, and
+/// the total counts the same users.
+#[tokio::test]
+async fn list_filters_by_unread_messages() {
+    let (app, token) = setup().await;
+    let mut ids = std::collections::HashMap::new();
+    for name in ["alice", "bob", "carol", "dave"] {
+        let u = app.create_chat_user(&token, json!({"name": name})).await;
+        ids.insert(name, id_of(&u));
+    }
+    // dave is in no channel at all.
+    let r = app
+        .ppost(
+            "/channels",
+            &token,
+            json!({"type": "PUBLIC", "name": "general", "creator": {"username": "alice"},
+                "members": [{"username": "bob"}, {"username": "carol"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let general = r.body["id"].as_i64().expect("id");
+    let names = |r: &palaver_test_support::Resp| -> Vec<String> {
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["_embedded"]["users"]
+            .as_array()
+            .expect("users")
+            .iter()
+            .map(|u| u["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    let list = |q: Vec<(&'static str, &'static str)>| {
+        let (app, token) = (&app, &token);
+        async move { app.pget_query("/users", token, &q).await }
+    };
+    assert_eq!(
+        names(&list(vec![("unread", "true")]).await),
+        Vec::<String>::new()
+    );
+    let r = app
+        .ppost(
+            &format!("/channels/{general}/messages"),
+            &token,
+            json!({"type": "TEXT", "body": "hi", "user": {"username": "alice"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let message = r.body["id"].as_i64().expect("id");
+    for prefix in ["", "/v1"] {
+        let r = app
+            .pget_query(&format!("{prefix}/users"), &token, &[("unread", "true")])
+            .await;
+        assert_eq!(names(&r), ["bob", "carol"]);
+        let total = if prefix.is_empty() {
+            "total_elements"
+        } else {
+            "totalElements"
+        };
+        assert_eq!(r.body["page"][total], 2, "{}", r.text);
+    }
+    assert_eq!(
+        names(&list(vec![("unread", "false")]).await),
+        ["alice", "dave"]
+    );
+    assert_eq!(names(&list(vec![("unread", "")]).await).len(), 4);
+    // bob reads it: only carol is left with something unread.
+    let p = palaver_service::AppPrincipal {
+        application_id: app.app_id,
+        organisation_id: app.org_id.clone(),
+    };
+    app.services
+        .platform
+        .read_message(&p, ids["bob"], message)
+        .await
+        .expect("read");
+    let r = list(vec![("unread", "TRUE"), ("sort", "name,desc")]).await;
+    assert_eq!(names(&r), ["carol"]);
+    assert_eq!(r.body["page"]["total_elements"], 1);
+    assert_eq!(
+        names(&list(vec![("unread", "true"), ("name", "bob")]).await),
+        Vec::<String>::new()
+    );
+    // The filter is carried into the page links.
+    let href = r.body["_links"]["self"]["href"].as_str().expect("self");
+    assert!(href.contains("unread=TRUE"), "{href}");
+    for bad in ["yes", "1", "maybe"] {
+        let r = app.pget_query("/users", &token, &[("unread", bad)]).await;
+        let e = assert_platform_error(&r, 400, "InvalidParameterError");
+        assert!(e.contains("unread"), "{bad}: {e}");
+    }
+}
+
 #[tokio::test]
 async fn patch_merges() {
     let (app, token) = setup().await;
