@@ -1,8 +1,8 @@
 //! The event outbox: one row per committed platform write, appended inside that write's
-//! transaction, numbered per application in commit order.
+//! transaction, numbered per application in commit order, and pruned once old and handled.
 
 use palaver_domain::platform::event::Event;
-use sea_query::{Alias, Expr, OnConflict, Order, Query};
+use sea_query::{Alias, Expr, Func, OnConflict, Order, Query};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
@@ -31,6 +31,10 @@ fn table() -> Alias {
 }
 
 const COLUMNS: [&str; 5] = ["app_seq", "application_id", "type", "payload", "created"];
+
+/// Most events one pruning statement deletes: a huge outbox is pruned in many short statements,
+/// none holding a lock (SQLite's write lock, PostgreSQL's row locks) for long.
+const PRUNE_BATCH: u64 = 10_000;
 
 fn read(r: &DbRow) -> Result<EventRow, StoreError> {
     let payload = r.text("payload")?.unwrap_or_else(|| "null".into());
@@ -165,5 +169,87 @@ impl Events {
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
+    }
+
+    /// Deletes the events created before `created_before` (epoch milliseconds) that every
+    /// consumer of their application has handled; answers how many went.
+    ///
+    /// An event stays while any consumer's offset for its application (`event_consumers`) is
+    /// below it, and every event of an application no consumer has an offset for stays: a
+    /// consumer that lags keeps what it has yet to read. The event counters are never touched,
+    /// so numbers keep growing after a prune.
+    ///
+    /// Each application's events are walked in number order, a window of at most 10,000 of them
+    /// per statement, each statement committing on its own. The walk stops at the first window
+    /// that ends with an event not old enough: events are created in nearly number order, so
+    /// what follows is recent too (an older straggler past it goes on a later prune), and the
+    /// retained part of a long outbox is not read again on every prune.
+    pub async fn prune_before(&self, created_before: i64) -> Result<u64, StoreError> {
+        let consumers = Alias::new("event_consumers");
+        let mut q = Query::select();
+        q.column(Alias::new("application_id"))
+            .expr_as(
+                Func::min(Expr::col(Alias::new("last_seq"))),
+                Alias::new("handled"),
+            )
+            .from(consumers)
+            .group_by_col(Alias::new("application_id"))
+            .order_by(Alias::new("application_id"), Order::Asc);
+        // Read once: offsets only grow, so a bound read now stays safe while the walk goes on.
+        let bounds = self.db.fetch_all(&q).await?;
+        let mut pruned = 0;
+        for b in &bounds {
+            let (Some(app), Some(handled)) = (b.int("application_id")?, b.int("handled")?) else {
+                continue;
+            };
+            pruned += self.prune_application(app, handled, created_before).await?;
+        }
+        Ok(pruned)
+    }
+
+    /// Prunes application `app`'s events numbered up to `handled` and created before
+    /// `created_before`, window by window (see [`Events::prune_before`]).
+    async fn prune_application(
+        &self,
+        app: i64,
+        handled: i64,
+        created_before: i64,
+    ) -> Result<u64, StoreError> {
+        let col = |c: &str| Expr::col(Alias::new(c));
+        let mut after = i64::MIN;
+        let mut pruned = 0;
+        loop {
+            // The window's last event: the PRUNE_BATCH-th after `after`, found by walking the
+            // (application_id, app_seq) index, so a window never spans more events than that.
+            let mut last = Query::select();
+            last.columns(["app_seq", "created"].map(Alias::new))
+                .from(table())
+                .and_where(col("application_id").eq(app))
+                .and_where(col("app_seq").gt(after))
+                .and_where(col("app_seq").lte(handled))
+                .order_by(Alias::new("app_seq"), Order::Asc)
+                .limit(1)
+                .offset(PRUNE_BATCH - 1);
+            let last = match self.db.fetch_all(&last).await?.first() {
+                Some(r) => Some((
+                    r.int("app_seq")?.unwrap_or(handled),
+                    r.int("created")?.unwrap_or(created_before),
+                )),
+                None => None,
+            };
+            let upto = last.map_or(handled, |(seq, _)| seq);
+            let mut del = Query::delete();
+            del.from_table(table())
+                .and_where(col("application_id").eq(app))
+                .and_where(col("app_seq").gt(after))
+                .and_where(col("app_seq").lte(upto))
+                .and_where(col("created").lt(created_before));
+            pruned += self.db.execute(&del).await?;
+            match last {
+                Some((seq, created)) if created < created_before => after = seq,
+                // Fewer than a window left, or the window ends in recent events.
+                _ => return Ok(pruned),
+            }
+        }
     }
 }

@@ -11,5 +11,7 @@ mod channels;
 mod cross_engine;
 mod filters;
 mod messages;
+mod outbox;
 mod scoping;
+mod sorting;
 mod writes;

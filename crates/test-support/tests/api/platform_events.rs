@@ -1,6 +1,7 @@
 //! The event outbox behind the platform API: every channel write leaves exactly one event row of
-//! its type with a growing sequence, a refused write leaves none, and subscribers of the
-//! in-process bus receive each committed event.
+//! its type with a growing sequence, a refused write leaves none, subscribers of the
+//! in-process bus receive each committed event, and pruning the handled outbox keeps the
+//! sequence growing.
 
 use palaver_service::platform::{Event, EventRow, Published};
 use palaver_service::AppPrincipal;
@@ -190,6 +191,27 @@ async fn each_write_appends_one_event_and_failures_none() {
 }
 
 #[tokio::test]
+async fn a_group_channel_found_again_emits_nothing() {
+    let app = crate::spawn().await;
+    let t = app.platform_token().await;
+    app.create_chat_user(&t, json!({"name": "alice"})).await;
+    let body = json!({"type": "PUBLIC", "name": "room", "creator": {"username": "alice"}});
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = app.ppost("/channels", &t, body.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        ids.push(r.body["id"].clone());
+    }
+    assert_eq!(ids[0], ids[1]);
+    let kinds: Vec<String> = channel_events(&app)
+        .await
+        .into_iter()
+        .map(|e| e.event.name())
+        .collect();
+    assert_eq!(kinds, ["channel.created"]);
+}
+
+#[tokio::test]
 async fn a_direct_channel_found_again_emits_nothing() {
     let app = crate::spawn().await;
     let t = app.platform_token().await;
@@ -294,4 +316,76 @@ async fn user_writes_leave_their_events() {
             name: "pin".into()
         }
     );
+}
+
+#[tokio::test]
+async fn pruning_empties_a_handled_outbox_and_numbers_go_on() {
+    let c = crate::platform_messages::chat().await;
+    let p = principal(&c.app);
+    let platform = &c.app.services.platform;
+    c.text(c.general, "alice", "hello bob").await;
+    // Drain until nothing is left: the first drain leaves a `notifications.created` event of its
+    // own, which the next one handles. The server's own notifier may drain too; either way
+    // every event has been handled once a drain makes nothing.
+    while platform
+        .drain_notifications(&p)
+        .await
+        .map_err(|e| e.into_domain())
+        .expect("drain")
+        > 0
+    {}
+    let before = events(&c.app).await;
+    let last = before.last().expect("events").seq;
+    assert!(before
+        .iter()
+        .any(|e| matches!(e.event, Event::MessageCreated(_))));
+
+    let pruned = platform
+        .prune_outbox(std::time::Duration::ZERO)
+        .await
+        .map_err(|e| e.into_domain())
+        .expect("prune");
+    assert_eq!(pruned, before.len() as u64);
+    assert!(events(&c.app).await.is_empty());
+    // Nothing left to prune, and the notifier finds nothing to redo.
+    assert_eq!(
+        platform
+            .prune_outbox(std::time::Duration::ZERO)
+            .await
+            .map_err(|e| e.into_domain())
+            .expect("prune"),
+        0
+    );
+    assert_eq!(
+        platform
+            .drain_notifications(&p)
+            .await
+            .map_err(|e| e.into_domain())
+            .expect("drain"),
+        0
+    );
+
+    // The next write is numbered after the pruned ones.
+    c.app
+        .create_chat_user(&c.token, json!({"name": "dave"}))
+        .await;
+    let after = events(&c.app).await;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].event.name(), "user.created");
+    assert!(after[0].seq > last, "{} after {last}", after[0].seq);
+    // Handled but recent: a retention longer than its age keeps it.
+    platform
+        .drain_notifications(&p)
+        .await
+        .map_err(|e| e.into_domain())
+        .expect("drain");
+    assert_eq!(
+        platform
+            .prune_outbox(std::time::Duration::from_secs(3600))
+            .await
+            .map_err(|e| e.into_domain())
+            .expect("prune"),
+        0
+    );
+    assert_eq!(events(&c.app).await.len(), 1);
 }
