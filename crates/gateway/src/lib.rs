@@ -3,6 +3,7 @@
 //! through relays, writes through actions and listens on topics fed by the platform's events.
 
 mod actions;
+pub mod broker;
 mod connection;
 pub mod destinations;
 pub mod frame;

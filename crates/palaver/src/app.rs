@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use palaver_gateway::broker::Broker;
 use palaver_gateway::{Gateway, GatewayConfig};
 use palaver_service::platform::CreatedApplication;
 use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, PlatformConfig, Services};
@@ -97,17 +98,31 @@ impl App {
             self.services.clone(),
             GatewayConfig {
                 public_url: self.config.public_url.clone(),
+                session_lease: std::time::Duration::from_secs(self.config.session_lease_seconds),
                 ..GatewayConfig::default()
             },
         );
+        // Several instances share their events through the broker; one serves alone without.
+        let broker =
+            match &self.config.nats_url {
+                Some(url) => Some(Broker::connect(url, self.services.clone()).await.map_err(
+                    |e| anyhow::anyhow!("cannot connect to NATS at {}: {e}", redact_url(url)),
+                )?),
+                None => None,
+            };
         let hub = gateway.clone();
         let ending = gateway.clone();
         let router = palaver_api::router(self.services.clone()).merge(gateway.router());
         let db = self.services.db.clone();
         let services = self.services.clone();
+        let pruning = self.services.clone();
+        let retention = std::time::Duration::from_secs(self.config.outbox_retention_hours * 3600);
         let server = async move {
             // Notifications are made from committed events, beside the requests that commit them.
             let notifier = tokio::spawn(async move { services.platform.run_notifier().await });
+            // Events past retention that every consumer has handled are deleted now and then.
+            let pruner =
+                tokio::spawn(async move { pruning.platform.run_outbox_pruner(retention).await });
             // Real-time topics are fed from the same events.
             let leases = hub.clone();
             let leases = tokio::spawn(async move { leases.run_leases().await });
@@ -116,9 +131,13 @@ impl App {
                 .with_graceful_shutdown(shutdown)
                 .await;
             notifier.abort();
+            pruner.abort();
             hub.abort();
             leases.abort();
             ending.end_own_sessions().await;
+            if let Some(b) = &broker {
+                b.stop();
+            }
             served?;
             db.close().await;
             Ok(())

@@ -91,9 +91,19 @@ struct ServeArgs {
     /// How long a platform token's resolution is kept in memory, in ms (default 1000; 0: none).
     #[arg(long, env = "PALAVER_OAUTH_TOKEN_MEMO_MILLIS")]
     oauth_token_memo_millis: Option<u64>,
+    /// How long outbox events are kept, in hours (default 168; 1 to 87840).
+    #[arg(long, env = "PALAVER_OUTBOX_RETENTION_HOURS")]
+    outbox_retention_hours: Option<u64>,
     /// The URL clients reach this server at, for HAL links (default: from the request).
     #[arg(long, env = "PALAVER_PUBLIC_URL")]
     public_url: Option<String>,
+    /// NATS server shared by several instances for real-time events (default: none, one instance).
+    #[arg(long, env = "PALAVER_NATS_URL", hide_env_values = true)]
+    nats_url: Option<String>,
+    /// How long real-time sessions outlive their instance's last lease renewal, in seconds
+    /// (default 30).
+    #[arg(long, env = "PALAVER_SESSION_LEASE_SECONDS")]
+    session_lease_seconds: Option<u64>,
     /// Client id of the application created on first start (generated when absent).
     #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_ID")]
     bootstrap_client_id: Option<String>,
@@ -158,7 +168,10 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.read_cache = s.read_cache;
         top.oauth_token_ttl_seconds = s.oauth_token_ttl_seconds;
         top.oauth_token_memo_millis = s.oauth_token_memo_millis;
+        top.outbox_retention_hours = s.outbox_retention_hours;
         top.public_url = s.public_url.clone();
+        top.nats_url = s.nats_url.clone();
+        top.session_lease_seconds = s.session_lease_seconds;
         top.bootstrap_client_id = s.bootstrap_client_id.clone();
         top.bootstrap_client_secret = s.bootstrap_client_secret.clone();
     }

@@ -23,6 +23,9 @@ pub struct Config {
     /// How long a platform bearer token's resolution is kept in memory (milliseconds; 0 keeps
     /// none). A token revoked by another process or instance works here for this long at most.
     pub oauth_token_memo_millis: u64,
+    /// How long outbox events are kept, in hours: older ones are pruned once every consumer
+    /// has handled them.
+    pub outbox_retention_hours: u64,
     /// bcrypt work factor for new password hashes.
     pub bcrypt_cost: u32,
     /// Serve repeated reads of bot content and token lookups from memory until a write touches
@@ -32,6 +35,11 @@ pub struct Config {
     /// The URL clients reach this server at (for HAL links), e.g. `https://chat.example.com`.
     /// When absent, links are built from the request's `Host` / `X-Forwarded-*` headers.
     pub public_url: Option<String>,
+    /// NATS server through which several instances share real-time events (`nats://host:4222`);
+    /// without it the in-process bus serves one instance.
+    pub nats_url: Option<String>,
+    /// How long real-time sessions outlive their instance's last lease renewal, in seconds.
+    pub session_lease_seconds: u64,
     /// First-start superadmin email; `admin@palaver.local` when absent.
     pub bootstrap_email: Option<String>,
     /// First-start superadmin password; generated (and printed once) when absent.
@@ -55,9 +63,12 @@ impl std::fmt::Debug for Config {
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("oauth_token_ttl_seconds", &self.oauth_token_ttl_seconds)
             .field("oauth_token_memo_millis", &self.oauth_token_memo_millis)
+            .field("outbox_retention_hours", &self.outbox_retention_hours)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("read_cache", &self.read_cache)
             .field("public_url", &self.public_url)
+            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
+            .field("session_lease_seconds", &self.session_lease_seconds)
             .field("bootstrap_email", &self.bootstrap_email)
             .field("bootstrap_password", &set(&self.bootstrap_password))
             .field("bootstrap_client_id", &self.bootstrap_client_id)
@@ -92,9 +103,12 @@ impl Default for Config {
             token_ttl_seconds: 1_209_600,
             oauth_token_ttl_seconds: 43_200,
             oauth_token_memo_millis: 1_000,
+            outbox_retention_hours: 168,
             bcrypt_cost: 10,
             read_cache: None,
             public_url: None,
+            nats_url: None,
+            session_lease_seconds: 30,
             bootstrap_email: None,
             bootstrap_password: None,
             bootstrap_client_id: None,
@@ -113,9 +127,12 @@ pub struct Layer {
     pub token_ttl_seconds: Option<i64>,
     pub oauth_token_ttl_seconds: Option<i64>,
     pub oauth_token_memo_millis: Option<u64>,
+    pub outbox_retention_hours: Option<u64>,
     pub bcrypt_cost: Option<u32>,
     pub read_cache: Option<bool>,
     pub public_url: Option<String>,
+    pub nats_url: Option<String>,
+    pub session_lease_seconds: Option<u64>,
     pub bootstrap_email: Option<String>,
     pub bootstrap_password: Option<String>,
     pub bootstrap_client_id: Option<String>,
@@ -149,11 +166,14 @@ impl Config {
                 token_ttl_seconds,
                 oauth_token_ttl_seconds,
                 oauth_token_memo_millis,
+                outbox_retention_hours,
+                session_lease_seconds,
                 bcrypt_cost
             );
             take_optional!(
                 read_cache,
                 public_url,
+                nats_url,
                 bootstrap_email,
                 bootstrap_password,
                 bootstrap_client_id,
@@ -174,11 +194,28 @@ impl Config {
             c.oauth_token_memo_millis <= 60_000,
             "oauth_token_memo_millis must be 0 to 60000"
         );
+        // An hour at least: events must outlive a consumer's restart. Ten years at most, as
+        // for tokens: the cutoff's arithmetic stays far from overflowing.
+        const MAX_RETENTION_HOURS: u64 = 10 * 366 * 24;
+        anyhow::ensure!(
+            (1..=MAX_RETENTION_HOURS).contains(&c.outbox_retention_hours),
+            "outbox_retention_hours must be 1 to {MAX_RETENTION_HOURS}"
+        );
         anyhow::ensure!(
             (4..=31).contains(&c.bcrypt_cost),
             "bcrypt_cost must be 4 to 31"
         );
         anyhow::ensure!(c.max_connections > 0, "max_connections must be positive");
+        anyhow::ensure!(
+            (1..=3600).contains(&c.session_lease_seconds),
+            "session_lease_seconds must be 1 to 3600"
+        );
+        if let Some(u) = &c.nats_url {
+            anyhow::ensure!(
+                u.starts_with("nats://") || u.starts_with("tls://"),
+                "nats_url must start with nats:// or tls://"
+            );
+        }
         if let Some(u) = &c.public_url {
             anyhow::ensure!(
                 u.starts_with("http://") || u.starts_with("https://"),
@@ -217,6 +254,7 @@ mod tests {
         assert_eq!(c.token_ttl_seconds, 1_209_600);
         assert_eq!(c.oauth_token_ttl_seconds, 43_200);
         assert_eq!(c.oauth_token_memo_millis, 1_000);
+        assert_eq!(c.outbox_retention_hours, 168);
     }
 
     #[test]
@@ -236,6 +274,14 @@ mod tests {
             },
             Layer {
                 oauth_token_memo_millis: Some(60_001),
+                ..Layer::default()
+            },
+            Layer {
+                outbox_retention_hours: Some(0),
+                ..Layer::default()
+            },
+            Layer {
+                outbox_retention_hours: Some(10 * 366 * 24 + 1),
                 ..Layer::default()
             },
             Layer {

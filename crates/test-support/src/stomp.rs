@@ -92,7 +92,12 @@ pub struct StompClient {
 impl StompClient {
     /// Opens the WebSocket with subprotocol `v12.stomp`; no STOMP frame is sent yet.
     pub async fn connect(app: &TestApp, api_key: &str) -> StompClient {
-        let base = app.base.replacen("http://", "ws://", 1);
+        Self::connect_to(&app.base, api_key).await
+    }
+
+    /// As [`StompClient::connect`], to the server at `base` (`http://host:port`).
+    pub async fn connect_to(base: &str, api_key: &str) -> StompClient {
+        let base = base.replacen("http://", "ws://", 1);
         let mut url = reqwest::Url::parse(&format!("{base}/rtm/websocket")).expect("gateway url");
         url.query_pairs_mut().append_pair("api-key", api_key);
         let mut request = url.as_str().into_client_request().expect("request");

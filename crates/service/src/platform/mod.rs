@@ -15,8 +15,10 @@ mod oauth;
 mod outbox;
 mod realtime;
 mod receipts;
+mod retention;
 mod send_queue;
 mod sessions;
+mod sort_keys;
 mod token_memo;
 mod user_refs;
 mod users;
@@ -30,7 +32,7 @@ pub use message_input::{MessagePatch, NewMessageInput};
 pub use messages::MessageView;
 pub use notifications::NotificationView;
 pub use oauth::TokenGrant;
-pub use outbox::{Bus, Published};
+pub use outbox::{Bus, Outlet, Published};
 pub use palaver_domain::platform::event::Event;
 pub use palaver_store::platform::{
     ApplicationRow, ChannelRow, ChatSessionRow, ChatUserRow, EventRow, MessageRow, NotificationRow,
@@ -39,6 +41,9 @@ pub use palaver_store::platform::{
 pub use realtime::{NoSessionFunction, SessionAttempt, SessionDecision, SessionGate};
 pub use receipts::ReadReceipt;
 pub use sessions::{ChatSessionView, SESSION_SORTABLE};
+pub use sort_keys::{
+    RECEIPT_SORTABLE, ROSTER_ENTRY_SORTABLE, ROSTER_USER_SORTABLE, SUMMARY_SORTABLE,
+};
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 
 use palaver_store::platform::{
@@ -96,6 +101,8 @@ pub struct Platform {
     sessions: Sessions,
     /// Committed events, published after each write's transaction commits, and signals.
     bus: Bus,
+    /// The broker between instances, when there is one.
+    relay: std::sync::Arc<outbox::Relay>,
     /// Sends waiting to be written together.
     sends: std::sync::Arc<send_queue::SendQueue>,
     db: Db,
@@ -121,6 +128,7 @@ impl Platform {
             consumers: Consumers::new(db.clone()),
             sessions: Sessions::new(db.clone()),
             bus: outbox::bus(),
+            relay: Default::default(),
             sends: Default::default(),
             db,
             config,

@@ -3,7 +3,8 @@
 //! gateway, notifications and webhooks subscribe to. Ephemeral signals (typing, presence) skip
 //! the outbox and the transaction: they are published and forgotten.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use palaver_domain::platform::event::Event;
 use palaver_domain::time::now_millis;
@@ -20,7 +21,8 @@ use crate::error::Result;
 pub(crate) const BUS_CAPACITY: usize = 1024;
 
 /// What the bus carries: a committed event with its outbox number, or an ephemeral signal.
-#[derive(Debug, Clone, PartialEq)]
+/// Serialised as it is for a broker between instances.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Published {
     pub application_id: i64,
     /// The event's number in its application's outbox; `None` for an ephemeral signal.
@@ -47,6 +49,21 @@ pub(crate) fn bus() -> Bus {
     broadcast::channel(BUS_CAPACITY).0
 }
 
+/// Where this instance's events go when several instances share them through a broker: the
+/// broker then brings every instance's events, this one's included, back through
+/// [`Platform::receive`].
+pub trait Outlet: Send + Sync + std::fmt::Debug {
+    fn send(&self, e: Arc<Published>);
+}
+
+/// The broker side of the bus: the outlet once one is set, and the last event number seen of
+/// each application, for telling duplicates and gaps.
+#[derive(Debug, Default)]
+pub(crate) struct Relay {
+    outlet: OnceLock<Arc<dyn Outlet>>,
+    seen: Mutex<HashMap<i64, i64>>,
+}
+
 impl Platform {
     /// Appends `event` to `tx`, commits, then publishes the committed event.
     pub(crate) async fn commit(&self, tx: Tx, p: &AppPrincipal, event: Event) -> Result<EventRow> {
@@ -70,8 +87,7 @@ impl Platform {
         let rows = Events::append_all(&mut tx, &events).await?;
         tx.commit().await?;
         for row in &rows {
-            // No subscribers is not an error: the outbox row is the record.
-            let _ = self.bus.send(Arc::new(Published::from(row.clone())));
+            self.publish(Arc::new(Published::from(row.clone())));
         }
         Ok(rows)
     }
@@ -79,12 +95,84 @@ impl Platform {
     /// Publishes an ephemeral signal of the caller's application: no row, no transaction.
     pub fn signal(&self, p: &AppPrincipal, event: Event) {
         debug_assert!(event.is_ephemeral(), "durable events go through commit");
-        let _ = self.bus.send(Arc::new(Published {
+        self.publish(Arc::new(Published {
             application_id: p.application_id,
             seq: None,
             created: now_millis(),
             event,
         }));
+    }
+
+    fn publish(&self, e: Arc<Published>) {
+        match self.relay.outlet.get() {
+            Some(outlet) => outlet.send(e),
+            // No subscribers is not an error: the outbox row is the record.
+            None => {
+                let _ = self.bus.send(e);
+            }
+        }
+    }
+
+    /// Sends this instance's events through `outlet` (a broker) from now on, instead of
+    /// straight to the local bus. Set once; later calls change nothing.
+    pub fn set_outlet(&self, outlet: Arc<dyn Outlet>) {
+        let _ = self.relay.outlet.set(outlet);
+    }
+
+    /// An event from the broker. Committed events are passed on in their application's order:
+    /// one seen already is dropped, and when numbers were skipped (the broker lost some, or
+    /// they come from another instance out of order) the missing ones are read from the
+    /// outbox and passed on first.
+    pub async fn receive(&self, e: Published) -> Result<()> {
+        let Some(seq) = e.seq else {
+            let _ = self.bus.send(Arc::new(e));
+            return Ok(());
+        };
+        let app = e.application_id;
+        let last = self.seen(app);
+        if last.is_some_and(|l| seq <= l) {
+            return Ok(());
+        }
+        if let Some(last) = last.filter(|l| seq > l + 1) {
+            let p = AppPrincipal {
+                application_id: app,
+                organisation_id: String::new(),
+            };
+            let missing = (seq - last - 1).unsigned_abs();
+            for row in self.events_after(&p, last, missing).await? {
+                if row.seq < seq && self.advance(app, row.seq) {
+                    let _ = self.bus.send(Arc::new(Published::from(row)));
+                }
+            }
+        }
+        if self.advance(app, seq) {
+            let _ = self.bus.send(Arc::new(e));
+        }
+        Ok(())
+    }
+
+    fn seen(&self, app: i64) -> Option<i64> {
+        let seen = self
+            .relay
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        seen.get(&app).copied()
+    }
+
+    /// Records `seq` as passed on; false when it (or a later one) already was.
+    fn advance(&self, app: i64, seq: i64) -> bool {
+        let mut seen = self
+            .relay
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let last = seen.entry(app).or_insert(0);
+        if seq <= *last {
+            return false;
+        }
+        *last = seq;
+        true
     }
 
     /// Committed events and signals from now on, of every application.
