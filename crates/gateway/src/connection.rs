@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use crate::destinations::{parse, Dest, Topic};
 use crate::frame::{Command, Decoder, Frame, Item};
 use crate::hub::{ConnHandle, Key, Push};
+use crate::resume::Parked;
 use crate::Gateway;
 
 /// What a relay or an action answers.
@@ -57,7 +58,10 @@ struct Conn {
 
 /// Why a connection ends.
 enum End {
+    /// The socket went away: the client may come back for its session.
     Closed,
+    /// The client said DISCONNECT: its session ends now.
+    Disconnected,
     Error(String, String),
 }
 
@@ -163,13 +167,14 @@ pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, ori
             }
         }
     };
+    let resumable = matches!(end, End::Closed);
     if let End::Error(kind, message) = end {
         let mut out = Vec::new();
         error_frame(&kind, &message).encode_into(&mut out);
         let _ = send(&mut socket, out).await;
     }
     let _ = socket.send(Message::Close(None)).await;
-    conn.close().await;
+    conn.close(resumable).await;
 }
 
 async fn send(socket: &mut WebSocket, bytes: Vec<u8>) -> Result<(), axum::Error> {
@@ -340,7 +345,7 @@ impl Conn {
             }
             Command::Disconnect => {
                 self.receipt(&f);
-                Some(End::Closed)
+                Some(End::Disconnected)
             }
             Command::Connected | Command::Message | Command::Receipt | Command::Error => {
                 Some(End::Error(
@@ -391,10 +396,17 @@ impl Conn {
             .filter(|s| !s.is_empty() && *s != "undefined" && s.len() <= 64)
             .map(str::to_string)
             .unwrap_or_else(crate::random_id);
-        let row = platform
-            .start_user_session(&p, &user, &self.gw.instance, f.get("StompX-User-Agent"))
-            .await
-            .map_err(|e| e.into_domain())?;
+        let row = match self.gw.resume.take(&id, p.application_id, user.id) {
+            // The client came back in time: its sessions go on, nobody saw it leave.
+            Some(parked) => {
+                self.chats = parked.chats;
+                parked.row
+            }
+            None => platform
+                .start_user_session(&p, &user, &self.gw.instance, f.get("StompX-User-Agent"))
+                .await
+                .map_err(|e| e.into_domain())?,
+        };
         // Read again: the user is online now.
         let user = platform
             .get_user(&p, user.id)
@@ -605,20 +617,35 @@ impl Conn {
         }
     }
 
-    /// Leaves every topic and ends the user session (and with it the chat sessions).
-    async fn close(&mut self) {
-        if let Some(s) = &self.session {
-            for key in self.subs.values() {
-                self.gw.hub.unsubscribe(s.p.application_id, *key, self.id);
-            }
-            let platform = &self.gw.services.platform;
-            if let Err(e) = platform.end_user_session(&s.p, &s.user, s.row.id).await {
-                // The lease ends it once this instance stops renewing.
-                tracing::warn!(error = %e.into_domain(), "user session not ended");
-            }
+    /// Leaves every topic and ends the user session (and with it the chat sessions) — or,
+    /// when the client may come back (`resumable`), parks them for the resume grace.
+    async fn close(&mut self, resumable: bool) {
+        let chats = std::mem::take(&mut self.chats);
+        let subs = std::mem::take(&mut self.subs);
+        let Some(s) = self.session.take() else {
+            return;
+        };
+        for key in subs.values() {
+            self.gw.hub.unsubscribe(s.p.application_id, *key, self.id);
         }
-        self.subs.clear();
-        self.chats.clear();
+        let grace = self.gw.config.resume_grace;
+        if resumable && !grace.is_zero() {
+            let parked = Parked {
+                application_id: s.p.application_id,
+                row: s.row.clone(),
+                chats,
+            };
+            self.gw.resume.park(&s.id, parked);
+            let gw = self.gw.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                if gw.resume.expire(&s.id, s.row.id).is_some() {
+                    end_session(&gw, &s).await;
+                }
+            });
+            return;
+        }
+        end_session(&self.gw, &s).await;
     }
 }
 
@@ -626,5 +653,14 @@ fn topic_destination(key: Key) -> String {
     match key {
         Key::User(_, name) => Topic::User(name).destination(),
         Key::Channel(id, name) => Topic::Channel(id, name).destination(),
+    }
+}
+
+/// Ends a session's user session and with it its chat sessions.
+async fn end_session(gw: &Gateway, s: &Session) {
+    let platform = &gw.services.platform;
+    if let Err(e) = platform.end_user_session(&s.p, &s.user, s.row.id).await {
+        // The lease ends it once this instance stops renewing.
+        tracing::warn!(error = %e.into_domain(), "user session not ended");
     }
 }

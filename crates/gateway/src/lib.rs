@@ -10,6 +10,7 @@ pub mod frame;
 pub mod hub;
 mod relays;
 mod resources;
+mod resume;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,6 +43,9 @@ pub struct GatewayConfig {
     pub public_url: Option<String>,
     /// How long this instance's sessions outlive its last lease renewal (it renews at a third).
     pub session_lease: Duration,
+    /// How long a dropped connection's sessions wait for their client to reconnect (zero: they
+    /// end at once).
+    pub resume_grace: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -54,6 +58,8 @@ impl Default for GatewayConfig {
             idle_timeout: Duration::from_secs(300),
             public_url: None,
             session_lease: Duration::from_secs(30),
+            // The SDK reconnects 5 s after a drop.
+            resume_grace: Duration::from_secs(15),
         }
     }
 }
@@ -67,6 +73,8 @@ pub struct Gateway {
     pub(crate) gate: Arc<dyn SessionGate>,
     /// This instance's name in the session leases.
     pub(crate) instance: Arc<str>,
+    /// Sessions of dropped connections, waiting for their clients.
+    pub(crate) resume: Arc<resume::Resumable>,
 }
 
 impl Gateway {
@@ -77,6 +85,7 @@ impl Gateway {
             config: Arc::new(config),
             gate: Arc::new(NoSessionFunction),
             instance: random_id().into(),
+            resume: Default::default(),
         }
     }
 

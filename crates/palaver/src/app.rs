@@ -99,6 +99,7 @@ impl App {
             GatewayConfig {
                 public_url: self.config.public_url.clone(),
                 session_lease: std::time::Duration::from_secs(self.config.session_lease_seconds),
+                resume_grace: std::time::Duration::from_secs(self.config.session_resume_seconds),
                 ..GatewayConfig::default()
             },
         );

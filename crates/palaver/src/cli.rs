@@ -104,6 +104,10 @@ struct ServeArgs {
     /// (default 30).
     #[arg(long, env = "PALAVER_SESSION_LEASE_SECONDS")]
     session_lease_seconds: Option<u64>,
+    /// How long a dropped real-time connection's sessions wait for the client to reconnect, in
+    /// seconds (default 15; 0: they end at once).
+    #[arg(long, env = "PALAVER_SESSION_RESUME_SECONDS")]
+    session_resume_seconds: Option<u64>,
     /// Client id of the application created on first start (generated when absent).
     #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_ID")]
     bootstrap_client_id: Option<String>,
@@ -172,6 +176,7 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.public_url = s.public_url.clone();
         top.nats_url = s.nats_url.clone();
         top.session_lease_seconds = s.session_lease_seconds;
+        top.session_resume_seconds = s.session_resume_seconds;
         top.bootstrap_client_id = s.bootstrap_client_id.clone();
         top.bootstrap_client_secret = s.bootstrap_client_secret.clone();
     }

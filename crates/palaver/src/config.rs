@@ -40,6 +40,9 @@ pub struct Config {
     pub nats_url: Option<String>,
     /// How long real-time sessions outlive their instance's last lease renewal, in seconds.
     pub session_lease_seconds: u64,
+    /// How long a dropped real-time connection's sessions wait for their client to reconnect,
+    /// in seconds (0: they end at once).
+    pub session_resume_seconds: u64,
     /// First-start superadmin email; `admin@palaver.local` when absent.
     pub bootstrap_email: Option<String>,
     /// First-start superadmin password; generated (and printed once) when absent.
@@ -69,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("session_lease_seconds", &self.session_lease_seconds)
+            .field("session_resume_seconds", &self.session_resume_seconds)
             .field("bootstrap_email", &self.bootstrap_email)
             .field("bootstrap_password", &set(&self.bootstrap_password))
             .field("bootstrap_client_id", &self.bootstrap_client_id)
@@ -109,6 +113,7 @@ impl Default for Config {
             public_url: None,
             nats_url: None,
             session_lease_seconds: 30,
+            session_resume_seconds: 15,
             bootstrap_email: None,
             bootstrap_password: None,
             bootstrap_client_id: None,
@@ -133,6 +138,7 @@ pub struct Layer {
     pub public_url: Option<String>,
     pub nats_url: Option<String>,
     pub session_lease_seconds: Option<u64>,
+    pub session_resume_seconds: Option<u64>,
     pub bootstrap_email: Option<String>,
     pub bootstrap_password: Option<String>,
     pub bootstrap_client_id: Option<String>,
@@ -168,6 +174,7 @@ impl Config {
                 oauth_token_memo_millis,
                 outbox_retention_hours,
                 session_lease_seconds,
+                session_resume_seconds,
                 bcrypt_cost
             );
             take_optional!(
@@ -209,6 +216,10 @@ impl Config {
         anyhow::ensure!(
             (1..=3600).contains(&c.session_lease_seconds),
             "session_lease_seconds must be 1 to 3600"
+        );
+        anyhow::ensure!(
+            c.session_resume_seconds <= 3600,
+            "session_resume_seconds must be 0 to 3600"
         );
         if let Some(u) = &c.nats_url {
             anyhow::ensure!(

@@ -218,3 +218,139 @@ async fn the_sessions_of_an_instance_whose_lease_ran_out_are_ended_by_another() 
         0
     );
 }
+
+/// A session whose user entered channel `id` (created with `alice` and `bob` in it).
+async fn room(app: &TestApp, token: &str) -> i64 {
+    for name in ["alice", "bob", "carol"] {
+        app.create_chat_user(token, json!({"name": name})).await;
+    }
+    let ch = app
+        .ppost(
+            "/channels",
+            token,
+            json!({"type": "PUBLIC", "name": "room", "creator": {"username": "alice"},
+                   "members": [{"username": "bob"}, {"username": "carol"}]}),
+        )
+        .await;
+    assert_eq!(ch.status, 200, "{}", ch.text);
+    ch.body["id"].as_i64().expect("id")
+}
+
+/// Starts a session as `user`, naming an earlier session as the SDK does on a reconnect.
+async fn reconnect(app: &TestApp, user: &str, session: &str) -> StompClient {
+    let mut c = StompClient::connect(app, &app.api_key).await;
+    c.send_frame(
+        Command::Connect,
+        &[
+            ("accept-version", "1.2"),
+            ("heart-beat", "0,0"),
+            ("StompX-User", user),
+            ("StompX-Auth-Session-ID", session),
+        ],
+        b"",
+    )
+    .await;
+    let f = c.expect_frame("CONNECTED").await;
+    assert_eq!(f.command, Command::Connected, "{}", f.describe());
+    assert_eq!(f.get("session"), Some(session));
+    c
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["_embedded"]["sessions"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["id"].as_i64()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_dropped_connection_picks_up_its_sessions_again() {
+    let (app, token) = live().await;
+    let id = room(&app, &token).await;
+    let mut bob = StompClient::session(&app, "bob").await;
+    bob.listen("p", &format!("/topic/channels/{id}/participants"))
+        .await;
+    let mut alice = StompClient::connect(&app, &app.api_key).await;
+    let connected = alice.connect_as("alice").await;
+    let session = connected.get("session").expect("session id").to_string();
+    let me = alice.relay("/application/user.relay", &[]).await;
+    let me_id = me["id"].as_i64().expect("id");
+    alice
+        .listen("self", &format!("/topic/channels/{id}/self"))
+        .await;
+    let entered = bob
+        .wait_for(|f| f.is_event("channel.participant.active"))
+        .await;
+    assert_eq!(entered.json()["resource"]["name"], "alice");
+    let users_before = ids(&app.pget("/user-sessions?state=ACTIVE", &token).await.body);
+    let chats_before = ids(&app.pget("/chat-sessions?state=ACTIVE", &token).await.body);
+
+    // The socket drops without DISCONNECT; the client comes back naming its session.
+    drop(alice);
+    let mut alice = reconnect(&app, "alice", &session).await;
+    alice
+        .listen("self", &format!("/topic/channels/{id}/self"))
+        .await;
+    assert_eq!(
+        ids(&app.pget("/user-sessions?state=ACTIVE", &token).await.body),
+        users_before,
+        "the same user session goes on"
+    );
+    assert_eq!(
+        ids(&app.pget("/chat-sessions?state=ACTIVE", &token).await.body),
+        chats_before,
+        "the same chat session goes on"
+    );
+    let u = app.pget(&format!("/users/{me_id}"), &token).await;
+    assert_eq!(u.body["presence"]["online"], true);
+    // Bob saw alice neither leave nor come back: the next participant event is carol's.
+    let mut carol = StompClient::session(&app, "carol").await;
+    carol
+        .listen("self", &format!("/topic/channels/{id}/self"))
+        .await;
+    // (carol going online, then entering): nothing about alice came before.
+    let next = bob.wait_for(|f| f.get("subscription") == Some("p")).await;
+    assert_eq!(
+        next.json()["resource"]["name"],
+        "carol",
+        "{}",
+        next.describe()
+    );
+    let entered = bob
+        .wait_for(|f| f.is_event("channel.participant.active"))
+        .await;
+    assert_eq!(entered.json()["resource"]["name"], "carol");
+
+    // Someone else naming alice's session gets a session of its own.
+    let mut other = reconnect(&app, "carol", &session).await;
+    other.relay("/application/user.relay", &[]).await;
+    let active = ids(&app.pget("/user-sessions?state=ACTIVE", &token).await.body);
+    assert_eq!(active.len(), users_before.len() + 2, "{active:?}");
+    disconnect(&mut alice).await;
+}
+
+#[tokio::test]
+async fn an_unclaimed_dropped_session_ends_after_the_grace() {
+    let app = crate::spawn_with(|c| c.session_resume_seconds = 1).await;
+    let token = app.platform_token().await;
+    let r = app
+        .pput(
+            "/application/settings",
+            &token,
+            json!({"guest_users": "ENABLED"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let alice = StompClient::session(&app, "alice").await;
+    drop(alice);
+    // Still ACTIVE right after the drop, ENDED once the grace has run out.
+    let active = app.pget("/user-sessions?state=ACTIVE", &token).await;
+    assert_eq!(total(&active.body), 1, "{}", active.text);
+    let ended = poll(&app, &token, "/user-sessions?state=ENDED", |b| {
+        total(b) == 1
+    })
+    .await;
+    assert_eq!(total(&ended), 1, "{ended}");
+    let active = app.pget("/user-sessions?state=ACTIVE", &token).await;
+    assert_eq!(total(&active.body), 0, "{}", active.text);
+}
