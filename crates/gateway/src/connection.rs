@@ -154,7 +154,7 @@ pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, ori
                 );
             }
             _ = tokio::time::sleep_until(beat_at) => {
-                if socket.send(Message::Text("\n".into())).await.is_err() {
+                if send(&mut socket, b"\n".to_vec()).await.is_err() {
                     break End::Closed;
                 }
                 last_out = Instant::now();
@@ -173,14 +173,21 @@ pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, ori
         error_frame(&kind, &message).encode_into(&mut out);
         let _ = send(&mut socket, out).await;
     }
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(None))).await;
     conn.close(resumable).await;
 }
+
+/// A client whose socket takes no data for this long is gone or too slow: it is closed (its
+/// queue meanwhile bounded, the hub never waits for it).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 async fn send(socket: &mut WebSocket, bytes: Vec<u8>) -> Result<(), axum::Error> {
     // Every frame we write is UTF-8 (JSON bodies, ASCII headers).
     let text = String::from_utf8(bytes).unwrap_or_default();
-    socket.send(Message::Text(text.into())).await
+    match tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(sent) => sent,
+        Err(_) => Err(axum::Error::new("the client stopped reading")),
+    }
 }
 
 fn error_body(kind: &str, message: &str) -> String {
