@@ -42,7 +42,7 @@ const watchdog = setTimeout(
     console.log('FAIL watchdog: the script did not finish in time');
     process.exit(1);
   },
-  WAIT * 20 + 20_000,
+  WAIT * 40 + 20_000,
 );
 watchdog.unref();
 process.on('unhandledRejection', (e) => {
@@ -301,7 +301,18 @@ function isCount(n) {
 const wrongKey = `${cfg.apiKey}-wrong-${run}`;
 /** One user: what its SDK callbacks received, and its client, user, channel and chat session. */
 function person(name) {
-  return { name, messages: new Inbox(), keystrokes: new Inbox(), typing: new Inbox(), entered: new Inbox() };
+  return {
+    name,
+    messages: new Inbox(),
+    keystrokes: new Inbox(),
+    typing: new Inbox(),
+    stopped: new Inbox(),
+    updated: new Inbox(),
+    deleted: new Inbox(),
+    entered: new Inbox(),
+    reactionsAdded: new Inbox(),
+    reactionsRemoved: new Inbox(),
+  };
 }
 const alice = person(`alice-${run}`);
 const bob = person(`bob-${run}`);
@@ -409,10 +420,16 @@ await check('e. bob joins the channel (joinChannel)', async () => {
 function startChat(who) {
   const res = who.client.startChatSession({
     channel: who.channel,
-    onMessageReceived: (m) => who.messages.push(m),
+    // A reply comes with its parent, which the SDK fetches first (`_relays.parent`).
+    onMessageReceived: (m, parent) => who.messages.push({ ...m, $parent: parent }),
     onKeystrokesReceived: (k) => who.keystrokes.push(k),
     onTypingStarted: (u) => who.typing.push(u),
+    onTypingStopped: (u) => who.stopped.push(u),
+    onMessageUpdated: (m) => who.updated.push(m),
+    onMessageDeleted: (m) => who.deleted.push(m),
     onParticipantEnteredChat: (u) => who.entered.push(u),
+    onMessageReactionAdded: (message, reaction) => who.reactionsAdded.push({ message, reaction }),
+    onMessageReactionRemoved: (message, reaction) => who.reactionsRemoved.push({ message, reaction }),
   });
   succeeded(res, 'startChatSession');
   assert.equal(res.session.channel.id, channelId, 'chat session channel');
@@ -427,7 +444,7 @@ await check('f. alice and bob start chat sessions (startChatSession); the channe
   // says nothing when it is done: wait for the server's RECEIPT of each topic used below.
   const deadline = Date.now() + INNER;
   for (const who of [alice, bob]) {
-    for (const t of ['self', 'messages', 'keystrokes', 'typing']) {
+    for (const t of ['self', 'messages', 'keystrokes', 'typing', 'reactions']) {
       await subscribed(who.name, who.channel._topics[t], deadline);
     }
   }
@@ -450,6 +467,7 @@ await check('f. bob receives it (onMessageReceived)', async () => {
   const m = await bob.messages.next((x) => x.id === sent.id, `bob's onMessageReceived for message ${sent.id}`);
   assert.equal(m.body, 'hello');
   assert.equal(m.user?.name, alice.name);
+  bob.received = m;
 });
 
 // g. Keystrokes from bob reach alice.
@@ -487,8 +505,73 @@ await check('h. listMessages returns the message', async () => {
   }
 });
 
-// i. Unread counts answer.
-await check('i. unread counts answer (countUnreadChannels, countUnreadMessages)', async () => {
+// i. Reactions and reports, on the message as bob received it.
+await check('i. bob reacts to the message (reactToMessage resolves with the Reaction)', async () => {
+  assert.ok(bob.received, 'bob did not receive the message');
+  const res = succeeded(await bob.client.reactToMessage({ message: bob.received, emoji: '👍' }), 'reactToMessage');
+  const r = res.reaction;
+  assert.equal(r.emoji?.character, '👍', `reaction.emoji: ${JSON.stringify(r.emoji)}`);
+  assert.equal(typeof r.emoji.description, 'string', 'reaction.emoji.description');
+  assert.ok(Array.isArray(r.emoji.aliases) && Array.isArray(r.emoji.tags), 'reaction.emoji aliases and tags');
+  assert.equal(r.user?.name, bob.name, 'reaction.user.name');
+  assert.equal(typeof r.createdTime, 'string', 'reaction.createdTime');
+  bob.reaction = r;
+});
+
+await check('i. alice is told, with the message and its reactions (onMessageReactionAdded)', async () => {
+  assert.ok(bob.reaction, 'bob did not react');
+  const { message, reaction } = await alice.reactionsAdded.next(
+    (x) => x.message?.id === sent.id && x.reaction?.user?.name === bob.name,
+    `alice's onMessageReactionAdded for message ${sent.id}`,
+  );
+  assert.equal(reaction.emoji?.character, '👍');
+  const summary = (message.reactions || []).find((s) => s.emoji?.character === '👍');
+  assert.ok(summary, `message.reactions: ${JSON.stringify(message.reactions)}`);
+  assert.equal(summary.count, 1, 'summary.count');
+  assert.deepEqual(summary.users.map((u) => u.name), [bob.name], 'summary.users');
+});
+
+await check('i. listReactions pages the message\'s reactions', async () => {
+  assert.ok(bob.reaction, 'bob did not react');
+  const res = succeeded(await bob.client.listReactions({ message: bob.received }), 'listReactions');
+  const items = res.paginator.items;
+  assert.ok(Array.isArray(items), 'paginator.items');
+  assert.deepEqual(items.map((r) => [r.emoji?.character, r.user?.name]), [['👍', bob.name]]);
+});
+
+await check('i. bob takes it back (removeReaction); alice is told (onMessageReactionRemoved)', async () => {
+  assert.ok(bob.reaction, 'bob did not react');
+  const res = succeeded(await bob.client.removeReaction({ message: bob.received, emoji: '👍' }), 'removeReaction');
+  assert.equal(res.reaction.emoji?.character, '👍', 'removed reaction emoji');
+  const { message } = await alice.reactionsRemoved.next(
+    (x) => x.message?.id === sent.id && x.reaction?.user?.name === bob.name,
+    `alice's onMessageReactionRemoved for message ${sent.id}`,
+  );
+  assert.deepEqual(message.reactions, [], 'no reactions left');
+});
+
+await check('i. bob reports the message (reportMessage resolves with the report)', async () => {
+  assert.ok(bob.received, 'bob did not receive the message');
+  const res = succeeded(
+    await bob.client.reportMessage({ message: bob.received, reason: 'spam', properties: { source: 'compat' } }),
+    'reportMessage',
+  );
+  const r = res.report;
+  assert.equal(r.reason, 'spam', 'report.reason');
+  assert.deepEqual(r.properties, { source: 'compat' }, 'report.properties');
+  assert.equal(r.user?.name, bob.name, 'report.user.name');
+  assert.equal(typeof r.createdTime, 'string', 'report.createdTime');
+});
+
+await check('i. alice cannot report her own message (reportMessage fails)', async () => {
+  assert.ok(sent, 'nothing sent');
+  const res = await alice.client.reportMessage({ message: sent, reason: 'mine' });
+  assert.equal(res.succeeded, false, `reportMessage of her own message succeeded: ${JSON.stringify(res.report)}`);
+  assert.match(String(res.error?.error), /AccessDenied/, `error: ${JSON.stringify(res.error)}`);
+});
+
+// j. Unread counts answer.
+await check('j. unread counts answer (countUnreadChannels, countUnreadMessages)', async () => {
   for (const who of [alice, bob]) {
     assert.ok(who.client && who.user, `${who.name} has no session`);
     const channels = succeeded(await who.client.countUnreadChannels(), `${who.name} countUnreadChannels`);
@@ -498,15 +581,154 @@ await check('i. unread counts answer (countUnreadChannels, countUnreadMessages)'
   }
 });
 
-// j. Both sessions end.
-await check('j. alice ends her session (endSession)', async () => {
+// k. A reply in the message's thread; its parent comes with it; typing stops with a message.
+let reply;
+await check('k. bob replies to "hello" (sendMessage {message}); alice gets it with its parent', async () => {
+  assert.ok(sent && bob.chat && alice.chat, 'nothing sent or no chat sessions');
+  const res = succeeded(await bob.client.sendMessage({ message: sent, body: 'hi alice' }), 'sendMessage reply');
+  reply = res.message;
+  assert.equal(reply.body, 'hi alice');
+  assert.equal(reply.nestedLevel, 1, 'a reply is nested');
+  assert.equal(typeof reply._relays?.parent, 'string', 'a reply names its parent');
+  const got = await alice.messages.next((x) => x.id === reply.id, `alice's onMessageReceived for reply ${reply.id}`);
+  assert.equal(got.$parent?.id, sent.id, 'onMessageReceived(message, parent)');
+});
+
+await check('k. alice sees bob stop typing (onTypingStopped)', async () => {
+  assert.ok(alice.chat, 'alice has no chat session');
+  const u = await alice.stopped.next((x) => x.name === bob.name, `alice's onTypingStopped for ${bob.name}`);
+  assert.equal(u.id, bob.user.id);
+});
+
+await check('k. replies are counted and listed (countMessageReplies, listMessages {message}, retrieveMessageParent)', async () => {
+  assert.ok(reply, 'no reply');
+  const count = succeeded(await alice.client.countMessageReplies({ message: sent }), 'countMessageReplies');
+  assert.equal(count.count, 1);
+  const page = succeeded(await alice.client.listMessages({ message: sent }), 'listMessages replies').paginator;
+  assert.deepEqual(page.items.map((m) => m.id), [reply.id]);
+  const parent = succeeded(await alice.client.retrieveMessageParent({ message: reply }), 'retrieveMessageParent');
+  assert.equal(parent.message.id, sent.id);
+  const main = succeeded(
+    await alice.client.listMessages({ channel: alice.channel, filter: { mainThread: true } }),
+    'listMessages mainThread',
+  ).paginator;
+  assert.ok(!main.items.some((m) => m.id === reply.id), 'the MAIN thread holds no replies');
+});
+
+// l. Editing and message properties.
+await check('l. alice edits "hello" (editMessage); bob hears it (onMessageUpdated)', async () => {
+  assert.ok(sent, 'nothing sent');
+  const res = succeeded(await alice.client.editMessage({ message: sent, body: 'hello, edited' }), 'editMessage');
+  assert.equal(res.message.body, 'hello, edited');
+  const m = await bob.updated.next((x) => x.id === sent.id, `bob's onMessageUpdated for ${sent.id}`);
+  assert.equal(m.body, 'hello, edited');
+  succeeded(
+    await alice.client.updateMessageProperties({ message: sent, properties: { pinned: true } }),
+    'updateMessageProperties',
+  );
+});
+
+// m. A standalone thread.
+await check('m. alice opens a thread and writes in it (createThread, sendMessage {thread}, listThreads)', async () => {
+  assert.ok(alice.channel, 'no channel');
+  const res = succeeded(await alice.client.createThread({ channel: alice.channel, name: `side-${run}` }), 'createThread');
+  const thread = res.thread;
+  assert.equal(thread.name, `side-${run}`);
+  const m = succeeded(await alice.client.sendMessage({ thread, body: 'in the thread' }), 'sendMessage thread').message;
+  assert.equal(m.body, 'in the thread');
+  const page = succeeded(
+    await alice.client.listThreads({ channel: alice.channel, filter: { standalone: true } }),
+    'listThreads',
+  ).paginator;
+  assert.ok(page.items.some((t) => t.id === thread.id), `thread ${thread.id} listed`);
+});
+
+// n. Reading, unread state, muting, the context: the user's own.
+await check('n. read and unread (readMessage, unreadMessage, checkChannelUnread, countUnreadMessages, retrieveLastReadMessage)', async () => {
+  assert.ok(reply && alice.channel, 'no reply');
+  succeeded(await alice.client.readMessage({ message: reply }), 'readMessage');
+  let unread = succeeded(await alice.client.checkChannelUnread({ channel: alice.channel }), 'checkChannelUnread');
+  assert.equal(unread.unread, false, 'all read');
+  succeeded(await alice.client.unreadMessage({ message: reply }), 'unreadMessage');
+  unread = succeeded(await alice.client.checkChannelUnread({ channel: alice.channel }), 'checkChannelUnread');
+  assert.equal(unread.unread, true, 'the reply reads as unread again');
+  const count = succeeded(await alice.client.countUnreadMessages({ channel: alice.channel }), 'countUnreadMessages');
+  assert.equal(count.count, 1);
+  const last = succeeded(
+    await alice.client.retrieveLastReadMessage({ channel: alice.channel, username: alice.name }),
+    'retrieveLastReadMessage',
+  );
+  assert.equal(typeof last.message?.id, 'number', 'a last read message');
+  const receipts = succeeded(await bob.client.listReadReceipts({ message: sent }), 'listReadReceipts').paginator;
+  assert.ok(Array.isArray(receipts.items));
+});
+
+await check('n. mute, unmute and the channel context (muteChannel, unmuteChannel, retrieveChannelContext)', async () => {
+  assert.ok(alice.channel, 'no channel');
+  succeeded(await alice.client.muteChannel({ channel: alice.channel }), 'muteChannel');
+  succeeded(await alice.client.unmuteChannel({ channel: alice.channel }), 'unmuteChannel');
+  const context = succeeded(await alice.client.retrieveChannelContext({ channel: alice.channel }), 'retrieveChannelContext');
+  assert.equal(typeof context.context.readBy, 'object');
+});
+
+// o. People: contacts, membership, the block list.
+await check('o. contacts and the block list (listUsers, checkUserIsChannelMember, blockUser, listUserBlockedRecords)', async () => {
+  assert.ok(alice.user && bob.user && alice.channel, 'no sessions');
+  const users = succeeded(await alice.client.listUsers(), 'listUsers').paginator;
+  assert.ok(users.items.some((u) => u.id === bob.user.id), 'bob is a contact of alice');
+  const n = succeeded(await alice.client.listUsersCount(), 'listUsersCount');
+  assert.ok(n.count >= 1);
+  const bobUser = succeeded(await alice.client.retrieveUser(bob.user.id), 'retrieveUser').user;
+  const member = succeeded(
+    await alice.client.checkUserIsChannelMember({ user: bobUser, channel: alice.channel }),
+    'checkUserIsChannelMember',
+  );
+  assert.equal(member.isChannelMember, true);
+  succeeded(await alice.client.blockUser({ user: bobUser }), 'blockUser');
+  const list = succeeded(await alice.client.listUserBlockedRecords(), 'listUserBlockedRecords').paginator;
+  const item = list.items.find((i) => i.user?.id === bob.user.id);
+  assert.ok(item, 'bob is on the block list');
+  succeeded(await alice.client.deleteUserBlockedRecord({ item }), 'deleteUserBlockedRecord');
+});
+
+// p. Moderators and changing the channel.
+await check('p. alice makes bob a moderator; he renames the channel (addChannelModerator, updateChannel)', async () => {
+  assert.ok(alice.channel && bob.channel, 'no channel');
+  succeeded(
+    await alice.client.addChannelModerator({ channel: alice.channel, user: { id: bob.user.id } }),
+    'addChannelModerator',
+  );
+  const mods = succeeded(await bob.client.listChannelModerators({ channel: bob.channel }), 'listChannelModerators').paginator;
+  assert.ok(mods.items.some((u) => u.id === bob.user.id), 'bob moderates');
+  const res = succeeded(
+    await bob.client.updateChannel({ channel: { ...bob.channel, displayName: `Room ${run}` } }),
+    'updateChannel',
+  );
+  assert.equal(res.channel.displayName, `Room ${run}`);
+});
+
+// q. Deleting: a message, then the channel.
+await check('q. alice deletes "hello" (deleteMessage); bob hears it (onMessageDeleted)', async () => {
+  assert.ok(sent, 'nothing sent');
+  const res = succeeded(await alice.client.deleteMessage({ message: sent }), 'deleteMessage');
+  assert.equal(res.message.id, sent.id);
+  await bob.deleted.next((x) => x.id === sent.id, `bob's onMessageDeleted for ${sent.id}`);
+});
+
+await check('q. alice deletes the channel (deleteChannel)', async () => {
+  assert.ok(alice.channel, 'no channel');
+  succeeded(await alice.client.deleteChannel({ channel: alice.channel }), 'deleteChannel');
+});
+
+// z. Both sessions end.
+await check('z. alice ends her session (endSession)', async () => {
   assert.ok(alice.user, 'alice has no session');
   alice.chat?.end();
   await alice.client.endSession();
   alice.ended = true;
 });
 
-await check('j. bob ends his session (connection.dispose)', async () => {
+await check('z. bob ends his session (connection.dispose)', async () => {
   assert.ok(bob.conn, 'bob has no connection');
   bob.chat?.end();
   await bob.conn.dispose();

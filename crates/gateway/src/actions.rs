@@ -17,12 +17,20 @@ use crate::hub::Key;
 use crate::resources;
 use crate::Gateway;
 
+mod channel;
+mod message;
+mod user;
+
 fn fail(e: ServiceError) -> DomainError {
     e.into_domain()
 }
 
 fn denied(m: impl Into<String>) -> DomainError {
     DomainError::new(ErrorCode::AccessDenied, m)
+}
+
+fn invalid(m: impl Into<String>) -> DomainError {
+    DomainError::new(ErrorCode::InvalidParameter, m)
 }
 
 /// `body` read as snake_case, as an object, with `key` set to `value`.
@@ -112,6 +120,10 @@ pub(crate) async fn perform(
                     "Channel {id} is not public: it cannot be joined"
                 )));
             }
+            platform
+                .check_not_blocked(&c.channel, me)
+                .await
+                .map_err(fail)?;
             let (c, _) = platform
                 .add_to_roster(p, id, Roster::Members, &me_ref)
                 .await
@@ -134,7 +146,8 @@ pub(crate) async fn perform(
             })
         }
         (Owner::Channel(id), "read") => {
-            platform.writable_channel(p, id, me).await.map_err(fail)?;
+            // Reading is no writing: a member blocked from the channel still reads it.
+            platform.member_channel(p, id, me).await.map_err(fail)?;
             let newest = CursorRequest {
                 size: 1,
                 ..CursorRequest::default()
@@ -198,9 +211,13 @@ pub(crate) async fn perform(
                 topic: Some(Key::User(me, "messages")),
             })
         }
-        _ => Err(DomainError::new(
-            ErrorCode::NotFound,
-            format!("No action \"{name}\" for {owner:?}"),
-        )),
+        (Owner::Message(id), "react" | "remove_reaction" | "report" | "remove_report") => {
+            crate::reactions::act(gw, s, id, name, body).await
+        }
+        (Owner::Channel(id), _) => channel::perform(gw, s, id, name, body).await,
+        (Owner::Message(_) | Owner::Thread(_), _) => {
+            message::perform(gw, s, owner, name, body).await
+        }
+        (Owner::Me | Owner::User(_), _) => user::perform(gw, s, owner, name, body).await,
     }
 }

@@ -20,8 +20,11 @@ use tokio::time::Instant;
 use crate::destinations::{parse, Dest, Topic};
 use crate::frame::{Command, Decoder, Frame, Item};
 use crate::hub::{ConnHandle, Key, Push};
+use crate::rate::Bucket;
 use crate::resume::Parked;
 use crate::Gateway;
+
+mod limits;
 
 /// What a relay or an action answers.
 pub(crate) struct Answer {
@@ -54,6 +57,9 @@ struct Conn {
     handle: ConnHandle,
     next_message: u64,
     out: Vec<u8>,
+    /// This connection's rate limits (see `limits`).
+    action_bucket: Bucket,
+    relay_bucket: Bucket,
 }
 
 /// Why a connection ends.
@@ -82,6 +88,8 @@ pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, ori
         },
         next_message: 0,
         out: Vec::new(),
+        action_bucket: Bucket::new(gw.config.action_limit),
+        relay_bucket: Bucket::new(gw.config.relay_limit),
     };
     let mut decoder = Decoder::new(gw.config.max_frame_bytes);
     // Until CONNECT says otherwise: the client must speak within the connect timeout.
@@ -468,6 +476,10 @@ impl Conn {
             }
             Some(Dest::Relay(owner, name)) => {
                 self.receipt(&f);
+                if let Some(wait) = self.over_limit(limits::Kind::Relay) {
+                    self.rate_limited(limits::Kind::Relay, "subscription-id", &sub, wait);
+                    return None;
+                }
                 let answer = match self.session.as_ref() {
                     Some(s) => crate::relays::answer(&self.gw, s, owner, &name, &f).await,
                     None => return None,
@@ -521,6 +533,11 @@ impl Conn {
         let dest = f.get("destination").unwrap_or_default().to_string();
         let receipt = f.get("receipt").map(str::to_string);
         let fail_id = receipt.clone().unwrap_or_default();
+        if let Some(wait) = self.over_limit(limits::Kind::Action) {
+            self.receipt(&f);
+            self.rate_limited(limits::Kind::Action, "receipt-id", &fail_id, wait);
+            return None;
+        }
         let Some(Dest::Action(owner, name)) = parse(&dest) else {
             self.receipt(&f);
             return self.fail(

@@ -71,6 +71,8 @@ pub enum Owner {
     Channel(i64),
     User(i64),
     Message(i64),
+    /// A thread: a channel's MAIN thread, a message's replies, or a STANDALONE one.
+    Thread(i64),
 }
 
 fn base(owner: Owner) -> String {
@@ -79,6 +81,7 @@ fn base(owner: Owner) -> String {
         Owner::Channel(id) => format!("/application/channels/{id}"),
         Owner::User(id) => format!("/application/users/{id}"),
         Owner::Message(id) => format!("/application/messages/{id}"),
+        Owner::Thread(id) => format!("/application/threads/{id}"),
     }
 }
 
@@ -119,6 +122,7 @@ fn owner_and_name(path: &str) -> Option<(Owner, String)> {
         "channels" => Owner::Channel(id),
         "users" => Owner::User(id),
         "messages" => Owner::Message(id),
+        "threads" => Owner::Thread(id),
         _ => return None,
     };
     Some((owner, name.to_string()))
@@ -194,6 +198,7 @@ mod tests {
             Owner::Channel(7),
             Owner::User(2),
             Owner::Message(9),
+            Owner::Thread(4),
         ] {
             for name in ["", "messages", "members", "channels.count"] {
                 assert_eq!(

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use palaver_domain::platform::event::{Event, MessageRef, UserRef};
+use palaver_domain::platform::event::{Event, MessageRef, ReactionRef, UserRef};
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::time::format_millis;
-use palaver_service::platform::Published;
+use palaver_service::platform::{Emoji, Published, ReactionView};
 use palaver_service::{AppPrincipal, Services};
 use palaver_views::LinkBase;
 use serde_json::{json, Value};
@@ -18,6 +18,9 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::destinations::{relay, Owner, CHANNEL_TOPICS};
 use crate::resources;
+
+mod channel_events;
+mod typing;
 
 /// A topic of one application's user or channel: what a subscription listens to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,6 +56,8 @@ pub struct Hub {
     /// Where avatars and other absolute links point (the configured public URL, else the
     /// first client's origin).
     origin: Mutex<Option<String>>,
+    /// Who is typing where (on this instance's bus: every instance keeps its own).
+    typing: typing::Typing,
 }
 
 /// The body of a topic message: `{type, version, resource}`.
@@ -68,6 +73,12 @@ impl Hub {
             origin: Mutex::new(public_url),
             ..Hub::default()
         }
+    }
+
+    /// Sets how long a user who stops typing keys is still typing.
+    pub fn with_typing_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.typing = typing::Typing::new(timeout);
+        self
     }
 
     pub fn connection_id(&self) -> u64 {
@@ -149,13 +160,25 @@ impl Hub {
     /// Turns bus events into topic messages until the bus closes.
     pub async fn run(self: Arc<Self>, services: Services) {
         let mut rx = services.platform.subscribe();
+        let stops = self
+            .typing
+            .stops
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        // A second run (there is none) would have no typing stops to tell.
+        let (_idle, idle) = mpsc::channel(1);
+        let mut stops = stops.unwrap_or(idle);
         loop {
-            match rx.recv().await {
-                Ok(e) => self.dispatch(&services, &e).await,
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "real-time hub fell behind the event bus");
-                }
-                Err(RecvError::Closed) => return,
+            tokio::select! {
+                got = rx.recv() => match got {
+                    Ok(e) => self.dispatch(&services, &e).await,
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "real-time hub fell behind the event bus");
+                    }
+                    Err(RecvError::Closed) => return,
+                },
+                Some(who) = stops.recv() => self.typing_stopped(&services, who).await,
             }
         }
     }
@@ -169,6 +192,12 @@ impl Hub {
         let base = self.base();
         match &e.event {
             Event::MessageCreated(m) => {
+                // Sending ends typing.
+                if let Some(u) = m.user_id {
+                    if self.typing.stop((app, m.channel_id, u)) {
+                        self.typing_stopped(services, (app, m.channel_id, u)).await;
+                    }
+                }
                 self.message(services, &p, &base, m, "channel.message.created")
                     .await
             }
@@ -196,6 +225,11 @@ impl Hub {
                 });
                 let key = Key::Channel(*channel_id, "keystrokes");
                 self.publish(app, key, event_body("thread.keystrokes.created", strokes));
+                if keys.is_empty() {
+                    self.typing.stop((app, *channel_id, *user_id));
+                } else {
+                    self.typing.typed((app, *channel_id, *user_id));
+                }
                 let typing = Key::Channel(*channel_id, "typing");
                 if self.heard(app, typing) {
                     if let Ok(u) = services.platform.get_user(&p, *user_id).await {
@@ -258,10 +292,11 @@ impl Hub {
                 let members = Key::Channel(r.channel_id, "members");
                 if self.heard(app, members) {
                     if let Ok(u) = services.platform.get_user(&p, r.user_id).await {
+                        // The names `onMemberJoined` / `onMemberLeft` listen for.
                         let kind = if joined {
-                            "channel.member.added"
+                            "channel.member.joined"
                         } else {
-                            "channel.member.removed"
+                            "channel.member.left"
                         };
                         let who = resources::user(&base, &u);
                         self.publish(app, members, event_body(kind, who));
@@ -284,15 +319,7 @@ impl Hub {
             }
             Event::ChannelUpdated(c) | Event::ChannelDeleted(c) => {
                 let deleted = matches!(e.event, Event::ChannelDeleted(_));
-                let key = Key::Channel(c.id, "self");
-                let resource = json!({"id": c.id, "type": c.r#type, "name": c.name,
-                                      "displayName": c.display_name, "properties": c.properties});
-                let kind = if deleted {
-                    "channel.self.deleted"
-                } else {
-                    "channel.self.updated"
-                };
-                self.publish(app, key, event_body(kind, resource));
+                self.channel_changed(services, &p, &base, c, deleted).await
             }
             Event::ParticipantChanged {
                 channel_id,
@@ -312,12 +339,20 @@ impl Hub {
                     self.publish(app, key, event_body(kind, resources::user(&base, &u)));
                 }
             }
+            Event::MessageReacted(r) => {
+                self.reaction(services, &p, &base, r, "message.reaction.created")
+                    .await
+            }
+            Event::MessageReactionRemoved(r) => {
+                self.reaction(services, &p, &base, r, "message.reaction.removed")
+                    .await
+            }
             // A user's own update may change its status.
             Event::PresenceChanged { user_id, .. }
             | Event::UserUpdated(UserRef { id: user_id, .. }) => {
                 self.presence(services, &p, &base, *user_id).await
             }
-            _ => {}
+            _ => self.more(services, &p, &base, e).await,
         }
     }
 
@@ -347,6 +382,39 @@ impl Hub {
         self.publish(app, Key::User(user, "self"), contact);
     }
 
+    /// A reaction made or taken back, on the channel's `reactions` topic and the reacting
+    /// user's (its other sessions), rendered once for both.
+    async fn reaction(
+        &self,
+        services: &Services,
+        p: &AppPrincipal,
+        base: &LinkBase,
+        r: &ReactionRef,
+        kind: &str,
+    ) {
+        let app = p.application_id;
+        let keys = [
+            Key::Channel(r.channel_id, "reactions"),
+            Key::User(r.user_id, "reactions"),
+        ];
+        if !keys.iter().any(|k| self.heard(app, *k)) {
+            return;
+        }
+        let Ok(user) = services.platform.get_user(p, r.user_id).await else {
+            return;
+        };
+        let view = ReactionView {
+            message_id: r.message_id,
+            user,
+            emoji: Emoji::stored(r.emoji.clone()),
+            created: r.created,
+        };
+        let body = event_body(kind, resources::reaction(base, &view));
+        for key in keys {
+            self.publish(app, key, body.clone());
+        }
+    }
+
     async fn message(
         &self,
         services: &Services,
@@ -361,7 +429,14 @@ impl Hub {
         }
         match services.platform.get_message(p, m.id).await {
             Ok(v) => {
-                let body = event_body(kind, resources::message(base, &v));
+                let resource = resources::message(base, &v);
+                // A message of a reply or STANDALONE thread is also news of that thread, whose
+                // topics are its channel's (`onThreadMessageReceived`).
+                if m.nested_level > 0 && kind == "channel.message.created" {
+                    let body = event_body("thread.message.created", resource.clone());
+                    self.publish(p.application_id, key, body);
+                }
+                let body = event_body(kind, resource);
                 self.publish(p.application_id, key, body);
             }
             // Deleted since: its deletion follows.

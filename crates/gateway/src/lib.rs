@@ -8,6 +8,10 @@ mod connection;
 pub mod destinations;
 pub mod frame;
 pub mod hub;
+mod paging;
+pub mod rate;
+mod reactions;
+mod records;
 mod relays;
 mod resources;
 mod resume;
@@ -25,6 +29,7 @@ use palaver_service::platform::{NoSessionFunction, SessionGate};
 use palaver_service::Services;
 
 use hub::Hub;
+pub use rate::RateLimit;
 
 /// The gateway's settings.
 #[derive(Debug, Clone)]
@@ -46,6 +51,12 @@ pub struct GatewayConfig {
     /// How long a dropped connection's sessions wait for their client to reconnect (zero: they
     /// end at once).
     pub resume_grace: Duration,
+    /// Actions (SENDs) one connection may make: a burst of `count`, refilled every `per`.
+    pub action_limit: RateLimit,
+    /// Relays (one-shot SUBSCRIBEs) one connection may make, likewise.
+    pub relay_limit: RateLimit,
+    /// How long a user is still typing after its last keystrokes.
+    pub typing_timeout: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -60,6 +71,10 @@ impl Default for GatewayConfig {
             session_lease: Duration::from_secs(30),
             // The SDK reconnects 5 s after a drop.
             resume_grace: Duration::from_secs(15),
+            // Generous: a chat UI opening a busy list makes dozens of relays at once.
+            action_limit: RateLimit::new(100, Duration::from_secs(10)),
+            relay_limit: RateLimit::new(200, Duration::from_secs(10)),
+            typing_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -80,7 +95,9 @@ pub struct Gateway {
 impl Gateway {
     pub fn new(services: Services, config: GatewayConfig) -> Self {
         Gateway {
-            hub: Arc::new(Hub::new(config.public_url.clone())),
+            hub: Arc::new(
+                Hub::new(config.public_url.clone()).with_typing_timeout(config.typing_timeout),
+            ),
             services,
             config: Arc::new(config),
             gate: Arc::new(NoSessionFunction),

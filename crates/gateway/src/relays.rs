@@ -1,17 +1,21 @@
 //! Relays: one-shot reads a client makes by subscribing to a destination, answered with one
-//! MESSAGE `{resource}`. Headers of the SUBSCRIBE are the relay's parameters.
+//! MESSAGE `{resource}`. Headers of the SUBSCRIBE are the relay's parameters (see `paging`);
+//! the relays of channels, messages, threads and users are in the modules below.
 
-use palaver_domain::platform::cursor::CursorRequest;
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::{DomainError, ErrorCode};
-use palaver_service::platform::{MessageFilter, Roster};
 use serde_json::{json, Value};
 
 use crate::connection::Session;
-use crate::destinations::{relay, Owner};
+use crate::destinations::Owner;
 use crate::frame::Frame;
+use crate::paging::Params;
 use crate::resources;
 use crate::Gateway;
+
+mod channel;
+mod message;
+mod user;
 
 /// Largest list one relay answers: the client asks for no pages of its own.
 const LIST_SIZE: u64 = 100;
@@ -46,7 +50,6 @@ pub(crate) async fn answer(
 ) -> Result<Value, DomainError> {
     let platform = &gw.services.platform;
     let (p, me, base) = (&s.p, s.user.id, &s.base);
-    let unread = f.get("unread") == Some("true");
     let fail = |e: palaver_service::ServiceError| e.into_domain();
     match (owner, name) {
         (Owner::Me, "") => {
@@ -56,56 +59,9 @@ pub(crate) async fn answer(
         (Owner::Me, "read_file_access_grant" | "write_file_access_grant") => {
             Ok(json!({"grant": crate::random_id()}))
         }
-        (Owner::Me, "channels.count") => {
-            let count = if unread {
-                platform.unread_channels_count(p, me).await.map_err(fail)?
-            } else {
-                let one = PageRequest {
-                    page: 0,
-                    size: 1,
-                    sort: Vec::new(),
-                };
-                platform.user_channels(p, me, &one).await.map_err(fail)?.1
-            };
-            Ok(json!({"count": count}))
-        }
         (Owner::Me, "unread_messages.count") => {
             let count = platform.unread_count(p, me).await.map_err(fail)?;
             Ok(json!({"count": count}))
-        }
-        (Owner::Me, "channels") => {
-            let (rows, total) = platform
-                .user_channels(p, me, &page_of(f))
-                .await
-                .map_err(fail)?;
-            let wanted = f.get("name");
-            let items = rows
-                .iter()
-                .filter(|c| wanted.is_none() || c.channel.name.as_deref() == wanted)
-                .map(|c| resources::channel(base, c, true))
-                .collect();
-            Ok(resources::page(
-                "channels",
-                items,
-                total,
-                relay(owner, name),
-            ))
-        }
-        (Owner::Me, "joinable_channels") => {
-            let (rows, total) = platform
-                .joinable_channels(p, me, &page_of(f))
-                .await
-                .map_err(fail)?;
-            let items = rows
-                .iter()
-                .map(|c| resources::channel(base, c, false))
-                .collect();
-            Ok(resources::page(
-                "channels",
-                items,
-                total,
-                relay(owner, name),
-            ))
         }
         (Owner::User(id), "") => {
             let u = platform.get_user(p, id).await.map_err(fail)?;
@@ -117,46 +73,6 @@ pub(crate) async fn answer(
             let member = platform.is_member(id, me).await.map_err(fail)?;
             Ok(resources::channel(base, &c, member))
         }
-        (Owner::Channel(id), "messages") => {
-            platform.readable_channel(p, id, me).await.map_err(fail)?;
-            let req = CursorRequest {
-                size: page_of(f).size,
-                ..CursorRequest::default()
-            };
-            let page = platform
-                .channel_messages(p, id, &MessageFilter::default(), &req)
-                .await
-                .map_err(fail)?;
-            let items = page
-                .items
-                .iter()
-                .map(|m| resources::message(base, m))
-                .collect();
-            let total = page.items.len() as u64;
-            Ok(resources::page(
-                "messages",
-                items,
-                total,
-                relay(owner, name),
-            ))
-        }
-        (Owner::Channel(id), "members" | "moderators") => {
-            platform.readable_channel(p, id, me).await.map_err(fail)?;
-            let roster = if name == "members" {
-                Roster::Members
-            } else {
-                Roster::Moderators
-            };
-            let (_, entries, total) = platform
-                .list_roster(p, id, roster, &page_of(f))
-                .await
-                .map_err(fail)?;
-            let items = entries
-                .iter()
-                .map(|e| resources::user(base, &e.user))
-                .collect();
-            Ok(resources::page("users", items, total, relay(owner, name)))
-        }
         (Owner::Message(id), "") => {
             let m = platform.get_message(p, id).await.map_err(fail)?;
             platform
@@ -165,6 +81,26 @@ pub(crate) async fn answer(
                 .map_err(fail)?;
             Ok(resources::message(base, &m))
         }
-        _ => Err(unsupported(owner, name)),
+        (Owner::Message(id), "reactions" | "reports" | "reports.count") => {
+            crate::reactions::relay(gw, s, id, name, &page_of(f)).await
+        }
+        (Owner::Channel(id), _) => channel::answer(gw, s, id, name, &Params::of(f)).await,
+        (Owner::Message(_) | Owner::Thread(_), _) => {
+            message::answer(gw, s, owner, name, &Params::of(f)).await
+        }
+        (Owner::Me | Owner::User(_), _) => user::answer(gw, s, owner, name, &Params::of(f)).await,
+    }
+}
+
+fn fail(e: palaver_service::ServiceError) -> DomainError {
+    e.into_domain()
+}
+
+/// The message types a `type` parameter asks for: a user's and the system's of that kind.
+fn types(q: &Params) -> Vec<String> {
+    match q.get("type") {
+        Some(t) if t == "TEXT" || t == "FILE" => vec![t.to_string(), format!("SYSTEM_{t}")],
+        Some(t) => vec![t.to_string()],
+        None => Vec::new(),
     }
 }

@@ -2,7 +2,7 @@
 //! StompX hypermedia (`_relays`, `_topics`, `_actions`, `_streams`) in place of HAL `_links`.
 
 use palaver_domain::platform::naming::{Naming, Rendered};
-use palaver_service::platform::{ChannelView, ChatUserRow, MessageView};
+use palaver_service::platform::{ChannelView, ChatUserRow, MessageView, ReactionView, ReportView};
 use palaver_views::messages::MessageFields;
 use palaver_views::users::UserJson;
 use palaver_views::{channels, LinkBase};
@@ -193,7 +193,7 @@ pub fn message(base: &LinkBase, v: &MessageView) -> Value {
     let id = v.message.id;
     let owner = Owner::Message(id);
     let mut m = object(camel(&json!(MessageFields(base, v))));
-    let relays = vec![
+    let mut relays = vec![
         ("self", relay(owner, "")),
         ("channel", relay(Owner::Channel(v.message.channel_id), "")),
         ("readReceipts", relay(owner, "read_receipts")),
@@ -203,6 +203,10 @@ pub fn message(base: &LinkBase, v: &MessageView) -> Value {
         ("reactions", relay(owner, "reactions")),
         ("reports", relay(owner, "reports")),
     ];
+    // A reply names the message it answers: the client fetches it before its callback fires.
+    if let Some(parent) = v.parent_id {
+        relays.push(("parent", relay(Owner::Message(parent), "")));
+    }
     m.insert("_relays".into(), map(relays));
     m.insert("_topics".into(), json!({}));
     m.insert(
@@ -222,6 +226,30 @@ pub fn message(base: &LinkBase, v: &MessageView) -> Value {
         ]),
     );
     m.insert("_streams".into(), json!({}));
+    Value::Object(m)
+}
+
+/// A reaction (`Reaction`: `{emoji, user, createdTime, _relays: {message}}`): the client's
+/// reaction callbacks relay `_relays.message` before they fire.
+pub fn reaction(base: &LinkBase, r: &ReactionView) -> Value {
+    let mut m = object(camel(&palaver_views::messages::reaction(base, r)));
+    m.insert("user".into(), user(base, &r.user));
+    m.insert(
+        "_relays".into(),
+        map([("message", relay(Owner::Message(r.message_id), ""))]),
+    );
+    Value::Object(m)
+}
+
+/// A report (the SDK's `MessageReport`: `{user, reason, properties, createdTime}`), with the
+/// message it is about as a relay.
+pub fn report(base: &LinkBase, r: &ReportView) -> Value {
+    let mut m = object(camel(&palaver_views::messages::report(base, r)));
+    m.insert("user".into(), user(base, &r.user));
+    m.insert(
+        "_relays".into(),
+        map([("message", relay(Owner::Message(r.message_id), ""))]),
+    );
     Value::Object(m)
 }
 

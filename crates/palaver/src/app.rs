@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use palaver_gateway::broker::Broker;
-use palaver_gateway::{Gateway, GatewayConfig};
+use palaver_gateway::{Gateway, GatewayConfig, RateLimit};
 use palaver_service::platform::CreatedApplication;
 use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, PlatformConfig, Services};
 use palaver_store::{Db, Dialect, ReadCache};
@@ -94,12 +94,16 @@ impl App {
             .await
             .with_context(|| format!("cannot listen on {}", self.config.listen))?;
         let addr = listener.local_addr()?;
+        let window = std::time::Duration::from_secs(self.config.gateway_limit_window_seconds);
         let gateway = Gateway::new(
             self.services.clone(),
             GatewayConfig {
                 public_url: self.config.public_url.clone(),
                 session_lease: std::time::Duration::from_secs(self.config.session_lease_seconds),
                 resume_grace: std::time::Duration::from_secs(self.config.session_resume_seconds),
+                action_limit: RateLimit::new(self.config.gateway_action_limit, window),
+                relay_limit: RateLimit::new(self.config.gateway_relay_limit, window),
+                typing_timeout: std::time::Duration::from_millis(self.config.typing_timeout_millis),
                 ..GatewayConfig::default()
             },
         );

@@ -33,7 +33,8 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (migrates, and bootstraps an empty database).
-    Serve(ServeArgs),
+    // Boxed: its many flags would make every other command as large.
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Organisations.
@@ -108,6 +109,18 @@ struct ServeArgs {
     /// seconds (default 15; 0: they end at once).
     #[arg(long, env = "PALAVER_SESSION_RESUME_SECONDS")]
     session_resume_seconds: Option<u64>,
+    /// Real-time actions one connection may make per limit window (default 100; 0: no limit).
+    #[arg(long, env = "PALAVER_GATEWAY_ACTION_LIMIT")]
+    gateway_action_limit: Option<u32>,
+    /// Real-time relays one connection may make per limit window (default 200; 0: no limit).
+    #[arg(long, env = "PALAVER_GATEWAY_RELAY_LIMIT")]
+    gateway_relay_limit: Option<u32>,
+    /// The window of the real-time rate limits, in seconds (default 10).
+    #[arg(long, env = "PALAVER_GATEWAY_LIMIT_WINDOW_SECONDS")]
+    gateway_limit_window_seconds: Option<u64>,
+    /// How long after its last keystrokes a user stops typing, in ms (default 5000).
+    #[arg(long, env = "PALAVER_TYPING_TIMEOUT_MILLIS")]
+    typing_timeout_millis: Option<u64>,
     /// Client id of the application created on first start (generated when absent).
     #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_ID")]
     bootstrap_client_id: Option<String>,
@@ -177,6 +190,10 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.nats_url = s.nats_url.clone();
         top.session_lease_seconds = s.session_lease_seconds;
         top.session_resume_seconds = s.session_resume_seconds;
+        top.gateway_action_limit = s.gateway_action_limit;
+        top.gateway_relay_limit = s.gateway_relay_limit;
+        top.gateway_limit_window_seconds = s.gateway_limit_window_seconds;
+        top.typing_timeout_millis = s.typing_timeout_millis;
         top.bootstrap_client_id = s.bootstrap_client_id.clone();
         top.bootstrap_client_secret = s.bootstrap_client_secret.clone();
     }
@@ -212,7 +229,7 @@ fn print(json_out: bool, v: &Value) {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let serve_args = match &cli.command {
-        Command::Serve(a) => Some(a),
+        Command::Serve(a) => Some(a.as_ref()),
         _ => None,
     };
     let config = config(&cli, serve_args)?;

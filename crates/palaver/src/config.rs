@@ -43,6 +43,15 @@ pub struct Config {
     /// How long a dropped real-time connection's sessions wait for their client to reconnect,
     /// in seconds (0: they end at once).
     pub session_resume_seconds: u64,
+    /// Real-time actions one connection may make per `gateway_limit_window_seconds` (also its
+    /// burst); 0: no limit.
+    pub gateway_action_limit: u32,
+    /// Real-time relays one connection may make per `gateway_limit_window_seconds`; 0: none.
+    pub gateway_relay_limit: u32,
+    /// The window of the two limits above, in seconds.
+    pub gateway_limit_window_seconds: u64,
+    /// How long after its last keystrokes a user stops typing, in milliseconds.
+    pub typing_timeout_millis: u64,
     /// First-start superadmin email; `admin@palaver.local` when absent.
     pub bootstrap_email: Option<String>,
     /// First-start superadmin password; generated (and printed once) when absent.
@@ -73,6 +82,13 @@ impl std::fmt::Debug for Config {
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("session_lease_seconds", &self.session_lease_seconds)
             .field("session_resume_seconds", &self.session_resume_seconds)
+            .field("gateway_action_limit", &self.gateway_action_limit)
+            .field("gateway_relay_limit", &self.gateway_relay_limit)
+            .field(
+                "gateway_limit_window_seconds",
+                &self.gateway_limit_window_seconds,
+            )
+            .field("typing_timeout_millis", &self.typing_timeout_millis)
             .field("bootstrap_email", &self.bootstrap_email)
             .field("bootstrap_password", &set(&self.bootstrap_password))
             .field("bootstrap_client_id", &self.bootstrap_client_id)
@@ -114,6 +130,10 @@ impl Default for Config {
             nats_url: None,
             session_lease_seconds: 30,
             session_resume_seconds: 15,
+            gateway_action_limit: 100,
+            gateway_relay_limit: 200,
+            gateway_limit_window_seconds: 10,
+            typing_timeout_millis: 5_000,
             bootstrap_email: None,
             bootstrap_password: None,
             bootstrap_client_id: None,
@@ -139,6 +159,10 @@ pub struct Layer {
     pub nats_url: Option<String>,
     pub session_lease_seconds: Option<u64>,
     pub session_resume_seconds: Option<u64>,
+    pub gateway_action_limit: Option<u32>,
+    pub gateway_relay_limit: Option<u32>,
+    pub gateway_limit_window_seconds: Option<u64>,
+    pub typing_timeout_millis: Option<u64>,
     pub bootstrap_email: Option<String>,
     pub bootstrap_password: Option<String>,
     pub bootstrap_client_id: Option<String>,
@@ -175,6 +199,10 @@ impl Config {
                 outbox_retention_hours,
                 session_lease_seconds,
                 session_resume_seconds,
+                gateway_action_limit,
+                gateway_relay_limit,
+                gateway_limit_window_seconds,
+                typing_timeout_millis,
                 bcrypt_cost
             );
             take_optional!(
@@ -220,6 +248,14 @@ impl Config {
         anyhow::ensure!(
             c.session_resume_seconds <= 3600,
             "session_resume_seconds must be 0 to 3600"
+        );
+        anyhow::ensure!(
+            (1..=3600).contains(&c.gateway_limit_window_seconds),
+            "gateway_limit_window_seconds must be 1 to 3600"
+        );
+        anyhow::ensure!(
+            (10..=600_000).contains(&c.typing_timeout_millis),
+            "typing_timeout_millis must be 10 to 600000"
         );
         if let Some(u) = &c.nats_url {
             anyhow::ensure!(

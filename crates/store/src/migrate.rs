@@ -57,6 +57,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_sessions.sql"),
         include_str!("../migrations/postgres/0008_sessions.sql"),
     ),
+    (
+        9,
+        "reactions",
+        include_str!("../migrations/sqlite/0009_reactions.sql"),
+        include_str!("../migrations/postgres/0009_reactions.sql"),
+    ),
+    (
+        10,
+        "channel user state",
+        include_str!("../migrations/sqlite/0010_channel_user_state.sql"),
+        include_str!("../migrations/postgres/0010_channel_user_state.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -1,10 +1,11 @@
-//! Message, thread, read-receipt and notification resources (snake_case; the response step
-//! renames for camelCase callers). Messages fill history pages, so they are written straight
+//! Message, thread, read-receipt, reaction, report and notification resources (snake_case; the
+//! response step renames for camelCase callers). Messages fill history pages, so they are written straight
 //! into the response as they are serialised rather than built as JSON trees first.
 
 use palaver_domain::time::format_millis;
 use palaver_service::platform::{
-    ChannelRow, ChatUserRow, MessageView, NotificationView, ReadReceipt, ThreadRow,
+    ChannelRow, ChatUserRow, Emoji, MessageView, NotificationView, ReactionSummary, ReactionView,
+    ReadReceipt, ReportView, ThreadRow,
 };
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
@@ -173,6 +174,9 @@ fn write_message_fields<M: SerializeMap>(
         if v.reply_thread.is_some() {
             out.serialize_entry("replies_count", &v.replies_count)?;
         }
+        // Always there, empty or zero when none: clients need not tell "none" from "unknown".
+        out.serialize_entry("reactions", &Reactions(ctx, &v.reactions))?;
+        out.serialize_entry("report_count", &v.report_count)?;
         if let Some(b) = &m.body {
             out.serialize_entry("body", b)?;
             out.serialize_entry("links", &m.links)?;
@@ -188,6 +192,73 @@ fn write_message_fields<M: SerializeMap>(
     }
 }
 
+/// An emoji as ChatKitty shows it (`EmojiProperties`).
+pub struct EmojiJson<'a>(pub &'a Emoji);
+
+impl Serialize for EmojiJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("character", e.character())?;
+        m.serialize_entry("description", e.description())?;
+        m.serialize_entry("aliases", &e.aliases())?;
+        m.serialize_entry("tags", &e.tags())?;
+        m.end()
+    }
+}
+
+/// A message's reactions, one `MessageReactionsSummaryProperties` per emoji:
+/// `{emoji, count, users}`.
+struct Reactions<'a>(&'a LinkBase, &'a [ReactionSummary]);
+
+struct Summary<'a>(&'a LinkBase, &'a ReactionSummary);
+
+impl Serialize for Summary<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Summary(ctx, r) = *self;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("emoji", &EmojiJson(&r.emoji))?;
+        m.serialize_entry("count", &r.users.len())?;
+        m.serialize_entry("users", &Users(ctx, &r.users))?;
+        m.end()
+    }
+}
+
+struct Users<'a>(&'a LinkBase, &'a [ChatUserRow]);
+
+impl Serialize for Users<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.1.iter().map(|u| UserJson(self.0, u)))
+    }
+}
+
+impl Serialize for Reactions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.1.iter().map(|r| Summary(self.0, r)))
+    }
+}
+
+/// One user's reaction, without hypermedia: `{emoji, user, created_time}` (the gateway's
+/// `Reaction` adds `_relays.message`).
+pub fn reaction(ctx: &LinkBase, r: &ReactionView) -> Value {
+    json!({
+        "emoji": EmojiJson(&r.emoji),
+        "user": UserJson(ctx, &r.user),
+        "created_time": format_millis(r.created),
+    })
+}
+
+/// One user's report, without hypermedia: `{user, reason, properties, created_time}` (the
+/// SDK's `MessageReport`).
+pub fn report(ctx: &LinkBase, r: &ReportView) -> Value {
+    json!({
+        "user": UserJson(ctx, &r.user),
+        "reason": r.reason,
+        "properties": r.properties,
+        "created_time": format_millis(r.created),
+    })
+}
+
 pub fn thread(ctx: &LinkBase, t: &ThreadRow) -> Value {
     let mut rels: Vec<(&str, String)> = vec![
         ("self", format!("/threads/{}", t.id)),
@@ -198,13 +269,18 @@ pub fn thread(ctx: &LinkBase, t: &ThreadRow) -> Value {
         rels.push(("message", format!("/messages/{m}")));
     }
     rels.push(("application", ctx.application_path().into()));
-    json!({
+    let mut v = json!({
         "type": t.r#type,
         "id": t.id,
         "created_time": format_millis(t.created),
         "properties": t.properties,
         "_links": links(ctx, &rels),
-    })
+    });
+    // STANDALONE threads are named.
+    if let Some(name) = &t.name {
+        v["name"] = json!(name);
+    }
+    v
 }
 
 pub fn receipt(ctx: &LinkBase, message: i64, r: &ReadReceipt) -> Value {
@@ -270,7 +346,8 @@ impl Serialize for NotificationJson<'_> {
         m.serialize_entry("body", &row.body)?;
         m.serialize_entry("created_time", &format_millis(row.created))?;
         m.serialize_entry("data", &NotificationData(ctx, n))?;
-        m.serialize_entry("muted", &false)?;
+        // Made while its recipient had the channel muted.
+        m.serialize_entry("muted", &row.muted)?;
         let user = format!("/users/{}", row.user_id);
         m.serialize_entry("_links", &links(ctx, &[("user", user)]))?;
         if let Some(c) = &n.channel {

@@ -30,6 +30,7 @@ fn filter(q: &QueryPairs) -> MessageFilter {
     MessageFilter {
         username: some("username"),
         query: some("query"),
+        ..MessageFilter::default()
     }
 }
 

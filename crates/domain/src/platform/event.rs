@@ -30,7 +30,8 @@ pub struct ChannelRef {
     #[serde(default)]
     pub properties: Value,
     pub created: i64,
-    /// The members a channel was created with (only on `channel.created`).
+    /// The members a channel was created with (on `channel.created`), or had when it was
+    /// deleted (on `channel.deleted`: they are told).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub member_ids: Vec<i64>,
 }
@@ -50,6 +51,41 @@ pub struct UserRef {
     pub name: String,
 }
 
+/// A user's reaction to a message, as its events carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReactionRef {
+    pub message_id: i64,
+    pub channel_id: i64,
+    pub user_id: i64,
+    /// The emoji's character (see `emoji::Emoji`).
+    pub emoji: String,
+    /// When the reaction was made, epoch milliseconds.
+    pub created: i64,
+}
+
+/// A user's report of a message, as its events carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRef {
+    pub message_id: i64,
+    pub channel_id: i64,
+    pub user_id: i64,
+    pub reason: String,
+    #[serde(default)]
+    pub properties: Value,
+    /// When the report was first made, epoch milliseconds.
+    pub created: i64,
+}
+
+/// A STANDALONE thread as its events carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadRef {
+    pub id: i64,
+    pub channel_id: i64,
+    pub name: Option<String>,
+    /// Who opened it.
+    pub user_id: Option<i64>,
+}
+
 /// One event. The serde tag is the event's name in the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload")]
@@ -63,6 +99,16 @@ pub enum Event {
     /// Every message of the application was deleted.
     #[serde(rename = "messages.deleted")]
     MessagesDeleted { count: u64 },
+    /// A user reacted to a message with an emoji (not again: a repeated reaction is no event).
+    #[serde(rename = "message.reacted")]
+    MessageReacted(ReactionRef),
+    #[serde(rename = "message.reaction.removed")]
+    MessageReactionRemoved(ReactionRef),
+    /// A user reported a message, or reported it again with a new reason (one report a user).
+    #[serde(rename = "message.reported")]
+    MessageReported(ReportRef),
+    #[serde(rename = "message.report.removed")]
+    MessageReportRemoved(ReportRef),
     /// A user's read cursor moved up to `message_id`.
     #[serde(rename = "message.read")]
     MessageRead {
@@ -143,6 +189,41 @@ pub enum Event {
         user_id: i64,
         active: bool,
     },
+    /// A user moved its read cursor back to just before `message_id` (it reads as unread).
+    #[serde(rename = "message.unread")]
+    MessageUnread {
+        message_id: i64,
+        channel_id: i64,
+        user_id: i64,
+        seq: i64,
+    },
+    /// A user deleted a message for itself alone.
+    #[serde(rename = "message.deleted_for_user")]
+    MessageDeletedForUser {
+        message_id: i64,
+        channel_id: i64,
+        user_id: i64,
+    },
+    /// A user changed its own settings of a channel: `muted`, `unmuted`, `hidden` or `cleared`.
+    #[serde(rename = "channel.user_state.changed")]
+    ChannelStateChanged {
+        channel_id: i64,
+        user_id: i64,
+        change: String,
+    },
+    /// A named STANDALONE thread was opened in a channel.
+    #[serde(rename = "thread.created")]
+    ThreadCreated(ThreadRef),
+    /// A user was blocked from writing to a channel (a channel block record).
+    #[serde(rename = "channel.user.blocked")]
+    ChannelUserBlocked(RosterChange),
+    #[serde(rename = "channel.user.unblocked")]
+    ChannelUserUnblocked(RosterChange),
+    /// `user_id` put `blocked_id` on its block list.
+    #[serde(rename = "user.blocked")]
+    UserBlocked { user_id: i64, blocked_id: i64 },
+    #[serde(rename = "user.unblocked")]
+    UserUnblocked { user_id: i64, blocked_id: i64 },
 }
 
 /// An event could not be read back from its stored form.
@@ -173,6 +254,8 @@ impl Event {
             Event::ChannelCreated(c) | Event::ChannelUpdated(c) | Event::ChannelDeleted(c) => {
                 Some(c.id)
             }
+            Event::MessageReacted(r) | Event::MessageReactionRemoved(r) => Some(r.channel_id),
+            Event::MessageReported(r) | Event::MessageReportRemoved(r) => Some(r.channel_id),
             Event::MemberAdded(r)
             | Event::MemberRemoved(r)
             | Event::ModeratorAdded(r)
@@ -183,6 +266,11 @@ impl Event {
             | Event::ChannelEventSent { channel_id, .. }
             | Event::Keystrokes { channel_id, .. }
             | Event::ParticipantChanged { channel_id, .. } => Some(*channel_id),
+            Event::MessageUnread { channel_id, .. }
+            | Event::MessageDeletedForUser { channel_id, .. }
+            | Event::ChannelStateChanged { channel_id, .. } => Some(*channel_id),
+            Event::ThreadCreated(t) => Some(t.channel_id),
+            Event::ChannelUserBlocked(r) | Event::ChannelUserUnblocked(r) => Some(r.channel_id),
             _ => None,
         }
     }
@@ -265,6 +353,38 @@ mod tests {
             Event::ChannelCreated(c) => assert_eq!(c.member_ids, [1, 2]),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn reactions_and_reports_have_names_and_channels() {
+        let reaction = ReactionRef {
+            message_id: 1,
+            channel_id: 2,
+            user_id: 3,
+            emoji: "👍".into(),
+            created: 4,
+        };
+        let e = Event::MessageReacted(reaction.clone());
+        let (kind, payload) = e.to_parts();
+        assert_eq!(kind, "message.reacted");
+        assert_eq!(Event::from_parts(&kind, payload).unwrap(), e);
+        assert_eq!(
+            Event::MessageReactionRemoved(reaction).name(),
+            "message.reaction.removed"
+        );
+        let report = Event::MessageReported(ReportRef {
+            message_id: 1,
+            channel_id: 5,
+            user_id: 3,
+            reason: "spam".into(),
+            properties: json!({"k": 1}),
+            created: 4,
+        });
+        assert_eq!(report.channel_id(), Some(5));
+        let (kind, payload) = report.to_parts();
+        assert_eq!(kind, "message.reported");
+        assert_eq!(Event::from_parts(&kind, payload).unwrap(), report);
+        assert!(!report.is_ephemeral());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The platform API's pure parts: JSON field naming (snake_case or camelCase), page and cursor
-//! requests, and the values of its resources.
+//! requests, and the values of its resources (reaction emoji).
 
 pub mod cursor;
+pub mod emoji;
 pub mod event;
 pub mod merge_patch;
 pub mod naming;

@@ -36,6 +36,8 @@ fn roster_event(roster: Roster, added: bool, channel: i64, user: &ChatUserRow) -
         (Roster::Moderators, false) => Event::ModeratorRemoved(change),
         (Roster::Invites, true) => Event::InviteSent(change),
         (Roster::Invites, false) => Event::InviteRemoved(change),
+        (Roster::Blocked, true) => Event::ChannelUserBlocked(change),
+        (Roster::Blocked, false) => Event::ChannelUserUnblocked(change),
     }
 }
 
@@ -44,6 +46,7 @@ fn role(roster: Roster) -> &'static str {
         Roster::Members => "a member",
         Roster::Moderators => "a moderator",
         Roster::Invites => "invited",
+        Roster::Blocked => "blocked",
     }
 }
 
@@ -54,6 +57,8 @@ fn check_roster(c: &ChannelRow, roster: Roster, writing: bool) -> Result<()> {
         Roster::Members => writing && c.r#type == "DIRECT",
         Roster::Moderators => c.r#type == "DIRECT",
         Roster::Invites => c.r#type != "PRIVATE",
+        // Two people block each other through their own block lists.
+        Roster::Blocked => c.r#type == "DIRECT",
     };
     if !refused {
         return Ok(());
@@ -61,6 +66,7 @@ fn check_roster(c: &ChannelRow, roster: Roster, writing: bool) -> Result<()> {
     Err(invalid(match roster {
         Roster::Members => "the members of a DIRECT channel cannot change".to_string(),
         Roster::Moderators => "a DIRECT channel has no moderators".to_string(),
+        Roster::Blocked => "a DIRECT channel has no block records: block the user".to_string(),
         Roster::Invites => format!(
             "only PRIVATE channels take invites; channel {} is {}",
             c.id, c.r#type

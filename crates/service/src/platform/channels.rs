@@ -293,6 +293,7 @@ impl Platform {
             properties: parsed.properties,
             user: None,
             not_member: None,
+            ..ChannelFilter::default()
         };
         self.page_channels(p, &filter, page).await
     }
@@ -340,15 +341,23 @@ impl Platform {
         self.view(row).await
     }
 
-    /// Deletes a channel; answers with the application, as the platform API does.
+    /// Deletes a channel; answers with the application, as the platform API does. Its event
+    /// names the members it had, who are told.
     pub async fn delete_channel(&self, p: &AppPrincipal, id: i64) -> Result<ApplicationRow> {
         let row = self.channel_row(p, id).await?;
+        let mut deleted = channel_ref(&row);
+        deleted.member_ids = self
+            .rosters
+            .of_channels(Roster::Members, &[id])
+            .await?
+            .into_iter()
+            .map(|(_, e)| e.user_id)
+            .collect();
         let mut tx = self.db.begin().await?;
         if !Channels::delete(&mut tx, p.application_id, id).await? {
             return Err(no_channel(id).into());
         }
-        self.commit(tx, p, Event::ChannelDeleted(channel_ref(&row)))
-            .await?;
+        self.commit(tx, p, Event::ChannelDeleted(deleted)).await?;
         self.application(p).await
     }
 }

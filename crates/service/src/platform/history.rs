@@ -3,7 +3,7 @@
 //! Cursors are bound to their listing and checked when they come back.
 
 use palaver_domain::platform::cursor::{self, CursorRequest, Cut};
-use palaver_store::platform::{History, HistoryScope, MessageRow};
+use palaver_store::platform::{History, HistoryScope, MessageRow, Viewing};
 
 use super::messages::MessageView;
 use super::{AppPrincipal, Platform};
@@ -16,6 +16,8 @@ pub struct MessageFilter {
     pub username: Option<String>,
     /// Body contains this text.
     pub query: Option<String>,
+    /// What one user sees: its cleared and deleted messages left out, MAIN thread or types only.
+    pub viewing: Viewing,
 }
 
 /// One cursor page: its items, and the encoded cursors its links carry.
@@ -61,7 +63,7 @@ impl Platform {
         let window = req.window(&listing)?;
         let rows: Vec<MessageRow> = self
             .messages
-            .history(
+            .history_as(
                 p.application_id,
                 &History {
                     scope,
@@ -71,6 +73,7 @@ impl Platform {
                     after: window.above,
                     limit: req.size + 1,
                 },
+                &filter.viewing,
             )
             .await?;
         let mut cut = window.cut(rows, req.size, |m| scope.key_of(m));
@@ -110,10 +113,21 @@ impl Platform {
         thread: i64,
         req: &CursorRequest,
     ) -> Result<CursorPage<MessageView>> {
+        self.thread_messages_as(p, thread, &MessageFilter::default(), req)
+            .await
+    }
+
+    /// As [`Platform::thread_messages`], with `filter`'s viewer and types.
+    pub async fn thread_messages_as(
+        &self,
+        p: &AppPrincipal,
+        thread: i64,
+        filter: &MessageFilter,
+        req: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>> {
         let listing = format!("thread:{thread}");
-        let none = MessageFilter::default();
         let page = self
-            .history_page(p, &listing, HistoryScope::Thread(thread), &none, req)
+            .history_page(p, &listing, HistoryScope::Thread(thread), filter, req)
             .await;
         let page = match page {
             Ok(page) => page,
@@ -143,13 +157,25 @@ impl Platform {
         unread: bool,
         req: &CursorRequest,
     ) -> Result<CursorPage<MessageView>> {
+        self.user_messages_as(p, id, unread, &MessageFilter::default(), req)
+            .await
+    }
+
+    /// As [`Platform::user_messages`], with `filter`'s viewer and types.
+    pub async fn user_messages_as(
+        &self,
+        p: &AppPrincipal,
+        id: i64,
+        unread: bool,
+        filter: &MessageFilter,
+        req: &CursorRequest,
+    ) -> Result<CursorPage<MessageView>> {
         self.get_user(p, id).await?;
         let (listing, scope) = if unread {
             (format!("unread:{id}"), HistoryScope::UnreadBy(id))
         } else {
             (format!("user:{id}"), HistoryScope::Sender(id))
         };
-        let none = MessageFilter::default();
-        self.history_page(p, &listing, scope, &none, req).await
+        self.history_page(p, &listing, scope, filter, req).await
     }
 }

@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 
 use super::channel_input::invalid;
 use super::message_input::{link_spans, mention_tags, MessagePatch, NewMessageInput};
+use super::reactions::ReactionSummary;
 use super::send_queue::{NewSend, Sent};
 use super::user_refs::{no_user, username_of};
 use super::{AppPrincipal, Platform};
@@ -32,6 +33,12 @@ pub struct MessageView {
     /// Top-level messages: the thread replies to it go to.
     pub reply_thread: Option<ThreadRow>,
     pub replies_count: u64,
+    /// Replies: the message they reply to (the parent of their thread).
+    pub parent_id: Option<i64>,
+    /// Its reactions by emoji, emojis in the order first used.
+    pub reactions: Vec<ReactionSummary>,
+    /// How many users reported it.
+    pub report_count: u64,
 }
 
 /// What a message body says besides its text.
@@ -226,6 +233,7 @@ impl Platform {
             created: now_millis(),
             last_edited: None,
         };
+        let parent_id = thread.as_ref().and_then(|t| t.parent_message_id);
         let Sent {
             message: row,
             reply_thread,
@@ -236,12 +244,16 @@ impl Platform {
             .as_array()
             .is_some_and(|l| l.iter().any(|m| m["type"] == "CHANNEL"));
         Ok(MessageView {
+            parent_id,
             message: row,
             user,
             mentioned: parsed.mentioned,
             channel: everyone.then(|| channel.clone()),
             reply_thread,
             replies_count: 0,
+            // A new message has none yet.
+            reactions: Vec::new(),
+            report_count: 0,
         })
     }
 
@@ -298,12 +310,26 @@ impl Platform {
         let ids: Vec<i64> = user_ids.into_iter().collect();
         let channel_ids: Vec<i64> = channel_ids.into_iter().collect();
         let parents: Vec<i64> = rows.iter().map(|m| m.id).collect();
+        // Replies name their parent: the parent of the thread they are in.
+        let mut reply_threads: Vec<i64> = rows
+            .iter()
+            .filter(|m| m.nested_level > 0)
+            .map(|m| m.thread_id)
+            .collect();
+        reply_threads.sort_unstable();
+        reply_threads.dedup();
         // Independent reads, on connections of their own: a page waits for the slowest only.
-        let (users, channels, threads) = tokio::try_join!(
+        let (users, channels, threads, in_threads, mut feedback) = tokio::try_join!(
             self.users.by_ids(app, &ids),
             self.channels.by_ids(app, &channel_ids),
             self.threads.replies_of(app, &parents),
+            self.threads.by_ids(app, &reply_threads),
+            self.feedback(app, &parents),
         )?;
+        let parent_of: HashMap<i64, i64> = in_threads
+            .into_iter()
+            .filter_map(|t| t.parent_message_id.map(|m| (t.id, m)))
+            .collect();
         let users: HashMap<i64, ChatUserRow> = users.into_iter().map(|u| (u.id, u)).collect();
         let channels: HashMap<i64, ChannelRow> = channels.into_iter().map(|c| (c.id, c)).collect();
         let mut threads: HashMap<i64, (ThreadRow, u64)> = threads
@@ -325,11 +351,16 @@ impl Platform {
                     .filter_map(|id| users.get(&id).map(|u| (id, u.clone())))
                     .collect();
                 MessageView {
+                    parent_id: (m.nested_level > 0)
+                        .then(|| parent_of.get(&m.thread_id).copied())
+                        .flatten(),
                     user: m.user_id.and_then(|id| users.get(&id).cloned()),
                     mentioned,
                     channel: channels.get(&m.channel_id).cloned(),
                     replies_count,
                     reply_thread,
+                    reactions: feedback.reactions.remove(&m.id).unwrap_or_default(),
+                    report_count: feedback.report_counts.get(&m.id).copied().unwrap_or(0),
                     message: m,
                 }
             })

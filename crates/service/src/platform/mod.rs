@@ -1,24 +1,30 @@
 //! The platform API's use-cases: OAuth client credentials, applications and their settings,
-//! chat users and their secrets, channels and their rosters, messages, threads, read receipts and
+//! chat users and their secrets, contacts and block lists, channels and their rosters, what users
+//! set for themselves in them, messages, threads, reactions, reports, read receipts and
 //! notifications. Every operation is bound to the caller's application; every channel and
 //! message write commits with its event (see `outbox`).
 
 mod applications;
 mod channel_input;
 mod channel_rosters;
+mod channel_state;
 mod channels;
+mod contacts;
 mod history;
 mod message_input;
 mod messages;
+mod moderation;
 mod notifications;
 mod oauth;
 mod outbox;
+mod reactions;
 mod realtime;
 mod receipts;
 mod retention;
 mod send_queue;
 mod sessions;
 mod sort_keys;
+mod threads;
 mod token_memo;
 mod user_refs;
 mod users;
@@ -26,18 +32,22 @@ mod users;
 pub use applications::{CreatedApplication, SettingsInput};
 pub use channel_input::{ChannelPatch, ChannelsQuery, NewChannelInput, CHANNEL_TYPES};
 pub use channel_rosters::RosterUser;
+pub use channel_state::ChannelContext;
 pub use channels::{ChannelView, CHANNEL_SORTABLE};
+pub use contacts::ContactsQuery;
 pub use history::{CursorPage, MessageFilter};
 pub use message_input::{MessagePatch, NewMessageInput};
 pub use messages::MessageView;
 pub use notifications::NotificationView;
 pub use oauth::TokenGrant;
 pub use outbox::{Bus, Outlet, Published};
+pub use palaver_domain::platform::emoji::Emoji;
 pub use palaver_domain::platform::event::Event;
 pub use palaver_store::platform::{
-    ApplicationRow, ChannelRow, ChatSessionRow, ChatUserRow, EventRow, MessageRow, NotificationRow,
-    Roster, ThreadRow, UserSessionRow,
+    ApplicationRow, ChannelRow, ChannelState, ChatSessionRow, ChatUserRow, EventRow, MessageRow,
+    NotificationRow, Roster, ThreadFilter, ThreadRow, UserSessionRow, Viewing,
 };
+pub use reactions::{ReactionInput, ReactionSummary, ReactionView, ReportInput, ReportView};
 pub use realtime::{NoSessionFunction, SessionAttempt, SessionDecision, SessionGate};
 pub use receipts::ReadReceipt;
 pub use sessions::{ChatSessionView, SESSION_SORTABLE};
@@ -47,8 +57,8 @@ pub use sort_keys::{
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 
 use palaver_store::platform::{
-    Applications, Channels, ChatUsers, Consumers, Events, Messages, Notifications, OauthTokens,
-    ReadCursors, Reports, Rosters, Sessions, Threads,
+    Applications, ChannelStates, Channels, ChatUsers, Consumers, Events, Messages, Notifications,
+    OauthTokens, Reactions, ReadCursors, Reports, Rosters, Sessions, Threads, UserBlocks,
 };
 use palaver_store::{Db, Documents};
 
@@ -95,7 +105,11 @@ pub struct Platform {
     messages: Messages,
     threads: Threads,
     read_cursors: ReadCursors,
+    reactions: Reactions,
     reports: Reports,
+    /// What users set for themselves in their channels.
+    channel_states: ChannelStates,
+    user_blocks: UserBlocks,
     notifications: Notifications,
     consumers: Consumers,
     sessions: Sessions,
@@ -123,7 +137,10 @@ impl Platform {
             messages: Messages::new(db.clone()),
             threads: Threads::new(db.clone()),
             read_cursors: ReadCursors::new(db.clone()),
+            reactions: Reactions::new(db.clone()),
             reports: Reports::new(db.clone()),
+            channel_states: ChannelStates::new(db.clone()),
+            user_blocks: UserBlocks::new(db.clone()),
             notifications: Notifications::new(db.clone()),
             consumers: Consumers::new(db.clone()),
             sessions: Sessions::new(db.clone()),

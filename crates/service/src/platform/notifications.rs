@@ -3,7 +3,7 @@
 //! says so). The consumer's offset moves in the transaction that writes the notifications, so
 //! each message notifies once however many workers drain.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use palaver_domain::platform::cursor::CursorRequest;
 use palaver_domain::platform::event::Event;
@@ -65,6 +65,12 @@ impl Platform {
         for (channel, entry) in self.rosters.of_channels(Roster::Members, &channels).await? {
             members.entry(channel).or_default().push(entry.user_id);
         }
+        let muted: HashSet<(i64, i64)> = self
+            .channel_states
+            .muted_among(&channels)
+            .await?
+            .into_iter()
+            .collect();
         let now = now_millis();
         let mut rows = Vec::new();
         for m in ids.iter().filter_map(|id| messages.get(id)) {
@@ -107,6 +113,7 @@ impl Platform {
                     body: text.clone(),
                     created: now,
                     read_time: None,
+                    muted: muted.contains(&(m.channel_id, user)),
                 });
             }
         }

@@ -154,7 +154,7 @@ impl Platform {
         Err(denied(format!("You are not a member of channel {id}")).into())
     }
 
-    /// Channel `id` if `user` may write to it: a member.
+    /// Channel `id` if `user` may write to it: a member not blocked there (see `moderation`).
     pub async fn writable_channel(
         &self,
         p: &AppPrincipal,
@@ -163,6 +163,7 @@ impl Platform {
     ) -> Result<ChannelRow> {
         let c = self.channel_row(p, id).await?;
         if self.is_member(id, user).await? {
+            self.check_not_blocked(&c, user).await?;
             return Ok(c);
         }
         let hint = if c.r#type == "PUBLIC" {

@@ -225,6 +225,7 @@ impl Platform {
             name: q.name.clone(),
             properties,
             unread,
+            ..UserFilter::default()
         };
         let sort: Vec<(&str, bool)> = page
             .sort

@@ -3,7 +3,8 @@
 //! the write's event to it.
 
 use sea_query::{
-    Alias, Cond, Expr, JoinType, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    Alias, Cond, Expr, Func, JoinType, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    SubQueryStatement,
 };
 use serde_json::{Map, Value};
 
@@ -36,6 +37,8 @@ pub type NewChannel = ChannelRow;
 #[derive(Debug, Clone, Default)]
 pub struct ChannelFilter {
     pub r#type: Option<String>,
+    /// Exact channel name.
+    pub name: Option<String>,
     /// Usernames that must all be members.
     pub member_names: Vec<String>,
     /// Created at or after / at or before, epoch milliseconds.
@@ -46,6 +49,10 @@ pub struct ChannelFilter {
     pub user: Option<i64>,
     /// Channels this user is not a member of (with `type` PUBLIC: the ones it may join).
     pub not_member: Option<i64>,
+    /// Leaves out the channels this user hid (until their next message).
+    pub visible_to: Option<i64>,
+    /// Channels this user is a member of that hold messages of others it has not read.
+    pub unread_by: Option<i64>,
 }
 
 /// Columns a page may be sorted by.
@@ -140,6 +147,64 @@ fn has_member(cond: SimpleExpr) -> SimpleExpr {
     Expr::exists(q)
 }
 
+/// `chat_channels.id`.
+fn channel_id() -> (Alias, Alias) {
+    (table(), Alias::new("id"))
+}
+
+/// The channel's last message number: its MAIN thread's counter (0 before its first message).
+fn last_seq() -> SimpleExpr {
+    let t = Alias::new("lt");
+    let mut q = Query::select();
+    q.column((t.clone(), Alias::new("last_seq")))
+        .from_as(Alias::new("chat_threads"), t.clone())
+        .and_where(Expr::col((t, Alias::new("main_of"))).equals(channel_id()));
+    Func::coalesce([
+        SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q))),
+        Expr::val(0).into(),
+    ])
+    .into()
+}
+
+/// True while `user` has the channel hidden: no message came since it hid it.
+fn hidden_by(user: i64) -> SimpleExpr {
+    let s = Alias::new("hs");
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from_as(Alias::new("chat_channel_user_states"), s.clone())
+        .and_where(Expr::col((s.clone(), Alias::new("channel_id"))).equals(channel_id()))
+        .and_where(Expr::col((s.clone(), Alias::new("user_id"))).eq(user))
+        .and_where(Expr::col((s, Alias::new("hidden_seq"))).gte(last_seq()));
+    Expr::exists(q)
+}
+
+/// True while the channel holds a message of someone else (or of the system) after `user`'s
+/// read cursor; the caller asks for membership separately.
+fn unread_for(user: i64) -> SimpleExpr {
+    let (m, rc) = (Alias::new("um"), Alias::new("rc"));
+    let mut cursor = Query::select();
+    cursor
+        .column((rc.clone(), Alias::new("last_read_seq")))
+        .from_as(Alias::new("chat_read_cursors"), rc.clone())
+        .and_where(Expr::col((rc.clone(), Alias::new("channel_id"))).equals(channel_id()))
+        .and_where(Expr::col((rc, Alias::new("user_id"))).eq(user));
+    let read_up_to = Func::coalesce([
+        SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(cursor))),
+        Expr::val(0).into(),
+    ]);
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from_as(Alias::new("chat_messages"), m.clone())
+        .and_where(Expr::col((m.clone(), Alias::new("channel_id"))).equals(channel_id()))
+        .and_where(Expr::col((m.clone(), Alias::new("seq"))).gt(read_up_to))
+        .cond_where(
+            Cond::any()
+                .add(Expr::col((m.clone(), Alias::new("user_id"))).is_null())
+                .add(Expr::col((m, Alias::new("user_id"))).ne(user)),
+        );
+    Expr::exists(q)
+}
+
 #[derive(Debug, Clone)]
 pub struct Channels {
     db: Db,
@@ -162,6 +227,9 @@ impl Channels {
         let mut q = Self::select(app);
         if let Some(t) = &f.r#type {
             q.and_where(col("type").eq(t.as_str()));
+        }
+        if let Some(n) = &f.name {
+            q.and_where(col("name").eq(n.as_str()));
         }
         for name in &f.member_names {
             q.and_where(has_member(
@@ -186,6 +254,15 @@ impl Channels {
             q.and_where(
                 has_member(Expr::col((Alias::new("m"), Alias::new("user_id"))).eq(u)).not(),
             );
+        }
+        if let Some(u) = f.visible_to {
+            q.and_where(hidden_by(u).not());
+        }
+        if let Some(u) = f.unread_by {
+            q.and_where(has_member(
+                Expr::col((Alias::new("m"), Alias::new("user_id"))).eq(u),
+            ))
+            .and_where(unread_for(u));
         }
         q
     }

@@ -62,6 +62,12 @@ pub struct UserFilter {
     /// Users with (true) or without (false) messages they have not read: messages of others
     /// after their read cursor in a channel they are a member of.
     pub unread: Option<bool>,
+    /// This user's contacts: the other users that are members of a channel it is a member of.
+    pub contact_of: Option<i64>,
+    /// Display name contains this text, whatever its case.
+    pub display_name: Option<String>,
+    /// Users with (true) or without (false) an active user session.
+    pub online: Option<bool>,
 }
 
 /// A field of a chat user that pages of users, or of rows holding a user (roster entries, read
@@ -119,7 +125,7 @@ fn col(c: &str) -> Expr {
     Expr::col((table(), Alias::new(c)))
 }
 
-fn read(r: &DbRow) -> Result<ChatUserRow, StoreError> {
+pub(crate) fn read(r: &DbRow) -> Result<ChatUserRow, StoreError> {
     let text = |c: &str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
     let properties = r.text("properties")?.unwrap_or_else(|| "{}".into());
     Ok(ChatUserRow {
@@ -137,6 +143,13 @@ fn read(r: &DbRow) -> Result<ChatUserRow, StoreError> {
         created: r.int("created")?.unwrap_or_default(),
         online: r.boolean("online")?.unwrap_or(false),
     })
+}
+
+/// Selects into `q`, which joins `chat_users` under its own name, what [`read`] reads: rows
+/// that show their users (reactions) read them in the same query.
+pub(crate) fn select_joined(q: &mut SelectStatement) {
+    q.columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+        .expr_as(online(), Alias::new("online"));
 }
 
 /// True while the user has an active user session: read with every user, one index probe.
@@ -194,6 +207,24 @@ fn has_unread() -> SimpleExpr {
     Expr::exists(member)
 }
 
+/// True when the user is a member of a channel that `user` is a member of too.
+fn shares_a_channel_with(user: i64) -> SimpleExpr {
+    let (mine, theirs) = (Alias::new("cm"), Alias::new("ct"));
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from_as(Alias::new("chat_channel_members"), mine.clone())
+        .join_as(
+            sea_query::JoinType::InnerJoin,
+            Alias::new("chat_channel_members"),
+            theirs.clone(),
+            Expr::col((theirs.clone(), Alias::new("channel_id")))
+                .equals((mine.clone(), Alias::new("channel_id"))),
+        )
+        .and_where(Expr::col((mine, Alias::new("user_id"))).eq(user))
+        .and_where(Expr::col((theirs, Alias::new("user_id"))).equals((table(), Alias::new("id"))));
+    Expr::exists(q)
+}
+
 #[derive(Debug, Clone)]
 pub struct ChatUsers {
     db: Db,
@@ -232,6 +263,31 @@ impl ChatUsers {
             }
             Some(false) => {
                 q.and_where(has_unread().not());
+            }
+            None => {}
+        }
+        if let Some(u) = f.contact_of {
+            q.and_where(col("id").ne(u))
+                .and_where(shares_a_channel_with(u));
+        }
+        if let Some(text) = &f.display_name {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            // Folded on both sides: LIKE ignores case on SQLite only.
+            q.and_where(
+                Expr::expr(Func::lower(col("display_name")))
+                    .like(sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            );
+        }
+        match f.online {
+            Some(true) => {
+                q.and_where(online());
+            }
+            Some(false) => {
+                q.and_where(online().not());
             }
             None => {}
         }

@@ -86,6 +86,19 @@ pub struct History {
     pub limit: u64,
 }
 
+/// What one user sees of a history, beyond its scope and filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Viewing {
+    /// Leaves out what this user deleted for itself or cleared from its history.
+    pub viewer: Option<i64>,
+    /// MAIN-thread messages only: no replies, nothing of standalone threads.
+    pub main_thread: bool,
+    /// Only messages of these types (any when empty).
+    pub types: Vec<String>,
+    /// Only this channel's messages (narrows the scopes that span channels).
+    pub channel: Option<i64>,
+}
+
 const COLUMNS: [&str; 17] = [
     "id",
     "application_id",
@@ -228,6 +241,44 @@ fn filtered(app: i64, h: &History) -> SelectStatement {
     q
 }
 
+/// `filtered` narrowed to what `v` lets through.
+fn viewed(app: i64, h: &History, v: &Viewing) -> SelectStatement {
+    let mut q = filtered(app, h);
+    if let Some(u) = v.viewer {
+        let d = Alias::new("chat_message_deletions");
+        let mut deleted = Query::select();
+        deleted
+            .expr(Expr::val(1))
+            .from(d.clone())
+            .and_where(Expr::col((d.clone(), Alias::new("user_id"))).eq(u))
+            .and_where(
+                Expr::col((d, Alias::new("message_id"))).equals((table(), Alias::new("id"))),
+            );
+        let st = Alias::new("chat_channel_user_states");
+        let mut cleared = Query::select();
+        cleared
+            .column((st.clone(), Alias::new("cleared_seq")))
+            .from(st.clone())
+            .and_where(Expr::col((st.clone(), Alias::new("user_id"))).eq(u))
+            .and_where(
+                Expr::col((st, Alias::new("channel_id")))
+                    .equals((table(), Alias::new("channel_id"))),
+            );
+        q.and_where(Expr::exists(deleted).not())
+            .and_where(col("seq").gt(Func::coalesce([sub(cleared), Expr::val(0).into()])));
+    }
+    if v.main_thread {
+        q.and_where(col("nested_level").eq(0));
+    }
+    if !v.types.is_empty() {
+        q.and_where(col("type").is_in(v.types.iter().map(String::as_str)));
+    }
+    if let Some(c) = v.channel {
+        q.and_where(col("channel_id").eq(c));
+    }
+    q
+}
+
 fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
     Ok(rows
         .first()
@@ -366,7 +417,17 @@ impl Messages {
 
     /// Up to `h.limit` messages, newest first by the scope's key.
     pub async fn history(&self, app: i64, h: &History) -> Result<Vec<MessageRow>, StoreError> {
-        let mut q = filtered(app, h);
+        self.history_as(app, h, &Viewing::default()).await
+    }
+
+    /// As [`Messages::history`], narrowed to what `v` lets through.
+    pub async fn history_as(
+        &self,
+        app: i64,
+        h: &History,
+        v: &Viewing,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let mut q = viewed(app, h, v);
         let key = h.scope.key();
         if let Some(b) = h.before {
             q.and_where(col(key).lt(b));
@@ -390,7 +451,12 @@ impl Messages {
 
     /// How many messages `h` matches (ignoring `before` and `limit`).
     pub async fn count(&self, app: i64, h: &History) -> Result<u64, StoreError> {
-        let mut q = filtered(app, h);
+        self.count_as(app, h, &Viewing::default()).await
+    }
+
+    /// As [`Messages::count`], narrowed to what `v` lets through.
+    pub async fn count_as(&self, app: i64, h: &History, v: &Viewing) -> Result<u64, StoreError> {
+        let mut q = viewed(app, h, v);
         q.clear_selects();
         q.expr_as(Func::count(col("id")), Alias::new("n"));
         count_of(&self.db.fetch_all(&q).await?)

@@ -1,9 +1,10 @@
 //! Persistence of the platform API: applications and their OAuth tokens, chat users and their
-//! secrets, channels and their rosters, messages and their threads, read cursors, reports,
-//! notifications, and the event outbox with its consumers' offsets. Every read is scoped by
-//! application (and applications by organisation).
+//! secrets, channels and their rosters, messages and their threads, read cursors, reactions,
+//! reports, notifications, users' own channel settings and block lists, and the event outbox with
+//! its consumers' offsets. Every read is scoped by application (and applications by organisation).
 
 mod applications;
+mod channel_states;
 mod channels;
 mod chat_users;
 mod consumers;
@@ -12,24 +13,29 @@ mod json_match;
 mod messages;
 mod notifications;
 mod oauth_tokens;
+mod reactions;
 mod read_cursors;
 mod reports;
 mod rosters;
 mod sessions;
 mod threads;
+mod user_blocks;
 
 pub use applications::{ApplicationRow, Applications, NewApplication};
+pub use channel_states::{ChannelState, ChannelStates};
 pub use channels::{
     ChannelField, ChannelFilter, ChannelRow, Channels, NewChannel, SORTABLE as CHANNEL_SORTABLE,
 };
 pub use chat_users::{ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserField, UserFilter};
 pub use consumers::Consumers;
 pub use events::{EventRow, Events, NewEvent};
-pub use messages::{History, MessageRow, Messages, Scope as HistoryScope};
+pub use messages::{History, MessageRow, Messages, Scope as HistoryScope, Viewing};
 pub use notifications::{NotificationRow, Notifications};
 pub use oauth_tokens::{OauthTokens, TokenApplication};
+pub use reactions::{ReactionRow, Reactions};
 pub use read_cursors::{ReadCursor, ReadCursors, ReadSummary, ReceiptOrder, SummaryOrder};
-pub use reports::Reports;
+pub use reports::{ReportRow, Reports};
 pub use rosters::{Roster, RosterEntry, RosterOrder, Rosters};
 pub use sessions::{ChatSessionRow, Sessions, UserSessionRow};
-pub use threads::{ThreadRow, Threads};
+pub use threads::{ThreadFilter, ThreadRow, Threads};
+pub use user_blocks::UserBlocks;

@@ -21,9 +21,11 @@ pub struct NotificationRow {
     pub body: String,
     pub created: i64,
     pub read_time: Option<i64>,
+    /// Made while its recipient had the channel muted.
+    pub muted: bool,
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "id",
     "application_id",
     "user_id",
@@ -34,6 +36,7 @@ const COLUMNS: [&str; 10] = [
     "body",
     "created",
     "read_time",
+    "muted",
 ];
 
 fn table() -> Alias {
@@ -52,6 +55,7 @@ fn read(r: &DbRow) -> Result<NotificationRow, StoreError> {
         body: r.text("body")?.unwrap_or_default(),
         created: r.int("created")?.unwrap_or_default(),
         read_time: r.int("read_time")?,
+        muted: r.boolean("muted")?.unwrap_or(false),
     })
 }
 
@@ -75,7 +79,7 @@ impl Notifications {
     /// Adds `rows` inside `tx`, a few hundred to a statement; a second notification of one
     /// message to one user is ignored. Answers the recipients of the rows that were added.
     pub async fn insert_all(tx: &mut Tx, rows: &[NotificationRow]) -> Result<Vec<i64>, StoreError> {
-        // Well under SQLite's limit of bound values per statement (9 a row).
+        // Well under SQLite's limit of bound values per statement (10 a row).
         const CHUNK: usize = 500;
         let mut added = Vec::new();
         for chunk in rows.chunks(CHUNK) {
@@ -93,6 +97,7 @@ impl Notifications {
                     n.body.clone().into(),
                     n.created.into(),
                     n.read_time.into(),
+                    n.muted.into(),
                 ]);
             }
             q.on_conflict(

@@ -125,6 +125,38 @@ impl ReadCursors {
         Ok(tx.execute(&q).await? > 0)
     }
 
+    /// Moves `user`'s cursor on `channel` back to just before message `seq` inside `tx`, so
+    /// that message reads as unread again; false when the cursor had not reached it.
+    pub async fn retreat(
+        tx: &mut Tx,
+        channel: i64,
+        user: i64,
+        seq: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut q = Query::update();
+        q.table(table())
+            .values([
+                (Alias::new("last_read_seq"), (seq - 1).max(0).into()),
+                (Alias::new("updated"), now.into()),
+            ])
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user))
+            .and_where(Expr::col(Alias::new("last_read_seq")).gte(seq));
+        Ok(tx.execute(&q).await? > 0)
+    }
+
+    /// `user`'s cursor on `channel`, if it ever read there.
+    pub async fn get(&self, channel: i64, user: i64) -> Result<Option<ReadCursor>, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.first().map(read).transpose()
+    }
+
     fn covering(channel: i64, seq: i64, sender: Option<i64>) -> SelectStatement {
         let mut q = Query::select();
         q.from(table())

@@ -1,5 +1,6 @@
-//! The users attached to a channel in one role: members, moderators or invitees. Callers check
-//! first that the channel belongs to their application; rows here are keyed by channel.
+//! The users attached to a channel in one role: members, moderators, invitees or blocked users.
+//! Callers check first that the channel belongs to their application; rows here are keyed by
+//! channel.
 
 use sea_query::{Alias, Expr, JoinType, OnConflict, Order, Query};
 
@@ -13,6 +14,8 @@ pub enum Roster {
     Members,
     Moderators,
     Invites,
+    /// Users a channel's moderators blocked from writing to it (its block records).
+    Blocked,
 }
 
 /// One user on a roster, and since when.
@@ -36,6 +39,7 @@ impl Roster {
             Roster::Members => "chat_channel_members",
             Roster::Moderators => "chat_channel_moderators",
             Roster::Invites => "chat_channel_invites",
+            Roster::Blocked => "chat_channel_blocks",
         })
     }
 }

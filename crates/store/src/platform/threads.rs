@@ -1,5 +1,6 @@
 //! Threads of a channel: its one MAIN thread, which also holds the channel's message sequence,
-//! and a MESSAGE reply thread per top-level message. Writes take the caller's transaction.
+//! a MESSAGE reply thread per top-level message, and named STANDALONE threads its users open.
+//! Writes take the caller's transaction.
 
 use sea_query::{Alias, Expr, Func, OnConflict, Query};
 use serde_json::Value;
@@ -14,20 +15,32 @@ pub struct ThreadRow {
     pub id: i64,
     pub application_id: i64,
     pub channel_id: i64,
-    /// `MAIN` or `MESSAGE`.
+    /// `MAIN`, `MESSAGE` or `STANDALONE`.
     pub r#type: String,
     /// MESSAGE threads: the message they reply to.
     pub parent_message_id: Option<i64>,
+    /// STANDALONE threads: the name they were opened with.
+    pub name: Option<String>,
     pub properties: Value,
     pub created: i64,
 }
 
-const COLUMNS: [&str; 7] = [
+/// Which threads of a channel a list holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThreadFilter {
+    /// Leave the MAIN thread out.
+    pub without_main: bool,
+    /// STANDALONE threads only.
+    pub standalone_only: bool,
+}
+
+const COLUMNS: [&str; 8] = [
     "id",
     "application_id",
     "channel_id",
     "type",
     "parent_message_id",
+    "name",
     "properties",
     "created",
 ];
@@ -44,6 +57,7 @@ fn read(r: &DbRow) -> Result<ThreadRow, StoreError> {
         channel_id: r.int("channel_id")?.unwrap_or_default(),
         r#type: r.text("type")?.unwrap_or_default(),
         parent_message_id: r.int("parent_message_id")?,
+        name: r.text("name")?,
         properties: serde_json::from_str(&properties)
             .map_err(|_| StoreError::Decode("chat_threads.properties".into()))?,
         created: r.int("created")?.unwrap_or_default(),
@@ -187,11 +201,131 @@ impl Threads {
                     channel_id: channel,
                     r#type: "MESSAGE".into(),
                     parent_message_id: Some(parent),
+                    name: None,
                     properties: Value::Object(Default::default()),
                     created: now,
                 })
             })
             .collect()
+    }
+
+    /// Opens a STANDALONE thread named `name` in `channel`.
+    pub async fn insert_standalone(
+        tx: &mut Tx,
+        app: i64,
+        channel: i64,
+        name: &str,
+        properties: &Value,
+        now: i64,
+    ) -> Result<ThreadRow, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(
+                [
+                    "application_id",
+                    "channel_id",
+                    "type",
+                    "name",
+                    "properties",
+                    "created",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                app.into(),
+                channel.into(),
+                "STANDALONE".into(),
+                name.into(),
+                properties.to_string().into(),
+                now.into(),
+            ])
+            .returning_col(Alias::new("id"));
+        let id = one_int(&tx.fetch_all(&q).await?, "id")?;
+        Ok(ThreadRow {
+            id,
+            application_id: app,
+            channel_id: channel,
+            r#type: "STANDALONE".into(),
+            parent_message_id: None,
+            name: Some(name.to_string()),
+            properties: properties.clone(),
+            created: now,
+        })
+    }
+
+    /// The threads of `ids` that belong to `app`, in no particular order.
+    pub async fn by_ids(&self, app: i64, ids: &[i64]) -> Result<Vec<ThreadRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(Alias::new))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app))
+            .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
+    /// A channel's threads that `f` lets through: its MAIN thread, its STANDALONE threads, and
+    /// the reply threads that hold replies (every top-level message has one; empty ones are
+    /// noise in a list).
+    fn of_channel(app: i64, channel: i64, f: ThreadFilter) -> sea_query::SelectStatement {
+        let t = || Expr::col((table(), Alias::new("type")));
+        let mut replies = Query::select();
+        let m = Alias::new("tm");
+        replies
+            .expr(Expr::val(1))
+            .from_as(Alias::new("chat_messages"), m.clone())
+            .and_where(Expr::col((m, Alias::new("thread_id"))).equals((table(), Alias::new("id"))));
+        let mut kinds = sea_query::Cond::any();
+        if !f.without_main && !f.standalone_only {
+            kinds = kinds.add(t().eq("MAIN"));
+        }
+        kinds = kinds.add(t().eq("STANDALONE"));
+        if !f.standalone_only {
+            kinds = kinds.add(
+                sea_query::Cond::all()
+                    .add(t().eq("MESSAGE"))
+                    .add(Expr::exists(replies)),
+            );
+        }
+        let mut q = Query::select();
+        q.from(table())
+            .and_where(Expr::col((table(), Alias::new("application_id"))).eq(app))
+            .and_where(Expr::col((table(), Alias::new("channel_id"))).eq(channel))
+            .cond_where(kinds);
+        q
+    }
+
+    /// One page of a channel's threads (see [`ThreadFilter`]): the MAIN thread, then the others
+    /// oldest first.
+    pub async fn page(
+        &self,
+        app: i64,
+        channel: i64,
+        f: ThreadFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<ThreadRow>, StoreError> {
+        let mut q = Self::of_channel(app, channel, f);
+        let main = Expr::col((table(), Alias::new("type"))).eq("MAIN");
+        q.columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+            .order_by_expr(main, sea_query::Order::Desc)
+            .order_by((table(), Alias::new("id")), sea_query::Order::Asc)
+            .limit(limit)
+            .offset(offset);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
+    pub async fn count(&self, app: i64, channel: i64, f: ThreadFilter) -> Result<u64, StoreError> {
+        let mut q = Self::of_channel(app, channel, f);
+        q.expr_as(
+            Func::count(Expr::col((table(), Alias::new("id")))),
+            Alias::new("n"),
+        );
+        Ok(one_int(&self.db.fetch_all(&q).await?, "n")?.max(0) as u64)
     }
 
     pub async fn get(&self, app: i64, id: i64) -> Result<Option<ThreadRow>, StoreError> {

@@ -7,11 +7,13 @@
 mod support;
 
 mod basics;
+mod channel_states;
 mod channels;
 mod cross_engine;
 mod filters;
 mod messages;
 mod outbox;
+mod reactions;
 mod scoping;
 mod sorting;
 mod writes;

@@ -47,15 +47,15 @@ contract!(
     every_read_is_scoped_by_application,
 );
 
-struct App {
-    id: i64,
-    users: Vec<i64>,
-    channels: Vec<i64>,
+pub(crate) struct App {
+    pub(crate) id: i64,
+    pub(crate) users: Vec<i64>,
+    pub(crate) channels: Vec<i64>,
 }
 
 /// An application in organisation `org` with users alice, bob and carol, and two PRIVATE
 /// channels that all three are members of.
-async fn fixture(db: &Db, org: &str) -> App {
+pub(crate) async fn fixture(db: &Db, org: &str) -> App {
     organisation(&Documents::new(db.clone()), org).await;
     let app = Applications::new(db.clone())
         .insert(&NewApplication {
@@ -171,7 +171,13 @@ async fn send_in(
     m
 }
 
-async fn send(db: &Db, app: i64, channel: i64, user: Option<i64>, body: &str) -> MessageRow {
+pub(crate) async fn send(
+    db: &Db,
+    app: i64,
+    channel: i64,
+    user: Option<i64>,
+    body: &str,
+) -> MessageRow {
     let mut tx = db.begin().await.unwrap();
     let m = send_in(&mut tx, app, channel, user, body, None).await;
     tx.commit().await.unwrap();
@@ -867,6 +873,7 @@ fn notification(app: i64, user: i64, message: &MessageRow, title: &str) -> Notif
         body: message.body.clone().unwrap_or_default(),
         created: 300,
         read_time: None,
+        muted: false,
     }
 }
 

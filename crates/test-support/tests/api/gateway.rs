@@ -11,17 +11,17 @@ use palaver_test_support::stomp::{FrameExt, StompClient, QUIET, SUBPROTOCOL, WAI
 use palaver_test_support::TestApp;
 use serde_json::{json, Value};
 
-const ERRORS: &str = "/user/queue/errors";
+pub(crate) const ERRORS: &str = "/user/queue/errors";
 
 /// A server whose application lets any username start a (guest) session, and its token.
-async fn live() -> (TestApp, String) {
+pub(crate) async fn live() -> (TestApp, String) {
     let app = crate::spawn().await;
     let token = app.platform_token().await;
     enable_guests(&app, &token).await;
     (app, token)
 }
 
-async fn enable_guests(app: &TestApp, token: &str) {
+pub(crate) async fn enable_guests(app: &TestApp, token: &str) {
     let r = app
         .pput(
             "/application/settings",
@@ -33,21 +33,21 @@ async fn enable_guests(app: &TestApp, token: &str) {
 }
 
 /// Creates chat users over REST.
-async fn users(app: &TestApp, token: &str, names: &[&str]) {
+pub(crate) async fn users(app: &TestApp, token: &str, names: &[&str]) {
     for name in names {
         app.create_chat_user(token, json!({"name": name})).await;
     }
 }
 
 /// Creates a channel over REST and returns its id.
-async fn channel(app: &TestApp, token: &str, body: Value) -> i64 {
+pub(crate) async fn channel(app: &TestApp, token: &str, body: Value) -> i64 {
     let r = app.ppost("/channels", token, body).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.body["id"].as_i64().expect("channel id")
 }
 
 /// Sends a TEXT message over REST as `user`.
-async fn rest_message(app: &TestApp, token: &str, channel: i64, user: &str, body: &str) {
+pub(crate) async fn rest_message(app: &TestApp, token: &str, channel: i64, user: &str, body: &str) {
     let r = app
         .ppost(
             &format!("/channels/{channel}/messages"),
@@ -89,13 +89,13 @@ async fn user_status(app: &TestApp, token: &str, name: &str) -> u16 {
     .status
 }
 
-fn text<'a>(v: &'a Value, what: &str) -> &'a str {
+pub(crate) fn text<'a>(v: &'a Value, what: &str) -> &'a str {
     v.as_str()
         .unwrap_or_else(|| panic!("{what} is not a string: {v}"))
 }
 
 /// The current user, the first thing the client relays.
-async fn me(c: &mut StompClient) -> Value {
+pub(crate) async fn me(c: &mut StompClient) -> Value {
     c.relay("/application/user.relay", &[]).await
 }
 
@@ -125,7 +125,7 @@ fn assert_stomp_error(f: &Frame, kind: &str) -> String {
 
 /// Checks an error MESSAGE on `/user/queue/errors` of `kind` that answers `header: id`;
 /// returns its message.
-fn assert_queued_error(f: &Frame, header: &str, id: &str, kind: &str) -> String {
+pub(crate) fn assert_queued_error(f: &Frame, header: &str, id: &str, kind: &str) -> String {
     assert_eq!(f.command, Command::Message, "{}", f.describe());
     assert_eq!(f.get("destination"), Some(ERRORS), "{}", f.describe());
     assert_eq!(f.get(header), Some(id), "{}", f.describe());
@@ -135,14 +135,14 @@ fn assert_queued_error(f: &Frame, header: &str, id: &str, kind: &str) -> String 
 }
 
 /// Waits for what answers `header: id` on the errors queue.
-async fn error_for(c: &mut StompClient, header: &str, id: &str) -> Frame {
+pub(crate) async fn error_for(c: &mut StompClient, header: &str, id: &str) -> Frame {
     c.wait_for(|f| f.get("destination") == Some(ERRORS) && f.get(header) == Some(id))
         .await
 }
 
 /// Waits for the MESSAGE that carries an action's result (`receipt-id`), and checks that the
 /// action's RECEIPT came before it.
-async fn action_result(c: &mut StompClient, receipt: &str) -> Frame {
+pub(crate) async fn action_result(c: &mut StompClient, receipt: &str) -> Frame {
     let frames = c
         .frames_until(
             |f| f.command == Command::Message && f.get("receipt-id") == Some(receipt),
@@ -161,11 +161,11 @@ async fn action_result(c: &mut StompClient, receipt: &str) -> Frame {
 }
 
 /// Waits for the next topic event of `kind`.
-async fn event(c: &mut StompClient, kind: &str) -> Value {
+pub(crate) async fn event(c: &mut StompClient, kind: &str) -> Value {
     c.wait_for(|f| f.is_event(kind)).await.json()["resource"].clone()
 }
 
-fn principal(app: &TestApp) -> AppPrincipal {
+pub(crate) fn principal(app: &TestApp) -> AppPrincipal {
     AppPrincipal {
         application_id: app.app_id,
         organisation_id: app.org_id.clone(),

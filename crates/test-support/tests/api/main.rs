@@ -12,6 +12,8 @@ mod content_orgs;
 mod content_tenancy;
 mod content_users;
 mod gateway;
+mod gateway_channels;
+mod gateway_reactions;
 mod gateway_sessions;
 mod platform_application;
 mod platform_channel_members;
@@ -23,6 +25,7 @@ mod platform_message_reads;
 mod platform_messages;
 mod platform_oauth;
 mod platform_paging;
+mod platform_reactions;
 mod platform_users;
 
 use palaver_test_support::TestApp;

@@ -7,6 +7,10 @@
 
 #[path = "../api/gateway.rs"]
 mod gateway;
+#[path = "../api/gateway_channels.rs"]
+mod gateway_channels;
+#[path = "../api/gateway_reactions.rs"]
+mod gateway_reactions;
 #[path = "../api/gateway_sessions.rs"]
 mod gateway_sessions;
 #[path = "../api/platform_application.rs"]
@@ -29,6 +33,8 @@ mod platform_messages;
 mod platform_oauth;
 #[path = "../api/platform_paging.rs"]
 mod platform_paging;
+#[path = "../api/platform_reactions.rs"]
+mod platform_reactions;
 #[path = "../api/platform_users.rs"]
 mod platform_users;
 

@@ -1,0 +1,187 @@
+//! What a user sets for itself in a channel: muted, hidden from its channel list (until the next
+//! message), history cleared up to a point; and messages it deleted for itself alone. Callers
+//! check first that the channel or message belongs to their application; rows here are keyed by
+//! channel (or message) and user.
+
+use sea_query::{Alias, Expr, Func, OnConflict, Query};
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// One user's settings in one channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChannelState {
+    pub channel_id: i64,
+    pub user_id: i64,
+    pub muted: bool,
+    /// Hidden while the channel's last message number is at most this.
+    pub hidden_seq: Option<i64>,
+    /// Messages numbered at most this are gone from the user's history.
+    pub cleared_seq: Option<i64>,
+    pub updated: i64,
+}
+
+fn table() -> Alias {
+    Alias::new("chat_channel_user_states")
+}
+
+fn read(r: &DbRow) -> Result<ChannelState, StoreError> {
+    Ok(ChannelState {
+        channel_id: r.int("channel_id")?.unwrap_or_default(),
+        user_id: r.int("user_id")?.unwrap_or_default(),
+        muted: r.boolean("muted")?.unwrap_or(false),
+        hidden_seq: r.int("hidden_seq")?,
+        cleared_seq: r.int("cleared_seq")?,
+        updated: r.int("updated")?.unwrap_or_default(),
+    })
+}
+
+const COLUMNS: [&str; 6] = [
+    "channel_id",
+    "user_id",
+    "muted",
+    "hidden_seq",
+    "cleared_seq",
+    "updated",
+];
+
+/// The last message number `channel` has given (0 before its first message).
+async fn last_seq(tx: &mut Tx, channel: i64) -> Result<i64, StoreError> {
+    let mut q = Query::select();
+    q.from(Alias::new("chat_threads"))
+        .expr_as(
+            Func::coalesce([
+                Func::max(Expr::col(Alias::new("last_seq"))).into(),
+                Expr::val(0).into(),
+            ]),
+            Alias::new("n"),
+        )
+        .and_where(Expr::col(Alias::new("main_of")).eq(channel));
+    Ok(tx
+        .fetch_all(&q)
+        .await?
+        .first()
+        .map(|r| r.int("n"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0))
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelStates {
+    db: Db,
+}
+
+impl ChannelStates {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// `user`'s settings in `channel`; the defaults when it never set any.
+    pub async fn get(&self, channel: i64, user: i64) -> Result<ChannelState, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .columns(COLUMNS.map(Alias::new))
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user));
+        let rows = self.db.fetch_all(&q).await?;
+        Ok(rows.first().map(read).transpose()?.unwrap_or(ChannelState {
+            channel_id: channel,
+            user_id: user,
+            ..ChannelState::default()
+        }))
+    }
+
+    /// Sets one column of `user`'s row in `channel` inside `tx`, making the row if needed.
+    async fn put(
+        tx: &mut Tx,
+        channel: i64,
+        user: i64,
+        column: &str,
+        value: sea_query::Value,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(["channel_id", "user_id", column, "updated"].map(Alias::new))
+            .values_panic([
+                channel.into(),
+                user.into(),
+                Expr::val(value).into(),
+                now.into(),
+            ])
+            .on_conflict(
+                OnConflict::columns(["channel_id", "user_id"].map(Alias::new))
+                    .update_columns([column, "updated"].map(Alias::new))
+                    .to_owned(),
+            );
+        tx.execute(&q).await?;
+        Ok(())
+    }
+
+    /// Mutes or unmutes `channel` for `user` inside `tx`.
+    pub async fn set_muted(
+        tx: &mut Tx,
+        channel: i64,
+        user: i64,
+        muted: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        Self::put(tx, channel, user, "muted", muted.into(), now).await
+    }
+
+    /// Hides `channel` from `user`'s list until its next message, inside `tx`.
+    pub async fn hide(tx: &mut Tx, channel: i64, user: i64, now: i64) -> Result<(), StoreError> {
+        let seq = last_seq(tx, channel).await?;
+        Self::put(tx, channel, user, "hidden_seq", seq.into(), now).await
+    }
+
+    /// Clears `user`'s history of `channel` up to its last message, inside `tx`; answers that
+    /// message's number (0 when there is none).
+    pub async fn clear(tx: &mut Tx, channel: i64, user: i64, now: i64) -> Result<i64, StoreError> {
+        let seq = last_seq(tx, channel).await?;
+        Self::put(tx, channel, user, "cleared_seq", seq.into(), now).await?;
+        Ok(seq)
+    }
+
+    /// The `(channel, user)` pairs among `channels`' that are muted: one query for a batch.
+    pub async fn muted_among(&self, channels: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::select();
+        q.from(table())
+            .columns(["channel_id", "user_id"].map(Alias::new))
+            .and_where(Expr::col(Alias::new("channel_id")).is_in(channels.iter().copied()))
+            .and_where(Expr::col(Alias::new("muted")).eq(true));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.int("channel_id")?.unwrap_or_default(),
+                    r.int("user_id")?.unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Deletes `message` for `user` alone inside `tx`; false when it already was.
+    pub async fn delete_message_for(
+        tx: &mut Tx,
+        message: i64,
+        user: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut q = Query::insert();
+        q.into_table(Alias::new("chat_message_deletions"))
+            .columns(["user_id", "message_id", "created"].map(Alias::new))
+            .values_panic([user.into(), message.into(), now.into()])
+            .on_conflict(
+                OnConflict::columns(["user_id", "message_id"].map(Alias::new))
+                    .do_nothing()
+                    .to_owned(),
+            );
+        Ok(tx.execute(&q).await? > 0)
+    }
+}
