@@ -319,6 +319,9 @@ impl Serialize for NotificationData<'_> {
         if let Some(message) = &n.message {
             m.serialize_entry("message", &MessageJson(ctx, message))?;
         }
+        if let Some(parent) = &n.parent {
+            m.serialize_entry("parent", &MessageJson(ctx, parent))?;
+        }
         // The recipient was mentioned, even when an edit has since removed the mention.
         if row.r#type == "USER:MENTIONED:USER" {
             m.serialize_entry("mentioned_user", &crate::users::user(ctx, &n.recipient))?;

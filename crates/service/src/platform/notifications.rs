@@ -28,6 +28,8 @@ pub struct NotificationView {
     pub notification: NotificationRow,
     pub channel: Option<ChannelRow>,
     pub message: Option<MessageView>,
+    /// The message a reply answered (`USER:REPLIED_TO:MESSAGE`).
+    pub parent: Option<MessageView>,
     /// Who is told: the mentioned user of a `USER:MENTIONED:USER` notification, whatever the
     /// message says after an edit.
     pub recipient: ChatUserRow,
@@ -71,6 +73,7 @@ impl Platform {
             .await?
             .into_iter()
             .collect();
+        let parents = self.reply_parents(app, messages.values()).await?;
         let now = now_millis();
         let mut rows = Vec::new();
         for m in ids.iter().filter_map(|id| messages.get(id)) {
@@ -90,8 +93,16 @@ impl Platform {
             let recipients = members.get(&m.channel_id).map_or(&[][..], Vec::as_slice);
             for &user in recipients.iter().filter(|&&u| Some(u) != m.user_id) {
                 let named = mentions.iter().any(|x| x["user_id"].as_i64() == Some(user));
+                let answered = parents
+                    .get(&m.id)
+                    .is_some_and(|parent| parent.user_id == Some(user));
                 let (kind, title) = if named && sender.is_some() {
                     ("USER:MENTIONED:USER", format!("{from} mentioned you"))
+                } else if answered && sender.is_some() {
+                    (
+                        "USER:REPLIED_TO:MESSAGE",
+                        format!("{from} replied to your message"),
+                    )
                 } else if everyone && sender.is_some() {
                     (
                         "USER:MENTIONED:CHANNEL",
@@ -118,6 +129,44 @@ impl Platform {
             }
         }
         Ok(rows)
+    }
+
+    /// The message each reply among `messages` answered, by the reply's id.
+    async fn reply_parents<'a>(
+        &self,
+        app: i64,
+        messages: impl Iterator<Item = &'a MessageRow>,
+    ) -> Result<HashMap<i64, MessageRow>> {
+        let replies: Vec<(i64, i64)> = messages
+            .filter(|m| m.nested_level > 0)
+            .map(|m| (m.id, m.thread_id))
+            .collect();
+        if replies.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let thread_ids: Vec<i64> = replies.iter().map(|(_, t)| *t).collect();
+        let threads: HashMap<i64, i64> = self
+            .threads
+            .by_ids(app, &thread_ids)
+            .await?
+            .into_iter()
+            .filter_map(|t| Some((t.id, t.parent_message_id?)))
+            .collect();
+        let parent_ids: Vec<i64> = threads.values().copied().collect();
+        let parents: HashMap<i64, MessageRow> = self
+            .messages
+            .by_ids(app, &parent_ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        Ok(replies
+            .into_iter()
+            .filter_map(|(reply, thread)| {
+                let parent = parents.get(threads.get(&thread)?)?;
+                Some((reply, parent.clone()))
+            })
+            .collect())
     }
 
     /// Handles the caller's committed events not yet handled; answers how many notifications
@@ -243,7 +292,21 @@ impl Platform {
         let mut cut = window.cut(rows, req.size, |n| n.id);
         let rows = std::mem::take(&mut cut.items);
         let ids: Vec<i64> = rows.iter().filter_map(|n| n.message_id).collect();
-        let messages = self.messages.by_ids(p.application_id, &ids).await?;
+        let mut messages = self.messages.by_ids(p.application_id, &ids).await?;
+        // Replies' notifications show the message answered, too.
+        let replied: Vec<i64> = rows
+            .iter()
+            .filter(|n| n.r#type == "USER:REPLIED_TO:MESSAGE")
+            .filter_map(|n| n.message_id)
+            .collect();
+        let answered: Vec<&MessageRow> = messages
+            .iter()
+            .filter(|m| replied.contains(&m.id))
+            .collect();
+        let parent_of = self
+            .reply_parents(p.application_id, answered.into_iter())
+            .await?;
+        messages.extend(parent_of.values().cloned());
         let views: HashMap<i64, MessageView> = self
             .message_views(p, messages)
             .await?
@@ -264,8 +327,13 @@ impl Platform {
                 Some(c) => channels.get(&c).cloned(),
                 None => None,
             };
+            let parent = n
+                .message_id
+                .and_then(|m| parent_of.get(&m))
+                .and_then(|parent| views.get(&parent.id).cloned());
             items.push(NotificationView {
                 message: n.message_id.and_then(|m| views.get(&m).cloned()),
+                parent,
                 channel,
                 notification: n,
                 recipient: recipient.clone(),

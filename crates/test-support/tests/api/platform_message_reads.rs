@@ -490,3 +490,68 @@ async fn receipts_and_summaries_sort() {
         assert_platform_error(&r, 400, "InvalidParameterError");
     }
 }
+
+#[tokio::test]
+async fn a_reply_tells_the_author_of_the_message_it_answers() {
+    let c = chat().await;
+    let p = principal(&c.app);
+    let alice = c.users[0]["id"].as_i64().expect("id");
+    let bob = c.users[1]["id"].as_i64().expect("id");
+    let r = c
+        .app
+        .ppost(
+            &format!("/channels/{}/members", c.general),
+            &c.token,
+            json!({"username": "carol"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let carol = c.users[2]["id"].as_i64().expect("id");
+    let m = c.text(c.general, "alice", "question").await;
+    let thread = m["_links"]["reply_thread"]["href"]
+        .as_str()
+        .and_then(|h| h.rsplit('/').next())
+        .expect("reply thread")
+        .to_string();
+    let r = c
+        .app
+        .ppost(
+            &format!("/threads/{thread}/messages"),
+            &c.token,
+            json!({"type": "TEXT", "body": "answer", "user": {"username": "bob"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let reply = r.body["id"].as_i64().expect("reply id");
+    c.app
+        .services
+        .platform
+        .drain_notifications(&p)
+        .await
+        .expect("drain");
+    let newest = |user: i64| {
+        let app = &c.app;
+        let token = c.token.clone();
+        async move {
+            let r = app
+                .pget(&format!("/users/{user}/notifications"), &token)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.body["_embedded"]["notifications"][0].clone()
+        }
+    };
+    // Alice wrote the message answered: hers says so and shows both messages.
+    let n = newest(alice).await;
+    assert_eq!(n["data"]["type"], "USER:REPLIED_TO:MESSAGE", "{n}");
+    assert_eq!(n["title"], "BOB replied to your message");
+    assert_eq!(n["data"]["message"]["id"], reply);
+    assert_eq!(n["data"]["parent"]["id"], m["id"]);
+    assert_eq!(n["data"]["parent"]["body"], "question");
+    // Carol only sees a message sent; bob, who replied, is not told.
+    let n = newest(carol).await;
+    assert_eq!(n["data"]["type"], "USER:SENT:MESSAGE", "{n}");
+    assert_eq!(n["data"]["message"]["id"], reply);
+    assert!(n["data"].get("parent").is_none(), "{n}");
+    let n = newest(bob).await;
+    assert_ne!(n["data"]["message"]["id"], reply, "{n}");
+}
