@@ -16,13 +16,17 @@
 
 import { assert, run, Suite } from './harness.mjs';
 
-const [baseArg, keyArg] = process.argv.slice(2);
+const [baseArg, keyArg, clientIdArg, clientSecretArg] = process.argv.slice(2);
 const cfg = {
   base: (baseArg || process.env.PALAVER_COMPAT_BASE_URL || '').replace(/\/+$/, ''),
   apiKey: keyArg || process.env.PALAVER_COMPAT_API_KEY,
+  // Optional: the application's client credentials, for the check that a message sent through
+  // the REST API reaches the chat live.
+  clientId: clientIdArg || process.env.PALAVER_COMPAT_CLIENT_ID,
+  clientSecret: clientSecretArg || process.env.PALAVER_COMPAT_CLIENT_SECRET,
 };
 if (!cfg.base || !cfg.apiKey) {
-  console.error('usage: node client_core.mjs BASE_URL API_KEY');
+  console.error('usage: node client_core.mjs BASE_URL API_KEY [CLIENT_ID CLIENT_SECRET]');
   console.error('   or: PALAVER_COMPAT_BASE_URL, PALAVER_COMPAT_API_KEY');
   process.exit(2);
 }
@@ -310,6 +314,7 @@ function person(name) {
     updated: new Inbox(),
     deleted: new Inbox(),
     entered: new Inbox(),
+    left: new Inbox(),
     reactionsAdded: new Inbox(),
     reactionsRemoved: new Inbox(),
   };
@@ -428,6 +433,7 @@ function startChat(who) {
     onMessageUpdated: (m) => who.updated.push(m),
     onMessageDeleted: (m) => who.deleted.push(m),
     onParticipantEnteredChat: (u) => who.entered.push(u),
+    onParticipantLeftChat: (u) => who.left.push(u),
     onMessageReactionAdded: (message, reaction) => who.reactionsAdded.push({ message, reaction }),
     onMessageReactionRemoved: (message, reaction) => who.reactionsRemoved.push({ message, reaction }),
   });
@@ -438,13 +444,13 @@ function startChat(who) {
 
 await check('f. alice and bob start chat sessions (startChatSession); the channel topics are subscribed', async () => {
   assert.ok(alice.channel && bob.channel, 'no channel for alice or bob');
-  startChat(alice);
-  startChat(bob);
   // The SDK subscribes the channel's other topics only after the RECEIPT for `_topics.self`, and
-  // says nothing when it is done: wait for the server's RECEIPT of each topic used below.
+  // says nothing when it is done: wait for the server's RECEIPT of each topic used below. Alice
+  // is in the chat first, so that she sees bob enter.
   const deadline = Date.now() + INNER;
   for (const who of [alice, bob]) {
-    for (const t of ['self', 'messages', 'keystrokes', 'typing', 'reactions']) {
+    startChat(who);
+    for (const t of ['self', 'messages', 'keystrokes', 'typing', 'reactions', 'participants']) {
       await subscribed(who.name, who.channel._topics[t], deadline);
     }
   }
@@ -468,6 +474,35 @@ await check('f. bob receives it (onMessageReceived)', async () => {
   assert.equal(m.body, 'hello');
   assert.equal(m.user?.name, alice.name);
   bob.received = m;
+});
+
+await check('f. alice sees bob enter the chat (onParticipantEnteredChat), online', async () => {
+  assert.ok(alice.chat && bob.chat, 'no chat sessions');
+  const u = await alice.entered.next((x) => x.name === bob.name, "alice's onParticipantEnteredChat for bob");
+  assert.equal(u.presence?.online, true, `bob's presence: ${JSON.stringify(u.presence)}`);
+});
+
+await check('f. a message sent through the REST API reaches bob live (onMessageReceived)', async () => {
+  assert.ok(cfg.clientId && cfg.clientSecret, 'no client credentials given (CLIENT_ID CLIENT_SECRET)');
+  assert.ok(bob.chat, 'bob has no chat session');
+  const form = new FormData();
+  form.append('grant_type', 'client_credentials');
+  const basic = Buffer.from(`${cfg.clientId}:${cfg.clientSecret}`).toString('base64');
+  const tokenRes = await fetch(`${cfg.base}/oauth/token`, {
+    method: 'POST', headers: { Authorization: `Basic ${basic}` }, body: form,
+  });
+  assert.equal(tokenRes.status, 200, 'token');
+  const token = (await tokenRes.json()).access_token;
+  const res = await fetch(`${cfg.base}/channels/${channelId}/messages`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ type: 'TEXT', body: `from the back-end ${run}`, user: { username: alice.name } }),
+  });
+  assert.equal(res.status, 200, `POST /channels/${channelId}/messages`);
+  const id = (await res.json()).id;
+  const m = await bob.messages.next((x) => x.id === id, `bob's onMessageReceived for REST message ${id}`);
+  assert.equal(m.body, `from the back-end ${run}`);
+  assert.equal(m.user?.name, alice.name);
 });
 
 // g. Keystrokes from bob reach alice.
@@ -715,6 +750,13 @@ await check('q. alice deletes "hello" (deleteMessage); bob hears it (onMessageDe
   await bob.deleted.next((x) => x.id === sent.id, `bob's onMessageDeleted for ${sent.id}`);
 });
 
+await check('q. bob leaves the chat (chat.end); alice sees him go (onParticipantLeftChat)', async () => {
+  assert.ok(bob.chat && alice.chat, 'no chat sessions');
+  bob.chat.end();
+  bob.chat = null;
+  await alice.left.next((x) => x.name === bob.name, "alice's onParticipantLeftChat for bob");
+});
+
 await check('q. alice deletes the channel (deleteChannel)', async () => {
   assert.ok(alice.channel, 'no channel');
   succeeded(await alice.client.deleteChannel({ channel: alice.channel }), 'deleteChannel');
@@ -735,11 +777,6 @@ await check('z. bob ends his session (connection.dispose)', async () => {
   bob.ended = true;
 });
 
-// What the optional presence callbacks saw: reported, not checked.
-for (const who of [alice, bob]) {
-  const entered = who.entered.items.map((u) => u.name);
-  console.log(`     note: ${who.name} onParticipantEnteredChat: ${JSON.stringify(entered)}`);
-}
 
 // Whatever is still connected is closed (each at most 3 s), then the summary and exit code.
 for (const [what, fn] of cleanups) {

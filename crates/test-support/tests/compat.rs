@@ -335,7 +335,12 @@ async fn client_core_chatkitty_browser_sdk_npm() {
         Path::new("node"),
         &dir.join("client_core.mjs"),
         &dir,
-        &[app.base.as_str(), app.api_key.as_str()],
+        &[
+            app.base.as_str(),
+            app.api_key.as_str(),
+            CLIENT_ID,
+            CLIENT_SECRET,
+        ],
     )
     .await;
 }
