@@ -150,11 +150,10 @@ impl Platform {
     ) -> Result<(Vec<(UserSessionRow, ChatUserRow)>, u64)> {
         let app = p.application_id;
         let state = state_filter(state)?;
-        let rows = self
+        let (rows, total) = self
             .sessions
             .user_page(app, state, ascending(page), page.offset(), page.size)
             .await?;
-        let total = self.sessions.user_count(app, state).await?;
         let ids: Vec<i64> = rows.iter().map(|s| s.user_id).collect();
         let users = self.users.by_ids(app, &ids).await?;
         let items = rows
@@ -176,11 +175,10 @@ impl Platform {
     ) -> Result<(Vec<ChatSessionView>, u64)> {
         let app = p.application_id;
         let state = state_filter(state)?;
-        let rows = self
+        let (rows, total) = self
             .sessions
             .chat_page(app, state, ascending(page), page.offset(), page.size)
             .await?;
-        let total = self.sessions.chat_count(app, state).await?;
         let session_ids: Vec<i64> = rows.iter().map(|c| c.user_session_id).collect();
         let sessions = self.sessions.user_sessions(app, &session_ids).await?;
         let user_ids: Vec<i64> = rows.iter().map(|c| c.user_id).collect();

@@ -315,6 +315,7 @@ impl Sessions {
         count_of(&self.db.fetch_all(&q).await?)
     }
 
+    /// A page of `app`'s user sessions (optionally of one state) and how many there are.
     pub async fn user_page(
         &self,
         app: i64,
@@ -322,20 +323,13 @@ impl Sessions {
         ascending: bool,
         offset: u64,
         limit: u64,
-    ) -> Result<Vec<UserSessionRow>, StoreError> {
-        let mut q = page_of(users(), &USER_COLUMNS, app, state, ascending);
-        q.offset(offset).limit(limit);
-        self.db.fetch_all(&q).await?.iter().map(read_user).collect()
+    ) -> Result<(Vec<UserSessionRow>, u64), StoreError> {
+        let q = page_of(users(), &USER_COLUMNS, app, state, ascending);
+        let (rows, total) = self.page_and_count(q, offset, limit).await?;
+        Ok((rows.iter().map(read_user).collect::<Result<_, _>>()?, total))
     }
 
-    pub async fn user_count(&self, app: i64, state: Option<&str>) -> Result<u64, StoreError> {
-        let mut q = page_of(users(), &USER_COLUMNS, app, state, true);
-        q.clear_selects();
-        q.clear_order_by();
-        q.expr_as(Func::count(col("id")), Alias::new("n"));
-        count_of(&self.db.fetch_all(&q).await?)
-    }
-
+    /// A page of `app`'s chat sessions (optionally of one state) and how many there are.
     pub async fn chat_page(
         &self,
         app: i64,
@@ -343,18 +337,27 @@ impl Sessions {
         ascending: bool,
         offset: u64,
         limit: u64,
-    ) -> Result<Vec<ChatSessionRow>, StoreError> {
-        let mut q = page_of(chats(), &CHAT_COLUMNS, app, state, ascending);
-        q.offset(offset).limit(limit);
-        self.db.fetch_all(&q).await?.iter().map(read_chat).collect()
+    ) -> Result<(Vec<ChatSessionRow>, u64), StoreError> {
+        let q = page_of(chats(), &CHAT_COLUMNS, app, state, ascending);
+        let (rows, total) = self.page_and_count(q, offset, limit).await?;
+        Ok((rows.iter().map(read_chat).collect::<Result<_, _>>()?, total))
     }
 
-    pub async fn chat_count(&self, app: i64, state: Option<&str>) -> Result<u64, StoreError> {
-        let mut q = page_of(chats(), &CHAT_COLUMNS, app, state, true);
-        q.clear_selects();
-        q.clear_order_by();
-        q.expr_as(Func::count(col("id")), Alias::new("n"));
-        count_of(&self.db.fetch_all(&q).await?)
+    /// The rows of `q` from `offset`, and how many it selects in all.
+    async fn page_and_count(
+        &self,
+        q: SelectStatement,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<DbRow>, u64), StoreError> {
+        let mut count = q.clone();
+        count.clear_selects();
+        count.clear_order_by();
+        count.expr_as(Func::count(col("id")), Alias::new("n"));
+        let total = count_of(&self.db.fetch_all(&count).await?)?;
+        let mut page = q;
+        page.offset(offset).limit(limit);
+        Ok((self.db.fetch_all(&page).await?, total))
     }
 
     /// User sessions `ids` of `app` (those a chat session page names).

@@ -11,19 +11,7 @@ use palaver_test_support::stomp::{FrameExt, StompClient, WAIT};
 use palaver_test_support::TestApp;
 use serde_json::{json, Value};
 
-async fn live() -> (TestApp, String) {
-    let app = crate::spawn().await;
-    let token = app.platform_token().await;
-    let r = app
-        .pput(
-            "/application/settings",
-            &token,
-            json!({"guest_users": "ENABLED"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    (app, token)
-}
+use crate::gateway::{enable_guests, live};
 
 /// GET `path` until `done` holds of its body, for at most [`WAIT`]: the end of a session is
 /// written after the socket closes, on the server's own time.
@@ -333,14 +321,7 @@ async fn a_dropped_connection_picks_up_its_sessions_again() {
 async fn an_unclaimed_dropped_session_ends_after_the_grace() {
     let app = crate::spawn_with(|c| c.session_resume_seconds = 1).await;
     let token = app.platform_token().await;
-    let r = app
-        .pput(
-            "/application/settings",
-            &token,
-            json!({"guest_users": "ENABLED"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    enable_guests(&app, &token).await;
     let alice = StompClient::session(&app, "alice").await;
     drop(alice);
     // Still ACTIVE right after the drop, ENDED once the grace has run out.
