@@ -1,16 +1,23 @@
-//! `palaver-bench`: loads a spawned Palaver with concurrent HTTP clients on loopback and prints
-//! requests/s and latency percentiles. Figures go to BENCHMARKS.md; nothing here is a test.
+//! `palaver-bench`: loads a spawned Palaver with concurrent HTTP or StompX clients on loopback and
+//! prints requests/s, latency percentiles and memory. Figures go to BENCHMARKS.md; nothing here
+//! is a test.
 
 /// The same allocator as the `palaver` binary, so the figures are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod baseline;
 mod content;
+mod fanout;
+mod gateway;
 mod load;
 mod messages;
+mod procs;
 mod seed;
+mod stomp;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
@@ -23,6 +30,12 @@ enum Suite {
     Content,
     /// Platform API: send messages, page history.
     Messages,
+    /// Real-time gateway (a `palaver serve` child process) against a bare WebSocket broadcast
+    /// baseline: idle memory, fan-out, connection setup.
+    Gateway,
+    /// The baseline WebSocket server of the gateway suite (run by it as a child process).
+    #[value(hide = true)]
+    BaselineServer,
 }
 
 #[derive(Parser)]
@@ -55,6 +68,18 @@ pub struct Args {
     /// Server worker threads.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
+    /// The `palaver` binary the gateway suite runs (default: beside this one).
+    #[arg(long)]
+    palaver_bin: Option<PathBuf>,
+    /// Idle sessions whose memory the gateway suite measures.
+    #[arg(long, default_value_t = 10_000)]
+    idle_connections: usize,
+    /// Clients the gateway suite's connection setup scenario starts.
+    #[arg(long, default_value_t = 1_000)]
+    setup_clients: usize,
+    /// Threads of the gateway suite's load generator.
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
 }
 
 /// The running server: where it listens, its organisation, its runtime.
@@ -66,6 +91,11 @@ pub struct Server {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    match args.suite {
+        Suite::Gateway => return gateway::run(&args),
+        Suite::BaselineServer => return baseline::serve(),
+        Suite::Content | Suite::Messages => {}
+    }
     let dir = tempfile::tempdir()?;
     let database_url = args
         .database_url
@@ -112,6 +142,7 @@ fn main() -> anyhow::Result<()> {
         match args.suite {
             Suite::Content => content::run(&args, &server, services.db.clone()).await?,
             Suite::Messages => messages::run(&args, &server, services).await?,
+            Suite::Gateway | Suite::BaselineServer => {}
         }
         println!(
             "peak RSS (server + load generator): {} MiB",
