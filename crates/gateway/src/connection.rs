@@ -116,10 +116,16 @@ pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, ori
                         Ok(None) => break,
                         Ok(Some(Item::HeartBeat)) => {}
                         Ok(Some(Item::Frame(f))) => {
-                            if let Some(e) = conn
-                                .frame(f, &api_key, &origin, &mut silence_limit, &mut send_every)
-                                .await
-                            {
+                            // Boxed: the frame handling future is large, and held inline it
+                            // would make every idle connection's task as large.
+                            let handled = Box::pin(conn.frame(
+                                f,
+                                &api_key,
+                                &origin,
+                                &mut silence_limit,
+                                &mut send_every,
+                            ));
+                            if let Some(e) = handled.await {
                                 ended = Some(e);
                                 break;
                             }
@@ -182,7 +188,7 @@ pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, ori
         let _ = send(&mut socket, out).await;
     }
     let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(None))).await;
-    conn.close(resumable).await;
+    Box::pin(conn.close(resumable)).await;
 }
 
 /// A client whose socket takes no data for this long is gone or too slow: it is closed (its

@@ -136,6 +136,13 @@ impl Hub {
         t.contains_key(&(app, key))
     }
 
+    /// True when someone of `app` listens to some channel's `name` topic.
+    fn heard_on_any_channel(&self, app: i64, name: &str) -> bool {
+        let t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        t.keys()
+            .any(|(a, k)| *a == app && matches!(k, Key::Channel(_, n) if *n == name))
+    }
+
     /// Queues `body` for every listener of `key`; a listener whose queue is full is told to
     /// close, never waited for.
     pub fn publish(&self, app: i64, key: Key, body: Arc<str>) {
@@ -360,6 +367,11 @@ impl Hub {
     /// offline (or changed its status).
     async fn presence(&self, services: &Services, p: &AppPrincipal, base: &LinkBase, user: i64) {
         let app = p.application_id;
+        // Sessions start by the thousand: no reads for a change nobody listens to.
+        let participants = self.heard_on_any_channel(app, "participants");
+        if !participants && !self.heard(app, Key::User(user, "self")) {
+            return;
+        }
         let Ok(u) = services.platform.get_user(p, user).await else {
             return;
         };
@@ -369,7 +381,11 @@ impl Hub {
             size: 1000,
             sort: Vec::new(),
         };
-        if let Ok((channels, _)) = services.platform.user_channels(p, user, &page).await {
+        let channels = match participants {
+            true => services.platform.user_channels(p, user, &page).await.ok(),
+            false => None,
+        };
+        if let Some((channels, _)) = channels {
             for c in channels {
                 self.publish(
                     app,
