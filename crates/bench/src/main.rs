@@ -111,6 +111,7 @@ fn main() -> anyhow::Result<()> {
         bootstrap_client_id: Some(messages::CLIENT_ID.into()),
         bootstrap_client_secret: Some(messages::CLIENT_SECRET.into()),
         read_cache: args.no_read_cache.then_some(false),
+        files_url: dir.path().join("files").display().to_string(),
         ..Config::default()
     };
 

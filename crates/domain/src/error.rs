@@ -64,6 +64,10 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// OAuth: a required field is missing or malformed.
     InvalidRequest,
+    /// An upload larger than the configured limit.
+    PayloadTooLarge,
+    /// A `Range` that selects none of the file.
+    RangeNotSatisfiable,
     /// The server failed; details are logged, never sent.
     Internal,
 }
@@ -94,6 +98,8 @@ impl ErrorCode {
             | NotFound => 404,
             MethodNotAllowed => 405,
             NotAcceptable => 406,
+            PayloadTooLarge => 413,
+            RangeNotSatisfiable => 416,
             ValidationFailed | InvalidPassword | PasswordTooLong => 422,
             Conflict => 409,
             Internal => 500,
@@ -138,6 +144,8 @@ impl ErrorCode {
             AccessDenied => "AccessDeniedError",
             MethodNotAllowed => "MethodNotAllowedError",
             NotAcceptable => "NotAcceptableError",
+            PayloadTooLarge => "PayloadTooLargeError",
+            RangeNotSatisfiable => "RangeNotSatisfiableError",
             AuthorizationRequired | LoginFailed | LogoutWithoutToken | Unauthenticated => {
                 "unauthorized"
             }

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod filter;
 pub mod id;
+pub mod job;
 pub mod model;
 pub mod models;
 pub mod platform;

@@ -8,6 +8,35 @@ pub fn now_millis() -> i64 {
     Utc::now().timestamp_millis()
 }
 
+/// Where the service layer reads the time. In production it is the system clock; tests move it
+/// forward (a lease running out, a retry's back-off, a job scheduled for tomorrow) without
+/// sleeping. A moved clock still runs: it is the system clock plus an offset, so times taken
+/// one after the other keep increasing as they do in production.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    /// Milliseconds added to the system clock, shared by every clone.
+    offset: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// Now, in epoch milliseconds.
+    pub fn now_millis(&self) -> i64 {
+        now_millis().saturating_add(self.offset.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Moves this clock (and every clone of it) forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Formats epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_millis(ms: i64) -> String {
     match Utc.timestamp_millis_opt(ms).single() {
@@ -40,6 +69,16 @@ pub fn parse_date(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_advanced_clock_runs_ahead_in_every_clone() {
+        let clock = Clock::system();
+        let other = clock.clone();
+        let before = now_millis();
+        clock.advance(std::time::Duration::from_secs(3600));
+        assert!(other.now_millis() >= before + 3_600_000);
+        assert!(Clock::system().now_millis() < before + 3_600_000);
+    }
 
     #[test]
     fn formats_with_millis_and_z() {

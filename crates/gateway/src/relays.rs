@@ -56,9 +56,13 @@ pub(crate) async fn answer(
             let u = platform.get_user(p, me).await.map_err(fail)?;
             Ok(resources::current_user(base, &u))
         }
-        (Owner::Me, "read_file_access_grant" | "write_file_access_grant") => {
-            Ok(json!({"grant": crate::random_id()}))
+        // The read grant lets the client download the application's hosted files (appended to
+        // their URLs as `?grant=`).
+        (Owner::Me, "read_file_access_grant") => {
+            let grant = platform.file_read_grant(p, me).await.map_err(fail)?;
+            Ok(json!({ "grant": grant }))
         }
+        (Owner::Me, "write_file_access_grant") => Ok(json!({"grant": crate::random_id()})),
         (Owner::Me, "unread_messages.count") => {
             let count = platform.unread_count(p, me).await.map_err(fail)?;
             Ok(json!({"count": count}))

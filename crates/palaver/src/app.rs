@@ -5,14 +5,31 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use palaver_domain::time::Clock;
+use palaver_files::{FileStore, FilesConfig};
 use palaver_gateway::broker::Broker;
 use palaver_gateway::{Gateway, GatewayConfig, RateLimit};
+use palaver_jobs::{Supervisor, Worker};
 use palaver_service::platform::CreatedApplication;
 use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, PlatformConfig, Services};
 use palaver_store::{Db, Dialect, ReadCache};
 use tokio::net::TcpListener;
 
 use crate::config::{redact_url, Config};
+
+/// How long background tasks get to finish their work (a job worker its job) at shutdown.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A job worker named uniquely across instances and restarts (it marks the leases it holds).
+pub fn job_worker(services: &Services, n: usize) -> Worker {
+    use rand::Rng;
+    let tag: u32 = rand::thread_rng().gen();
+    Worker::new(
+        services.platform.jobs().clone(),
+        palaver_jobs::handlers(services),
+        format!("worker-{tag:08x}-{n}"),
+    )
+}
 
 /// What the first start created.
 pub struct FirstStart {
@@ -31,6 +48,11 @@ pub struct App {
 impl App {
     /// Connects to the database and brings its schema up to date.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// As [`App::build`], with the services reading the time from `clock` (tests move it).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<App> {
         let db = Db::connect(&config.database_url, config.max_connections)
             .await
             .with_context(|| {
@@ -46,8 +68,21 @@ impl App {
             token_ttl_seconds: config.oauth_token_ttl_seconds,
             token_memo_max_age: std::time::Duration::from_millis(config.oauth_token_memo_millis),
             public_url: config.public_url.clone(),
+            clock,
+            max_upload_bytes: config.max_upload_bytes,
+            max_import_bytes: config.max_import_bytes,
+            ..PlatformConfig::default()
         };
-        let services = Services::new(db, auth, platform, cache_on.then(ReadCache::new));
+        let files = FileStore::from_config(&FilesConfig {
+            url: config.files_url.clone(),
+            s3_endpoint: config.s3_endpoint.clone(),
+            s3_region: config.s3_region.clone(),
+            s3_access_key_id: config.s3_access_key_id.clone(),
+            s3_secret_access_key: config.s3_secret_access_key.clone(),
+            s3_allow_http: config.s3_allow_http,
+        })
+        .with_context(|| format!("cannot open file storage {}", config.files_url))?;
+        let services = Services::new(db, auth, platform, files, cache_on.then(ReadCache::new));
         Ok(App { config, services })
     }
 
@@ -115,30 +150,38 @@ impl App {
                 )?),
                 None => None,
             };
-        let hub = gateway.clone();
-        let ending = gateway.clone();
-        let router = palaver_api::router(self.services.clone()).merge(gateway.router());
+        let router = palaver_api::router(self.services.clone()).merge(gateway.clone().router());
         let db = self.services.db.clone();
-        let services = self.services.clone();
-        let pruning = self.services.clone();
         let retention = std::time::Duration::from_secs(self.config.outbox_retention_hours * 3600);
+        let mut tasks = Supervisor::new();
+        // Notifications are made from committed events, beside the requests that commit them.
+        let services = self.services.clone();
+        tasks.spawn_until_stopped(
+            "notifier",
+            async move { services.platform.run_notifier().await },
+        );
+        // Events past retention that every consumer has handled are deleted now and then.
+        let services = self.services.clone();
+        tasks.spawn_until_stopped("outbox pruner", async move {
+            services.platform.run_outbox_pruner(retention).await
+        });
+        // Real-time topics are fed from the same events.
+        let hub = gateway.clone();
+        tasks.spawn_until_stopped("session leases", async move { hub.run_leases().await });
+        let hub = gateway.clone();
+        tasks.spawn_until_stopped("real-time hub", async move { hub.run_hub().await });
+        for n in 0..self.config.job_workers {
+            let worker = job_worker(&self.services, n);
+            tasks.spawn("job worker", move |stopping| async move {
+                worker.run(stopping).await
+            });
+        }
+        let ending = gateway.clone();
         let server = async move {
-            // Notifications are made from committed events, beside the requests that commit them.
-            let notifier = tokio::spawn(async move { services.platform.run_notifier().await });
-            // Events past retention that every consumer has handled are deleted now and then.
-            let pruner =
-                tokio::spawn(async move { pruning.platform.run_outbox_pruner(retention).await });
-            // Real-time topics are fed from the same events.
-            let leases = hub.clone();
-            let leases = tokio::spawn(async move { leases.run_leases().await });
-            let hub = tokio::spawn(async move { hub.run_hub().await });
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown)
                 .await;
-            notifier.abort();
-            pruner.abort();
-            hub.abort();
-            leases.abort();
+            tasks.shutdown(SHUTDOWN_GRACE).await;
             ending.end_own_sessions().await;
             if let Some(b) = &broker {
                 b.stop();

@@ -121,6 +121,33 @@ struct ServeArgs {
     /// How long after its last keystrokes a user stops typing, in ms (default 5000).
     #[arg(long, env = "PALAVER_TYPING_TIMEOUT_MILLIS")]
     typing_timeout_millis: Option<u64>,
+    /// Background job workers of this instance (default 2; 0: none).
+    #[arg(long, env = "PALAVER_JOB_WORKERS")]
+    job_workers: Option<usize>,
+    /// Where hosted files go: a folder, file:///dir or s3://bucket/prefix (default ./data/files).
+    #[arg(long, env = "PALAVER_FILES_URL")]
+    files_url: Option<String>,
+    /// Endpoint of S3-compatible storage (default: AWS).
+    #[arg(long, env = "PALAVER_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// S3 region (default: AWS_REGION, else us-east-1).
+    #[arg(long, env = "PALAVER_S3_REGION")]
+    s3_region: Option<String>,
+    /// S3 access key id (default: AWS_ACCESS_KEY_ID).
+    #[arg(long, env = "PALAVER_S3_ACCESS_KEY_ID")]
+    s3_access_key_id: Option<String>,
+    /// S3 secret access key (default: AWS_SECRET_ACCESS_KEY).
+    #[arg(long, env = "PALAVER_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    s3_secret_access_key: Option<String>,
+    /// Allow an http:// S3 endpoint (default false).
+    #[arg(long, env = "PALAVER_S3_ALLOW_HTTP")]
+    s3_allow_http: Option<bool>,
+    /// Largest upload accepted, in bytes (default 104857600).
+    #[arg(long, env = "PALAVER_MAX_UPLOAD_BYTES")]
+    max_upload_bytes: Option<u64>,
+    /// Largest import file accepted, in bytes (default 1073741824).
+    #[arg(long, env = "PALAVER_MAX_IMPORT_BYTES")]
+    max_import_bytes: Option<u64>,
     /// Client id of the application created on first start (generated when absent).
     #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_ID")]
     bootstrap_client_id: Option<String>,
@@ -194,6 +221,15 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.gateway_relay_limit = s.gateway_relay_limit;
         top.gateway_limit_window_seconds = s.gateway_limit_window_seconds;
         top.typing_timeout_millis = s.typing_timeout_millis;
+        top.job_workers = s.job_workers;
+        top.files_url = s.files_url.clone();
+        top.s3_endpoint = s.s3_endpoint.clone();
+        top.s3_region = s.s3_region.clone();
+        top.s3_access_key_id = s.s3_access_key_id.clone();
+        top.s3_secret_access_key = s.s3_secret_access_key.clone();
+        top.s3_allow_http = s.s3_allow_http;
+        top.max_upload_bytes = s.max_upload_bytes;
+        top.max_import_bytes = s.max_import_bytes;
         top.bootstrap_client_id = s.bootstrap_client_id.clone();
         top.bootstrap_client_secret = s.bootstrap_client_secret.clone();
     }

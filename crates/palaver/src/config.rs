@@ -52,6 +52,26 @@ pub struct Config {
     pub gateway_limit_window_seconds: u64,
     /// How long after its last keystrokes a user stops typing, in milliseconds.
     pub typing_timeout_millis: u64,
+    /// Background job workers of this instance (imports, exports, file clean-up); 0 runs none
+    /// (another instance on the same database does the work).
+    pub job_workers: usize,
+    /// Where hosted files (uploads) are kept: a folder (`./data/files`), `file:///abs/dir`, or
+    /// S3-compatible storage as `s3://bucket/prefix`.
+    pub files_url: String,
+    /// S3: the endpoint of an S3-compatible service (MinIO…); AWS's when absent.
+    pub s3_endpoint: Option<String>,
+    /// S3: the region (`AWS_REGION`, else `us-east-1`, when absent).
+    pub s3_region: Option<String>,
+    /// S3: the access key id (`AWS_ACCESS_KEY_ID` when absent).
+    pub s3_access_key_id: Option<String>,
+    /// S3: the secret access key (`AWS_SECRET_ACCESS_KEY` when absent). A secret.
+    pub s3_secret_access_key: Option<String>,
+    /// S3: allow an `http://` endpoint.
+    pub s3_allow_http: bool,
+    /// The largest upload (display picture, file message) accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// The largest import file (`POST /imports/...`) accepted, in bytes.
+    pub max_import_bytes: u64,
     /// First-start superadmin email; `admin@palaver.local` when absent.
     pub bootstrap_email: Option<String>,
     /// First-start superadmin password; generated (and printed once) when absent.
@@ -89,6 +109,15 @@ impl std::fmt::Debug for Config {
                 &self.gateway_limit_window_seconds,
             )
             .field("typing_timeout_millis", &self.typing_timeout_millis)
+            .field("job_workers", &self.job_workers)
+            .field("files_url", &self.files_url)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_region", &self.s3_region)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field("s3_secret_access_key", &set(&self.s3_secret_access_key))
+            .field("s3_allow_http", &self.s3_allow_http)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("max_import_bytes", &self.max_import_bytes)
             .field("bootstrap_email", &self.bootstrap_email)
             .field("bootstrap_password", &set(&self.bootstrap_password))
             .field("bootstrap_client_id", &self.bootstrap_client_id)
@@ -134,6 +163,15 @@ impl Default for Config {
             gateway_relay_limit: 200,
             gateway_limit_window_seconds: 10,
             typing_timeout_millis: 5_000,
+            job_workers: 2,
+            files_url: "./data/files".into(),
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            max_upload_bytes: 104_857_600,
+            max_import_bytes: 1 << 30,
             bootstrap_email: None,
             bootstrap_password: None,
             bootstrap_client_id: None,
@@ -163,6 +201,15 @@ pub struct Layer {
     pub gateway_relay_limit: Option<u32>,
     pub gateway_limit_window_seconds: Option<u64>,
     pub typing_timeout_millis: Option<u64>,
+    pub job_workers: Option<usize>,
+    pub files_url: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    pub s3_allow_http: Option<bool>,
+    pub max_upload_bytes: Option<u64>,
+    pub max_import_bytes: Option<u64>,
     pub bootstrap_email: Option<String>,
     pub bootstrap_password: Option<String>,
     pub bootstrap_client_id: Option<String>,
@@ -203,12 +250,21 @@ impl Config {
                 gateway_relay_limit,
                 gateway_limit_window_seconds,
                 typing_timeout_millis,
+                job_workers,
+                files_url,
+                s3_allow_http,
+                max_upload_bytes,
+                max_import_bytes,
                 bcrypt_cost
             );
             take_optional!(
                 read_cache,
                 public_url,
                 nats_url,
+                s3_endpoint,
+                s3_region,
+                s3_access_key_id,
+                s3_secret_access_key,
                 bootstrap_email,
                 bootstrap_password,
                 bootstrap_client_id,
@@ -257,10 +313,31 @@ impl Config {
             (10..=600_000).contains(&c.typing_timeout_millis),
             "typing_timeout_millis must be 10 to 600000"
         );
+        anyhow::ensure!(c.job_workers <= 64, "job_workers must be 0 to 64");
         if let Some(u) = &c.nats_url {
             anyhow::ensure!(
                 u.starts_with("nats://") || u.starts_with("tls://"),
                 "nats_url must start with nats:// or tls://"
+            );
+        }
+        // Up to S3's largest object.
+        const MAX_UPLOAD: u64 = 5 * 1024 * 1024 * 1024 * 1024;
+        anyhow::ensure!(
+            (1..=MAX_UPLOAD).contains(&c.max_upload_bytes),
+            "max_upload_bytes must be 1 to {MAX_UPLOAD}"
+        );
+        anyhow::ensure!(
+            (1..=MAX_UPLOAD).contains(&c.max_import_bytes),
+            "max_import_bytes must be 1 to {MAX_UPLOAD}"
+        );
+        anyhow::ensure!(
+            !c.files_url.trim().is_empty(),
+            "files_url must not be empty"
+        );
+        if let Some(u) = &c.s3_endpoint {
+            anyhow::ensure!(
+                u.starts_with("http://") || u.starts_with("https://"),
+                "s3_endpoint must start with http:// or https://"
             );
         }
         if let Some(u) = &c.public_url {
@@ -302,6 +379,9 @@ mod tests {
         assert_eq!(c.oauth_token_ttl_seconds, 43_200);
         assert_eq!(c.oauth_token_memo_millis, 1_000);
         assert_eq!(c.outbox_retention_hours, 168);
+        assert_eq!(c.files_url, "./data/files");
+        assert_eq!(c.max_upload_bytes, 104_857_600);
+        assert!(!c.s3_allow_http);
     }
 
     #[test]
@@ -335,6 +415,18 @@ mod tests {
                 public_url: Some("chat.example.com".into()),
                 ..Layer::default()
             },
+            Layer {
+                max_upload_bytes: Some(0),
+                ..Layer::default()
+            },
+            Layer {
+                files_url: Some(" ".into()),
+                ..Layer::default()
+            },
+            Layer {
+                s3_endpoint: Some("minio:9000".into()),
+                ..Layer::default()
+            },
         ] {
             assert!(
                 Config::from_layers(std::slice::from_ref(&l)).is_err(),
@@ -364,11 +456,14 @@ mod tests {
         let c = Config {
             bootstrap_password: Some("hunter2".into()),
             bootstrap_client_secret: Some("s3cr3t-client".into()),
+            s3_secret_access_key: Some("aws-s3cr3t".into()),
             ..Config::default()
         };
         let shown = format!("{c:?}");
         assert!(
-            !shown.contains("hunter2") && !shown.contains("s3cr3t-client"),
+            !shown.contains("hunter2")
+                && !shown.contains("s3cr3t-client")
+                && !shown.contains("aws-s3cr3t"),
             "{shown}"
         );
     }

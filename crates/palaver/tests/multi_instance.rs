@@ -39,10 +39,13 @@ impl Drop for Instance {
     }
 }
 
-fn start(database_url: &str) -> Instance {
+/// Starts an instance on `database_url`, its hosted files in folder `files` (shared, as a
+/// bucket would be).
+fn start(database_url: &str, files: &std::path::Path) -> Instance {
     let mut child = Command::new(env!("CARGO_BIN_EXE_palaver"))
         .arg("serve")
         .env("PALAVER_DATABASE_URL", database_url)
+        .env("PALAVER_FILES_URL", files)
         .env("PALAVER_LISTEN", "127.0.0.1:0")
         .env("PALAVER_NATS_URL", nats_url())
         .env("PALAVER_SESSION_LEASE_SECONDS", LEASE_SECONDS)
@@ -128,8 +131,9 @@ async fn two_instances_share_events_presence_and_session_ends() {
     let database_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
 
     // A bootstraps the empty database; B joins it.
-    let mut a = start(&database_url);
-    let b = start(&database_url);
+    let files = tempfile::tempdir().expect("a folder for files");
+    let mut a = start(&database_url, files.path());
+    let b = start(&database_url, files.path());
     let http = reqwest::Client::new();
     let t = token(&http, &b.base).await;
     let app = call(&http, "GET", format!("{}/application", b.base), &t, None).await;

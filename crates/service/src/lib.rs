@@ -5,6 +5,7 @@
 mod auth;
 pub mod content;
 mod error;
+pub mod jobs;
 mod operator;
 mod password;
 pub mod platform;
@@ -13,6 +14,7 @@ mod principal;
 pub use auth::{token_from_authorization, Auth, AuthConfig, LoginOutcome};
 pub use content::Content;
 pub use error::ServiceError;
+pub use jobs::{JobLease, JobQueue};
 pub use operator::{Bootstrap, BootstrapOutcome, Operator};
 pub use platform::{AppPrincipal, Platform, PlatformConfig};
 pub use principal::{Principal, Role};
@@ -45,12 +47,14 @@ pub struct ServiceSet {
 }
 
 impl Services {
-    /// Services over `db`; with `cache`, repeated reads of bot content and token resolutions are
-    /// served from memory until a write touches their tables (see [`ReadCache`]).
+    /// Services over `db`, with hosted files in `files`; with `cache`, repeated reads of bot
+    /// content and token resolutions are served from memory until a write touches their tables
+    /// (see [`ReadCache`]).
     pub fn new(
         db: Db,
         auth_config: AuthConfig,
         platform_config: PlatformConfig,
+        files: platform::FileStore,
         cache: Option<Arc<ReadCache>>,
     ) -> Self {
         let docs = Documents::with_cache(db.clone(), cache.clone());
@@ -60,7 +64,7 @@ impl Services {
             content: Content::new(docs.clone(), tokens.clone(), auth_config.bcrypt_cost),
             operator: Operator::new(docs, tokens, auth_config.bcrypt_cost),
             auth,
-            platform: Platform::new(db.clone(), platform_config),
+            platform: Platform::new(db.clone(), platform_config, files),
             db,
         }))
     }

@@ -69,6 +69,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_channel_user_state.sql"),
         include_str!("../migrations/postgres/0010_channel_user_state.sql"),
     ),
+    (
+        11,
+        "jobs",
+        include_str!("../migrations/sqlite/0011_jobs.sql"),
+        include_str!("../migrations/postgres/0011_jobs.sql"),
+    ),
+    (
+        12,
+        "files",
+        include_str!("../migrations/sqlite/0012_files.sql"),
+        include_str!("../migrations/postgres/0012_files.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -100,8 +100,13 @@ pub struct TestApp {
     /// The bootstrap application's id and public API key.
     pub app_id: i64,
     pub api_key: String,
+    /// The services' clock: [`TestApp::advance_clock`] moves it.
+    pub clock: palaver_domain::time::Clock,
     shutdown: Option<oneshot::Sender<()>>,
     storage: Storage,
+    /// Where hosted files go (unless a test points `files_url` elsewhere), removed with it.
+    #[allow(dead_code)]
+    files: tempfile::TempDir,
 }
 
 /// The PostgreSQL server the PostgreSQL API tests use: `PALAVER_TEST_DATABASE_URL`, as for the
@@ -196,6 +201,7 @@ impl TestApp {
     }
 
     async fn start(url: String, storage: Storage, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let files = tempfile::tempdir().expect("temp dir for files");
         let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),
             database_url: url,
@@ -205,10 +211,16 @@ impl TestApp {
             bootstrap_password: Some(ADMIN_PASSWORD.into()),
             bootstrap_client_id: Some(CLIENT_ID.into()),
             bootstrap_client_secret: Some(CLIENT_SECRET.into()),
+            // Tests run jobs themselves, with `run_jobs`, when they are due.
+            job_workers: 0,
+            files_url: files.path().join("files").display().to_string(),
             ..Config::default()
         };
         adjust(&mut config);
-        let app = App::build(config).await.expect("app builds");
+        let clock = palaver_domain::time::Clock::system();
+        let app = App::build_with_clock(config, clock.clone())
+            .await
+            .expect("app builds");
         let boot = app
             .bootstrap()
             .await
@@ -234,9 +246,23 @@ impl TestApp {
             admin_id: boot.account.account_id,
             app_id: boot.application.app.id,
             api_key: boot.application.app.api_key,
+            clock,
             shutdown: Some(tx),
             storage,
+            files,
         }
+    }
+
+    /// Runs every job that is due now, one after the other, until none is left (jobs a job
+    /// enqueues included); answers how many ran. No test waits for a background worker.
+    pub async fn run_jobs(&self) -> usize {
+        palaver::app::job_worker(&self.services, 0).drain().await
+    }
+
+    /// Moves the services' clock forward: leases run out, back-offs pass, scheduled jobs
+    /// come due, without sleeping.
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by);
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,6 +4,7 @@
 //! Resources are written in snake_case; each face renames for its callers.
 
 pub mod channels;
+pub mod jobs;
 pub mod links;
 pub mod messages;
 pub mod sessions;

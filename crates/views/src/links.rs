@@ -45,6 +45,11 @@ impl<P: Display> Serialize for Link<'_, P> {
     }
 }
 
+/// `path` (a path on this server, as hosted files' URLs are kept) on the caller's origin.
+pub fn absolute(ctx: &LinkBase, path: &str) -> String {
+    format!("{}{path}", ctx.origin)
+}
+
 /// Builds a `_links` map from (rel, path) pairs under the request's prefix.
 pub fn links(ctx: &LinkBase, rels: &[(&str, String)]) -> Value {
     let mut m = Map::with_capacity(rels.len());

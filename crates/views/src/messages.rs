@@ -183,12 +183,35 @@ fn write_message_fields<M: SerializeMap>(
             out.serialize_entry("mentions", &Mentions(ctx, v))?;
         }
         if let Some(f) = &m.file {
-            out.serialize_entry("file", f)?;
+            out.serialize_entry("file", &FileJson(ctx, f))?;
         }
         if let Some(u) = &v.user {
             out.serialize_entry("user", &UserJson(ctx, u))?;
         }
         Ok(())
+    }
+}
+
+/// A message's file. A hosted file's URL is kept as a path on this server; it is shown on the
+/// origin the caller reached, as every other link is.
+struct FileJson<'a>(&'a LinkBase, &'a Value);
+
+impl Serialize for FileJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let FileJson(ctx, file) = *self;
+        let Some(fields) = file.as_object() else {
+            return file.serialize(s);
+        };
+        let mut m = s.serialize_map(Some(fields.len()))?;
+        for (k, v) in fields {
+            match v.as_str() {
+                Some(path) if k == "url" && path.starts_with('/') => {
+                    m.serialize_entry(k, &crate::links::absolute(ctx, path))?
+                }
+                _ => m.serialize_entry(k, v)?,
+            }
+        }
+        m.end()
     }
 }
 

@@ -27,8 +27,12 @@ pub fn settings(ctx: &LinkBase, a: &ApplicationRow) -> Value {
     })
 }
 
-/// Where a user without a picture of its own gets one: Palaver's generated initials avatar.
+/// Where a user without a picture of its own gets one: Palaver's generated initials avatar. A
+/// picture hosted here is kept as a path, shown on the caller's origin.
 fn avatar(ctx: &LinkBase, u: &ChatUserRow) -> String {
+    if u.display_picture_url.starts_with('/') {
+        return crate::links::absolute(ctx, &u.display_picture_url);
+    }
     if !u.display_picture_url.is_empty() {
         return u.display_picture_url.clone();
     }

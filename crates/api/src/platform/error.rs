@@ -34,6 +34,8 @@ fn summary(status: u16) -> &'static str {
         405 => "Method not allowed",
         406 => "Not acceptable",
         409 => "Resource already exists",
+        413 => "Payload too large",
+        416 => "Range not satisfiable",
         429 => "Too many requests",
         503 => "Service unavailable",
         _ => "Server error",

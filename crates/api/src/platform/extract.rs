@@ -122,6 +122,20 @@ pub fn page_request(q: &QueryPairs, sortable: &[&str]) -> Result<PageRequest, Ap
 }
 
 /// A numeric path id; anything else names no resource.
+/// A `true`/`false` query parameter (any case; empty is absent).
+pub fn flag(q: &QueryPairs, name: &str) -> Result<Option<bool>, ApiError> {
+    match q.get(name).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(v) => Err(DomainError::new(
+            ErrorCode::InvalidParameter,
+            format!("{name} must be true or false, not \"{v}\""),
+        )
+        .into()),
+    }
+}
+
 pub fn id(raw: &str, what: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>().map_err(|_| {
         DomainError::new(ErrorCode::NotFound, format!("No {what} with id {raw}")).into()

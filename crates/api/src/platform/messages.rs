@@ -5,14 +5,15 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use palaver_domain::platform::cursor::CursorRequest;
 use palaver_service::platform::{
-    CursorPage, MessageFilter, MessagePatch, MessageView, NewMessageInput,
+    CursorPage, MessageFilter, MessagePatch, MessageTarget, MessageView, NewMessageInput,
 };
 use palaver_service::Services;
 use serde::Deserialize;
 
 use super::context::Ctx;
 use super::error::ApiError;
-use super::extract::{id, AppCaller, PJson, QueryPairs};
+use super::extract::{flag, id, AppCaller, PJson, QueryPairs};
+use super::uploads::{self, JsonOrForm};
 use super::{hal, respond, Result};
 use palaver_views as views;
 
@@ -59,18 +60,24 @@ pub(super) fn page_of(
     )
 }
 
+/// A message as JSON, or a FILE message as a multipart upload.
 pub(super) async fn send_to_channel(
     State(s): State<Services>,
     AppCaller(p): AppCaller,
     ctx: Ctx,
     Path(path): Path<IdPath>,
-    PJson(body): PJson,
+    body: JsonOrForm,
 ) -> Result {
-    let input = NewMessageInput::from_body(&body)?;
-    let m = s
-        .platform
-        .send_channel_message(&p, id(&path.id, "channel")?, input)
-        .await?;
+    let channel = id(&path.id, "channel")?;
+    let m = match body {
+        JsonOrForm::Json(body) => {
+            let input = NewMessageInput::from_body(&body)?;
+            s.platform.send_channel_message(&p, channel, input).await?
+        }
+        JsonOrForm::Form(form) => {
+            uploads::send_file_message(&s, &p, MessageTarget::Channel(channel), form).await?
+        }
+    };
     Ok(respond(&ctx, views::messages::message(&ctx, &m)))
 }
 
@@ -162,17 +169,7 @@ pub(super) async fn user_messages(
 ) -> Result {
     let req = cursor_request(&q)?;
     let user = id(&path.id, "user")?;
-    let unread = match q.get("unread").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("") | Some("false") => false,
-        Some("true") => true,
-        Some(v) => {
-            return Err(palaver_domain::DomainError::new(
-                palaver_domain::ErrorCode::InvalidParameter,
-                format!("unread must be true or false, not \"{v}\""),
-            )
-            .into())
-        }
-    };
+    let unread = flag(&q, "unread")?.unwrap_or(false);
     let page = s.platform.user_messages(&p, user, unread, &req).await?;
     Ok(page_of(&ctx, &format!("/users/{user}/messages"), &page, &q))
 }

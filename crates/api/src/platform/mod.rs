@@ -1,21 +1,27 @@
 //! The platform API (ChatKitty-compatible): OAuth 2.0 client credentials and JSON HAL resources.
-//! Every route is served at the root, under `/v1`, and under `/v1/applications/{app_id}`.
+//! Every route is served at the root, under `/v1`, and under `/v1/applications/{app_id}`; hosted
+//! files' downloads at the root only.
 
+mod analytics;
 mod application;
 mod channel_members;
 mod channels;
 mod context;
 pub mod error;
 mod extract;
+mod files;
 mod hal;
+mod imports;
+mod jobs;
 mod message_reads;
 mod messages;
 mod oauth;
 mod sessions;
 mod threads;
+mod uploads;
 mod users;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -50,7 +56,11 @@ fn resources() -> Router<Services> {
             "/users/{id}",
             get(users::get).patch(users::update).delete(users::delete),
         )
-        .route("/users/{id}/display-picture", post(users::display_picture))
+        // Uploads stream past axum's body limit, under the configured upload limit.
+        .route(
+            "/users/{id}/display-picture",
+            post(users::display_picture).layer(DefaultBodyLimit::disable()),
+        )
         .route(
             "/users/{id}/secrets/{name}",
             get(users::secret)
@@ -67,6 +77,27 @@ fn resources() -> Router<Services> {
             "/users/{id}/notifications",
             get(message_reads::notifications),
         )
+        .route("/analytics/messages", post(analytics::messages))
+        .route("/analytics/users", post(analytics::users))
+        .route(
+            "/imports/users",
+            post(imports::users).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/imports/channels",
+            post(imports::channels).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/imports/channels/{id}/members",
+            post(imports::members).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/imports/messages",
+            post(imports::messages).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}", get(jobs::get))
+        .route("/jobs/{id}/errors", get(jobs::errors))
         .route("/user-sessions", get(sessions::user_sessions))
         .route("/chat-sessions", get(sessions::chat_sessions))
         .route("/channels", get(channels::list).post(channels::create))
@@ -106,7 +137,9 @@ fn resources() -> Router<Services> {
         )
         .route(
             "/channels/{id}/messages",
-            get(messages::channel_history).post(messages::send_to_channel),
+            get(messages::channel_history)
+                .post(messages::send_to_channel)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/channels/{id}/reported-messages",
@@ -131,7 +164,9 @@ fn resources() -> Router<Services> {
         .route("/threads/{id}", get(threads::get))
         .route(
             "/threads/{id}/messages",
-            get(threads::messages).post(threads::send),
+            get(threads::messages)
+                .post(threads::send)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/threads/{id}/keystrokes", post(threads::keystrokes))
         .method_not_allowed_fallback(method_not_allowed)
@@ -151,6 +186,7 @@ pub fn routes() -> Router<Services> {
         .route("/v1/oauth/token", post(oauth::token))
         .method_not_allowed_fallback(method_not_allowed)
         .merge(resources())
+        .merge(files::routes())
         .nest("/v1", resources())
         .nest("/v1/applications/{app_id}", resources())
         .merge(application)

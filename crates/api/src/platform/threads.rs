@@ -1,12 +1,13 @@
 //! `/threads/{id}` and its messages: a channel's MAIN thread or a message's reply thread.
 
 use axum::extract::{Path, State};
-use palaver_service::platform::NewMessageInput;
+use palaver_service::platform::{MessageTarget, NewMessageInput};
 use palaver_service::Services;
 
 use super::context::Ctx;
 use super::extract::{id, AppCaller, PJson, QueryPairs};
 use super::messages::{cursor_request, page_of, IdPath};
+use super::uploads::{self, JsonOrForm};
 use super::{respond, Result};
 use palaver_views as views;
 
@@ -38,18 +39,24 @@ pub(super) async fn messages(
     ))
 }
 
+/// A message as JSON, or a FILE message as a multipart upload.
 pub(super) async fn send(
     State(s): State<Services>,
     AppCaller(p): AppCaller,
     ctx: Ctx,
     Path(path): Path<IdPath>,
-    PJson(body): PJson,
+    body: JsonOrForm,
 ) -> Result {
-    let input = NewMessageInput::from_body(&body)?;
-    let m = s
-        .platform
-        .send_thread_message(&p, id(&path.id, "thread")?, input)
-        .await?;
+    let thread = id(&path.id, "thread")?;
+    let m = match body {
+        JsonOrForm::Json(body) => {
+            let input = NewMessageInput::from_body(&body)?;
+            s.platform.send_thread_message(&p, thread, input).await?
+        }
+        JsonOrForm::Form(form) => {
+            uploads::send_file_message(&s, &p, MessageTarget::Thread(thread), form).await?
+        }
+    };
     Ok(respond(&ctx, views::messages::message(&ctx, &m)))
 }
 

@@ -1,4 +1,4 @@
-//! `/users`: chat users, their display pictures and secrets.
+//! `/users`: chat users, their display pictures (external or uploaded) and secrets.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::context::Ctx;
 use super::extract::{id, page_request, AppCaller, PJson, QueryPairs};
+use super::uploads::{self, JsonOrForm};
 use super::{hal, respond, ApiError, Result};
 use palaver_views as views;
 
@@ -122,17 +123,20 @@ pub(super) async fn delete(
     Ok(respond(&ctx, views::users::application(&ctx, &app)))
 }
 
+/// An external file `{url, name, content_type, size}` as JSON, or an upload hosted here
+/// (multipart, part `file`).
 pub(super) async fn display_picture(
     State(s): State<Services>,
     AppCaller(p): AppCaller,
     ctx: Ctx,
     Path(path): Path<UserPath>,
-    PJson(body): PJson,
+    body: JsonOrForm,
 ) -> Result {
-    let user = s
-        .platform
-        .set_display_picture(&p, id(&path.id, "user")?, &body)
-        .await?;
+    let user = id(&path.id, "user")?;
+    let user = match body {
+        JsonOrForm::Json(body) => s.platform.set_display_picture(&p, user, &body).await?,
+        JsonOrForm::Form(form) => uploads::display_picture(&s, &p, user, form).await?,
+    };
     Ok(respond(&ctx, views::users::user(&ctx, &user)))
 }
 

@@ -99,6 +99,10 @@ pub enum Event {
     /// Every message of the application was deleted.
     #[serde(rename = "messages.deleted")]
     MessagesDeleted { count: u64 },
+    /// Messages were imported into a channel's history (`POST /imports/messages`): one event
+    /// per channel and batch, not one per message, and no notifications.
+    #[serde(rename = "messages.imported")]
+    MessagesImported { channel_id: i64, count: u64 },
     /// A user reacted to a message with an emoji (not again: a repeated reaction is no event).
     #[serde(rename = "message.reacted")]
     MessageReacted(ReactionRef),
@@ -265,7 +269,8 @@ impl Event {
             Event::MessageRead { channel_id, .. }
             | Event::ChannelEventSent { channel_id, .. }
             | Event::Keystrokes { channel_id, .. }
-            | Event::ParticipantChanged { channel_id, .. } => Some(*channel_id),
+            | Event::ParticipantChanged { channel_id, .. }
+            | Event::MessagesImported { channel_id, .. } => Some(*channel_id),
             Event::MessageUnread { channel_id, .. }
             | Event::MessageDeletedForUser { channel_id, .. }
             | Event::ChannelStateChanged { channel_id, .. } => Some(*channel_id),

@@ -2,7 +2,6 @@
 //! settings, and secret rotation.
 
 use palaver_domain::platform::event::Event;
-use palaver_domain::time::now_millis;
 use palaver_domain::{models, DomainError, ErrorCode};
 use palaver_store::platform::{ApplicationRow, Applications, NewApplication};
 use palaver_store::Scope;
@@ -110,7 +109,7 @@ impl Platform {
                 api_key: random_token(32),
                 client_id,
                 client_secret_digest: digest(&client_secret),
-                created: now_millis(),
+                created: self.now(),
             })
             .await?;
         Ok(CreatedApplication { app, client_secret })

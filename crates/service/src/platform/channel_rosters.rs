@@ -4,7 +4,6 @@
 
 use palaver_domain::platform::event::{Event, RosterChange};
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{ChannelRow, ChatUserRow, Roster, RosterEntry, RosterOrder, Rosters};
 use serde_json::Value;
@@ -23,7 +22,7 @@ pub struct RosterUser {
 }
 
 /// The event of `user` being put on (`added`) or taken off a channel's roster.
-fn roster_event(roster: Roster, added: bool, channel: i64, user: &ChatUserRow) -> Event {
+pub(crate) fn roster_event(roster: Roster, added: bool, channel: i64, user: &ChatUserRow) -> Event {
     let change = RosterChange {
         channel_id: channel,
         user_id: user.id,
@@ -51,7 +50,7 @@ fn role(roster: Roster) -> &'static str {
 }
 
 /// Refuses rosters the channel's type does not have.
-fn check_roster(c: &ChannelRow, roster: Roster, writing: bool) -> Result<()> {
+pub(crate) fn check_roster(c: &ChannelRow, roster: Roster, writing: bool) -> Result<()> {
     let refused = match roster {
         // DIRECT channels keep the member set they were created with.
         Roster::Members => writing && c.r#type == "DIRECT",
@@ -91,7 +90,7 @@ impl Platform {
         let c = self.channel_row(p, channel).await?;
         check_roster(&c, roster, true)?;
         let user = self.resolve_user(p, user_ref, "user").await?;
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         if Rosters::add(&mut tx, roster, channel, user.id, now).await? {
             self.commit(tx, p, roster_event(roster, true, channel, &user))

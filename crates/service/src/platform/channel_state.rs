@@ -5,7 +5,6 @@
 
 use palaver_domain::platform::event::Event;
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
     ChannelFilter, ChannelState, ChannelStates, History, HistoryScope, MessageRow, Viewing,
@@ -50,7 +49,7 @@ impl Platform {
     ) -> Result<ChannelView> {
         let c = self.member_channel(p, id, user).await?;
         let mut tx = self.db.begin().await?;
-        ChannelStates::set_muted(&mut tx, id, user, muted, now_millis()).await?;
+        ChannelStates::set_muted(&mut tx, id, user, muted, self.now()).await?;
         let change = if muted { "muted" } else { "unmuted" };
         self.commit(tx, p, state_changed(id, user, change)).await?;
         self.view(c).await
@@ -60,7 +59,7 @@ impl Platform {
     pub async fn hide_channel(&self, p: &AppPrincipal, id: i64, user: i64) -> Result<ChannelView> {
         let c = self.readable_channel(p, id, user).await?;
         let mut tx = self.db.begin().await?;
-        ChannelStates::hide(&mut tx, id, user, now_millis()).await?;
+        ChannelStates::hide(&mut tx, id, user, self.now()).await?;
         self.commit(tx, p, state_changed(id, user, "hidden"))
             .await?;
         self.view(c).await
@@ -76,7 +75,7 @@ impl Platform {
     ) -> Result<ChannelView> {
         let c = self.readable_channel(p, id, user).await?;
         let member = self.is_member(id, user).await?;
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         let seq = ChannelStates::clear(&mut tx, id, user, now).await?;
         if member && seq > 0 {
@@ -92,7 +91,7 @@ impl Platform {
         let m = self.message_row(p, id).await?;
         self.readable_channel(p, m.channel_id, user).await?;
         let mut tx = self.db.begin().await?;
-        if ChannelStates::delete_message_for(&mut tx, id, user, now_millis()).await? {
+        if ChannelStates::delete_message_for(&mut tx, id, user, self.now()).await? {
             let e = Event::MessageDeletedForUser {
                 message_id: id,
                 channel_id: m.channel_id,
@@ -251,7 +250,7 @@ impl Platform {
             m.channel_id,
             user,
             m.seq,
-            now_millis(),
+            self.now(),
         )
         .await?;
         if moved {

@@ -7,7 +7,6 @@ use std::collections::{BTreeSet, HashMap};
 use palaver_domain::platform::event::{ChannelRef, Event};
 use palaver_domain::platform::merge_patch;
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::Channels;
 use palaver_store::platform::{
@@ -51,7 +50,7 @@ pub(crate) fn channel_ref(c: &ChannelRow) -> ChannelRef {
 }
 
 /// A random name in the shape of a UUID, for group channels created without one.
-fn random_name() -> String {
+pub(crate) fn random_name() -> String {
     use rand::Rng;
     let b: [u8; 16] = rand::thread_rng().gen();
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
@@ -112,7 +111,7 @@ impl Platform {
         if let Some(existing) = self.equivalent(p, &input.r#type, named, creator_id).await? {
             return self.view(existing).await;
         }
-        let now = now_millis();
+        let now = self.now();
         let new = NewChannel {
             id: 0,
             application_id: p.application_id,

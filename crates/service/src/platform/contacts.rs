@@ -4,7 +4,6 @@
 
 use palaver_domain::platform::event::Event;
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{ChatUserRow, UserBlocks, UserFilter};
 
@@ -72,7 +71,7 @@ impl Platform {
         }
         self.get_user(p, user).await?;
         let blocked = self.get_user(p, other).await?;
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         if UserBlocks::add(&mut tx, user, other, now).await? {
             let e = Event::UserBlocked {

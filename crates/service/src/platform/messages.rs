@@ -6,7 +6,6 @@ use std::collections::{BTreeSet, HashMap};
 
 use palaver_domain::platform::event::{Event, MessageRef};
 use palaver_domain::platform::merge_patch;
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
     ApplicationRow, ChannelRow, ChatUserRow, MessageRow, Messages, Roster, ThreadRow,
@@ -42,15 +41,15 @@ pub struct MessageView {
 }
 
 /// What a message body says besides its text.
-struct ParsedBody {
-    mentions: Value,
-    links: Value,
+pub(crate) struct ParsedBody {
+    pub(crate) mentions: Value,
+    pub(crate) links: Value,
     /// The users its mentions name, by id.
     mentioned: HashMap<i64, ChatUserRow>,
 }
 
 /// The names a body's `@name` mentions give (not `@channel`).
-fn mention_names(body: &str) -> Vec<String> {
+pub(crate) fn mention_names(body: &str) -> Vec<String> {
     let mut names: Vec<String> = mention_tags(body)
         .into_iter()
         .map(|t| t.text)
@@ -63,7 +62,7 @@ fn mention_names(body: &str) -> Vec<String> {
 
 /// The mentions and links of `body`, its `@name`s looked up in `users` (by name); a name that is
 /// no user of the application is no mention.
-fn parse_body(body: &str, users: &HashMap<String, ChatUserRow>) -> ParsedBody {
+pub(crate) fn parse_body(body: &str, users: &HashMap<String, ChatUserRow>) -> ParsedBody {
     let mut mentions = Vec::new();
     let mut mentioned = HashMap::new();
     for tag in mention_tags(body) {
@@ -115,7 +114,7 @@ pub(crate) fn message_ref(m: &MessageRow) -> MessageRef {
 
 impl Platform {
     /// The caller's users named by `names`, by name: one read.
-    async fn users_named(
+    pub(crate) async fn users_named(
         &self,
         p: &AppPrincipal,
         names: &[&str],
@@ -230,7 +229,7 @@ impl Platform {
             mentions: parsed.mentions,
             links: parsed.links,
             nested_level: 0,
-            created: now_millis(),
+            created: self.now(),
             last_edited: None,
         };
         let parent_id = thread.as_ref().and_then(|t| t.parent_message_id);
@@ -394,7 +393,7 @@ impl Platform {
                 row.properties = Value::Object(Map::new());
             }
         }
-        row.last_edited = Some(now_millis());
+        row.last_edited = Some(self.now());
         let mut tx = self.db.begin().await?;
         if !Messages::update(&mut tx, &row).await? {
             return Err(no_message(id).into());

@@ -1,7 +1,7 @@
 //! The platform API's use-cases: OAuth client credentials, applications and their settings,
 //! chat users and their secrets, contacts and block lists, channels and their rosters, what users
-//! set for themselves in them, messages, threads, reactions, reports, read receipts and
-//! notifications. Every operation is bound to the caller's application; every channel and
+//! set for themselves in them, messages, threads, reactions, reports, read receipts,
+//! notifications and hosted files. Every operation is bound to the caller's application; every channel and
 //! message write commits with its event (see `outbox`).
 
 mod applications;
@@ -10,7 +10,11 @@ mod channel_rosters;
 mod channel_state;
 mod channels;
 mod contacts;
+mod exports;
+mod files;
 mod history;
+mod imports;
+mod jobs;
 mod message_input;
 mod messages;
 mod moderation;
@@ -35,7 +39,14 @@ pub use channel_rosters::RosterUser;
 pub use channel_state::ChannelContext;
 pub use channels::{ChannelView, CHANNEL_SORTABLE};
 pub use contacts::ContactsQuery;
+pub use exports::ExportTarget;
+pub use files::{
+    content_disposition, file_path, FileAccess, FileMessageInput, MessageTarget, StagedFile,
+    UploadMeta,
+};
 pub use history::{CursorPage, MessageFilter};
+pub use imports::{import_job_kind, import_payload};
+pub use jobs::JOB_SORTABLE;
 pub use message_input::{MessagePatch, NewMessageInput};
 pub use messages::MessageView;
 pub use notifications::NotificationView;
@@ -43,9 +54,10 @@ pub use oauth::TokenGrant;
 pub use outbox::{Bus, Outlet, Published};
 pub use palaver_domain::platform::emoji::Emoji;
 pub use palaver_domain::platform::event::Event;
+pub use palaver_files::{FileError, FileStore, Opened};
 pub use palaver_store::platform::{
-    ApplicationRow, ChannelRow, ChannelState, ChatSessionRow, ChatUserRow, EventRow, MessageRow,
-    NotificationRow, Roster, ThreadFilter, ThreadRow, UserSessionRow, Viewing,
+    ApplicationRow, ChannelRow, ChannelState, ChatSessionRow, ChatUserRow, EventRow, FileRow,
+    MessageRow, NotificationRow, Roster, ThreadFilter, ThreadRow, UserSessionRow, Viewing,
 };
 pub use reactions::{ReactionInput, ReactionSummary, ReactionView, ReportInput, ReportView};
 pub use realtime::{NoSessionFunction, SessionAttempt, SessionDecision, SessionGate};
@@ -72,6 +84,14 @@ pub struct PlatformConfig {
     pub token_memo_max_age: std::time::Duration,
     /// Where clients reach the server, for links; `None` to build links from each request.
     pub public_url: Option<String>,
+    /// What every use-case reads the time from; tests move it forward.
+    pub clock: palaver_domain::time::Clock,
+    /// The largest upload (a hosted file) accepted, in bytes (default 100 MiB).
+    pub max_upload_bytes: u64,
+    /// How long a file read grant lets chat clients download files (default 24 h).
+    pub file_grant_ttl: std::time::Duration,
+    /// The largest import file accepted, in bytes (default 1 GiB).
+    pub max_import_bytes: u64,
 }
 
 impl Default for PlatformConfig {
@@ -80,6 +100,10 @@ impl Default for PlatformConfig {
             token_ttl_seconds: 43_200,
             token_memo_max_age: token_memo::DEFAULT_MAX_AGE,
             public_url: None,
+            clock: palaver_domain::time::Clock::system(),
+            max_upload_bytes: 104_857_600,
+            file_grant_ttl: std::time::Duration::from_secs(86_400),
+            max_import_bytes: 1 << 30,
         }
     }
 }
@@ -113,6 +137,10 @@ pub struct Platform {
     notifications: Notifications,
     consumers: Consumers,
     sessions: Sessions,
+    /// Hosted files: the file storage and the files' rows.
+    hosted: files::Hosted,
+    /// Background work, enqueued in the transactions of the writes that cause it.
+    jobs: crate::jobs::JobQueue,
     /// Committed events, published after each write's transaction commits, and signals.
     bus: Bus,
     /// The broker between instances, when there is one.
@@ -124,7 +152,7 @@ pub struct Platform {
 }
 
 impl Platform {
-    pub fn new(db: Db, config: PlatformConfig) -> Self {
+    pub fn new(db: Db, config: PlatformConfig, files: FileStore) -> Self {
         Self {
             docs: Documents::new(db.clone()),
             apps: Applications::new(db.clone()),
@@ -144,6 +172,8 @@ impl Platform {
             notifications: Notifications::new(db.clone()),
             consumers: Consumers::new(db.clone()),
             sessions: Sessions::new(db.clone()),
+            hosted: files::Hosted::new(files, db.clone()),
+            jobs: crate::jobs::JobQueue::new(db.clone(), config.clock.clone()),
             bus: outbox::bus(),
             relay: Default::default(),
             sends: Default::default(),
@@ -154,6 +184,16 @@ impl Platform {
 
     pub fn config(&self) -> &PlatformConfig {
         &self.config
+    }
+
+    /// The job queue this platform enqueues into, for workers.
+    pub fn jobs(&self) -> &crate::jobs::JobQueue {
+        &self.jobs
+    }
+
+    /// Now on the service clock, in epoch milliseconds.
+    pub(crate) fn now(&self) -> i64 {
+        self.config.clock.now_millis()
     }
 }
 

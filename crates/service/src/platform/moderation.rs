@@ -147,7 +147,7 @@ impl Platform {
         let c = self
             .remove_from_roster(p, id, Roster::Moderators, user.id)
             .await?;
-        let created = palaver_domain::time::now_millis();
+        let created = self.now();
         Ok((c, RosterUser { user, created }))
     }
 
@@ -205,7 +205,7 @@ impl Platform {
             .await?;
         Ok(RosterUser {
             user: u,
-            created: palaver_domain::time::now_millis(),
+            created: self.now(),
         })
     }
 

@@ -7,7 +7,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use palaver_domain::platform::cursor::CursorRequest;
 use palaver_domain::platform::event::Event;
-use palaver_domain::time::now_millis;
 use palaver_store::platform::{
     ChannelRow, ChatUserRow, Consumers, MessageRow, NotificationRow, Notifications, Roster,
 };
@@ -74,7 +73,7 @@ impl Platform {
             .into_iter()
             .collect();
         let parents = self.reply_parents(app, messages.values()).await?;
-        let now = now_millis();
+        let now = self.now();
         let mut rows = Vec::new();
         for m in ids.iter().filter_map(|id| messages.get(id)) {
             let sender = m.user_id.and_then(|u| senders.get(&u));

@@ -1,6 +1,5 @@
 //! `POST /oauth/token` with the client credentials grant, and bearer token resolution.
 
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 
 use super::{random_token, AppPrincipal, Platform};
@@ -37,7 +36,7 @@ impl Platform {
             return Err(bad_client().into());
         }
         let token = random_token(40);
-        let now = now_millis();
+        let now = self.now();
         let ttl = self.config.token_ttl_seconds;
         // Expired tokens are swept as new ones are granted, so the table holds live ones only.
         self.tokens.purge_expired(now).await?;
@@ -65,7 +64,7 @@ impl Platform {
             return Ok(None);
         }
         let key = digest(bearer);
-        let now = now_millis();
+        let now = self.now();
         let owner = match self.token_memo.get(&key, now) {
             Ok(owner) => owner,
             Err(generation) => {

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use palaver_domain::platform::event::Event;
-use palaver_domain::time::now_millis;
 use palaver_domain::DomainError;
 use palaver_store::platform::{EventRow, Events, NewEvent};
 use palaver_store::Tx;
@@ -70,7 +69,7 @@ impl Platform {
         let event = NewEvent {
             application_id: p.application_id,
             event,
-            created: now_millis(),
+            created: self.now(),
         };
         self.commit_all(tx, vec![event])
             .await?
@@ -98,7 +97,7 @@ impl Platform {
         self.publish(Arc::new(Published {
             application_id: p.application_id,
             seq: None,
-            created: now_millis(),
+            created: self.now(),
             event,
         }));
     }

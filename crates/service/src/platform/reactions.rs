@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use palaver_domain::platform::emoji::Emoji;
 use palaver_domain::platform::event::{Event, ReactionRef, ReportRef};
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
     ChatUserRow, MessageRow, ReactionRow, Reactions, ReportRow, Reports,
@@ -187,7 +186,7 @@ impl Platform {
             message_id: m.id,
             user_id: u.id,
             emoji: emoji.character().to_string(),
-            created: now_millis(),
+            created: self.now(),
         };
         let mut tx = self.db.begin().await?;
         let (row, made) = Reactions::add(&mut tx, &new).await?;
@@ -249,7 +248,7 @@ impl Platform {
             user_id: u.id,
             reason: input.reason.clone(),
             properties: input.properties.clone(),
-            created: now_millis(),
+            created: self.now(),
         };
         let mut tx = self.db.begin().await?;
         let row = Reports::put(&mut tx, &new).await?;

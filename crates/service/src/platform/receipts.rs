@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use palaver_domain::platform::event::Event;
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
     ChannelRow, ChatUserRow, History, HistoryScope, ReadCursors, Roster,
@@ -45,7 +44,7 @@ impl Platform {
             .into());
         }
         let mut tx = self.db.begin().await?;
-        if ReadCursors::advance(&mut tx, m.channel_id, u.id, m.seq, now_millis()).await? {
+        if ReadCursors::advance(&mut tx, m.channel_id, u.id, m.seq, self.now()).await? {
             let read = Event::MessageRead {
                 message_id: m.id,
                 channel_id: m.channel_id,

@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use palaver_domain::time::now_millis;
-
 use super::Platform;
 use crate::error::Result;
 
@@ -26,7 +24,7 @@ impl Platform {
     pub async fn prune_outbox(&self, max_age: Duration) -> Result<u64> {
         let age = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
         // At least `max_age` old is created <= now - age: with no age, everything up to now.
-        let created_before = now_millis().saturating_sub(age).saturating_add(1);
+        let created_before = self.now().saturating_sub(age).saturating_add(1);
         Ok(self.events.prune_before(created_before).await?)
     }
 

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use palaver_domain::platform::event::Event;
-use palaver_domain::time::now_millis;
 use palaver_domain::DomainError;
 use palaver_store::platform::{MessageRow, Messages, NewEvent, ThreadRow, Threads};
+use palaver_store::Tx;
 use tokio::sync::oneshot;
 
 use super::messages::message_ref;
@@ -141,56 +141,9 @@ impl Platform {
 
     /// Writes `sends` in one transaction, in that order, with their events.
     async fn write_sends(&self, sends: &[NewSend]) -> Result<Vec<Sent>> {
-        let now = now_millis();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
-        // Channel counters in ascending channel order: one lock order for every writer.
-        let mut counts: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-        for s in sends {
-            let m = &s.message;
-            counts
-                .entry(m.channel_id)
-                .or_insert((m.application_id, 0))
-                .1 += 1;
-        }
-        // Per channel: its MAIN thread and the next number to give.
-        let mut next: HashMap<i64, (i64, i64)> = HashMap::new();
-        for (&channel, &(app, count)) in &counts {
-            let (main, last) = Threads::take_seqs(&mut tx, app, channel, count, now).await?;
-            next.insert(channel, (main, last - count + 1));
-        }
-        let mut rows = Vec::with_capacity(sends.len());
-        for s in sends {
-            let m = &s.message;
-            let Some((main, seq)) = next.get_mut(&m.channel_id) else {
-                return Err(DomainError::internal().into());
-            };
-            let thread_id = s.thread.as_ref().map_or(*main, |t| t.id);
-            rows.push(MessageRow {
-                thread_id,
-                seq: *seq,
-                nested_level: i64::from(thread_id != *main),
-                created: now,
-                ..m.clone()
-            });
-            *seq += 1;
-        }
-        let rows = Messages::insert_all(&mut tx, &rows).await?;
-        // Every top-level message gets its reply thread.
-        let mut parents: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
-        for m in rows.iter().filter(|m| m.nested_level == 0) {
-            parents
-                .entry(m.application_id)
-                .or_default()
-                .push((m.channel_id, m.id));
-        }
-        let mut threads: HashMap<i64, ThreadRow> = HashMap::new();
-        for (app, list) in parents {
-            for t in Threads::insert_replies(&mut tx, app, &list, now).await? {
-                if let Some(parent) = t.parent_message_id {
-                    threads.insert(parent, t);
-                }
-            }
-        }
+        let (rows, mut threads) = insert_sends(&mut tx, sends, now).await?;
         let events = rows
             .iter()
             .map(|m| NewEvent {
@@ -208,6 +161,66 @@ impl Platform {
             })
             .collect())
     }
+}
+
+/// Inserts `sends` inside `tx`, in that order: numbers them in their channels (and the
+/// application), and opens a reply thread for each top-level one. Answers the written messages
+/// and the reply threads by parent message id. Sends and imports write messages this one way,
+/// so that imported history is numbered and indexed exactly as sent messages are.
+pub(crate) async fn insert_sends(
+    tx: &mut Tx,
+    sends: &[NewSend],
+    now: i64,
+) -> Result<(Vec<MessageRow>, HashMap<i64, ThreadRow>)> {
+    // Channel counters in ascending channel order: one lock order for every writer.
+    let mut counts: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for s in sends {
+        let m = &s.message;
+        counts
+            .entry(m.channel_id)
+            .or_insert((m.application_id, 0))
+            .1 += 1;
+    }
+    // Per channel: its MAIN thread and the next number to give.
+    let mut next: HashMap<i64, (i64, i64)> = HashMap::new();
+    for (&channel, &(app, count)) in &counts {
+        let (main, last) = Threads::take_seqs(tx, app, channel, count, now).await?;
+        next.insert(channel, (main, last - count + 1));
+    }
+    let mut rows = Vec::with_capacity(sends.len());
+    for s in sends {
+        let m = &s.message;
+        let Some((main, seq)) = next.get_mut(&m.channel_id) else {
+            return Err(DomainError::internal().into());
+        };
+        let thread_id = s.thread.as_ref().map_or(*main, |t| t.id);
+        rows.push(MessageRow {
+            thread_id,
+            seq: *seq,
+            nested_level: i64::from(thread_id != *main),
+            created: now,
+            ..m.clone()
+        });
+        *seq += 1;
+    }
+    let rows = Messages::insert_all(tx, &rows).await?;
+    // Every top-level message gets its reply thread.
+    let mut parents: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+    for m in rows.iter().filter(|m| m.nested_level == 0) {
+        parents
+            .entry(m.application_id)
+            .or_default()
+            .push((m.channel_id, m.id));
+    }
+    let mut threads: HashMap<i64, ThreadRow> = HashMap::new();
+    for (app, list) in parents {
+        for t in Threads::insert_replies(tx, app, &list, now).await? {
+            if let Some(parent) = t.parent_message_id {
+                threads.insert(parent, t);
+            }
+        }
+    }
+    Ok((rows, threads))
 }
 
 #[cfg(test)]
@@ -242,7 +255,8 @@ mod tests {
             .await
             .unwrap();
         let org = org["id"].as_str().unwrap().to_string();
-        let platform = Platform::new(db, PlatformConfig::default());
+        let files = palaver_files::FileStore::local(&dir.path().join("files")).unwrap();
+        let platform = Platform::new(db, PlatformConfig::default(), files);
         let app = platform
             .create_application(&org, "app", None)
             .await

@@ -5,7 +5,6 @@
 
 use palaver_domain::platform::event::Event;
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_store::platform::{ChatSessionRow, ChatUserRow, UserSessionRow};
 
 use super::channel_input::invalid;
@@ -59,7 +58,7 @@ impl Platform {
         let app = p.application_id;
         let row = self
             .sessions
-            .start_user(app, user.id, instance, agent, now_millis())
+            .start_user(app, user.id, instance, agent, self.now())
             .await?;
         if self.sessions.active_count(app, user.id).await? == 1 {
             self.signal(p, presence(user, true));
@@ -75,7 +74,7 @@ impl Platform {
         id: i64,
     ) -> Result<()> {
         let app = p.application_id;
-        let Some(chats) = self.sessions.end_user(app, id, now_millis()).await? else {
+        let Some(chats) = self.sessions.end_user(app, id, self.now()).await? else {
             return Ok(());
         };
         for c in &chats {
@@ -98,7 +97,7 @@ impl Platform {
         let user = session.user_id;
         let row = self
             .sessions
-            .start_chat(app, session.id, user, channel, now_millis())
+            .start_chat(app, session.id, user, channel, self.now())
             .await?;
         if self.sessions.active_chats(app, user, channel).await? == 1 {
             self.signal(
@@ -117,7 +116,7 @@ impl Platform {
     pub async fn end_chat_session(&self, p: &AppPrincipal, chat: &ChatSessionRow) -> Result<()> {
         if self
             .sessions
-            .end_chat(p.application_id, chat.id, now_millis())
+            .end_chat(p.application_id, chat.id, self.now())
             .await?
         {
             self.left_channel(p, chat).await?;
@@ -230,14 +229,14 @@ impl Platform {
     pub async fn renew_lease(&self, instance: &str, ttl_millis: i64) -> Result<()> {
         Ok(self
             .sessions
-            .renew_lease(instance, now_millis() + ttl_millis)
+            .renew_lease(instance, self.now() + ttl_millis)
             .await?)
     }
 
     /// Ends the sessions held by `instance` (at its start, the ones a crash left behind) and
     /// by every other instance whose lease ran out; answers how many user sessions ended.
     pub async fn reap_sessions(&self, instance: &str, own_too: bool) -> Result<usize> {
-        let mut dead = self.sessions.expired(now_millis(), instance).await?;
+        let mut dead = self.sessions.expired(self.now(), instance).await?;
         if own_too {
             dead.push(instance.to_string());
         }

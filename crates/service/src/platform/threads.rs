@@ -5,7 +5,6 @@
 use palaver_domain::platform::cursor::CursorRequest;
 use palaver_domain::platform::event::{Event, ThreadRef};
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_store::platform::{ThreadFilter, ThreadRow, Threads};
 use serde_json::{Map, Value};
 
@@ -47,7 +46,7 @@ impl Platform {
             c.id,
             &name,
             &properties,
-            now_millis(),
+            self.now(),
         )
         .await?;
         let created = Event::ThreadCreated(ThreadRef {

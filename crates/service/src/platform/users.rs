@@ -4,7 +4,6 @@
 use palaver_domain::platform::event::{Event, UserRef};
 use palaver_domain::platform::merge_patch;
 use palaver_domain::platform::paging::PageRequest;
-use palaver_domain::time::now_millis;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
     ApplicationRow, ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserFilter,
@@ -168,7 +167,7 @@ impl Platform {
             r#type: input.r#type,
             is_guest: input.is_guest,
             properties: input.properties,
-            created: now_millis(),
+            created: self.now(),
         };
         let mut tx = self.db.begin().await?;
         let id = match ChatUsers::insert_in(&mut tx, &new).await {
@@ -323,18 +322,10 @@ impl Platform {
         {
             return Err(invalid("size must be a whole number of bytes").into());
         }
-        let user = self.get_user(p, id).await?;
-        let changes = ChatUserChanges {
-            display_picture_url: Some(url),
-            ..ChatUserChanges::default()
-        };
-        let mut tx = self.db.begin().await?;
-        if !ChatUsers::update(&mut tx, p.application_id, id, &changes).await? {
-            return Err(no_user(id).into());
-        }
-        self.commit(tx, p, Event::DisplayPictureUpdated(user_ref(&user)))
-            .await?;
-        self.get_user(p, id).await
+        let user = self.point_display_picture(p, id, url).await?;
+        // A picture hosted here before is no longer shown: it goes.
+        self.forget_display_pictures(p, id, None).await;
+        Ok(user)
     }
 
     pub async fn user_secret(&self, p: &AppPrincipal, id: i64, name: &str) -> Result<Value> {

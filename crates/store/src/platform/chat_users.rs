@@ -355,6 +355,21 @@ impl ChatUsers {
     }
 
     /// The users with these names (those that exist in `app`), in no particular order.
+    /// Up to `limit` of `app`'s users with ids above `after`, by id: every user, page by page.
+    pub async fn after_id(
+        &self,
+        app: i64,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<ChatUserRow>, StoreError> {
+        let mut q = self.select(app);
+        q.and_where(Expr::col((table(), Alias::new("id"))).gt(after))
+            .order_by((table(), Alias::new("id")), Order::Asc)
+            .limit(limit);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
     pub async fn by_names(&self, app: i64, names: &[&str]) -> Result<Vec<ChatUserRow>, StoreError> {
         if names.is_empty() {
             return Ok(Vec::new());

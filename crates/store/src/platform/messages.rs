@@ -405,6 +405,47 @@ impl Messages {
         rows.first().map(read).transpose()
     }
 
+    /// Up to `limit` of `app`'s messages with ids above `after`, by id: every message, page
+    /// by page (an export).
+    pub async fn after_id(
+        &self,
+        app: i64,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let mut q = select(app);
+        q.and_where(col("id").gt(after))
+            .order_by(Alias::new("id"), Order::Asc)
+            .limit(limit);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
+    /// How many messages each of `users` sent in `app`; users who sent none are absent.
+    pub async fn counts_by_sender(
+        &self,
+        app: i64,
+        users: &[i64],
+    ) -> Result<std::collections::HashMap<i64, u64>, StoreError> {
+        if users.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut q = Query::select();
+        q.from(table())
+            .column(Alias::new("user_id"))
+            .expr_as(Func::count(col("id")), Alias::new("n"))
+            .and_where(col("application_id").eq(app))
+            .and_where(col("user_id").is_in(users.iter().copied()))
+            .group_by_col(Alias::new("user_id"));
+        let mut out = std::collections::HashMap::new();
+        for r in self.db.fetch_all(&q).await? {
+            if let (Some(u), Some(n)) = (r.int("user_id")?, r.int("n")?) {
+                out.insert(u, n.max(0) as u64);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn by_ids(&self, app: i64, ids: &[i64]) -> Result<Vec<MessageRow>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());

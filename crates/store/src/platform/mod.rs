@@ -1,7 +1,8 @@
 //! Persistence of the platform API: applications and their OAuth tokens, chat users and their
 //! secrets, channels and their rosters, messages and their threads, read cursors, reactions,
-//! reports, notifications, users' own channel settings and block lists, and the event outbox with
-//! its consumers' offsets. Every read is scoped by application (and applications by organisation).
+//! reports, notifications, users' own channel settings and block lists, hosted files' rows, and
+//! the event outbox with its consumers' offsets. Every read is scoped by application (and
+//! applications by organisation).
 
 mod applications;
 mod channel_states;
@@ -9,6 +10,8 @@ mod channels;
 mod chat_users;
 mod consumers;
 mod events;
+mod files;
+mod import_keys;
 mod json_match;
 mod messages;
 mod notifications;
@@ -29,6 +32,8 @@ pub use channels::{
 pub use chat_users::{ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserField, UserFilter};
 pub use consumers::Consumers;
 pub use events::{EventRow, Events, NewEvent};
+pub use files::{FileRow, Files, NewFile, DISPLAY_PICTURE, EXPORT_FILE, MESSAGE_FILE};
+pub use import_keys::ImportKeys;
 pub use messages::{History, MessageRow, Messages, Scope as HistoryScope, Viewing};
 pub use notifications::{NotificationRow, Notifications};
 pub use oauth_tokens::{OauthTokens, TokenApplication};

@@ -162,6 +162,31 @@ impl Reactions {
         rows.iter().map(read_joined).collect()
     }
 
+    /// How many reactions each of `messages` has; messages without any are absent.
+    pub async fn counts(
+        &self,
+        app: i64,
+        messages: &[i64],
+    ) -> Result<std::collections::HashMap<i64, u64>, StoreError> {
+        if messages.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut q = Query::select();
+        q.from(table())
+            .column(Alias::new("message_id"))
+            .expr_as(Func::count(col("id")), Alias::new("n"))
+            .and_where(col("application_id").eq(app))
+            .and_where(col("message_id").is_in(messages.iter().copied()))
+            .group_by_col(Alias::new("message_id"));
+        let mut out = std::collections::HashMap::new();
+        for r in self.db.fetch_all(&q).await? {
+            if let (Some(m), Some(n)) = (r.int("message_id")?, r.int("n")?) {
+                out.insert(m, n.max(0) as u64);
+            }
+        }
+        Ok(out)
+    }
+
     /// A page of the reactions to `message`, each with its user, in the order they were made.
     pub async fn page(
         &self,

@@ -445,7 +445,8 @@ async fn rotating_the_secret_revokes_tokens_and_the_old_secret() {
 /// Rotates the application's secret as another process on the same database would (the
 /// operator command, another instance): through a `Platform` of its own.
 async fn rotate_elsewhere(app: &TestApp) {
-    palaver_service::Platform::new(app.services.db.clone(), Default::default())
+    let files = app.services.platform.file_store().clone();
+    palaver_service::Platform::new(app.services.db.clone(), Default::default(), files)
         .rotate_secret(app.app_id)
         .await
         .map_err(|e| e.into_domain())

@@ -23,8 +23,14 @@ mod platform_channels;
 mod platform_conventions;
 #[path = "../api/platform_events.rs"]
 mod platform_events;
+#[path = "../api/platform_exports.rs"]
+mod platform_exports;
+#[path = "../api/platform_files.rs"]
+mod platform_files;
 #[path = "../api/platform_history.rs"]
 mod platform_history;
+#[path = "../api/platform_imports.rs"]
+mod platform_imports;
 #[path = "../api/platform_message_reads.rs"]
 mod platform_message_reads;
 #[path = "../api/platform_messages.rs"]

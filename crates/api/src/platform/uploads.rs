@@ -1,0 +1,243 @@
+//! Bodies of the routes that take a JSON resource or a `multipart/form-data` upload (a display
+//! picture, a FILE message), and the reading of those forms: the `file` part is streamed into
+//! the file storage as it arrives, never held whole; the other parts are short texts.
+
+use axum::body::Body;
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+use palaver_domain::{DomainError, ErrorCode};
+use palaver_service::platform::{
+    FileMessageInput, MessageTarget, MessageView, StagedFile, UploadMeta,
+};
+use palaver_service::{AppPrincipal, Services};
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::extract::PJson;
+
+/// A JSON body's largest size: axum's default, which these routes lift for their uploads.
+const JSON_LIMIT: usize = 2 * 1024 * 1024;
+
+/// What a form may hold besides its file, in bytes: its other parts and the parts' headers.
+const FORM_SLACK: u64 = 1024 * 1024;
+
+/// Longest text part (`groupTag`, `properties`, `username`).
+const MAX_TEXT_PART: usize = 64 * 1024;
+
+/// Most parts a form may have.
+const MAX_PARTS: usize = 16;
+
+/// A body that is a JSON resource or a multipart upload.
+pub(super) enum JsonOrForm {
+    Json(Value),
+    Form(Multipart),
+}
+
+fn bad_form(e: MultipartError) -> ApiError {
+    if e.status().as_u16() == 413 {
+        DomainError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The multipart body is too large: {}", e.body_text()),
+        )
+        .into()
+    } else {
+        DomainError::bad_request(format!(
+            "The multipart body could not be read: {}",
+            e.body_text()
+        ))
+        .into()
+    }
+}
+
+impl FromRequest<Services> for JsonOrForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, s: &Services) -> Result<Self, ApiError> {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                t.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/form-data")
+            });
+        if multipart {
+            // The route lifts axum's limit; the upload limit (plus the form's other parts) is
+            // enforced here, on the body as it streams.
+            let limit = s.platform.max_upload_bytes().saturating_add(FORM_SLACK);
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            let req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
+            let form = Multipart::from_request(req, s).await.map_err(|e| {
+                ApiError::from(DomainError::bad_request(format!(
+                    "The multipart body could not be read: {}",
+                    e.body_text()
+                )))
+            })?;
+            return Ok(JsonOrForm::Form(form));
+        }
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, JSON_LIMIT).await.map_err(|e| {
+            DomainError::new(
+                ErrorCode::BadRequest,
+                format!("The request body could not be read: {e}"),
+            )
+        })?;
+        let PJson(v) =
+            PJson::from_request(Request::from_parts(parts, Body::from(bytes)), s).await?;
+        Ok(JsonOrForm::Json(v))
+    }
+}
+
+/// A short text part, whole.
+async fn text(mut field: Field<'_>) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or_default().to_string();
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+        if buf.len() + chunk.len() > MAX_TEXT_PART {
+            return Err(DomainError::bad_request(format!(
+                "The part \"{name}\" is longer than {MAX_TEXT_PART} bytes"
+            ))
+            .into());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| {
+        DomainError::bad_request(format!("The part \"{name}\" is not UTF-8 text")).into()
+    })
+}
+
+fn meta(field: &Field<'_>) -> UploadMeta {
+    UploadMeta {
+        name: field.file_name().map(str::to_string),
+        content_type: field.content_type().map(str::to_string),
+    }
+}
+
+fn no_file_part() -> ApiError {
+    DomainError::bad_request("The multipart body has no \"file\" part").into()
+}
+
+fn too_many_parts() -> ApiError {
+    DomainError::bad_request(format!("A multipart body has at most {MAX_PARTS} parts")).into()
+}
+
+/// A sender named by a `username` part (a name) or a `user` part (a JSON user reference, or a
+/// name).
+fn sender(part: &str, value: String) -> Value {
+    match (part, serde_json::from_str::<Value>(&value)) {
+        ("user", Ok(v @ Value::Object(_))) => v,
+        _ => json!({ "username": value }),
+    }
+}
+
+/// What a FILE message's form gives besides its file: parts as they came.
+#[derive(Default)]
+struct MessageParts {
+    group_tag: Option<String>,
+    properties: Option<String>,
+    user: Option<Value>,
+}
+
+/// Reads the form, staging its `file` part into `staged` as it streams.
+async fn read_message_form(
+    s: &Services,
+    p: &AppPrincipal,
+    target: MessageTarget,
+    form: &mut Multipart,
+    staged: &mut Option<StagedFile>,
+) -> Result<MessageParts, ApiError> {
+    let mut parts = MessageParts::default();
+    let mut count = 0;
+    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+        count += 1;
+        if count > MAX_PARTS {
+            return Err(too_many_parts());
+        }
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                if staged.is_some() {
+                    return Err(DomainError::bad_request("A message has one \"file\" part").into());
+                }
+                let meta = meta(&field);
+                *staged = Some(
+                    s.platform
+                        .stage_message_file(p, target, meta, field)
+                        .await?,
+                );
+            }
+            "groupTag" | "group_tag" => parts.group_tag = Some(text(field).await?),
+            "properties" => parts.properties = Some(text(field).await?),
+            "username" | "user" => parts.user = Some(sender(&name, text(field).await?)),
+            // Parts the API does not know are skipped, as JSON bodies' unknown fields are.
+            _ => {}
+        }
+    }
+    Ok(parts)
+}
+
+/// Sends the FILE message of a multipart form (`file`, and optionally `groupTag`, `properties`
+/// as JSON, `username`) to `target`. Whatever fails after the file was stored deletes it.
+pub(super) async fn send_file_message(
+    s: &Services,
+    p: &AppPrincipal,
+    target: MessageTarget,
+    mut form: Multipart,
+) -> Result<MessageView, ApiError> {
+    let mut staged = None;
+    let read = read_message_form(s, p, target, &mut form, &mut staged).await;
+    let input = read.and_then(|parts| {
+        let properties = match parts.properties.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
+                ApiError::from(DomainError::new(
+                    ErrorCode::MalformedBody,
+                    format!("The \"properties\" part is not valid JSON: {e}"),
+                ))
+            })?),
+        };
+        Ok(FileMessageInput {
+            group_tag: parts.group_tag,
+            properties,
+            user: parts.user,
+        })
+    });
+    match (input, staged) {
+        (Ok(input), Some(file)) => Ok(s.platform.send_file_message(p, file, input).await?),
+        (Ok(_), None) => Err(no_file_part()),
+        (Err(e), file) => {
+            if let Some(file) = file {
+                if let Err(gone) = s.platform.discard_file(file).await {
+                    tracing::warn!(error = ?gone.into_domain(), "a refused upload was not deleted");
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Makes the `file` part of a form user `id`'s display picture; other parts are skipped.
+pub(super) async fn display_picture(
+    s: &Services,
+    p: &AppPrincipal,
+    id: i64,
+    mut form: Multipart,
+) -> Result<palaver_service::platform::ChatUserRow, ApiError> {
+    let mut count = 0;
+    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+        count += 1;
+        if count > MAX_PARTS {
+            return Err(too_many_parts());
+        }
+        if field.name() == Some("file") {
+            let meta = meta(&field);
+            return Ok(s
+                .platform
+                .upload_display_picture(p, id, meta, field)
+                .await?);
+        }
+    }
+    Err(no_file_part())
+}

@@ -1,0 +1,42 @@
+//! Export jobs: the platform writes the CSV; a failure to reach the database or the storage is
+//! worth another attempt.
+
+use futures_util::future::BoxFuture;
+use palaver_domain::job::JobKind;
+use palaver_service::jobs::{JobLease, JobRow};
+use palaver_service::platform::ExportTarget;
+use palaver_service::Services;
+use serde_json::Value;
+
+use crate::worker::{Handler, JobFailure};
+
+pub struct ExportHandler {
+    services: Services,
+    target: ExportTarget,
+}
+
+impl ExportHandler {
+    pub fn new(services: Services, target: ExportTarget) -> Self {
+        Self { services, target }
+    }
+}
+
+impl Handler for ExportHandler {
+    fn kind(&self) -> JobKind {
+        self.target.job_kind()
+    }
+
+    fn run<'a>(
+        &'a self,
+        job: &'a JobRow,
+        _lease: &'a JobLease,
+    ) -> BoxFuture<'a, Result<Value, JobFailure>> {
+        Box::pin(async move {
+            self.services
+                .platform
+                .run_export(job, self.target)
+                .await
+                .map_err(|e| JobFailure::Transient(e.into_domain().message))
+        })
+    }
+}

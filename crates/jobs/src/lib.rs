@@ -1,0 +1,40 @@
+//! Palaver's background work: workers that claim jobs (rows of the jobs table) and run the
+//! handler of their kind (imports, analytics exports), and the supervisor that starts the server's long-running tasks and
+//! stops them gracefully.
+
+mod exports;
+mod imports;
+mod supervisor;
+mod worker;
+
+pub use supervisor::{Stopping, Supervisor};
+pub use worker::{Handler, JobFailure, Worker};
+
+use std::sync::Arc;
+
+use palaver_service::Services;
+
+/// The handler of every kind of job the server runs.
+pub fn handlers(services: &Services) -> Vec<Arc<dyn Handler>> {
+    use palaver_domain::platform::imports::ImportTarget;
+    use palaver_service::platform::ExportTarget;
+    let mut all: Vec<Arc<dyn Handler>> = Vec::new();
+    for target in [
+        ImportTarget::Users,
+        ImportTarget::Channels,
+        ImportTarget::ChannelMembers,
+        ImportTarget::Messages,
+    ] {
+        all.push(Arc::new(imports::ImportHandler::new(
+            services.clone(),
+            target,
+        )));
+    }
+    for target in [ExportTarget::Messages, ExportTarget::Users] {
+        all.push(Arc::new(exports::ExportHandler::new(
+            services.clone(),
+            target,
+        )));
+    }
+    all
+}

@@ -1,0 +1,79 @@
+//! Idempotency keys of imported elements: per application and kind of element, the key an
+//! element carried and what it became, so that an element imported before is skipped.
+
+use std::collections::HashMap;
+
+use sea_query::{Alias, Expr, OnConflict, Query};
+
+use crate::db::Tx;
+use crate::error::StoreError;
+
+fn table() -> Alias {
+    Alias::new("import_keys")
+}
+
+fn col(c: &str) -> Expr {
+    Expr::col(Alias::new(c))
+}
+
+/// Keys are looked up this many at a time, well under either engine's bound-value limit.
+const LOOKUP_CHUNK: usize = 500;
+
+pub struct ImportKeys;
+
+impl ImportKeys {
+    /// Which of `keys` of `kind` `app` has imported before, with what each became.
+    pub async fn known(
+        tx: &mut Tx,
+        app: i64,
+        kind: &str,
+        keys: &[&str],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in keys.chunks(LOOKUP_CHUNK) {
+            let mut q = Query::select();
+            q.from(table())
+                .columns(["idempotency_key", "target_id"].map(Alias::new))
+                .and_where(col("application_id").eq(app))
+                .and_where(col("kind").eq(kind))
+                .and_where(col("idempotency_key").is_in(chunk.iter().copied()));
+            for r in tx.fetch_all(&q).await? {
+                if let (Some(k), Some(id)) = (r.text("idempotency_key")?, r.int("target_id")?) {
+                    found.insert(k, id);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Records that `key` of `kind` became `target` in `app`; a key recorded before keeps
+    /// what it had.
+    pub async fn insert_all(
+        tx: &mut Tx,
+        app: i64,
+        kind: &str,
+        keys: &[(String, i64)],
+    ) -> Result<(), StoreError> {
+        for chunk in keys.chunks(LOOKUP_CHUNK / 4) {
+            let mut q = Query::insert();
+            q.into_table(table()).columns(
+                ["application_id", "kind", "idempotency_key", "target_id"].map(Alias::new),
+            );
+            for (key, target) in chunk {
+                q.values_panic([
+                    app.into(),
+                    kind.into(),
+                    key.clone().into(),
+                    (*target).into(),
+                ]);
+            }
+            q.on_conflict(
+                OnConflict::columns(["application_id", "kind", "idempotency_key"].map(Alias::new))
+                    .do_nothing()
+                    .to_owned(),
+            );
+            tx.execute(&q).await?;
+        }
+        Ok(())
+    }
+}
