@@ -36,5 +36,6 @@ pub fn handlers(services: &Services) -> Vec<Arc<dyn Handler>> {
             target,
         )));
     }
+    all.push(Arc::new(exports::CleanupHandler::new(services.clone())));
     all
 }

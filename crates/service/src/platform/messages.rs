@@ -420,8 +420,10 @@ impl Platform {
         if !Messages::delete(&mut tx, p.application_id, id).await? {
             return Err(no_message(id).into());
         }
+        self.enqueue_file_cleanup(&mut tx, p.application_id).await?;
         self.commit(tx, p, Event::MessageDeleted(message_ref(&row)))
             .await?;
+        self.jobs.wake();
         Ok(thread)
     }
 
@@ -429,8 +431,10 @@ impl Platform {
     pub async fn delete_all_messages(&self, p: &AppPrincipal) -> Result<ApplicationRow> {
         let mut tx = self.db.begin().await?;
         let n = Messages::delete_all(&mut tx, p.application_id).await?;
+        self.enqueue_file_cleanup(&mut tx, p.application_id).await?;
         self.commit(tx, p, Event::MessagesDeleted { count: n })
             .await?;
+        self.jobs.wake();
         self.application(p).await
     }
 }

@@ -9,6 +9,7 @@ mod channel_input;
 mod channel_rosters;
 mod channel_state;
 mod channels;
+mod cleanup;
 mod contacts;
 mod exports;
 mod files;

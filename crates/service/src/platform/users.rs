@@ -295,8 +295,10 @@ impl Platform {
         if !ChatUsers::delete(&mut tx, p.application_id, id).await? {
             return Err(no_user(id).into());
         }
+        self.enqueue_file_cleanup(&mut tx, p.application_id).await?;
         self.commit(tx, p, Event::UserDeleted(user_ref(&user)))
             .await?;
+        self.jobs.wake();
         self.application(p).await
     }
 

@@ -507,3 +507,80 @@ async fn jobs_are_paged_filtered_and_private_to_their_application() {
     let theirs = app.pget("/jobs", &other.token).await;
     assert_eq!(theirs.body["page"]["total_elements"], 0);
 }
+
+#[tokio::test]
+async fn deleting_a_file_message_or_its_sender_cleans_the_stored_file_up_in_a_job() {
+    let app = crate::spawn().await;
+    let token = app.platform_token().await;
+    app.create_chat_user(&token, json!({"name": "alice", "display_name": "A"}))
+        .await;
+    let channel = app
+        .ppost(
+            "/channels",
+            &token,
+            json!({"type": "PUBLIC", "name": "files", "creator": {"username": "alice"}}),
+        )
+        .await;
+    let channel = channel.body["id"].as_i64().unwrap();
+    let stored = || async {
+        app.services
+            .platform
+            .file_store()
+            .keys("")
+            .await
+            .unwrap()
+            .len()
+    };
+    let send = |body: &'static [u8]| {
+        let path = format!("/channels/{channel}/messages");
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let r = post_form(
+                app,
+                &path,
+                &token,
+                &[
+                    ("file", Some("notes.txt"), "text/plain", body.to_vec()),
+                    ("username", None, "text/plain", b"alice".to_vec()),
+                ],
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.body
+        }
+    };
+    let first = send(b"first file").await;
+    send(b"second file").await;
+    assert_eq!(stored().await, 2);
+
+    let r = app
+        .pdelete(&format!("/messages/{}", first["id"]), &token)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The request does not wait for the storage: the clean-up is a job.
+    assert_eq!(stored().await, 2);
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(stored().await, 1);
+    let url = first["file"]["url"].as_str().unwrap();
+    let gone = app
+        .client
+        .get(url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+
+    // Deleting the sender takes its messages, and their files with them.
+    let alice = user_named(&app, &token, "alice").await.unwrap();
+    let r = app
+        .pdelete(&format!("/users/{}", alice["id"]), &token)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(stored().await, 0);
+    // Clean-up jobs are the server's own: the application does not see them.
+    let jobs = app.pget("/jobs", &token).await;
+    assert_eq!(jobs.body["page"]["total_elements"], 0, "{}", jobs.text);
+}
