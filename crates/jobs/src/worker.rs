@@ -106,6 +106,20 @@ impl Worker {
         Some((job.id, self.execute(&job, &lease).await))
     }
 
+    /// Claims and runs job `id` if it is due (the caller enqueued it and runs it itself);
+    /// answers how it ended, or `None` when it was not due or another worker holds it.
+    pub async fn run_id(&self, id: i64) -> Option<JobState> {
+        let claimed = match self.queue.claim_id(&self.owner, id, LEASE).await {
+            Ok(c) => c?,
+            Err(e) => {
+                tracing::warn!(error = %e.into_domain(), "job not claimed");
+                return None;
+            }
+        };
+        let (job, lease) = claimed;
+        Some(self.execute(&job, &lease).await)
+    }
+
     /// Runs every due job until none is left; answers how many ran. Tests call it instead of
     /// waiting for the loop.
     pub async fn drain(&self) -> usize {

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use palaver::config::{Config, Layer};
 use palaver::App;
+use palaver_domain::platform::imports::ImportTarget;
 use serde_json::{json, Value};
 
 #[derive(Parser)]
@@ -46,6 +47,9 @@ enum Command {
     /// Platform API applications.
     #[command(subcommand)]
     App(AppCommand),
+    /// Import a JSON array file into an application as `POST /imports/...` does, showing
+    /// progress; for operators moving an existing app.
+    Import(Box<ImportArgs>),
 }
 
 #[derive(Subcommand)]
@@ -124,6 +128,30 @@ struct ServeArgs {
     /// Background job workers of this instance (default 2; 0: none).
     #[arg(long, env = "PALAVER_JOB_WORKERS")]
     job_workers: Option<usize>,
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// Largest upload accepted, in bytes (default 104857600).
+    #[arg(long, env = "PALAVER_MAX_UPLOAD_BYTES")]
+    max_upload_bytes: Option<u64>,
+    /// Client id of the application created on first start (generated when absent).
+    #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_ID")]
+    bootstrap_client_id: Option<String>,
+    /// Client secret of the application created on first start (generated when absent).
+    #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_SECRET", hide_env_values = true)]
+    bootstrap_client_secret: Option<String>,
+    /// Serve repeated reads from memory until a write touches them (default: on for SQLite,
+    /// off for PostgreSQL).
+    #[arg(long, env = "PALAVER_READ_CACHE")]
+    read_cache: Option<bool>,
+    /// Most open database connections (default 16).
+    #[arg(long, env = "PALAVER_MAX_CONNECTIONS")]
+    max_connections: Option<u32>,
+}
+
+/// Where hosted files and import files are stored: for `serve`, and for `import`, which must
+/// store where the server's workers read.
+#[derive(Args)]
+struct StorageArgs {
     /// Where hosted files go: a folder, file:///dir or s3://bucket/prefix (default ./data/files).
     #[arg(long, env = "PALAVER_FILES_URL")]
     files_url: Option<String>,
@@ -142,25 +170,35 @@ struct ServeArgs {
     /// Allow an http:// S3 endpoint (default false).
     #[arg(long, env = "PALAVER_S3_ALLOW_HTTP")]
     s3_allow_http: Option<bool>,
-    /// Largest upload accepted, in bytes (default 104857600).
-    #[arg(long, env = "PALAVER_MAX_UPLOAD_BYTES")]
-    max_upload_bytes: Option<u64>,
     /// Largest import file accepted, in bytes (default 1073741824).
     #[arg(long, env = "PALAVER_MAX_IMPORT_BYTES")]
     max_import_bytes: Option<u64>,
-    /// Client id of the application created on first start (generated when absent).
-    #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_ID")]
-    bootstrap_client_id: Option<String>,
-    /// Client secret of the application created on first start (generated when absent).
-    #[arg(long, env = "PALAVER_BOOTSTRAP_CLIENT_SECRET", hide_env_values = true)]
-    bootstrap_client_secret: Option<String>,
-    /// Serve repeated reads from memory until a write touches them (default: on for SQLite,
-    /// off for PostgreSQL).
-    #[arg(long, env = "PALAVER_READ_CACHE")]
-    read_cache: Option<bool>,
-    /// Most open database connections (default 16).
-    #[arg(long, env = "PALAVER_MAX_CONNECTIONS")]
-    max_connections: Option<u32>,
+}
+
+/// What `palaver import` reads.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ImportWhat {
+    Users,
+    Channels,
+    Members,
+    Messages,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// What the file holds: users, channels, members (of --channel) or messages.
+    #[arg(value_enum)]
+    what: ImportWhat,
+    /// The application to import into.
+    #[arg(long)]
+    app: i64,
+    /// For members: the channel they join.
+    #[arg(long)]
+    channel: Option<i64>,
+    /// A JSON array of elements, as `POST /imports/...` takes it.
+    file: PathBuf,
+    #[command(flatten)]
+    storage: StorageArgs,
 }
 
 #[derive(Subcommand)]
@@ -222,16 +260,23 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.gateway_limit_window_seconds = s.gateway_limit_window_seconds;
         top.typing_timeout_millis = s.typing_timeout_millis;
         top.job_workers = s.job_workers;
+        top.max_upload_bytes = s.max_upload_bytes;
+        top.bootstrap_client_id = s.bootstrap_client_id.clone();
+        top.bootstrap_client_secret = s.bootstrap_client_secret.clone();
+    }
+    let storage = match &cli.command {
+        Command::Serve(a) => Some(&a.storage),
+        Command::Import(a) => Some(&a.storage),
+        _ => None,
+    };
+    if let Some(s) = storage {
         top.files_url = s.files_url.clone();
         top.s3_endpoint = s.s3_endpoint.clone();
         top.s3_region = s.s3_region.clone();
         top.s3_access_key_id = s.s3_access_key_id.clone();
         top.s3_secret_access_key = s.s3_secret_access_key.clone();
         top.s3_allow_http = s.s3_allow_http;
-        top.max_upload_bytes = s.max_upload_bytes;
         top.max_import_bytes = s.max_import_bytes;
-        top.bootstrap_client_id = s.bootstrap_client_id.clone();
-        top.bootstrap_client_secret = s.bootstrap_client_secret.clone();
     }
     layers.push(top);
     Config::from_layers(&layers)
@@ -273,6 +318,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let fail = |e: palaver_service::ServiceError| anyhow::anyhow!(e.into_domain().message);
     match &cli.command {
         Command::Serve(_) => serve(app, cli.json).await,
+        Command::Import(a) => {
+            let target = match a.what {
+                ImportWhat::Users => ImportTarget::Users,
+                ImportWhat::Channels => ImportTarget::Channels,
+                ImportWhat::Members => ImportTarget::ChannelMembers,
+                ImportWhat::Messages => ImportTarget::Messages,
+            };
+            crate::import::run(&app, target, a.app, a.channel, &a.file, cli.json).await
+        }
         Command::Migrate => {
             print(cli.json, &json!({ "migrated": true }));
             Ok(())

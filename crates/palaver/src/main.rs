@@ -1,7 +1,8 @@
 //! The `palaver` command: `serve` the APIs, or operate on the configured database
-//! (`migrate`, `org create|list`, `account create`).
+//! (`migrate`, `org create|list`, `account create`, `app ...`, `import ...`).
 
 mod cli;
+mod import;
 
 /// mimalloc: markedly fewer cycles than the system allocator for the many small JSON values a
 /// request allocates (see BENCHMARKS.md).

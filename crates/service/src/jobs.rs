@@ -111,6 +111,28 @@ impl JobQueue {
         }))
     }
 
+    /// Claims job `id` for `owner` when it is due (see [`JobQueue::claim`]).
+    pub async fn claim_id(
+        &self,
+        owner: &str,
+        id: i64,
+        lease: Duration,
+    ) -> Result<Option<(JobRow, JobLease)>> {
+        let now = self.clock.now_millis();
+        let claimed = self
+            .jobs
+            .claim_id(owner, id, now, now.saturating_add(millis(lease)))
+            .await?;
+        Ok(claimed.map(|job| {
+            let held = JobLease {
+                id: job.id,
+                owner: owner.to_string(),
+                lease,
+            };
+            (job, held)
+        }))
+    }
+
     fn lease_end(&self, held: &JobLease) -> i64 {
         self.clock.now_millis().saturating_add(millis(held.lease))
     }

@@ -220,6 +220,30 @@ impl Jobs {
         if kinds.is_empty() {
             return Ok(None);
         }
+        let pick = col("kind").is_in(kinds.iter().copied());
+        self.claim_where(owner, pick, now, lease_until).await
+    }
+
+    /// Claims job `id` as [`Jobs::claim`] would, when it is due: for a process that runs the
+    /// job it just enqueued (the operator's import command).
+    pub async fn claim_id(
+        &self,
+        owner: &str,
+        id: i64,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<JobRow>, StoreError> {
+        self.claim_where(owner, col("id").eq(id), now, lease_until)
+            .await
+    }
+
+    async fn claim_where(
+        &self,
+        owner: &str,
+        pick: sea_query::SimpleExpr,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<JobRow>, StoreError> {
         let mut due = Query::select();
         due.column(Alias::new("id"))
             .from(jobs())
@@ -236,7 +260,7 @@ impl Jobs {
                             .add(col("lease_until").lt(now)),
                     ),
             )
-            .and_where(col("kind").is_in(kinds.iter().copied()))
+            .and_where(pick)
             .order_by(Alias::new("run_at"), Order::Asc)
             .order_by(Alias::new("id"), Order::Asc)
             .limit(1)
