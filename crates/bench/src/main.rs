@@ -10,6 +10,7 @@ mod baseline;
 mod content;
 mod fanout;
 mod gateway;
+mod imports;
 mod load;
 mod messages;
 mod procs;
@@ -33,6 +34,9 @@ enum Suite {
     /// Real-time gateway (a `palaver serve` child process) against a bare WebSocket broadcast
     /// baseline: idle memory, fan-out, connection setup.
     Gateway,
+    /// Bulk imports (users, messages) and hosted-file transfers against a `palaver serve` child
+    /// process: elements/s, MiB/s and the server's peak memory.
+    Imports,
     /// The baseline WebSocket server of the gateway suite (run by it as a child process).
     #[value(hide = true)]
     BaselineServer,
@@ -77,6 +81,15 @@ pub struct Args {
     /// Clients the gateway suite's connection setup scenario starts.
     #[arg(long, default_value_t = 1_000)]
     setup_clients: usize,
+    /// Users the imports suite imports at its larger size (the smaller is a tenth).
+    #[arg(long, default_value_t = 100_000)]
+    import_users: usize,
+    /// Messages the imports suite imports at its larger size (the smaller is a tenth).
+    #[arg(long, default_value_t = 1_000_000)]
+    import_messages: usize,
+    /// Size of the file the imports suite uploads and downloads, in MiB.
+    #[arg(long, default_value_t = 100)]
+    file_mb: usize,
     /// Threads of the gateway suite's load generator.
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -93,6 +106,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     match args.suite {
         Suite::Gateway => return gateway::run(&args),
+        Suite::Imports => return imports::run(&args),
         Suite::BaselineServer => return baseline::serve(),
         Suite::Content | Suite::Messages => {}
     }
@@ -143,7 +157,7 @@ fn main() -> anyhow::Result<()> {
         match args.suite {
             Suite::Content => content::run(&args, &server, services.db.clone()).await?,
             Suite::Messages => messages::run(&args, &server, services).await?,
-            Suite::Gateway | Suite::BaselineServer => {}
+            Suite::Gateway | Suite::Imports | Suite::BaselineServer => {}
         }
         println!(
             "peak RSS (server + load generator): {} MiB",

@@ -78,6 +78,11 @@ impl Server {
         }
     }
 
+    /// The most resident memory the server process has had, in KiB (VmHWM).
+    pub fn peak_rss_kib(&self) -> anyhow::Result<u64> {
+        status_kib(&format!("/proc/{}/status", self.pid), "VmHWM:")
+    }
+
     /// Resident memory of the server process now, in KiB.
     pub fn rss_kib(&self) -> anyhow::Result<u64> {
         rss_kib(&format!("/proc/{}/status", self.pid))
@@ -108,13 +113,18 @@ fn log_file(dir: &tempfile::TempDir) -> anyhow::Result<Stdio> {
 
 /// VmRSS of the process whose status file is `path`, in KiB.
 pub fn rss_kib(path: &str) -> anyhow::Result<u64> {
+    status_kib(path, "VmRSS:")
+}
+
+/// The `field` (`VmRSS:`, `VmHWM:`) of the process status file `path`, in KiB.
+fn status_kib(path: &str, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
     status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse().ok())
-        .with_context(|| format!("no VmRSS in {path}"))
+        .with_context(|| format!("no {field} in {path}"))
 }
 
 /// Reads the child's stdout up to the line `<marker>http://ADDR`; keeps the JSON lines before
@@ -147,14 +157,28 @@ fn wait_listening(
 /// at `warn` (unless `PALAVER_LOG` says otherwise) to `server.log` there. It inherits this
 /// process's open-file limit (raised by [`raise_open_files`]).
 pub fn spawn_palaver(bin: &Path) -> anyhow::Result<Server> {
+    spawn_palaver_with(bin, None, &[])
+}
+
+/// As [`spawn_palaver`], on `database_url` when given (an empty database), with `env` added.
+pub fn spawn_palaver_with(
+    bin: &Path,
+    database_url: Option<&str>,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Server> {
     anyhow::ensure!(
         bin.exists(),
         "{} does not exist: build it with `cargo build --release -p palaver`",
         bin.display()
     );
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("gateway.db").display());
+    let url = match database_url {
+        Some(u) => u.to_string(),
+        None => format!("sqlite://{}", dir.path().join("gateway.db").display()),
+    };
     let mut command = Command::new(bin);
+    command.envs(env.iter().copied());
+    command.env("PALAVER_FILES_URL", dir.path().join("files"));
     if std::env::var_os("PALAVER_LOG").is_none() {
         command.env("PALAVER_LOG", "warn");
     }
