@@ -938,6 +938,266 @@ await suite.check('listUserNotifications: a cursor page of typed notifications, 
   assert.ok(!alices.some((n) => n.data.message?.user?.name === aliceName), 'alice is not told of her own messages');
 });
 
+// ---- Imports, jobs and analytics exports (§6 steps 32-34) ----
+//
+// Each answers 202 with a job that the server's own workers run; the jobs are polled with
+// JobsApi.retrieveJob until they end. Import files are handed over as a Node user does: a
+// `File` (or a `Blob`) of the JSON array's text, which the client sends as the multipart part
+// `file` (`FormData` of Node's undici, encoded by axios 1.x).
+
+const imports = kitty.ImportsApi;
+const jobs = kitty.JobsApi;
+const analytics = kitty.AnalyticsApi;
+/** How long a job may take to end. */
+const JOB_WAIT_MS = 20000;
+const jobStates = ['PENDING', 'RUNNING', 'FINISHED', 'FAILED'];
+const impName = `imp1-${run}`;
+const imp = {};
+// The jobs of each import, as last retrieved.
+const importJobs = {};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const jsonFile = (elements, name) => new File([JSON.stringify(elements)], name, { type: 'application/json' });
+
+function assertJob(j, what, type) {
+  assert.equal(j.type, type, `${what}: type`);
+  assert.equal(typeof j.id, 'number', `${what}: id`);
+  assert.ok(jobStates.includes(j.state), `${what}: state ${j.state}`);
+  assertIsoTime(j.created_time, `${what}: created_time`);
+  if (j.ended_time !== undefined) assertIsoTime(j.ended_time, `${what}: ended_time`);
+  assert.equal(j.createdTime, undefined, `${what}: no camelCase createdTime`);
+  assertLinks(j._links, what);
+}
+
+/** A job just started: 202, not ended, no file yet. */
+function assertStarted(res, type, what) {
+  assert.equal(res.status, 202, `${what}: status`);
+  assertJob(res.data, what, type);
+  assert.ok(['PENDING', 'RUNNING'].includes(res.data.state), `${what}: state ${res.data.state} when started`);
+  assert.equal(res.data.ended_time, undefined, `${what}: no ended_time when started`);
+  assert.equal(res.data.file, undefined, `${what}: no file when started`);
+}
+
+/** The job and, when the server links them, the elements it could not handle: for messages. */
+async function describeJob(j) {
+  let errors = '';
+  const href = j._links?.errors?.href;
+  if (href) {
+    const token = await kitty.apiConfiguration.accessToken();
+    const res = await fetch(href, { headers: { Authorization: `Bearer ${token}` } });
+    errors = ` errors: ${await res.text()}`;
+  }
+  return `${JSON.stringify(j)}${errors}`;
+}
+
+/** Polls retrieveJob until `job` has ended; answers it, which must be FINISHED. */
+async function finished(job, what) {
+  const deadline = Date.now() + JOB_WAIT_MS;
+  let j = job;
+  const seen = [j.state];
+  while (!['FINISHED', 'FAILED'].includes(j.state)) {
+    assert.ok(Date.now() < deadline, `${what}: still ${j.state} after ${JOB_WAIT_MS} ms: ${JSON.stringify(j)}`);
+    await sleep(100);
+    j = (await jobs.retrieveJob(job.id)).data;
+    assert.equal(lastRequest.url, `${cfg.base}/jobs/${job.id}`);
+    assertJob(j, what, job.type);
+    assert.equal(j.id, job.id);
+    assert.equal(j.created_time, job.created_time, `${what}: created_time is kept`);
+    seen.push(j.state);
+  }
+  assert.equal(j.state, 'FINISHED', `${what}: ${await describeJob(j)}`);
+  assertIsoTime(j.ended_time, `${what}: ended_time`);
+  assert.ok(Date.parse(j.ended_time) >= Date.parse(j.created_time), `${what}: ended after it was created`);
+  // PENDING, then RUNNING, then FINISHED: never back.
+  const order = seen.map((s) => jobStates.indexOf(s));
+  for (let i = 1; i < order.length; i += 1) assert.ok(order[i - 1] <= order[i], `${what}: states ${seen}`);
+  return j;
+}
+
+/** The token the wrapper holds, for a download by hand. */
+const bearer = async () => ({ Authorization: `Bearer ${await kitty.apiConfiguration.accessToken()}` });
+
+// 32. Users.
+await suite.check('importUsers (a File) is 202 USER_IMPORT; retrieveJob polls it to FINISHED; listUsers finds the user', async () => {
+  const file = jsonFile(
+    [{ name: impName, display_name: 'Imported One', guest: false, properties: { imported: run }, idempotency_key: `u-${run}` }],
+    'u.json',
+  );
+  const res = await imports.importUsers(file);
+  assert.equal(lastRequest.url, `${cfg.base}/imports/users`);
+  assert.equal(lastRequest.method, 'post');
+  assert.ok(lastRequest.data instanceof FormData, 'the body is a FormData');
+  assert.match(String(header(lastRequest, 'content-type')), /^multipart\/form-data; boundary=/);
+  assertStarted(res, 'USER_IMPORT', 'user import');
+  assert.ok(Object.values(chatkitty.ApplicationJobResourceTypeEnum).includes(res.data.type));
+  importJobs.users = await finished(res.data, 'user import');
+  const { data } = await users.listUsers(0, 5, undefined, impName);
+  assert.equal(data.page.total_elements, 1, `imported user listed: ${await describeJob(importJobs.users)}`);
+  const u = data._embedded.users[0];
+  assertUser(u, 'imported user');
+  assert.equal(u.name, impName);
+  assert.equal(u.display_name, 'Imported One');
+  assert.equal(u.isGuest, false);
+  assert.deepEqual(u.properties, { imported: run });
+  imp.user = u;
+});
+
+await suite.check('importUsers again with the same idempotency_key finishes and makes no second user', async () => {
+  const file = jsonFile(
+    [{ name: impName, display_name: 'Imported Again', guest: false, properties: {}, idempotency_key: `u-${run}` }],
+    'u.json',
+  );
+  const res = await imports.importUsers(file);
+  assertStarted(res, 'USER_IMPORT', 'repeated user import');
+  await finished(res.data, 'repeated user import');
+  const { data } = await users.listUsers(0, 5, undefined, impName);
+  assert.equal(data.page.total_elements, 1);
+  assert.deepEqual(data._embedded.users[0], imp.user, 'the user is unchanged');
+});
+
+await suite.check('retrieveJob of an unknown id is a 404 ApiError', async () => {
+  assertApiError((await rejects(jobs.retrieveJob(999999999), 404)).data);
+});
+
+// 33. Channels, members and messages.
+await suite.check('importChannels is 202 CHANNEL_IMPORT; the PUBLIC channel exists with its creator and members', async () => {
+  const res = await imports.importChannels(
+    jsonFile(
+      [
+        {
+          type: 'PUBLIC',
+          name: `imp-ch-${run}`,
+          display_name: 'Imported Channel',
+          creator: aliceName,
+          members: [aliceName, impName],
+          properties: { imported: run },
+          idempotency_key: `c-${run}`,
+        },
+      ],
+      'channels.json',
+    ),
+  );
+  assert.equal(lastRequest.url, `${cfg.base}/imports/channels`);
+  assertStarted(res, 'CHANNEL_IMPORT', 'channel import');
+  importJobs.channels = await finished(res.data, 'channel import');
+  const { data } = await channels.listChannels(0, 10, undefined, undefined, undefined, undefined, undefined,
+    JSON.stringify({ imported: run }));
+  const listed = data._embedded?.channels ?? [];
+  assert.equal(listed.length, 1, `imported channel listed: ${await describeJob(importJobs.channels)}`);
+  const c = listed[0];
+  assertChannel(c, 'imported channel');
+  assert.equal(c.type, 'PUBLIC');
+  assert.equal(c.name, `imp-ch-${run}`);
+  assert.equal(c.display_name, 'Imported Channel');
+  assert.equal(c.creator?.name, aliceName);
+  const members = (await channels.listChannelMembers(c.id, 0, 100)).data._embedded.users.map((u) => u.name);
+  assert.deepEqual(members.sort(), [aliceName, impName].sort());
+  imp.channel = c;
+});
+
+await suite.check('importChannelMembers (a Blob: file name "blob", no type) is 202 CHANNEL_MEMBERS_IMPORT; the member is added', async () => {
+  const id = imp.channel.id;
+  const res = await imports.importChannelMembers(id, new Blob([JSON.stringify([{ username: bobName }])]));
+  assert.equal(lastRequest.url, `${cfg.base}/imports/channels/${id}/members`);
+  assertStarted(res, 'CHANNEL_MEMBERS_IMPORT', 'member import');
+  importJobs.members = await finished(res.data, 'member import');
+  const members = (await channels.listChannelMembers(id, 0, 100)).data._embedded.users.map((u) => u.name);
+  assert.ok(members.includes(bobName), `bob is a member (${members}): ${await describeJob(importJobs.members)}`);
+  assert.equal(members.length, 3);
+});
+
+await suite.check('importMessages is 202 MESSAGE_IMPORT; TEXT and SYSTEM_TEXT are in listChannelMessages', async () => {
+  const id = imp.channel.id;
+  const res = await imports.importMessages(
+    jsonFile(
+      [
+        { type: 'TEXT', channel_id: id, body: `imported ${run}`, user: aliceName, group_tag: 'imp', properties: { n: 1 } },
+        { type: 'SYSTEM_TEXT', channel_id: id, body: 'imported notice' },
+      ],
+      'messages.json',
+    ),
+  );
+  assert.equal(lastRequest.url, `${cfg.base}/imports/messages`);
+  assertStarted(res, 'MESSAGE_IMPORT', 'message import');
+  importJobs.messages = await finished(res.data, 'message import');
+  const listed = (await walk((...a) => channels.listChannelMessages(id, ...a), 10)).flat();
+  for (const m of listed) assertMessage(m, 'imported message');
+  const text = listed.find((m) => m.type === 'TEXT');
+  const notice = listed.find((m) => m.type === 'SYSTEM_TEXT');
+  assert.equal(listed.length, 2, `two messages: ${await describeJob(importJobs.messages)}`);
+  assert.equal(text?.body, `imported ${run}`);
+  assert.equal(text.user.name, aliceName);
+  assert.equal(text.channel_id, id);
+  assert.equal(text.group_tag, 'imp');
+  assert.deepEqual(text.properties, { n: 1 });
+  assert.equal(notice?.body, 'imported notice');
+  imp.message = text;
+});
+
+await suite.check('listJobs(running=false) lists the four import jobs, FINISHED; running=true lists none of them', async () => {
+  const mine = Object.values(importJobs);
+  assert.equal(mine.length, 4, 'four imports ran');
+  const { data } = await jobs.listJobs(undefined, 100, undefined, false);
+  assert.ok(lastRequest.url.includes('running=false'), lastRequest.url);
+  assert.equal(typeof data.page.total_elements, 'number');
+  assertLinks(data._links, 'jobs page');
+  const listed = data._embedded?.jobs ?? [];
+  for (const j of mine) {
+    const found = listed.find((x) => x.id === j.id);
+    assert.ok(found, `job ${j.id} (${j.type}) listed`);
+    assertJob(found, 'listed job', j.type);
+    assert.equal(found.state, 'FINISHED');
+  }
+  const running = (await jobs.listJobs(0, 100, undefined, true)).data;
+  assert.ok(lastRequest.url.includes('running=true'), lastRequest.url);
+  for (const j of running._embedded?.jobs ?? []) {
+    assert.ok(!mine.some((x) => x.id === j.id), `ended job ${j.id} listed as running`);
+  }
+  const paged = (await jobs.listJobs(0, 2, ['id,desc'])).data;
+  assert.equal(paged.page.size, 2);
+  assert.ok(paged._embedded.jobs.length <= 2);
+});
+
+// 34. Analytics exports.
+/** Downloads an export job's `file` with the application's token; answers the CSV text. */
+async function download(j, what) {
+  assert.equal(typeof j.file, 'string', `${what}: file`);
+  assert.ok(j.file.startsWith(`${cfg.base}/`), `${what}: file ${j.file} is an absolute URL of the server`);
+  const res = await fetch(j.file, { headers: await bearer() });
+  assert.equal(res.status, 200, `${what}: download`);
+  assert.match(String(res.headers.get('content-type')), /^text\/csv/);
+  assert.equal((await fetch(j.file)).status, 401, `${what}: no download without the token`);
+  return res.text();
+}
+
+await suite.check('exportMessageAnalytics is 202 MESSAGE_ANALYTICS_EXPORT; FINISHED with a CSV file', async () => {
+  const res = await analytics.exportMessageAnalytics();
+  assert.equal(lastRequest.url, `${cfg.base}/analytics/messages`);
+  assert.equal(lastRequest.method, 'post');
+  assertStarted(res, 'MESSAGE_ANALYTICS_EXPORT', 'messages export');
+  assert.equal(res.data.type, chatkitty.ApplicationJobResourceTypeEnum.MessageAnalyticsExport);
+  const j = await finished(res.data, 'messages export');
+  const csv = await download(j, 'messages export');
+  assert.ok(csv.startsWith('id,channel_id'), `CSV header: ${csv.split('\n')[0]}`);
+  const rows = csv.trim().split('\n').slice(1);
+  assert.ok(rows.some((r) => r.startsWith(`${imp.message.id},${imp.channel.id},`)), 'the imported message has a row');
+  assert.ok(rows.some((r) => r.startsWith(`${sentToGeneral[0].id},${ch.general.id},`)), 'a sent message has a row');
+});
+
+await suite.check('exportUserAnalytics is 202 USER_ANALYTICS_EXPORT (Palaver\'s type); FINISHED with a CSV file', async () => {
+  const res = await analytics.exportUserAnalytics();
+  assert.equal(lastRequest.url, `${cfg.base}/analytics/users`);
+  assertStarted(res, 'USER_ANALYTICS_EXPORT', 'users export');
+  const j = await finished(res.data, 'users export');
+  const csv = await download(j, 'users export');
+  assert.ok(csv.startsWith('id,name'), `CSV header: ${csv.split('\n')[0]}`);
+  assert.ok(csv.split('\n').some((r) => r.startsWith(`${imp.user.id},${impName},`)), 'the imported user has a row');
+  const listed = (await jobs.listJobs(0, 100)).data._embedded.jobs;
+  assert.ok(listed.some((x) => x.id === j.id && x.file === j.file), 'the export is listed with its file');
+});
+
+// ---- Channels and messages again (§6 steps 35-36) ----
+
 // 35. Pages that may be empty.
 await suite.check('listChannelParticipants and listChannelReportedMessages are valid pages', async () => {
   const p = (await channels.listChannelParticipants(ch.general.id, 0, 10)).data;

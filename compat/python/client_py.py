@@ -24,10 +24,14 @@ import openapi_client
 from openapi_client import exceptions
 from openapi_client.api.application_api import ApplicationApi
 from openapi_client.api.channels_api import ChannelsApi
+from openapi_client.api.imports_api import ImportsApi
+from openapi_client.api.jobs_api import JobsApi
 from openapi_client.api.messages_api import MessagesApi
 from openapi_client.api.threads_api import ThreadsApi
 from openapi_client.api.users_api import UsersApi
+from openapi_client.model.application_job_resource import ApplicationJobResource
 from openapi_client.model.application_settings_properties import ApplicationSettingsProperties
+from openapi_client.model.channel_membership_import import ChannelMembershipImport
 from openapi_client.model.channel_properties_patch import ChannelPropertiesPatch
 from openapi_client.model.create_channel_generic_event_resource import (
     CreateChannelGenericEventResource,
@@ -37,6 +41,7 @@ from openapi_client.model.create_channel_request import CreateChannelRequest
 from openapi_client.model.chat_user_presence_properties_patch import (
     ChatUserPresencePropertiesPatch,
 )
+from openapi_client.model.chat_user_import import ChatUserImport
 from openapi_client.model.chat_user_properties_patch import ChatUserPropertiesPatch
 from openapi_client.model.chat_user_resource import ChatUserResource
 from openapi_client.model.create_external_file_properties import CreateExternalFileProperties
@@ -48,17 +53,23 @@ from openapi_client.model.direct_channel_resource import DirectChannelResource
 from openapi_client.model.file_chat_user_message_resource import FileChatUserMessageResource
 from openapi_client.model.links import Links
 from openapi_client.model.notification_resource import NotificationResource
+from openapi_client.model.paged_model_application_job_resource import (
+    PagedModelApplicationJobResource,
+)
 from openapi_client.model.paged_model_channel_resource import PagedModelChannelResource
 from openapi_client.model.paged_model_chat_user_resource import PagedModelChatUserResource
 from openapi_client.model.paged_model_message_read_receipt_resource import (
     PagedModelMessageReadReceiptResource,
 )
 from openapi_client.model.private_channel_resource import PrivateChannelResource
+from openapi_client.model.public_channel_import import PublicChannelImport
 from openapi_client.model.public_channel_resource import PublicChannelResource
 from openapi_client.model.reply_thread_resource import ReplyThreadResource
 from openapi_client.model.secret_resource import SecretResource
 from openapi_client.model.send_channel_message_request import SendChannelMessageRequest
 from openapi_client.model.text_chat_user_message_resource import TextChatUserMessageResource
+from openapi_client.model.text_chat_user_message_import import TextChatUserMessageImport
+from openapi_client.model.text_system_message_import import TextSystemMessageImport
 from openapi_client.model.text_system_message_resource import TextSystemMessageResource
 
 
@@ -710,6 +721,237 @@ def _():
     assert mention.data.message.user.name == alice_name
     assert mention.data.channel_id == ch["general"].id
     assert isinstance(mention.muted, bool)
+
+
+# ---- Imports and jobs (§6 steps 32-33, `/v1`) ----
+#
+# PY types an import's `file` as a list of models (`[ChatUserImport]` and so on) and sends it as
+# a plain form field in the collection format `csv`: `str()` of each model's dict, joined by
+# commas. Those are Python reprs, not JSON, and no server can read them; the first check shows
+# it. The others send the file the way a PY user can: the models serialized by the client
+# (`ApiClient.sanitize_for_serialization`, which writes PY's camelCase names) and dumped to one
+# JSON text, passed as a one-element list with the call's input check off.
+
+IMPORT_CALL = dict(UNCHECKED, _content_type="multipart/form-data")
+JOB_WAIT_S = 20
+sent_requests = []
+
+
+def recorded(request):
+    """`ApiClient.request` that also notes what each call sends."""
+
+    def spy(method, url, **kw):
+        sent_requests.append((method, url, kw.get("query_params"), kw.get("post_params")))
+        return request(method, url, **kw)
+
+    return spy
+
+
+import_client = openapi_client.ApiClient(LocalConfiguration(host=BASE, access_token=state.get("token")))
+import_client.request = recorded(import_client.request)
+imports = ImportsApi(import_client)
+jobs = JobsApi(import_client)
+imp_name = f"pimp1-{RUN}"
+imp = {}
+import_jobs = {}
+
+
+def json_file(models):
+    """PY's `file` argument: one JSON text of `models` as the client serializes them."""
+    return [json.dumps([import_client.sanitize_for_serialization(m) for m in models])]
+
+
+def describe_job(j):
+    """The job and, when the server links them, the elements it could not handle."""
+    text = str(j.to_dict())
+    if "errors" in j.links:
+        href = j.links["errors"]["href"]
+        auth = {"Authorization": f"Bearer {state['token']}", "Accept": "application/json"}
+        status, body = http("GET", href[len(BASE):], auth)
+        text += f" errors ({status}): {body}"
+    return text
+
+
+def assert_job(j, what, kind):
+    assert isinstance(j, ApplicationJobResource), f"{what}: {type(j)}"
+    assert j.type == kind, f"{what}: type {j.type}"
+    assert isinstance(j.id, int), what
+    assert j.state in ("PENDING", "RUNNING", "FINISHED", "FAILED"), f"{what}: state {j.state}"
+    assert isinstance(j.created_time, datetime.datetime), what
+    assert isinstance(j.links, Links), f"{what}: links is {type(j.links)}"
+    assert j.links["self"]["href"] == f"{BASE}/v1/jobs/{j.id}", j.links["self"]
+
+
+def started(j, kind, what):
+    """A job just started: 202, not ended."""
+    assert import_client.last_response.status == 202, import_client.last_response.status
+    assert_job(j, what, kind)
+    assert j.state in ("PENDING", "RUNNING"), f"{what}: {j.state} when started"
+    assert "ended_time" not in j, f"{what}: ended when started"
+
+
+def finished(job, what):
+    """Polls `retrieve_job` until `job` has ended; answers it, which must be FINISHED."""
+    deadline = time.monotonic() + JOB_WAIT_S
+    j = job
+    while j.state not in ("FINISHED", "FAILED"):
+        assert time.monotonic() < deadline, f"{what}: still {j.state} after {JOB_WAIT_S} s: {j}"
+        time.sleep(0.1)
+        j = jobs.retrieve_job(job.id)
+        assert sent_requests[-1][1] == f"{BASE}/v1/jobs/{job.id}", sent_requests[-1]
+        assert_job(j, what, job.type)
+    assert j.state == "FINISHED", f"{what}: {describe_job(j)}"
+    assert isinstance(j.ended_time, datetime.datetime), what
+    assert j.ended_time >= j.created_time, what
+    return j
+
+
+@suite.check("import_users with the models as typed sends Python reprs, not JSON: a 400 ApiError")
+def _():
+    before = jobs.retrieve_jobs().page.total_elements
+    del sent_requests[:]
+    never = ChatUserImport(name=f"never-{RUN}", display_name="N", is_guest=False, properties={})
+    assert_api_error(expect_error(400, lambda: imports.import_users([never, never])))
+    [(method, url, _query, form)] = sent_requests
+    assert (method, url) == ("POST", f"{BASE}/v1/imports/users"), (method, url)
+    [(field, value)] = form
+    assert field == "file" and isinstance(value, str), form
+    assert value.startswith("{'name': 'never-"), value
+    assert "'isGuest': False" in value and "},{" in value, value
+    try:
+        json.loads(value)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"the client sent JSON; update compat/README.md: {value}")
+    assert jobs.retrieve_jobs().page.total_elements == before, "no job was started"
+
+
+@suite.check("import_users (JSON of the models) is 202 USER_IMPORT; retrieve_job polls it to FINISHED")
+def _():
+    u = ChatUserImport(
+        name=imp_name,
+        display_name="P Imported",
+        is_guest=True,
+        properties={"imported": RUN},
+        id=f"pu-{RUN}",
+    )
+    del sent_requests[:]
+    j = imports.import_users(json_file([u]), **IMPORT_CALL)
+    [(field, value)] = sent_requests[0][3]
+    assert field == "file" and json.loads(value)[0]["isGuest"] is True, value
+    started(j, "USER_IMPORT", "user import")
+    import_jobs["users"] = finished(j, "user import")
+    page = users.retrieve_users(name=imp_name)
+    assert page.page.total_elements == 1, describe_job(import_jobs["users"])
+    x = page.embedded.users[0]
+    assert_user(x, "imported user")
+    assert x.name == imp_name and x.is_guest is True
+    assert x.properties == {"imported": RUN}, x.properties
+    imp["user"] = x
+    expect_error(404, lambda: jobs.retrieve_job(999999999))
+
+
+@suite.check("import_channels is 202 CHANNEL_IMPORT; the PUBLIC channel exists with its creator and members")
+def _():
+    c = PublicChannelImport(
+        type="PUBLIC",
+        name=f"pimp-ch-{RUN}",
+        display_name="P Imported Channel",
+        creator=alice_name,
+        members=[alice_name, imp_name],
+        properties={"imported": RUN},
+        id=f"pc-{RUN}",
+    )
+    j = imports.import_channels(json_file([c]), **IMPORT_CALL)
+    started(j, "CHANNEL_IMPORT", "channel import")
+    import_jobs["channels"] = finished(j, "channel import")
+    page = channels.retrieve_channels(properties=json.dumps({"imported": RUN}))
+    listed = list(page.embedded.channels) if "embedded" in page else []
+    assert len(listed) == 1, describe_job(import_jobs["channels"])
+    x = listed[0]
+    assert isinstance(x, PublicChannelResource), type(x)
+    assert x.name == f"pimp-ch-{RUN}" and x.creator.name == alice_name
+    members = channels.retrieve_channel_members(x.id, size=100).embedded.users
+    assert sorted(u.name for u in members) == sorted([alice_name, imp_name])
+    imp["channel"] = x
+
+
+@suite.check("the import elements' camelCase displayName (PY's ChatUserImport, PublicChannelImport) is read")
+def _():
+    got = {
+        "user": imp["user"].display_name if "user" in imp else None,
+        "channel": imp["channel"].display_name if "channel" in imp else None,
+    }
+    want = {"user": "P Imported", "channel": "P Imported Channel"}
+    assert got == want, f"imported with {{displayName: ...}}: got {got}, want {want}"
+
+
+@suite.check("import_channel_members is 202 CHANNEL_MEMBERS_IMPORT; the member is added")
+def _():
+    cid = imp["channel"].id
+    j = imports.import_channel_members(
+        cid, json_file([ChannelMembershipImport(username=bob_name)]), **IMPORT_CALL
+    )
+    assert sent_requests[-1][1] == f"{BASE}/v1/imports/channels/{cid}/members", sent_requests[-1]
+    started(j, "CHANNEL_MEMBERS_IMPORT", "member import")
+    import_jobs["members"] = finished(j, "member import")
+    members = channels.retrieve_channel_members(cid, size=100).embedded.users
+    assert bob_name in [u.name for u in members], describe_job(import_jobs["members"])
+
+
+@suite.check("import_messages (camelCase channelId) is 202 MESSAGE_IMPORT; the messages are in the channel")
+def _():
+    cid = imp["channel"].id
+    j = imports.import_messages(
+        json_file(
+            [
+                TextChatUserMessageImport(
+                    type="TEXT",
+                    channel_id=cid,
+                    body=f"p imported {RUN}",
+                    user=alice_name,
+                    group_tag="pimp",
+                    properties={"n": 1},
+                ),
+                TextSystemMessageImport(type="SYSTEM_TEXT", channel_id=cid, body="p imported notice"),
+            ]
+        ),
+        **IMPORT_CALL,
+    )
+    started(j, "MESSAGE_IMPORT", "message import")
+    import_jobs["messages"] = finished(j, "message import")
+    listed = [m for p in traverse(lambda **kw: channels.retrieve_channel_messages(cid, **kw), 10)
+              for m in p]
+    assert len(listed) == 2, f"{len(listed)} messages: {describe_job(import_jobs['messages'])}"
+    text = next(m for m in listed if m.type == "TEXT")
+    assert isinstance(text, TextChatUserMessageResource), type(text)
+    assert text.body == f"p imported {RUN}" and text.user.name == alice_name
+    assert text.group_tag == "pimp" and text.properties == {"n": 1}
+    notice = next(m for m in listed if m.type == "SYSTEM_TEXT")
+    assert isinstance(notice, TextSystemMessageResource) and notice.body == "p imported notice"
+
+
+@suite.check("retrieve_jobs(running=False) lists the four import jobs, FINISHED; running=True none")
+def _():
+    assert len(import_jobs) == 4, sorted(import_jobs)
+    del sent_requests[:]
+    page = jobs.retrieve_jobs(running=False, size=100)
+    # PY writes the boolean as Python does: `running=False`.
+    assert ("running", False) in sent_requests[0][2], sent_requests[0]
+    assert isinstance(page, PagedModelApplicationJobResource), type(page)
+    assert page.page.total_elements >= 4 and isinstance(page.links, Links)
+    listed = {j.id: j for j in page.embedded.jobs}
+    for j in import_jobs.values():
+        assert j.id in listed, f"job {j.id} ({j.type}) listed"
+        assert_job(listed[j.id], "listed job", j.type)
+        assert listed[j.id].state == "FINISHED"
+    running = jobs.retrieve_jobs(running=True, size=100)
+    now = [j.id for j in running.embedded.jobs] if "embedded" in running else []
+    assert not set(now) & {j.id for j in import_jobs.values()}, now
+
+
+# ---- Deletes ----
 
 
 @suite.check("delete_message returns a thread; delete_channel; delete_messages")

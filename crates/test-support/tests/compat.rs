@@ -227,10 +227,15 @@ fn run_script(mut cmd: Command) -> Result<Finished, String> {
     })
 }
 
+/// Job workers of the servers the platform clients run against: as many as a `palaver serve`
+/// starts by default, so that the imports and exports the clients start run by themselves while
+/// the clients poll them (a [`TestApp`] has none unless asked).
+const JOB_WORKERS: usize = 2;
+
 /// Runs one platform client script against a fresh server; prints its output and asserts it
 /// passed.
 async fn run_client(label: &str, program: &Path, script: &Path, dir: &Path) {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.job_workers = JOB_WORKERS).await;
     run_script_against(
         &app,
         label,

@@ -131,13 +131,15 @@ impl MessageImport {
     }
 }
 
-/// Parses one element, or says in a sentence why it is not one: the field at fault, from
-/// serde's message without its line and column (an element is one value of a long file).
+/// Parses one element, in either naming (`display_name` or `displayName`, as the clients of
+/// each generation write them; keys inside `properties` stay as they are), or says in a
+/// sentence why it is not one: the field at fault, from serde's message without its line and
+/// column (an element is one value of a long file).
 pub fn parse_element<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T, String> {
     if !v.is_object() {
         return Err("the element is not a JSON object".into());
     }
-    serde_json::from_value(v).map_err(|e| {
+    serde_json::from_value(super::naming::read(v)).map_err(|e| {
         let text = e.to_string();
         match text.find(" at line ") {
             Some(i) => text[..i].to_string(),
@@ -189,6 +191,30 @@ mod tests {
         }))
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(m.channel_id(), 7);
+
+        // camelCase, as the Node platform SDK and the Python client write elements.
+        let m: MessageImport = parse_element(json!({
+            "type": "TEXT", "channelId": 7, "body": "hi", "user": "ann", "groupTag": "g",
+            "properties": {"keepMe": 1}, "idempotencyKey": "m-1"
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let MessageImport::Text {
+            group_tag,
+            properties,
+            idempotency_key,
+            ..
+        } = m
+        else {
+            panic!("a TEXT message");
+        };
+        assert_eq!(group_tag.as_deref(), Some("g"));
+        assert_eq!(idempotency_key.as_deref(), Some("m-1"));
+        assert_eq!(properties.unwrap_or_default()["keepMe"], 1);
+        let u: UserImport =
+            parse_element(json!({"name": "ann", "displayName": "Ann", "isGuest": true}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(u.display_name.as_deref(), Some("Ann"));
+        assert!(u.guest);
     }
 
     #[test]

@@ -178,6 +178,18 @@ fn hidden_by(user: i64) -> SimpleExpr {
     Expr::exists(q)
 }
 
+/// True when the message aliased `m` was deleted by `user` for itself: such a message is not
+/// waiting to be read.
+pub(crate) fn deleted_for(m: &Alias, user: SimpleExpr) -> SimpleExpr {
+    let d = Alias::new("chat_message_deletions");
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from(d.clone())
+        .and_where(Expr::col((d.clone(), Alias::new("user_id"))).eq(user))
+        .and_where(Expr::col((d, Alias::new("message_id"))).equals((m.clone(), Alias::new("id"))));
+    Expr::exists(q)
+}
+
 /// True while the channel holds a message of someone else (or of the system) after `user`'s
 /// read cursor; the caller asks for membership separately.
 fn unread_for(user: i64) -> SimpleExpr {
@@ -197,6 +209,7 @@ fn unread_for(user: i64) -> SimpleExpr {
         .from_as(Alias::new("chat_messages"), m.clone())
         .and_where(Expr::col((m.clone(), Alias::new("channel_id"))).equals(channel_id()))
         .and_where(Expr::col((m.clone(), Alias::new("seq"))).gt(read_up_to))
+        .and_where(deleted_for(&m, Expr::val(user).into()).not())
         .cond_where(
             Cond::any()
                 .add(Expr::col((m.clone(), Alias::new("user_id"))).is_null())

@@ -193,6 +193,7 @@ fn has_unread() -> SimpleExpr {
                 .equals((mm.clone(), Alias::new("channel_id"))),
         )
         .and_where(Expr::col((m.clone(), Alias::new("seq"))).gt(read_up_to))
+        .and_where(super::channels::deleted_for(&m, Expr::col(user()).into()).not())
         .cond_where(
             Cond::any()
                 .add(Expr::col((m.clone(), Alias::new("user_id"))).is_null())

@@ -190,8 +190,19 @@ fn unread_by(user: i64) -> SimpleExpr {
             Expr::col((Alias::new("chat_read_cursors"), Alias::new("channel_id")))
                 .equals((table(), Alias::new("channel_id"))),
         );
+    // Messages the user deleted for itself are not waiting to be read.
+    let deletions = Alias::new("chat_message_deletions");
+    let mut deleted = Query::select();
+    deleted
+        .expr(Expr::val(1))
+        .from(deletions.clone())
+        .and_where(Expr::col((deletions.clone(), Alias::new("user_id"))).eq(user))
+        .and_where(
+            Expr::col((deletions, Alias::new("message_id"))).equals((table(), Alias::new("id"))),
+        );
     Cond::all()
         .add(Expr::exists(member))
+        .add(Expr::exists(deleted).not())
         .add(col("seq").gt(Func::coalesce([sub(cursor), Expr::val(0).into()])))
         .add(
             Cond::any()

@@ -841,8 +841,43 @@ async fn mute_hide_and_clear_are_the_users_own() {
 
     // Deleted for her: gone from her history only.
     let m = Club::says(&mut k.bob, &ch, "x-8", "for both").await;
+    assert_eq!(
+        k.alice.c.relay(&count, &[("unread", "true")]).await,
+        json!({"count": 1})
+    );
     let result = k.alice.act(&m, "deleteForMe", "x-9", json!({})).await;
     assert_eq!(result["type"], "user.message.deleted");
+    // A message deleted for oneself is not waiting to be read.
+    assert_eq!(
+        k.alice.c.relay(&count, &[("unread", "true")]).await,
+        json!({"count": 0})
+    );
+    let alice = k.alice.me["id"].clone();
+    let unread = k
+        .app
+        .pget_query(
+            &format!("/users/{alice}/messages"),
+            &k.token,
+            &[("unread", "true")],
+        )
+        .await;
+    assert_eq!(unread.status, 200, "{}", unread.text);
+    assert!(
+        unread.body["_embedded"]["messages"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "{}",
+        unread.text
+    );
+    let readers = k
+        .app
+        .pget_query("/users", &k.token, &[("unread", "true")])
+        .await;
+    assert!(
+        !readers.text.contains("\"name\":\"alice\""),
+        "{}",
+        readers.text
+    );
     assert!(items(&k.alice.c.relay(&history, &[]).await, "messages").is_empty());
     assert_eq!(
         items(&k.bob.c.relay(&history, &[]).await, "messages").len(),
