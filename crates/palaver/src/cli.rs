@@ -113,7 +113,7 @@ struct ServeArgs {
     /// seconds (default 15; 0: they end at once).
     #[arg(long, env = "PALAVER_SESSION_RESUME_SECONDS")]
     session_resume_seconds: Option<u64>,
-    /// Real-time actions one connection may make per limit window (default 100; 0: no limit).
+    /// Real-time actions one connection may make per limit window (default 300; 0: no limit).
     #[arg(long, env = "PALAVER_GATEWAY_ACTION_LIMIT")]
     gateway_action_limit: Option<u32>,
     /// Real-time relays one connection may make per limit window (default 200; 0: no limit).

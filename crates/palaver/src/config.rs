@@ -159,7 +159,7 @@ impl Default for Config {
             nats_url: None,
             session_lease_seconds: 30,
             session_resume_seconds: 15,
-            gateway_action_limit: 100,
+            gateway_action_limit: 300,
             gateway_relay_limit: 200,
             gateway_limit_window_seconds: 10,
             typing_timeout_millis: 5_000,
