@@ -17,6 +17,10 @@ const QUEUE: usize = 65_536;
 
 const SUBJECTS: &str = "palaver.events.>";
 
+/// How often the outbox is read for events the broker did not deliver (the last of a burst it
+/// lost shows no gap until the next event comes): at worst this late.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Debug)]
 struct NatsOutlet {
     tx: mpsc::Sender<Arc<Published>>,
@@ -63,7 +67,22 @@ impl Broker {
         });
         let platform = services.clone();
         let receiving = tokio::spawn(async move {
-            while let Some(m) = inbox.next().await {
+            let mut catch_up = tokio::time::interval(CATCH_UP);
+            catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                // One task receives and catches up, so their events never interleave.
+                let m = tokio::select! {
+                    m = inbox.next() => match m {
+                        Some(m) => m,
+                        None => break,
+                    },
+                    _ = catch_up.tick() => {
+                        if let Err(err) = platform.platform.catch_up().await {
+                            tracing::warn!(error = %err.into_domain(), "outbox catch-up failed");
+                        }
+                        continue;
+                    }
+                };
                 match serde_json::from_slice::<Published>(&m.payload) {
                     Ok(e) => {
                         if let Err(err) = platform.platform.receive(e).await {

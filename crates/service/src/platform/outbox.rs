@@ -63,6 +63,9 @@ pub(crate) struct Relay {
     seen: Mutex<HashMap<i64, i64>>,
 }
 
+/// Events of one application that one catch-up passes on at most; the next takes the rest.
+const CATCH_UP_BATCH: u64 = 1_000;
+
 impl Platform {
     /// Appends `event` to `tx`, commits, then publishes the committed event.
     pub(crate) async fn commit(&self, tx: Tx, p: &AppPrincipal, event: Event) -> Result<EventRow> {
@@ -150,6 +153,36 @@ impl Platform {
         Ok(())
     }
 
+    /// Passes on, in order, the committed events the broker has not delivered: of every
+    /// application this instance has heard from, those after the last it passed on. A gap shows
+    /// only when a later event arrives, so without this the last events of a burst that the
+    /// broker lost would wait for the application's next event. Call it from the task that
+    /// calls [`Platform::receive`], so that the two never interleave their events.
+    pub async fn catch_up(&self) -> Result<usize> {
+        let heard: Vec<(i64, i64)> = self
+            .relay
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(app, last)| (*app, *last))
+            .collect();
+        let mut passed = 0;
+        for (app, last) in heard {
+            let p = AppPrincipal {
+                application_id: app,
+                organisation_id: String::new(),
+            };
+            for row in self.events_after(&p, last, CATCH_UP_BATCH).await? {
+                if self.advance(app, row.seq) {
+                    passed += 1;
+                    let _ = self.bus.send(Arc::new(Published::from(row)));
+                }
+            }
+        }
+        Ok(passed)
+    }
+
     fn seen(&self, app: i64) -> Option<i64> {
         let seen = self
             .relay
@@ -187,5 +220,82 @@ impl Platform {
         limit: u64,
     ) -> Result<Vec<EventRow>> {
         Ok(self.events.after(p.application_id, seq, limit).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use palaver_store::{Db, Documents, Tokens};
+    use serde_json::json;
+
+    use super::*;
+    use crate::platform::{NewUserInput, PlatformConfig};
+    use crate::Operator;
+
+    /// A broker that loses everything.
+    #[derive(Debug)]
+    struct Lossy;
+
+    impl Outlet for Lossy {
+        fn send(&self, _: Arc<Published>) {}
+    }
+
+    #[tokio::test]
+    async fn events_the_broker_lost_are_caught_up_from_the_outbox_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url, 4).await.unwrap();
+        db.migrate().await.unwrap();
+        let org = Operator::new(Documents::new(db.clone()), Tokens::new(db.clone()), 4)
+            .create_org("org")
+            .await
+            .unwrap();
+        let org = org["id"].as_str().unwrap().to_string();
+        let files = palaver_files::FileStore::local(&dir.path().join("files")).unwrap();
+        let platform = Platform::new(db, PlatformConfig::default(), files);
+        let app = platform
+            .create_application(&org, "app", None)
+            .await
+            .unwrap();
+        let p = AppPrincipal {
+            application_id: app.app.id,
+            organisation_id: org,
+        };
+        platform.set_outlet(Arc::new(Lossy));
+        let mut bus = platform.subscribe();
+        let user = |name: &str| NewUserInput::from_body(&json!({"name": name})).unwrap();
+
+        // The first event arrives through the broker; the next two are lost on the way.
+        platform.create_user(&p, user("ann")).await.unwrap();
+        let first = platform
+            .events_after(&p, 0, 10)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        platform
+            .receive(Published::from(first.clone()))
+            .await
+            .unwrap();
+        assert_eq!(bus.try_recv().unwrap().seq, Some(first.seq));
+        platform.create_user(&p, user("bob")).await.unwrap();
+        platform.create_user(&p, user("cid")).await.unwrap();
+        assert!(bus.try_recv().is_err(), "the broker delivered nothing");
+
+        assert_eq!(platform.catch_up().await.unwrap(), 2);
+        let caught: Vec<Option<i64>> = (0..2).map(|_| bus.try_recv().unwrap().seq).collect();
+        assert_eq!(caught, [Some(first.seq + 1), Some(first.seq + 2)]);
+        // Nothing twice: neither a second catch-up nor the late broker copy passes them again.
+        assert_eq!(platform.catch_up().await.unwrap(), 0);
+        let late = platform
+            .events_after(&p, first.seq, 1)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        platform.receive(Published::from(late)).await.unwrap();
+        assert!(bus.try_recv().is_err());
     }
 }
