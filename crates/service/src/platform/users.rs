@@ -6,7 +6,7 @@ use palaver_domain::platform::merge_patch;
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
-    ApplicationRow, ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, UserFilter,
+    ApplicationRow, ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, NewEvent, UserFilter,
 };
 use palaver_store::StoreError;
 use serde_json::{Map, Value};
@@ -291,13 +291,36 @@ impl Platform {
     /// API does. The user's event says that its messages went with it.
     pub async fn delete_user(&self, p: &AppPrincipal, id: i64) -> Result<ApplicationRow> {
         let user = self.get_user(p, id).await?;
+        // The messages that go with the user are announced on their channels one by one, so
+        // that clients showing them drop them as they would a deleted message.
+        let mut gone = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .messages
+                .sent_after(p.application_id, id, after, 1_000)
+                .await?;
+            let Some(last) = page.last().map(|m| m.id) else {
+                break;
+            };
+            after = last;
+            gone.extend(page.iter().map(|m| NewEvent {
+                application_id: p.application_id,
+                event: Event::MessageDeleted(super::messages::message_ref(m)),
+                created: self.now(),
+            }));
+        }
         let mut tx = self.db.begin().await?;
         if !ChatUsers::delete(&mut tx, p.application_id, id).await? {
             return Err(no_user(id).into());
         }
         self.enqueue_file_cleanup(&mut tx, p.application_id).await?;
-        self.commit(tx, p, Event::UserDeleted(user_ref(&user)))
-            .await?;
+        gone.push(NewEvent {
+            application_id: p.application_id,
+            event: Event::UserDeleted(user_ref(&user)),
+            created: self.now(),
+        });
+        self.commit_all(tx, gone).await?;
         self.jobs.wake();
         self.application(p).await
     }

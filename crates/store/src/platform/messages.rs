@@ -432,6 +432,23 @@ impl Messages {
         rows.iter().map(read).collect()
     }
 
+    /// Up to `limit` of the messages `user` sent in `app` with ids above `after`, by id.
+    pub async fn sent_after(
+        &self,
+        app: i64,
+        user: i64,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let mut q = select(app);
+        q.and_where(col("user_id").eq(user))
+            .and_where(col("id").gt(after))
+            .order_by(Alias::new("id"), Order::Asc)
+            .limit(limit);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter().map(read).collect()
+    }
+
     /// How many messages each of `users` sent in `app`; users who sent none are absent.
     pub async fn counts_by_sender(
         &self,

@@ -1472,3 +1472,31 @@ async fn another_applications_channels_and_messages_are_out_of_reach() {
         .await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn a_deleted_users_messages_are_announced_deleted_on_their_channels() {
+    let mut k = club().await;
+    let ch = k.alice.channel(k.id).await;
+    let first = Club::says(&mut k.bob, &ch, "b-1", "one").await;
+    let second = Club::says(&mut k.bob, &ch, "b-2", "two").await;
+    Club::says(&mut k.carol, &ch, "c-1", "stays").await;
+    k.alice
+        .c
+        .listen("club", text(&ch["_topics"]["messages"], "messages"))
+        .await;
+    let bob = k.bob.me["id"].clone();
+    let r = k.app.pdelete(&format!("/users/{bob}"), &k.token).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut gone = Vec::new();
+    for _ in 0..2 {
+        gone.push(event(&mut k.alice.c, "channel.message.deleted").await["id"].clone());
+    }
+    assert_eq!(gone, [first["id"].clone(), second["id"].clone()]);
+    let history = text(&ch["_relays"]["messages"], "messages").to_string();
+    let left = k.alice.c.relay(&history, &[]).await;
+    let bodies: Vec<&str> = items(&left, "messages")
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["stays"]);
+}
