@@ -742,6 +742,49 @@ await check('p. alice makes bob a moderator; he renames the channel (addChannelM
   assert.equal(res.channel.displayName, `Room ${run}`);
 });
 
+// p. Uploads: the SDK POSTs a multipart form to the resource's `_streams` URL over HTTP, with the
+// write grant its session relayed at the start in a `Grant` header (Node 20 has the global
+// `File`, `FormData` and `Blob` the SDK and its axios use).
+await check('p. alice sends a file (sendMessage {channel, file}); bob receives it and downloads it with his read grant', async () => {
+  assert.ok(alice.chat && bob.chat, 'no chat sessions');
+  assert.equal(typeof alice.channel._streams?.messages, 'string', 'channel._streams.messages');
+  const content = `notes of ${run}`;
+  const file = new File([content], 'notes.txt', { type: 'text/plain' });
+  const res = succeeded(
+    await alice.client.sendMessage({ channel: alice.channel, file, groupTag: 'files', properties: { kind: 'notes' } }),
+    'sendMessage file',
+  );
+  const m = res.message;
+  assert.equal(m.type, 'FILE', `message: ${JSON.stringify(brief(m))}`);
+  assert.equal(m.user?.name, alice.name, 'message.user.name');
+  assert.equal(m.channelId, channelId, 'message.channelId');
+  assert.equal(m.groupTag, 'files', 'message.groupTag');
+  assert.deepEqual(m.properties, { kind: 'notes' }, 'message.properties');
+  assert.equal(m.file?.name, 'notes.txt', 'file.name');
+  assert.equal(m.file?.size, Buffer.byteLength(content), 'file.size');
+  assert.match(m.file?.contentType ?? '', /^text\/plain/, 'file.contentType');
+  const got = await bob.messages.next((x) => x.id === m.id, `bob's onMessageReceived for file message ${m.id}`);
+  assert.match(got.file?.url ?? '', /\?grant=/, 'the SDK appends the read grant');
+  const download = await fetch(got.file.url);
+  assert.equal(download.status, 200, `GET ${got.file.url}`);
+  assert.equal(await download.text(), content, 'the downloaded bytes');
+});
+
+await check('p. alice changes her display picture (updateCurrentUserDisplayPicture with a data URI)', async () => {
+  assert.ok(alice.user, 'alice has no session');
+  assert.equal(typeof alice.user._streams?.displayPicture, 'string', 'user._streams.displayPicture');
+  // A 1x1 PNG: the SDK turns `{uri, name}` into a File and uploads it.
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+  const res = succeeded(
+    await alice.client.updateCurrentUserDisplayPicture({ file: { uri: `data:image/png;base64,${png}`, name: 'me.png' } }),
+    'updateCurrentUserDisplayPicture',
+  );
+  const u = res.user;
+  assert.equal(u.id, alice.user.id, 'user.id');
+  assert.match(u.displayPictureUrl ?? '', /\/files\/\d+\/me\.png$/, 'user.displayPictureUrl');
+  assert.equal(typeof u._relays?.self, 'string', 'the answer is the current user with its relays');
+});
+
 // q. Deleting: a message, then the channel.
 await check('q. alice deletes "hello" (deleteMessage); bob hears it (onMessageDeleted)', async () => {
   assert.ok(sent, 'nothing sent');

@@ -12,6 +12,8 @@ use axum::Router;
 use palaver_service::Services;
 use tower_http::catch_panic::CatchPanicLayer;
 
+pub use platform::StreamViews;
+
 /// Every HTTP route Palaver serves.
 pub fn router(services: Services) -> Router {
     Router::new()
@@ -28,6 +30,19 @@ pub fn router(services: Services) -> Router {
         )
         .merge(platform::routes())
         .fallback(platform::not_found)
+        .layer(CatchPanicLayer::custom(
+            |p: Box<dyn std::any::Any + Send>| {
+                panic::log(p.as_ref());
+                panic::internal_error(false)
+            },
+        ))
+        .with_state(services)
+}
+
+/// The real-time clients' upload streams (the gateway's `_streams`), whose answers `views`
+/// writes. No fallback: it is merged beside [`router`], which answers what matches nothing.
+pub fn stream_router(services: Services, views: StreamViews) -> Router {
+    platform::streams::routes(views)
         .layer(CatchPanicLayer::custom(
             |p: Box<dyn std::any::Any + Send>| {
                 panic::log(p.as_ref());

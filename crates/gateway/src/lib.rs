@@ -13,7 +13,7 @@ pub mod rate;
 mod reactions;
 mod records;
 mod relays;
-mod resources;
+pub mod resources;
 mod resume;
 
 use std::collections::HashMap;
@@ -156,7 +156,7 @@ impl Gateway {
     }
 }
 
-/// 32 random alphanumerics: session ids and grants.
+/// 32 random alphanumerics: session and instance ids.
 pub(crate) fn random_id() -> String {
     use rand::distributions::Alphanumeric;
     use rand::Rng;

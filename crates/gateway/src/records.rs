@@ -3,6 +3,7 @@
 
 use palaver_domain::time::format_millis;
 use palaver_service::platform::{ReadReceipt, RosterUser, ThreadRow};
+use palaver_views::streams::THREAD_MESSAGES;
 use palaver_views::LinkBase;
 use serde_json::{json, Value};
 
@@ -11,7 +12,7 @@ use crate::resources;
 
 /// A thread. Its topics are its channel's: thread events go out there, where a chat session
 /// already listens (the client never subscribes to a thread's topics of its own).
-pub fn thread(t: &ThreadRow) -> Value {
+pub fn thread(base: &LinkBase, t: &ThreadRow) -> Value {
     let owner = Owner::Thread(t.id);
     let topic = |name: &'static str| Topic::Channel(t.channel_id, name).destination();
     let mut relays = json!({"channel": relay(Owner::Channel(t.channel_id), "")});
@@ -29,7 +30,7 @@ pub fn thread(t: &ThreadRow) -> Value {
         "_actions": {"message": action(owner, "message"),
                      "keystrokes": action(owner, "keystrokes"),
                      "read": action(owner, "read")},
-        "_streams": {},
+        "_streams": {"messages": resources::stream(base, THREAD_MESSAGES, t.id)},
     });
     if let Some(n) = &t.name {
         v["name"] = json!(n);

@@ -62,7 +62,15 @@ pub(crate) async fn answer(
             let grant = platform.file_read_grant(p, me).await.map_err(fail)?;
             Ok(json!({ "grant": grant }))
         }
-        (Owner::Me, "write_file_access_grant") => Ok(json!({"grant": crate::random_id()})),
+        // The write grant authorises the uploads to the resources' `_streams`, as this user, for
+        // as long as this session lasts.
+        (Owner::Me, "write_file_access_grant") => {
+            let grant = platform
+                .file_write_grant(p, me, s.row.id)
+                .await
+                .map_err(fail)?;
+            Ok(json!({ "grant": grant }))
+        }
         (Owner::Me, "unread_messages.count") => {
             let count = platform.unread_count(p, me).await.map_err(fail)?;
             Ok(json!({"count": count}))

@@ -4,6 +4,7 @@
 use palaver_domain::platform::naming::{Naming, Rendered};
 use palaver_service::platform::{ChannelView, ChatUserRow, MessageView, ReactionView, ReportView};
 use palaver_views::messages::MessageFields;
+use palaver_views::streams::{self, CHANNEL_MESSAGES, MESSAGE_REPLIES};
 use palaver_views::users::UserJson;
 use palaver_views::{channels, LinkBase};
 use serde_json::{json, Map, Value};
@@ -26,6 +27,12 @@ fn map(pairs: impl IntoIterator<Item = (&'static str, String)>) -> Value {
             .map(|(k, v)| (k.to_string(), Value::String(v)))
             .collect(),
     )
+}
+
+/// The absolute URL of upload stream `pattern` (see [`streams`]) for resource `id`, on the
+/// origin the client reached.
+pub(crate) fn stream(base: &LinkBase, pattern: &str, id: i64) -> String {
+    format!("{}{}", base.origin, streams::path(pattern, id))
 }
 
 fn object(v: Value) -> Map<String, Value> {
@@ -80,7 +87,8 @@ pub fn current_user(base: &LinkBase, u: &ChatUserRow) -> Value {
             ("updateDisplayPicture", action(me, "update_display_picture")),
         ]),
     );
-    m.insert("_streams".into(), json!({}));
+    let picture = format!("{}{}", base.origin, streams::DISPLAY_PICTURE);
+    m.insert("_streams".into(), json!({ "displayPicture": picture }));
     Value::Object(m)
 }
 
@@ -184,7 +192,8 @@ pub fn channel(base: &LinkBase, v: &ChannelView, member: bool) -> Value {
         actions.push(("invite", action(owner, "invite")));
     }
     m.insert("_actions".into(), map(actions));
-    m.insert("_streams".into(), json!({}));
+    let messages = stream(base, CHANNEL_MESSAGES, c.id);
+    m.insert("_streams".into(), json!({ "messages": messages }));
     Value::Object(m)
 }
 
@@ -225,7 +234,8 @@ pub fn message(base: &LinkBase, v: &MessageView) -> Value {
             ("updateProperties", action(owner, "update_properties")),
         ]),
     );
-    m.insert("_streams".into(), json!({}));
+    let replies = stream(base, MESSAGE_REPLIES, id);
+    m.insert("_streams".into(), json!({ "replies": replies }));
     Value::Object(m)
 }
 

@@ -150,7 +150,14 @@ impl App {
                 )?),
                 None => None,
             };
-        let router = palaver_api::router(self.services.clone()).merge(gateway.clone().router());
+        // The gateway's upload streams are HTTP routes answering with its resources.
+        let views = palaver_api::StreamViews {
+            message: palaver_gateway::resources::message,
+            current_user: palaver_gateway::resources::current_user,
+        };
+        let router = palaver_api::router(self.services.clone())
+            .merge(palaver_api::stream_router(self.services.clone(), views))
+            .merge(gateway.clone().router());
         let db = self.services.db.clone();
         let retention = std::time::Duration::from_secs(self.config.outbox_retention_hours * 3600);
         let mut tasks = Supervisor::new();

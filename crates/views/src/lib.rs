@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod links;
 pub mod messages;
 pub mod sessions;
+pub mod streams;
 pub mod users;
 
 /// Where a resource's links point: no request needed, so any face can render.

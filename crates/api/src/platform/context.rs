@@ -44,7 +44,9 @@ pub(crate) fn prefix_of(path: &str) -> String {
     "/v1".to_string()
 }
 
-fn origin(headers: &HeaderMap, public_url: Option<&str>) -> String {
+/// Where the caller reached this server: the configured public URL, else the forwarded or
+/// `Host` headers.
+pub(super) fn origin(headers: &HeaderMap, public_url: Option<&str>) -> String {
     if let Some(u) = public_url {
         return u.trim_end_matches('/').to_string();
     }

@@ -17,6 +17,7 @@ mod message_reads;
 mod messages;
 mod oauth;
 mod sessions;
+pub(crate) mod streams;
 mod threads;
 mod uploads;
 mod users;
@@ -33,6 +34,7 @@ use palaver_service::Services;
 use serde::Serialize;
 
 pub use error::ApiError;
+pub use streams::StreamViews;
 
 use context::Ctx;
 

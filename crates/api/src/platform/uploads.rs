@@ -19,10 +19,12 @@ use super::extract::PJson;
 /// A JSON body's largest size: axum's default, which these routes lift for their uploads.
 const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
-/// What a form may hold besides its file, in bytes: its other parts and the parts' headers.
-const FORM_SLACK: u64 = 1024 * 1024;
+/// What a form may hold besides its file, in bytes: its other parts (at most [`MAX_PARTS`] of
+/// [`MAX_TEXT_PART`]) and their headers. The body is cut off past the upload limit plus this, so
+/// a file over the limit always meets the upload limit (413) first.
+const FORM_SLACK: u64 = 4 * 1024 * 1024;
 
-/// Longest text part (`groupTag`, `properties`, `username`).
+/// Longest part other than the file (`groupTag`, `properties`, `username`, or one skipped).
 const MAX_TEXT_PART: usize = 64 * 1024;
 
 /// Most parts a form may have.
@@ -50,32 +52,39 @@ fn bad_form(e: MultipartError) -> ApiError {
     }
 }
 
+/// Whether a request says its body is a `multipart/form-data` form.
+pub(super) fn is_multipart(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.trim()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// The multipart form of a request that [`is_multipart`], its body cut off past the upload
+/// limit (plus the form's other parts): the route lifts axum's limit, this one holds as the
+/// body streams.
+pub(super) async fn form(req: Request, s: &Services) -> Result<Multipart, ApiError> {
+    let limit = s.platform.max_upload_bytes().saturating_add(FORM_SLACK);
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
+    Multipart::from_request(req, s).await.map_err(|e| {
+        ApiError::from(DomainError::bad_request(format!(
+            "The multipart body could not be read: {}",
+            e.body_text()
+        )))
+    })
+}
+
 impl FromRequest<Services> for JsonOrForm {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, s: &Services) -> Result<Self, ApiError> {
-        let multipart = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| {
-                t.trim()
-                    .to_ascii_lowercase()
-                    .starts_with("multipart/form-data")
-            });
-        if multipart {
-            // The route lifts axum's limit; the upload limit (plus the form's other parts) is
-            // enforced here, on the body as it streams.
-            let limit = s.platform.max_upload_bytes().saturating_add(FORM_SLACK);
-            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-            let req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
-            let form = Multipart::from_request(req, s).await.map_err(|e| {
-                ApiError::from(DomainError::bad_request(format!(
-                    "The multipart body could not be read: {}",
-                    e.body_text()
-                )))
-            })?;
-            return Ok(JsonOrForm::Form(form));
+        if is_multipart(&req) {
+            return Ok(JsonOrForm::Form(form(req, s).await?));
         }
         let (parts, body) = req.into_parts();
         let bytes = axum::body::to_bytes(body, JSON_LIMIT).await.map_err(|e| {
@@ -90,12 +99,12 @@ impl FromRequest<Services> for JsonOrForm {
     }
 }
 
-/// A short text part, whole.
-async fn text(mut field: Field<'_>) -> Result<String, ApiError> {
-    let name = field.name().unwrap_or_default().to_string();
+/// A short part's bytes, whole ([`MAX_TEXT_PART`] at most).
+async fn short_part(field: &mut Field<'_>) -> Result<Vec<u8>, ApiError> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
         if buf.len() + chunk.len() > MAX_TEXT_PART {
+            let name = field.name().unwrap_or_default();
             return Err(DomainError::bad_request(format!(
                 "The part \"{name}\" is longer than {MAX_TEXT_PART} bytes"
             ))
@@ -103,9 +112,22 @@ async fn text(mut field: Field<'_>) -> Result<String, ApiError> {
         }
         buf.extend_from_slice(&chunk);
     }
-    String::from_utf8(buf).map_err(|_| {
+    Ok(buf)
+}
+
+/// A short text part, whole.
+async fn text(mut field: Field<'_>) -> Result<String, ApiError> {
+    let bytes = short_part(&mut field).await?;
+    String::from_utf8(bytes).map_err(|_| {
+        let name = field.name().unwrap_or_default();
         DomainError::bad_request(format!("The part \"{name}\" is not UTF-8 text")).into()
     })
+}
+
+/// Reads past a part the route does not use (as JSON bodies' unknown fields are ignored),
+/// holding it to the size of a text part.
+async fn skip(mut field: Field<'_>) -> Result<(), ApiError> {
+    short_part(&mut field).await.map(drop)
 }
 
 fn meta(field: &Field<'_>) -> UploadMeta {
@@ -125,10 +147,32 @@ fn too_many_parts() -> ApiError {
 
 /// A sender named by a `username` part (a name) or a `user` part (a JSON user reference, or a
 /// name).
-fn sender(part: &str, value: String) -> Value {
+fn sender_ref(part: &str, value: String) -> Value {
     match (part, serde_json::from_str::<Value>(&value)) {
         ("user", Ok(v @ Value::Object(_))) => v,
         _ => json!({ "username": value }),
+    }
+}
+
+/// Who sends the FILE message of a form, and how its other parts are written.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Sender {
+    /// The application's upload: the form's `username` or `user` part names the sender (the
+    /// system when there is none); parts are plain text.
+    Form,
+    /// A chat client's upload stream: the user its write grant names, whatever the form says.
+    /// The client JSON-encodes every part but the file (`groupTag` comes as `"tag"`).
+    Granted(i64),
+}
+
+/// A `groupTag` part as `sender` writes it.
+fn group_tag(sender: Sender, text: String) -> String {
+    match sender {
+        Sender::Form => text,
+        Sender::Granted(_) => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::String(tag)) => tag,
+            _ => text,
+        },
     }
 }
 
@@ -147,6 +191,7 @@ async fn read_message_form(
     target: MessageTarget,
     form: &mut Multipart,
     staged: &mut Option<StagedFile>,
+    sender: Sender,
 ) -> Result<MessageParts, ApiError> {
     let mut parts = MessageParts::default();
     let mut count = 0;
@@ -168,11 +213,14 @@ async fn read_message_form(
                         .await?,
                 );
             }
-            "groupTag" | "group_tag" => parts.group_tag = Some(text(field).await?),
+            "groupTag" | "group_tag" => {
+                parts.group_tag = Some(group_tag(sender, text(field).await?));
+            }
             "properties" => parts.properties = Some(text(field).await?),
-            "username" | "user" => parts.user = Some(sender(&name, text(field).await?)),
-            // Parts the API does not know are skipped, as JSON bodies' unknown fields are.
-            _ => {}
+            "username" | "user" if matches!(sender, Sender::Form) => {
+                parts.user = Some(sender_ref(&name, text(field).await?));
+            }
+            _ => skip(field).await?,
         }
     }
     Ok(parts)
@@ -184,10 +232,21 @@ pub(super) async fn send_file_message(
     s: &Services,
     p: &AppPrincipal,
     target: MessageTarget,
+    form: Multipart,
+) -> Result<MessageView, ApiError> {
+    send_file_form(s, p, target, form, Sender::Form).await
+}
+
+/// As [`send_file_message`], sent as `sender` says.
+pub(super) async fn send_file_form(
+    s: &Services,
+    p: &AppPrincipal,
+    target: MessageTarget,
     mut form: Multipart,
+    sender: Sender,
 ) -> Result<MessageView, ApiError> {
     let mut staged = None;
-    let read = read_message_form(s, p, target, &mut form, &mut staged).await;
+    let read = read_message_form(s, p, target, &mut form, &mut staged, sender).await;
     let input = read.and_then(|parts| {
         let properties = match parts.properties.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -198,10 +257,14 @@ pub(super) async fn send_file_message(
                 ))
             })?),
         };
+        let user = match sender {
+            Sender::Form => parts.user,
+            Sender::Granted(id) => Some(json!({ "id": id })),
+        };
         Ok(FileMessageInput {
             group_tag: parts.group_tag,
             properties,
-            user: parts.user,
+            user,
         })
     });
     match (input, staged) {
@@ -238,6 +301,7 @@ pub(super) async fn display_picture(
                 .upload_display_picture(p, id, meta, field)
                 .await?);
         }
+        skip(field).await?;
     }
     Err(no_file_part())
 }

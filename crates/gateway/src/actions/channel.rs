@@ -136,7 +136,7 @@ pub(super) async fn perform(
                 .map_err(fail)?;
             Ok(Answer {
                 kind: "channel.thread.created",
-                resource: records::thread(&t),
+                resource: records::thread(base, &t),
                 topic: Some(Key::User(me, "threads")),
             })
         }

@@ -112,7 +112,7 @@ pub(super) async fn perform(
             let t = platform.read_thread(p, id, me).await.map_err(fail)?;
             Ok(Answer {
                 kind: "user.thread.read",
-                resource: records::thread(&t),
+                resource: records::thread(base, &t),
                 topic: Some(Key::User(me, "threads")),
             })
         }

@@ -161,7 +161,7 @@ impl Hub {
                     self.publish(
                         app,
                         key,
-                        event_body("channel.thread.created", records::thread(&t)),
+                        event_body("channel.thread.created", records::thread(base, &t)),
                     );
                 }
             }

@@ -128,7 +128,7 @@ pub(super) async fn answer(
                 .channel_threads(p, id, me, filter, &page)
                 .await
                 .map_err(fail)?;
-            let items = rows.iter().map(records::thread).collect();
+            let items = rows.iter().map(|t| records::thread(base, t)).collect();
             Ok(paged("threads", items, total, &page, q))
         }
         "block_records" => {

@@ -61,7 +61,7 @@ pub(super) async fn answer(
                 .readable_channel(p, t.channel_id, me)
                 .await
                 .map_err(fail)?;
-            Ok(records::thread(&t))
+            Ok(records::thread(base, &t))
         }
         _ => Err(super::unsupported(owner, name)),
     }

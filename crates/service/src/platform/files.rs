@@ -41,8 +41,56 @@ const UNATTACHED_GRACE_MILLIS: i64 = 3_600_000;
 /// Rows a deletion pass reads at a time.
 const SWEEP_BATCH: u64 = 100;
 
-/// What signs read grants: "v1." + the grant's fields, under the application's key.
-const GRANT_CONTEXT: &str = "palaver-file-read";
+/// What a file grant lets its holder do. Each kind has its own tag and is signed under its own
+/// context, so that neither passes for the other, even with its tag rewritten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GrantKind {
+    /// Download the application's files: `v1.{app}.{user}.{expires}`.
+    Read,
+    /// Upload as one user while its session lasts: `w1.{app}.{user}.{session}.{expires}`.
+    Write,
+}
+
+impl GrantKind {
+    fn tag(self) -> &'static str {
+        match self {
+            GrantKind::Read => "v1",
+            GrantKind::Write => "w1",
+        }
+    }
+
+    /// What the signature covers before the grant's fields.
+    fn context(self) -> &'static str {
+        match self {
+            GrantKind::Read => "palaver-file-read",
+            GrantKind::Write => "palaver-file-write",
+        }
+    }
+
+    /// How many numbers the grant carries (the application first, the expiry last).
+    fn numbers(self) -> usize {
+        match self {
+            GrantKind::Read => 3,
+            GrantKind::Write => 4,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            GrantKind::Read => "file grant",
+            GrantKind::Write => "file write grant",
+        }
+    }
+}
+
+/// What a genuine, unexpired write grant names: whose upload it is.
+#[derive(Debug, Clone)]
+pub struct WriteGrant {
+    /// The application, acting as itself.
+    pub principal: AppPrincipal,
+    /// The user the upload is made as.
+    pub user: i64,
+}
 
 /// The file storage and what the platform keeps about its files.
 #[derive(Clone)]
@@ -173,8 +221,11 @@ fn no_file(id: i64) -> DomainError {
     DomainError::new(ErrorCode::NotFound, format!("No file with id {id}"))
 }
 
-fn bad_grant(why: &str) -> DomainError {
-    DomainError::new(ErrorCode::AccessDenied, format!("The file grant {why}"))
+fn bad_grant(kind: GrantKind, why: &str) -> DomainError {
+    DomainError::new(
+        ErrorCode::AccessDenied,
+        format!("The {} {why}", kind.name()),
+    )
 }
 
 /// A file name fit to keep and show: its last path segment, without control characters, at
@@ -256,12 +307,12 @@ pub fn content_disposition(name: &str) -> String {
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn signature(key: &[u8], fields: &str) -> Result<HmacSha256> {
+fn signature(key: &[u8], kind: GrantKind, fields: &str) -> Result<HmacSha256> {
     let mut mac = HmacSha256::new_from_slice(key).map_err(|e| {
         tracing::error!(error = %e, "file grant key refused");
         ServiceError::from(DomainError::internal())
     })?;
-    mac.update(GRANT_CONTEXT.as_bytes());
+    mac.update(kind.context().as_bytes());
     mac.update(b".");
     mac.update(fields.as_bytes());
     Ok(mac)
@@ -271,23 +322,25 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The fields of a grant `v1.{app}.{user}.{expires}.{signature}`: (app, "v1.{app}.{user}.
-/// {expires}", expires in epoch seconds, signature).
-fn grant_fields(grant: &str) -> Option<(i64, &str, i64, Vec<u8>)> {
+/// The parts of a grant of `kind`, `{tag}.{numbers…}.{signature}`: what is signed (all but the
+/// signature), its numbers (the application first, the expiry in epoch seconds last) and its
+/// signature.
+fn grant_fields(grant: &str, kind: GrantKind) -> Option<(&str, Vec<i64>, Vec<u8>)> {
     let (signed, sig) = grant.rsplit_once('.')?;
     let mut parts = signed.split('.');
-    let (version, app, user, expires) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if version != "v1" || parts.next().is_some() {
+    if parts.next()? != kind.tag() {
         return None;
     }
-    let app: i64 = app.parse().ok()?;
-    user.parse::<i64>().ok()?;
-    let expires: i64 = expires.parse().ok()?;
+    let numbers = parts
+        .map(|n| n.parse::<i64>().ok())
+        .collect::<Option<Vec<_>>>()?;
+    if numbers.len() != kind.numbers() {
+        return None;
+    }
     let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(sig)
         .ok()?;
-    Some((app, signed, expires, sig))
+    Some((signed, numbers, sig))
 }
 
 impl Platform {
@@ -629,34 +682,98 @@ impl Platform {
             .map(|s| self.cache_grant_key(app, s)))
     }
 
-    /// A read grant for user `user` of `p`'s application: it lets whoever holds it download the
-    /// application's files for [`PlatformConfig::file_grant_ttl`](super::PlatformConfig).
-    pub async fn file_read_grant(&self, p: &AppPrincipal, user: i64) -> Result<String> {
+    /// A grant of `kind` for `p`'s application carrying `ids`, valid for
+    /// [`PlatformConfig::file_grant_ttl`](super::PlatformConfig).
+    async fn sign_grant(&self, kind: GrantKind, p: &AppPrincipal, ids: &[i64]) -> Result<String> {
         let ttl = i64::try_from(self.config.file_grant_ttl.as_secs()).unwrap_or(i64::MAX);
         let expires = (self.now() / 1000).saturating_add(ttl);
-        let fields = format!("v1.{}.{user}.{expires}", p.application_id);
+        let mut fields = format!("{}.{}", kind.tag(), p.application_id);
+        for id in ids {
+            fields.push_str(&format!(".{id}"));
+        }
+        fields.push_str(&format!(".{expires}"));
         let key = self.grant_key(p.application_id).await?;
-        let sig = signature(&key, &fields)?.finalize().into_bytes();
+        let sig = signature(&key, kind, &fields)?.finalize().into_bytes();
         Ok(format!("{fields}.{}", b64(&sig)))
     }
 
-    /// The application a read grant was made for, when it is genuine and unexpired.
-    pub async fn verify_read_grant(&self, grant: &str) -> Result<i64> {
-        let (app, fields, expires, sig) =
-            grant_fields(grant.trim()).ok_or_else(|| bad_grant("is malformed"))?;
+    /// The numbers of a genuine, unexpired grant of `kind` (the application first).
+    async fn verify_grant(&self, kind: GrantKind, grant: &str) -> Result<Vec<i64>> {
+        let (fields, numbers, sig) =
+            grant_fields(grant.trim(), kind).ok_or_else(|| bad_grant(kind, "is malformed"))?;
+        let (Some(&app), Some(&expires)) = (numbers.first(), numbers.last()) else {
+            return Err(bad_grant(kind, "is malformed").into());
+        };
         // A key is made only for grants: a grant naming an application without one is forged,
         // and must not make one.
         let key = self
             .known_grant_key(app)
             .await?
-            .ok_or_else(|| bad_grant("is not valid"))?;
-        signature(&key, fields)?
+            .ok_or_else(|| bad_grant(kind, "is not valid"))?;
+        signature(&key, kind, fields)?
             .verify_slice(&sig)
-            .map_err(|_| bad_grant("is not valid"))?;
+            .map_err(|_| bad_grant(kind, "is not valid"))?;
         if expires.saturating_mul(1000) <= self.now() {
-            return Err(bad_grant("has expired").into());
+            return Err(bad_grant(kind, "has expired").into());
         }
-        Ok(app)
+        Ok(numbers)
+    }
+
+    /// A read grant for user `user` of `p`'s application: it lets whoever holds it download the
+    /// application's files for [`PlatformConfig::file_grant_ttl`](super::PlatformConfig).
+    pub async fn file_read_grant(&self, p: &AppPrincipal, user: i64) -> Result<String> {
+        self.sign_grant(GrantKind::Read, p, &[user]).await
+    }
+
+    /// The application a read grant was made for, when it is genuine and unexpired.
+    pub async fn verify_read_grant(&self, grant: &str) -> Result<i64> {
+        let numbers = self.verify_grant(GrantKind::Read, grant).await?;
+        Ok(numbers.first().copied().unwrap_or_default())
+    }
+
+    /// A write grant for user `user` of `p`'s application, holding user session `session`: it
+    /// lets whoever holds it upload as that user (display pictures, FILE messages where the user
+    /// may write) while that session is active, for at most
+    /// [`PlatformConfig::file_grant_ttl`](super::PlatformConfig). A real-time client keeps it for
+    /// its whole connection, so the session, not a short clock, is what ends it.
+    pub async fn file_write_grant(
+        &self,
+        p: &AppPrincipal,
+        user: i64,
+        session: i64,
+    ) -> Result<String> {
+        self.sign_grant(GrantKind::Write, p, &[user, session]).await
+    }
+
+    /// Whose upload a write grant allows, when it is genuine, unexpired, its application still
+    /// exists and the user session it was made for is still active.
+    pub async fn verify_write_grant(&self, grant: &str) -> Result<WriteGrant> {
+        let kind = GrantKind::Write;
+        let numbers = self.verify_grant(kind, grant).await?;
+        let [app, user, session, _expires] = numbers[..] else {
+            return Err(bad_grant(kind, "is malformed").into());
+        };
+        let application = self
+            .apps
+            .get(app)
+            .await?
+            .ok_or_else(|| bad_grant(kind, "is not valid"))?;
+        let live = self
+            .sessions
+            .user_sessions(app, &[session])
+            .await?
+            .iter()
+            .any(|s| s.user_id == user && s.state == "ACTIVE");
+        if !live {
+            return Err(bad_grant(kind, "has ended with its session").into());
+        }
+        Ok(WriteGrant {
+            principal: AppPrincipal {
+                application_id: app,
+                organisation_id: application.organisation_id,
+            },
+            user,
+        })
     }
 
     /// Deletes the objects and rows of `application_id`'s hosted files that nothing uses any
@@ -746,10 +863,11 @@ mod tests {
     fn grants_parse_only_in_their_shape() {
         let sig = b64(b"0123456789abcdef0123456789abcdef");
         let g = format!("v1.7.3.1700000000.{sig}");
-        let (app, fields, expires, raw) = grant_fields(&g).unwrap_or_else(|| panic!("{g}"));
+        let (fields, numbers, raw) =
+            grant_fields(&g, GrantKind::Read).unwrap_or_else(|| panic!("{g}"));
         assert_eq!(
-            (app, fields, expires),
-            (7, "v1.7.3.1700000000", 1_700_000_000)
+            (fields, numbers),
+            ("v1.7.3.1700000000", vec![7, 3, 1_700_000_000])
         );
         assert_eq!(raw.len(), 32);
         for bad in [
@@ -760,7 +878,34 @@ mod tests {
             "v1.7.3.1700000000.extra.abc",
             "v1.7.3.1700000000.***",
         ] {
-            assert!(grant_fields(bad).is_none(), "{bad}");
+            assert!(grant_fields(bad, GrantKind::Read).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn read_and_write_grants_do_not_parse_as_each_other() {
+        let sig = b64(b"0123456789abcdef0123456789abcdef");
+        let write = format!("w1.7.3.9.1700000000.{sig}");
+        let read = format!("v1.7.3.1700000000.{sig}");
+        let (_, numbers, _) =
+            grant_fields(&write, GrantKind::Write).unwrap_or_else(|| panic!("{write}"));
+        assert_eq!(numbers, vec![7, 3, 9, 1_700_000_000]);
+        assert!(grant_fields(&write, GrantKind::Read).is_none());
+        assert!(grant_fields(&read, GrantKind::Write).is_none());
+        // A read grant's fields under the write tag still lack the session.
+        let retagged = format!("w1.7.3.1700000000.{sig}");
+        assert!(grant_fields(&retagged, GrantKind::Write).is_none());
+    }
+
+    #[test]
+    fn the_kinds_sign_differently() {
+        let key = b"k".repeat(32);
+        let fields = "x1.7.3.9.1700000000";
+        let mac = |kind| {
+            signature(&key, kind, fields)
+                .map(|m| m.finalize().into_bytes().to_vec())
+                .unwrap_or_default()
+        };
+        assert_ne!(mac(GrantKind::Read), mac(GrantKind::Write));
     }
 }

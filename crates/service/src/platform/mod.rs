@@ -43,7 +43,7 @@ pub use contacts::ContactsQuery;
 pub use exports::ExportTarget;
 pub use files::{
     content_disposition, file_path, FileAccess, FileMessageInput, MessageTarget, StagedFile,
-    UploadMeta,
+    UploadMeta, WriteGrant,
 };
 pub use history::{CursorPage, MessageFilter};
 pub use imports::{import_job_kind, import_payload};
@@ -89,7 +89,8 @@ pub struct PlatformConfig {
     pub clock: palaver_domain::time::Clock,
     /// The largest upload (a hosted file) accepted, in bytes (default 100 MiB).
     pub max_upload_bytes: u64,
-    /// How long a file read grant lets chat clients download files (default 24 h).
+    /// How long a file grant lets chat clients download files, or upload while their session
+    /// lasts (default 24 h).
     pub file_grant_ttl: std::time::Duration,
     /// The largest import file accepted, in bytes (default 1 GiB).
     pub max_import_bytes: u64,

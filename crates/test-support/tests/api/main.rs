@@ -15,6 +15,7 @@ mod gateway;
 mod gateway_channels;
 mod gateway_reactions;
 mod gateway_sessions;
+mod gateway_streams;
 mod platform_application;
 mod platform_channel_members;
 mod platform_channels;

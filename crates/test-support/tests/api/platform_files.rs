@@ -572,6 +572,14 @@ async fn malformed_forms_answer_400_and_store_nothing() {
         .text("properties", "[1, 2]");
     let r = upload(app, &path, &c.token, form).await;
     assert_platform_error(&r, 400, "InvalidParameterError");
+    // A text part past 64 KiB, after the file or skipped.
+    for name in ["properties", "unknown"] {
+        let form = Form::new()
+            .part("file", file_part(data(10), "a.txt", None))
+            .text(name, "x".repeat(70_000));
+        let r = upload(app, &path, &c.token, form).await;
+        assert_platform_error(&r, 400, "InvalidParameterError");
+    }
     // Two files.
     let form = Form::new()
         .part("file", file_part(data(10), "a.txt", None))

@@ -13,6 +13,8 @@ mod gateway_channels;
 mod gateway_reactions;
 #[path = "../api/gateway_sessions.rs"]
 mod gateway_sessions;
+#[path = "../api/gateway_streams.rs"]
+mod gateway_streams;
 #[path = "../api/platform_application.rs"]
 mod platform_application;
 #[path = "../api/platform_channel_members.rs"]
