@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use palaver_domain::platform::imports::ImportTarget;
 use palaver_domain::{DomainError, ErrorCode};
@@ -30,15 +30,7 @@ impl FromRequest<Services> for ImportForm {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, s: &Services) -> std::result::Result<Self, ApiError> {
-        let multipart = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| {
-                t.trim()
-                    .to_ascii_lowercase()
-                    .starts_with("multipart/form-data")
-            });
+        let multipart = super::uploads::is_multipart(&req);
         if !multipart {
             return Err(DomainError::bad_request(
                 "An import is a multipart/form-data body with a \"file\" part holding a JSON array",
