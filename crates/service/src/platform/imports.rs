@@ -70,6 +70,32 @@ pub fn import_job_kind(target: ImportTarget) -> JobKind {
     }
 }
 
+/// The tables an import of `target` grows, whose statistics its lookups are planned on.
+fn import_tables(target: ImportTarget) -> Vec<&'static str> {
+    let mut tables = match target {
+        ImportTarget::Users => vec!["chat_users"],
+        ImportTarget::Channels => vec!["chat_channels", "chat_channel_members"],
+        ImportTarget::ChannelMembers => vec!["chat_channel_members"],
+        ImportTarget::Messages => vec!["chat_messages", "chat_threads"],
+    };
+    tables.extend(["import_keys", "events"]);
+    tables
+}
+
+/// True when an import that had handled `before` elements and now `after` passed a power of
+/// four from 1,024 on (1,024, 4,096, 16,384 …): the tables it grows were re-analysed each time
+/// they grew about fourfold, a logarithmic number of times in all.
+fn grew_fourfold(before: u64, after: u64) -> bool {
+    let stage = |n: u64| {
+        if n < 1_024 {
+            0
+        } else {
+            1 + (n / 1_024).ilog2() / 2
+        }
+    };
+    stage(after) > stage(before)
+}
+
 /// The principal a job acts as: the application that started it, with no request behind it.
 pub(crate) fn system_principal(application_id: i64) -> AppPrincipal {
     AppPrincipal {
@@ -235,6 +261,11 @@ impl Platform {
             return Ok(None);
         }
         self.commit_all(tx, out.events).await?;
+        let before = progress.processed - n;
+        if grew_fourfold(before, progress.processed) {
+            // PostgreSQL plans the next batches' lookups on fresh statistics.
+            self.db.analyze_tables(&import_tables(target)).await?;
+        }
         Ok(Some(progress))
     }
 
@@ -640,6 +671,23 @@ impl Platform {
             created: self.now(),
             last_edited: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grew_fourfold;
+
+    #[test]
+    fn statistics_are_refreshed_as_an_import_grows_fourfold() {
+        let refreshes: Vec<u64> = (0..2_000u64)
+            .map(|b| b * 500)
+            .filter(|&before| grew_fourfold(before, before + 500))
+            .map(|before| before + 500)
+            .collect();
+        // The first batch ends at or past each of 1,024, 4,096, 16,384, 65,536 and 262,144.
+        assert_eq!(refreshes, [1_500, 4_500, 16_500, 66_000, 262_500]);
+        assert!(!grew_fourfold(0, 1_000));
     }
 }
 
