@@ -115,9 +115,12 @@ pub(crate) async fn perform(
         }
         (Owner::Channel(id), "join") => {
             let c = platform.get_channel(p, id).await.map_err(fail)?;
-            if c.channel.r#type != "PUBLIC" {
+            // A PRIVATE channel is joined by the users invited to it: joining takes the invite.
+            let invited =
+                c.channel.r#type == "PRIVATE" && platform.is_invited(id, me).await.map_err(fail)?;
+            if c.channel.r#type != "PUBLIC" && !invited {
                 return Err(denied(format!(
-                    "Channel {id} is not public: it cannot be joined"
+                    "Channel {id} is not public and you are not invited: it cannot be joined"
                 )));
             }
             platform
@@ -128,6 +131,12 @@ pub(crate) async fn perform(
                 .add_to_roster(p, id, Roster::Members, &me_ref)
                 .await
                 .map_err(fail)?;
+            if invited {
+                platform
+                    .remove_from_roster(p, id, Roster::Invites, me)
+                    .await
+                    .map_err(fail)?;
+            }
             Ok(Answer {
                 kind: "user.channel.joined",
                 resource: resources::channel(base, &c, true),

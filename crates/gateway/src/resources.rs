@@ -113,8 +113,9 @@ pub fn user(base: &LinkBase, u: &ChatUserRow) -> Value {
     Value::Object(m)
 }
 
-/// A channel with what its user may do there: `join` only where it may join (PUBLIC, not a
-/// member), `leave` only where it is a member.
+/// A channel with what its user may do there: `join` only where it may join (a PUBLIC channel,
+/// or a PRIVATE one it was invited to — the only way a non-member sees one), `leave` only where
+/// it is a member.
 pub fn channel(base: &LinkBase, v: &ChannelView, member: bool) -> Value {
     let c = &v.channel;
     let owner = Owner::Channel(c.id);
@@ -180,7 +181,7 @@ pub fn channel(base: &LinkBase, v: &ChannelView, member: bool) -> Value {
         ("call", action(owner, "call")),
         ("block", action(owner, "block")),
     ];
-    if c.r#type == "PUBLIC" && !member {
+    if c.r#type != "DIRECT" && !member {
         actions.push(("join", action(owner, "join")));
     }
     if member && c.r#type != "DIRECT" {

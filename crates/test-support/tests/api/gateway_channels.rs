@@ -656,10 +656,18 @@ async fn private_channels_take_invites_from_their_members() {
     let den = made["resource"].clone();
     let id = den["id"].as_i64().unwrap();
     assert!(den["_actions"]["invite"].is_string(), "{den}");
+    assert!(
+        den["_actions"].get("join").is_none(),
+        "a member joins nothing: {den}"
+    );
+    let mut bob = Person::start(&app, "bob").await;
     let result = alice
         .act(&den, "invite", "i-1", json!({"user": {"username": "bob"}}))
         .await;
     assert_eq!(result["resource"]["name"], "bob");
+    // bob hears of it, with the channel as he may use it: he may join.
+    let invited = event(&mut bob.c, "user.channel.invited").await;
+    assert_eq!(invited["id"], json!(id));
     let r = app.pget(&format!("/channels/{id}/invites"), &token).await;
     assert!(
         r.text
@@ -708,6 +716,18 @@ async fn private_channels_take_invites_from_their_members() {
             "AccessDeniedError",
         )
         .await;
+
+    // Invited, bob joins: the invite becomes a membership. carol, not invited, may not.
+    carol
+        .refused(&invited, "join", "j-1", json!({}), "AccessDeniedError")
+        .await;
+    let joined = bob.act(&invited, "join", "j-2", json!({})).await;
+    assert_eq!(joined["type"], "user.channel.joined");
+    assert_eq!(joined["resource"]["id"], json!(id));
+    let r = app.pget(&format!("/channels/{id}/invites"), &token).await;
+    assert_eq!(r.body["page"]["total_elements"], 0, "{}", r.text);
+    let r = app.pget(&format!("/channels/{id}/members"), &token).await;
+    assert!(r.text.contains("\"name\":\"bob\""), "{}", r.text);
 
     // A PUBLIC channel takes no invites.
     let made = alice
