@@ -206,7 +206,9 @@ impl Hub {
                     }
                 }
                 self.message(services, &p, &base, m, "channel.message.created")
-                    .await
+                    .await;
+                self.unhidden(services, &p, &base, m.channel_id, m.seq)
+                    .await;
             }
             Event::MessageUpdated(m) => {
                 self.message(services, &p, &base, m, "channel.message.updated")
@@ -428,6 +430,35 @@ impl Hub {
         let body = event_body(kind, resources::reaction(base, &view));
         for key in keys {
             self.publish(app, key, body.clone());
+        }
+    }
+
+    /// Tells the users who had hidden channel `channel` that message `seq` brought it back
+    /// (`user.channel.unhidden` on their channels topic).
+    async fn unhidden(
+        &self,
+        services: &Services,
+        p: &AppPrincipal,
+        base: &LinkBase,
+        channel: i64,
+        seq: i64,
+    ) {
+        let platform = &services.platform;
+        let users = match platform.unhidden_by(channel, seq).await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::warn!(error = %e.into_domain(), "unhidden channel not announced");
+                return;
+            }
+        };
+        if users.is_empty() {
+            return;
+        }
+        if let Ok(c) = platform.get_channel(p, channel).await {
+            let body = event_body("user.channel.unhidden", resources::channel(base, &c, true));
+            for u in users {
+                self.publish(p.application_id, Key::User(u, "channels"), body.clone());
+            }
         }
     }
 

@@ -86,6 +86,12 @@ impl Platform {
         self.view(c).await
     }
 
+    /// The users to whom message number `seq` of `channel` brought the channel back: they had
+    /// hidden it when the message before was its last.
+    pub async fn unhidden_by(&self, channel: i64, seq: i64) -> Result<Vec<i64>> {
+        Ok(self.channel_states.hidden_at(channel, seq - 1).await?)
+    }
+
     /// Deletes message `id` for `user` alone: it is gone from that user's history.
     pub async fn delete_message_for(&self, p: &AppPrincipal, id: i64, user: i64) -> Result<()> {
         let m = self.message_row(p, id).await?;

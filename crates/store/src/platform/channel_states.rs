@@ -145,6 +145,20 @@ impl ChannelStates {
         Ok(seq)
     }
 
+    /// The users who hid `channel` when its last message was number `seq`: message `seq + 1`
+    /// brings it back to their lists.
+    pub async fn hidden_at(&self, channel: i64, seq: i64) -> Result<Vec<i64>, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .column(Alias::new("user_id"))
+            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Alias::new("hidden_seq")).eq(seq));
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter()
+            .map(|r| Ok(r.int("user_id")?.unwrap_or_default()))
+            .collect()
+    }
+
     /// The `(channel, user)` pairs among `channels`' that are muted: one query for a batch.
     pub async fn muted_among(&self, channels: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
         if channels.is_empty() {

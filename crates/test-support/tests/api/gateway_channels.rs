@@ -837,6 +837,9 @@ async fn mute_hide_and_clear_are_the_users_own() {
         1
     );
     rest_message(&k.app, &k.token, k.id, "bob", "back").await;
+    // The message brings it back, and she is told so.
+    let back = event(&mut k.alice.c, "user.channel.unhidden").await;
+    assert_eq!(back["id"], json!(k.id));
     assert_eq!(
         ids(&k.alice.mine("channels", &[]).await, "channels"),
         vec![k.id]
