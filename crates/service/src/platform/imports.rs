@@ -674,23 +674,6 @@ impl Platform {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::grew_fourfold;
-
-    #[test]
-    fn statistics_are_refreshed_as_an_import_grows_fourfold() {
-        let refreshes: Vec<u64> = (0..2_000u64)
-            .map(|b| b * 500)
-            .filter(|&before| grew_fourfold(before, before + 500))
-            .map(|before| before + 500)
-            .collect();
-        // The first batch ends at or past each of 1,024, 4,096, 16,384, 65,536 and 262,144.
-        assert_eq!(refreshes, [1_500, 4_500, 16_500, 66_000, 262_500]);
-        assert!(!grew_fourfold(0, 1_000));
-    }
-}
-
 /// A user element, checked as `POST /users` checks its body.
 fn parse_user(v: Value) -> std::result::Result<NewUserInput, String> {
     let u: UserImport = parse_element(v)?;
@@ -749,4 +732,21 @@ fn known_user<'a>(
     users
         .get(name)
         .ok_or_else(|| format!("No user named \"{name}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grew_fourfold;
+
+    #[test]
+    fn statistics_are_refreshed_as_an_import_grows_fourfold() {
+        let refreshes: Vec<u64> = (0..2_000u64)
+            .map(|b| b * 500)
+            .filter(|&before| grew_fourfold(before, before + 500))
+            .map(|before| before + 500)
+            .collect();
+        // The first batch ends at or past each of 1,024, 4,096, 16,384, 65,536 and 262,144.
+        assert_eq!(refreshes, [1_500, 4_500, 16_500, 66_000, 262_500]);
+        assert!(!grew_fourfold(0, 1_000));
+    }
 }
