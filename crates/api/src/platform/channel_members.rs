@@ -71,7 +71,9 @@ async fn list(
     let page = page_request(q, sortable)?;
     let channel = id(&path.id, "channel")?;
     let (_, entries, total) = if users {
-        s.platform.list_roster(&p.0, channel, roster, &page).await?
+        s.platform
+            .list_roster(&p.0, channel, roster, None, &page)
+            .await?
     } else {
         s.platform
             .list_roster_entries(&p.0, channel, roster, &page)

@@ -48,8 +48,9 @@ pub(super) async fn answer(
                 Roster::Moderators
             };
             let page = q.page();
+            // The SDK's `ListChannelMembersFilter` / `ListChannelModeratorsFilter`.
             let (_, entries, total) = platform
-                .list_roster(p, id, roster, &page)
+                .list_roster(p, id, roster, q.get("displayName"), &page)
                 .await
                 .map_err(fail)?;
             let items = entries

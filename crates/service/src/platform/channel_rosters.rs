@@ -98,7 +98,7 @@ impl Platform {
         }
         let created = self
             .rosters
-            .page(roster, channel, Some(user.id), &[], 0, 1)
+            .page(roster, channel, Some(user.id), None, &[], 0, 1)
             .await?
             .first()
             .map_or(now, |e| e.created);
@@ -131,16 +131,19 @@ impl Platform {
 
     /// One page of a roster listed as its users (`/members`, `/moderators`), sorted by the
     /// users' fields ([`ROSTER_USER_SORTABLE`](super::ROSTER_USER_SORTABLE)), by default in the
-    /// order they were added; and the roster's size.
+    /// order they were added; and the roster's size. With `display_name`, only the users whose
+    /// display name contains it (in any case), and how many they are.
     pub async fn list_roster(
         &self,
         p: &AppPrincipal,
         channel: i64,
         roster: Roster,
+        display_name: Option<&str>,
         page: &PageRequest,
     ) -> Result<(ChannelRow, Vec<RosterUser>, u64)> {
         let order = roster_user_order(page);
-        self.roster_page(p, channel, roster, &order, page).await
+        self.roster_page(p, channel, roster, display_name, &order, page)
+            .await
     }
 
     /// One page of a roster listed as its entries (`/memberships`, `/invites`), sorted by when
@@ -154,7 +157,8 @@ impl Platform {
         page: &PageRequest,
     ) -> Result<(ChannelRow, Vec<RosterUser>, u64)> {
         let order = roster_entry_order(page);
-        self.roster_page(p, channel, roster, &order, page).await
+        self.roster_page(p, channel, roster, None, &order, page)
+            .await
     }
 
     async fn roster_page(
@@ -162,14 +166,24 @@ impl Platform {
         p: &AppPrincipal,
         channel: i64,
         roster: Roster,
+        display_name: Option<&str>,
         order: &[(RosterOrder, bool)],
         page: &PageRequest,
     ) -> Result<(ChannelRow, Vec<RosterUser>, u64)> {
         let c = self.channel_row(p, channel).await?;
         check_roster(&c, roster, false)?;
+        let display_name = display_name.map(str::trim).filter(|d| !d.is_empty());
         let entries: Vec<RosterEntry> = self
             .rosters
-            .page(roster, channel, None, order, page.offset(), page.size)
+            .page(
+                roster,
+                channel,
+                None,
+                display_name,
+                order,
+                page.offset(),
+                page.size,
+            )
             .await?;
         let ids: Vec<i64> = entries.iter().map(|e| e.user_id).collect();
         let users = self.users.by_ids(p.application_id, &ids).await?;
@@ -186,7 +200,7 @@ impl Platform {
                     })
             })
             .collect();
-        let total = self.rosters.count(roster, channel).await?;
+        let total = self.rosters.count(roster, channel, display_name).await?;
         Ok((c, items, total))
     }
 

@@ -218,7 +218,7 @@ impl Platform {
         page: &PageRequest,
     ) -> Result<(Vec<RosterUser>, u64)> {
         self.readable_channel(p, id, user).await?;
-        let (_, items, total) = self.list_roster(p, id, Roster::Blocked, page).await?;
+        let (_, items, total) = self.list_roster(p, id, Roster::Blocked, None, page).await?;
         Ok((items, total))
     }
 }

@@ -49,6 +49,21 @@ pub struct Rosters {
     db: Db,
 }
 
+/// The user aliased `users` has a display name containing `text`, in any case (folded on both
+/// sides: LIKE ignores case on SQLite only).
+fn display_name_contains(users: &Alias, text: &str) -> sea_query::SimpleExpr {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::expr(sea_query::Func::lower(Expr::col((
+        users.clone(),
+        Alias::new("display_name"),
+    ))))
+    .like(sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
 impl Rosters {
     pub fn new(db: Db) -> Self {
         Self { db }
@@ -135,12 +150,15 @@ impl Rosters {
     }
 
     /// Entries sorted by `order` (each key with its descending flag), by default in the order
-    /// they joined; ties always by user id. Optionally only `user`'s.
+    /// they joined; ties always by user id. Optionally only `user`'s, or those whose display
+    /// name contains `display_name` (in any case).
+    #[allow(clippy::too_many_arguments)]
     pub async fn page(
         &self,
         roster: Roster,
         channel: i64,
         user: Option<i64>,
+        display_name: Option<&str>,
         order: &[(RosterOrder, bool)],
         offset: u64,
         limit: u64,
@@ -152,15 +170,18 @@ impl Rosters {
         q.from_as(roster.table(), r.clone())
             .columns(["user_id", "created"].map(rc))
             .and_where(Expr::col(rc("channel_id")).eq(channel));
-        // The users' rows are read only to sort by them: a page in join order stays on the
-        // roster's own rows.
-        if order.iter().any(|(o, _)| matches!(o, RosterOrder::User(_))) {
+        // The users' rows are read only to sort or filter by them: a page in join order stays
+        // on the roster's own rows.
+        if display_name.is_some() || order.iter().any(|(o, _)| matches!(o, RosterOrder::User(_))) {
             q.join_as(
                 JoinType::InnerJoin,
                 Alias::new("chat_users"),
                 users.clone(),
                 Expr::col((users.clone(), Alias::new("id"))).equals(rc("user_id")),
             );
+        }
+        if let Some(text) = display_name {
+            q.and_where(display_name_contains(&users, text));
         }
         let order: &[(RosterOrder, bool)] = if order.is_empty() {
             &[(RosterOrder::Added, false)]
@@ -198,14 +219,32 @@ impl Rosters {
             .collect()
     }
 
-    pub async fn count(&self, roster: Roster, channel: i64) -> Result<u64, StoreError> {
+    /// How many users the roster holds (whose display name contains `display_name`, when
+    /// given).
+    pub async fn count(
+        &self,
+        roster: Roster,
+        channel: i64,
+        display_name: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let r = Alias::new("r");
+        let users = Alias::new("u");
         let mut q = Query::select();
-        q.from(roster.table())
+        q.from_as(roster.table(), r.clone())
             .expr_as(
-                sea_query::Func::count(Expr::col(Alias::new("user_id"))),
+                sea_query::Func::count(Expr::col((r.clone(), Alias::new("user_id")))),
                 Alias::new("n"),
             )
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel));
+            .and_where(Expr::col((r.clone(), Alias::new("channel_id"))).eq(channel));
+        if let Some(text) = display_name {
+            q.join_as(
+                JoinType::InnerJoin,
+                Alias::new("chat_users"),
+                users.clone(),
+                Expr::col((users.clone(), Alias::new("id"))).equals((r, Alias::new("user_id"))),
+            )
+            .and_where(display_name_contains(&users, text));
+        }
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows
             .first()

@@ -1523,3 +1523,34 @@ async fn a_deleted_users_messages_are_announced_deleted_on_their_channels() {
         .collect();
     assert_eq!(bodies, ["stays"]);
 }
+
+#[tokio::test]
+async fn members_are_filtered_by_display_name_as_the_sdk_asks() {
+    let mut k = club().await;
+    let ch = k.alice.channel(k.id).await;
+    // The SDK appends the sort to the relay and passes its filter as parameters.
+    let members = format!(
+        "{}user.displayName,asc",
+        text(&ch["_relays"]["members"], "members")
+    );
+    let all = k.alice.c.relay(&members, &[]).await;
+    assert_eq!(items(&all, "users").len(), 3, "{all}");
+    // Display names are the names here; any case matches, anywhere in the name.
+    let some = k.alice.c.relay(&members, &[("displayName", "AR")]).await;
+    let names: Vec<&str> = items(&some, "users")
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["carol"]);
+    assert_eq!(some["page"]["totalElements"], 1, "{some}");
+    let none = k.alice.c.relay(&members, &[("displayName", "%")]).await;
+    assert!(items(&none, "users").is_empty(), "{none}");
+    let moderators = text(&ch["_relays"]["moderators"], "moderators").to_string();
+    let mods = k.alice.c.relay(&moderators, &[("displayName", "b")]).await;
+    assert!(
+        mods["_embedded"]["users"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "{mods}"
+    );
+}
