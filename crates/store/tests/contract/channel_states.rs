@@ -426,7 +426,7 @@ async fn block_records_and_block_lists(db: Db) {
     tx.commit().await.unwrap();
     assert!(rosters.contains(Roster::Blocked, one, carol).await.unwrap());
     assert!(!rosters.contains(Roster::Blocked, one, bob).await.unwrap());
-    assert_eq!(rosters.count(Roster::Blocked, one).await.unwrap(), 1);
+    assert_eq!(rosters.count(Roster::Blocked, one, None).await.unwrap(), 1);
     assert!(blocks.between(alice, bob).await.unwrap());
     assert!(blocks.between(bob, alice).await.unwrap(), "either way");
     assert!(!blocks.between(bob, carol).await.unwrap());

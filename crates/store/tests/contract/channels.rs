@@ -128,7 +128,7 @@ async fn a_channel_and_its_event_commit_together(db: Db) {
         Some(c.clone())
     );
     let rosters = Rosters::new(db.clone());
-    assert_eq!(rosters.count(Roster::Members, c.id).await.unwrap(), 1);
+    assert_eq!(rosters.count(Roster::Members, c.id, None).await.unwrap(), 1);
     assert!(rosters
         .contains(Roster::Members, c.id, users[0])
         .await
@@ -329,7 +329,7 @@ async fn rosters_answer_one_user_and_whole_pages_of_channels(db: Db) {
     // Each channel's part agrees with its own page.
     for c in [a.id, b.id] {
         let page: Vec<(i64, i64, i64)> = rosters
-            .page(Roster::Members, c, None, &[], 0, 10)
+            .page(Roster::Members, c, None, None, &[], 0, 10)
             .await
             .unwrap()
             .into_iter()

@@ -164,7 +164,7 @@ async fn rosters_sort_by_when_added_and_by_their_users(db: Db) {
         let rosters = rosters.clone();
         async move {
             rosters
-                .page(Roster::Members, c, None, &order, offset, limit)
+                .page(Roster::Members, c, None, None, &order, offset, limit)
                 .await
                 .unwrap()
                 .into_iter()
