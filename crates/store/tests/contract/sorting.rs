@@ -237,6 +237,7 @@ async fn rosters_sort_by_when_added_and_by_their_users(db: Db) {
             Roster::Members,
             c,
             Some(u[3]),
+            None,
             &[(RosterOrder::User(UserField::Name), true)],
             0,
             10,
@@ -245,12 +246,39 @@ async fn rosters_sort_by_when_added_and_by_their_users(db: Db) {
         .unwrap();
     assert_eq!(one.len(), 1);
     assert_eq!((one[0].user_id, one[0].created), (u[3], 7));
+    // Those whose display name contains a text, in any case, on both engines; `%` and `_` are
+    // that text, not patterns.
+    let same = rosters
+        .page(Roster::Members, c, None, Some("sAm"), &[], 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        same.iter().map(|e| e.user_id).collect::<Vec<_>>(),
+        [u[0], u[2]]
+    );
+    assert_eq!(
+        rosters
+            .count(Roster::Members, c, Some("sAm"))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        rosters.count(Roster::Members, c, Some("%")).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        rosters.count(Roster::Members, c, Some("_")).await.unwrap(),
+        0
+    );
+    assert_eq!(rosters.count(Roster::Members, c, None).await.unwrap(), 4);
     // Another roster of the channel is its own.
     join(&db, Roster::Moderators, c, u[1], 1).await;
     let mods = rosters
         .page(
             Roster::Moderators,
             c,
+            None,
             None,
             &[(RosterOrder::User(UserField::DisplayName), true)],
             0,
