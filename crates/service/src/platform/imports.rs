@@ -52,6 +52,20 @@ impl Outcome {
 /// One element of a batch: its index in the file, its idempotency key, the element.
 type Element = (i64, Option<String>, Value);
 
+/// An element read into its kind's shape, or why it could not be.
+type Parsed<T> = (i64, Option<String>, std::result::Result<T, String>);
+
+/// Reads every element of a batch with `parse`, keeping its index and key.
+fn parse_all<T>(
+    items: Vec<Element>,
+    parse: impl Fn(Value) -> std::result::Result<T, String>,
+) -> Vec<Parsed<T>> {
+    items
+        .into_iter()
+        .map(|(pos, key, v)| (pos, key, parse(v)))
+        .collect()
+}
+
 /// What the job of an import reads: the stored file and, for members, the channel.
 pub fn import_payload(file_key: &str, channel: Option<i64>) -> Value {
     match channel {
@@ -273,11 +287,11 @@ impl Platform {
     async fn known_keys(
         tx: &mut Tx,
         app: i64,
-        kind: &str,
+        target: ImportTarget,
         items: &[Element],
     ) -> Result<HashSet<String>> {
         let keys: Vec<&str> = items.iter().filter_map(|(_, k, _)| k.as_deref()).collect();
-        Ok(ImportKeys::known(tx, app, kind, &keys)
+        Ok(ImportKeys::known(tx, app, target.key_kind(), &keys)
             .await?
             .into_keys()
             .collect())
@@ -298,15 +312,8 @@ impl Platform {
         items: Vec<Element>,
         out: &mut Outcome,
     ) -> Result<()> {
-        let mut seen = Self::known_keys(tx, app, "user", &items).await?;
-        let parsed: Vec<(
-            i64,
-            Option<String>,
-            std::result::Result<NewUserInput, String>,
-        )> = items
-            .into_iter()
-            .map(|(pos, key, v)| (pos, key, parse_user(v)))
-            .collect();
+        let mut seen = Self::known_keys(tx, app, ImportTarget::Users, &items).await?;
+        let parsed: Vec<Parsed<NewUserInput>> = parse_all(items, parse_user);
         let names: Vec<&str> = parsed
             .iter()
             .filter_map(|(_, _, u)| u.as_ref().ok().map(|u| u.name.as_str()))
@@ -372,15 +379,8 @@ impl Platform {
         items: Vec<Element>,
         out: &mut Outcome,
     ) -> Result<()> {
-        let mut seen = Self::known_keys(tx, app, "channel", &items).await?;
-        let parsed: Vec<(
-            i64,
-            Option<String>,
-            std::result::Result<ChannelImport, String>,
-        )> = items
-            .into_iter()
-            .map(|(pos, key, v)| (pos, key, parse_element::<ChannelImport>(v)))
-            .collect();
+        let mut seen = Self::known_keys(tx, app, ImportTarget::Channels, &items).await?;
+        let parsed: Vec<Parsed<ChannelImport>> = parse_all(items, parse_element::<ChannelImport>);
         let mut names: BTreeSet<&str> = BTreeSet::new();
         for c in parsed.iter().filter_map(|(_, _, c)| c.as_ref().ok()) {
             names.extend(c.fields().members.iter().map(String::as_str));
@@ -493,15 +493,9 @@ impl Platform {
             DomainError::new(ErrorCode::NotFound, format!("No channel with id {channel}"))
         })?;
         check_roster(&c, Roster::Members, true)?;
-        let mut seen = Self::known_keys(tx, app, "channel_member", &items).await?;
-        let parsed: Vec<(
-            i64,
-            Option<String>,
-            std::result::Result<MembershipImport, String>,
-        )> = items
-            .into_iter()
-            .map(|(pos, key, v)| (pos, key, parse_element::<MembershipImport>(v)))
-            .collect();
+        let mut seen = Self::known_keys(tx, app, ImportTarget::ChannelMembers, &items).await?;
+        let parsed: Vec<Parsed<MembershipImport>> =
+            parse_all(items, parse_element::<MembershipImport>);
         let names: Vec<&str> = parsed
             .iter()
             .filter_map(|(_, _, m)| m.as_ref().ok().map(|m| m.username.as_str()))
@@ -543,15 +537,8 @@ impl Platform {
         items: Vec<Element>,
         out: &mut Outcome,
     ) -> Result<()> {
-        let mut seen = Self::known_keys(tx, app, "message", &items).await?;
-        let parsed: Vec<(
-            i64,
-            Option<String>,
-            std::result::Result<MessageImport, String>,
-        )> = items
-            .into_iter()
-            .map(|(pos, key, v)| (pos, key, parse_element::<MessageImport>(v)))
-            .collect();
+        let mut seen = Self::known_keys(tx, app, ImportTarget::Messages, &items).await?;
+        let parsed: Vec<Parsed<MessageImport>> = parse_all(items, parse_element::<MessageImport>);
         let mut channel_ids: BTreeSet<i64> = BTreeSet::new();
         let mut names: BTreeSet<String> = BTreeSet::new();
         for m in parsed.iter().filter_map(|(_, _, m)| m.as_ref().ok()) {

@@ -436,6 +436,21 @@ async fn bad_uploads_are_refused_at_the_door() {
     // Members of a channel that does not exist.
     let r = import(&app, "/imports/channels/424242/members", &token, json!([])).await;
     assert_platform_error(&r, 404, "ResourceNotFoundError");
+    // Nor of a DIRECT channel, whose members do not change.
+    for name in ["ann", "ben"] {
+        app.create_chat_user(&token, json!({"name": name})).await;
+    }
+    let direct = app
+        .ppost(
+            "/channels",
+            &token,
+            json!({"type": "DIRECT", "members": [{"username": "ann"}, {"username": "ben"}]}),
+        )
+        .await;
+    let path = format!("/imports/channels/{}/members", direct.body["id"]);
+    let r = import(&app, &path, &token, json!([{"username": "ann"}])).await;
+    let why = assert_platform_error(&r, 400, "InvalidParameterError");
+    assert!(why.contains("DIRECT"), "{why}");
     // Without a token.
     let (kind, body) = form(&[("file", Some("blob"), "application/json", b"[]".to_vec())]);
     let res = app
