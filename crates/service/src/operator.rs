@@ -15,6 +15,8 @@ use crate::principal::{Principal, Role};
 #[derive(Debug, Clone, Default)]
 pub struct Bootstrap {
     pub email: Option<String>,
+    /// The superadmin's username; the email's local part when absent.
+    pub username: Option<String>,
     pub password: Option<String>,
 }
 
@@ -124,8 +126,20 @@ impl Operator {
                 (p.clone(), Some(p))
             }
         };
+        // A username, so that the login answer's account carries one as LoopBack's users do.
+        let username = b.username.clone().unwrap_or_else(|| {
+            let local = email.rsplit_once('@').map_or(email.as_str(), |(l, _)| l);
+            local.to_string()
+        });
+        let body = json!({
+            "email": email,
+            "username": username,
+            "password": password,
+            "role": "superadmin",
+        });
         let account = self
-            .create_account(&org_id, &email, &password, "superadmin", None)
+            .content
+            .create_account(&acting_in(&org_id), &body, true)
             .await?;
         Ok(Some(BootstrapOutcome {
             organisation_id: org_id,

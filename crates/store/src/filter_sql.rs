@@ -2,8 +2,9 @@
 //!
 //! Where SQL and LoopBack's memory connector differ, SQL wins and the README says so: `like` is an
 //! anchored SQL LIKE (`%`, `_`, and `\` to escape them), `regexp` uses the engine's regex
-//! dialect, and on list fields `neq`/`nin` mean "contains none of" rather than "has some other
-//! element".
+//! dialect, on list fields `neq`/`nin`/`nlike`/`nilike` mean "no element is (or is like) these"
+//! rather than "has some other element", and text compares and sorts by code point on both
+//! engines (PostgreSQL is told `COLLATE "C"` instead of using the database's collation).
 
 use palaver_domain::filter::{Order as FilterOrder, Scalar, Test, Where};
 use palaver_domain::{Field, Kind};
@@ -29,6 +30,15 @@ fn always() -> SimpleExpr {
 
 fn never() -> SimpleExpr {
     Expr::cust("1 = 0")
+}
+
+/// `e COLLATE "C"` on PostgreSQL: text ordered by code point whatever the database's collation,
+/// as SQLite orders it (`BINARY`). Only orderings get it, so equality keeps using indexes.
+fn by_code_point(e: SimpleExpr, dialect: Dialect) -> SimpleExpr {
+    match dialect {
+        Dialect::Sqlite => e,
+        Dialect::Postgres => Expr::cust_with_expr("$1 COLLATE \"C\"", e),
+    }
 }
 
 /// The SQL condition for `w` on rows of `table`.
@@ -57,12 +67,13 @@ fn column(table: &str, field: &Field) -> SimpleExpr {
 fn field_test(table: &str, field: &Field, test: &Test, dialect: Dialect) -> SimpleExpr {
     let col = column(table, field);
     if field.kind != Kind::TextArray {
-        return scalar_test(col, test, dialect);
+        let text = matches!(field.kind, Kind::Id | Kind::Text);
+        return scalar_test(col, test, dialect, text);
     }
     // A list matches when any element matches; null tests look at the list itself, and the
     // negative tests mean "no element is one of these".
     match test {
-        Test::Eq(Scalar::Null) | Test::Neq(Scalar::Null) => scalar_test(col, test, dialect),
+        Test::Eq(Scalar::Null) | Test::Neq(Scalar::Null) => scalar_test(col, test, dialect, true),
         Test::Neq(v) => any_element(col, &Test::Eq(v.clone()), dialect).not(),
         Test::Nin(v) => any_element(col, &Test::Inq(v.clone()), dialect).not(),
         Test::Like {
@@ -95,16 +106,18 @@ fn any_element(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
     sub.expr(Expr::val(1))
         .from_function(elements, Alias::new("e"));
     let element: SimpleExpr = Expr::col((Alias::new("e"), Alias::new("value"))).into();
-    sub.and_where(scalar_test(element, test, dialect));
+    sub.and_where(scalar_test(element, test, dialect, true));
     Expr::exists(sub)
 }
 
-fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
+/// One test on a value; `text` when it holds text (whose orderings go by code point).
+fn scalar_test(col: SimpleExpr, test: &Test, dialect: Dialect, text: bool) -> SimpleExpr {
     let is_null = || Expr::expr(col.clone()).is_null();
     let cmp = |op: BinOper, v: &Scalar| match v {
         // A comparison with null never matches, as in LoopBack.
         Scalar::Null => never(),
         Scalar::Float(f) => int_compare(col.clone(), op, *f),
+        v if text => by_code_point(col.clone(), dialect).binary(op, value(v)),
         v => col.clone().binary(op, value(v)),
     };
     // Fractional numbers only come for integer fields, where they equal nothing.
@@ -289,7 +302,10 @@ pub(crate) fn order(
     let mut has_id = false;
     let mut last_desc = false;
     for k in keys {
-        let col = (Alias::new(table), Alias::new(k.field.name));
+        let mut col: SimpleExpr = Expr::col((Alias::new(table), Alias::new(k.field.name))).into();
+        if k.field.kind == Kind::Text {
+            col = by_code_point(col, dialect);
+        }
         let dir = if k.descending {
             Order::Desc
         } else {
@@ -302,9 +318,9 @@ pub(crate) fn order(
             } else {
                 NullOrdering::First
             };
-            select.order_by_with_nulls(col, dir, nulls);
+            select.order_by_expr_with_nulls(col, dir, nulls);
         } else {
-            select.order_by(col, dir);
+            select.order_by_expr(col, dir);
         }
         has_id |= k.field.name == "id";
         last_desc = k.descending;

@@ -5,17 +5,65 @@ mod children;
 pub mod error;
 mod extract;
 mod organisations;
+mod stock;
 mod users;
 
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use palaver_domain::{DomainError, ErrorCode};
+use palaver_service::content::{OrgRelation, TopModel};
 use palaver_service::Services;
 use serde_json::Value;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 pub use error::LbError;
+
+use extract::{Body, Caller, FilterParam};
+
+/// `findOne`, `{id}/exists` and `HEAD {id}` of one model, which the URL table names.
+macro_rules! find_one {
+    ($top:expr) => {
+        get(|State(s): State<Services>, p: Caller, f: FilterParam| stock::find_one(s, p, f, $top))
+    };
+}
+macro_rules! exists {
+    ($top:expr) => {
+        get(
+            |State(s): State<Services>, p: Caller, Path(id): Path<String>| {
+                stock::exists(s, p, id, $top)
+            },
+        )
+    };
+}
+macro_rules! head {
+    ($top:expr) => {
+        |State(s): State<Services>, p: Caller, Path(id): Path<String>| stock::head(s, p, id, $top)
+    };
+}
+/// `GET/PUT/DELETE /organisations/{id}/{relation}/{fk}` for one relation.
+macro_rules! org_child {
+    ($rel:expr) => {
+        get(
+            |State(s): State<Services>,
+             p: Caller,
+             Path(ids): Path<(String, String)>,
+             f: FilterParam| { stock::get_org_child(s, p, ids, f, $rel) },
+        )
+        .put(
+            |State(s): State<Services>, p: Caller, Path(ids): Path<(String, String)>, b: Body| {
+                stock::update_org_child(s, p, ids, b, $rel)
+            },
+        )
+        .delete(
+            |State(s): State<Services>, p: Caller, Path(ids): Path<(String, String)>| {
+                stock::delete_org_child(s, p, ids, $rel)
+            },
+        )
+    };
+}
 
 /// Every content route, relative to `/api`.
 pub fn routes() -> Router<Services> {
@@ -23,11 +71,25 @@ pub fn routes() -> Router<Services> {
         .route("/users/login", post(users::login))
         .route("/users/logout", post(users::logout))
         .route("/users", post(users::create))
+        .route("/users/findOne", find_one!(TopModel::Users))
         .route(
             "/users/{id}",
-            get(users::get).patch(users::update).delete(users::delete),
+            get(users::get)
+                .head(head!(TopModel::Users))
+                .patch(users::update)
+                .put(stock::replace_user)
+                .delete(users::delete),
         )
-        .route("/organisations/{id}", get(organisations::get))
+        .route("/users/{id}/exists", exists!(TopModel::Users))
+        .route("/organisations/findOne", find_one!(TopModel::Organisations))
+        .route(
+            "/organisations/{id}",
+            get(organisations::get).head(head!(TopModel::Organisations)),
+        )
+        .route(
+            "/organisations/{id}/exists",
+            exists!(TopModel::Organisations),
+        )
         .route(
             "/organisations/{id}/users",
             get(organisations::users).post(organisations::create_user),
@@ -37,6 +99,10 @@ pub fn routes() -> Router<Services> {
             get(organisations::count_users),
         )
         .route(
+            "/organisations/{id}/users/{fk}",
+            org_child!(OrgRelation::Users),
+        )
+        .route(
             "/organisations/{id}/bots",
             get(organisations::bots).post(organisations::create_bot),
         )
@@ -44,11 +110,17 @@ pub fn routes() -> Router<Services> {
             "/organisations/{id}/bots/count",
             get(organisations::count_bots),
         )
+        .route(
+            "/organisations/{id}/bots/{fk}",
+            org_child!(OrgRelation::Bots),
+        )
         .route("/bots", get(bots::list).post(bots::create))
         .route("/bots/count", get(bots::count))
+        .route("/bots/findOne", find_one!(TopModel::Bots))
         .route(
             "/bots/{id}",
             get(bots::get)
+                .head(head!(TopModel::Bots))
                 .patch(bots::patch)
                 .put(bots::replace)
                 .delete(bots::delete),
@@ -59,6 +131,8 @@ pub fn routes() -> Router<Services> {
                 .post(children::create)
                 .delete(children::delete_all),
         )
+        .route("/bots/{id}/exists", exists!(TopModel::Bots))
+        .route("/bots/{id}/organisation", get(stock::bot_organisation))
         .route("/bots/{id}/{rel}/count", get(children::count))
         .route(
             "/bots/{id}/{rel}/{fk}",
@@ -66,8 +140,35 @@ pub fn routes() -> Router<Services> {
                 .put(children::update)
                 .delete(children::delete),
         )
+        .route("/flakes/{id}/bot", get(stock::flake_bot))
         .fallback(no_method)
         .method_not_allowed_fallback(no_method)
+}
+
+/// CORS for the content API, which a dashboard calls from the browser. `None` is LoopBack's
+/// scaffold default (`cors: {origin: true, credentials: true}`): any origin is reflected, with
+/// credentials. A list allows only those origins (an origin elsewhere gets no CORS headers, so
+/// its browser refuses the answer). Preflights reflect the requested headers.
+pub fn cors(origins: Option<&[String]>) -> CorsLayer {
+    let allow_origin = match origins {
+        None => AllowOrigin::mirror_request(),
+        Some(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        ),
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::PATCH,
+            Method::POST,
+            Method::DELETE,
+        ])
+        .allow_headers(AllowHeaders::mirror_request())
 }
 
 /// LoopBack's answer for a path or verb nothing handles.

@@ -9,8 +9,10 @@ use crate::error::{DomainError, ErrorCode};
 use crate::model::{Field, Kind, Model};
 use crate::models;
 
-/// How deep a where object may nest (LoopBack's `maxDepthOfQuery`).
-const MAX_DEPTH: usize = 32;
+/// How deep a query object may nest: LoopBack's `maxDepthOfQuery` for calls over REST (its data
+/// layer's own default, 32, applies only to calls made in process). Depth counts from the
+/// object's root: in a filter, `where` is 1 deep and its properties 2.
+const MAX_DEPTH: usize = 12;
 
 /// Parses a whole filter object (`{"where":…,"limit":…}`) for `model`.
 /// `Value::Null` means no filter.
@@ -20,6 +22,9 @@ pub fn parse_filter(model: &'static Model, value: &Value) -> Result<Filter, Doma
         Value::Object(o) => o,
         _ => return Err(DomainError::bad_filter("Value is not an object.")),
     };
+    // LoopBack sanitises the whole filter, so a where clause may nest one level less in a
+    // filter than in a count's `where`.
+    check_depth(value, 0)?;
     let mut filter = Filter::default();
     if let Some(w) = obj.get("where") {
         filter.r#where = parse_where(model, w)?;
@@ -70,20 +75,63 @@ fn truthy(v: Option<&Value>) -> bool {
     }
 }
 
+/// JavaScript's white space and line terminators (what `trim` and `\s` take).
+fn js_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
+/// JavaScript `Number(s)` of a string: trimmed; empty is 0; `0x`, `0o` and `0b` integers;
+/// `Infinity` with an optional sign; otherwise a decimal literal or NaN.
+fn js_string_number(s: &str) -> f64 {
+    let t = s.trim_matches(js_space);
+    if t.is_empty() {
+        return 0.0;
+    }
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if t.len() > 2 && t[..2].eq_ignore_ascii_case(prefix) {
+            let digits = &t[2..];
+            if !digits.chars().all(|c| c.is_digit(radix)) {
+                return f64::NAN;
+            }
+            return digits.chars().fold(0.0, |n, c| {
+                n * f64::from(radix) + f64::from(c.to_digit(radix).unwrap_or(0))
+            });
+        }
+    }
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned == "Infinity" {
+        return if t.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
+    }
+    // Rust's float parser also takes `inf`, `nan` and the like, which JavaScript does not: only
+    // digits, one point and an exponent pass.
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
+        None => (unsigned, None),
+    };
+    let mantissa_ok = mantissa.chars().filter(|c| *c == '.').count() <= 1
+        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && mantissa.chars().any(|c| c.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let d = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !d.is_empty() && d.chars().all(|c| c.is_ascii_digit())
+    });
+    if !(mantissa_ok && exponent_ok) {
+        return f64::NAN;
+    }
+    t.parse::<f64>().unwrap_or(f64::NAN)
+}
+
 /// JavaScript `Number(v)`.
 fn js_number(v: &Value) -> f64 {
     match v {
         Value::Null => 0.0,
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-        Value::String(s) => {
-            let t = s.trim();
-            if t.is_empty() {
-                0.0
-            } else {
-                t.parse::<f64>().unwrap_or(f64::NAN)
-            }
-        }
+        Value::String(s) => js_string_number(s),
         Value::Array(a) if a.is_empty() => 0.0,
         Value::Array(a) if a.len() == 1 => js_number(&a[0]),
         _ => f64::NAN,
@@ -106,13 +154,15 @@ fn parse_paging(obj: &Map<String, Value>) -> Result<(Option<u64>, u64), DomainEr
     } else {
         0.0
     };
-    if limit_n.is_nan() || limit_n <= 0.0 || limit_n.fract() != 0.0 {
+    // `Math.ceil(n) !== n`, false for Infinity.
+    let fraction = |n: f64| n.is_finite() && n.fract() != 0.0;
+    if limit_n.is_nan() || limit_n <= 0.0 || fraction(limit_n) {
         let shown = limit.map(json).unwrap_or_else(|| "undefined".into());
         return Err(DomainError::bad_filter(format!(
             "The limit parameter {shown} is not valid"
         )));
     }
-    if offset_n.is_nan() || offset_n < 0.0 || offset_n.fract() != 0.0 {
+    if offset_n.is_nan() || offset_n < 0.0 || fraction(offset_n) {
         let shown = skip_v.map(json).unwrap_or_else(|| "undefined".into());
         return Err(DomainError::bad_filter(format!(
             "The offset/skip parameter {shown} is not valid"
@@ -138,23 +188,34 @@ fn parse_order(model: &'static Model, v: &Value) -> Result<Vec<Order>, DomainErr
                 json(item)
             )));
         };
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let mut words = part.split_whitespace();
-            let name = words.next().unwrap_or_default();
-            let descending = match words.next().map(str::to_ascii_uppercase).as_deref() {
+        // As LoopBack: split on commas (with the space around them), then on runs of white
+        // space; the second word is the direction and further words are ignored. A leading or
+        // trailing space makes an empty word, so `" title"` has the direction `title`.
+        let pieces: Vec<&str> = s.split(',').collect();
+        let last = pieces.len() - 1;
+        for (i, piece) in pieces.iter().enumerate() {
+            let mut part = *piece;
+            if i > 0 {
+                part = part.trim_start_matches(js_space);
+            }
+            if i < last {
+                part = part.trim_end_matches(js_space);
+            }
+            if part.is_empty() {
+                continue;
+            }
+            let words = split_on_space_runs(part);
+            let name = words[0];
+            let descending = match words.get(1).map(|w| w.to_uppercase()).as_deref() {
                 None | Some("ASC") => false,
                 Some("DESC") => true,
                 Some(_) => {
                     return Err(DomainError::bad_filter(format!(
-                        "The order \"{part}\" has invalid direction"
+                        "The order {} has invalid direction",
+                        json(&Value::String(part.to_string()))
                     )))
                 }
             };
-            if words.next().is_some() {
-                return Err(DomainError::bad_filter(format!(
-                    "The order \"{part}\" has invalid direction"
-                )));
-            }
             // LoopBack accepts unknown properties here as a no-op; so do we. Lists and documents
             // have no meaningful order and are likewise skipped.
             if let Some(field) = model.field(name).filter(|f| f.kind.is_scalar()) {
@@ -163,6 +224,17 @@ fn parse_order(model: &'static Model, v: &Value) -> Result<Vec<Order>, DomainErr
         }
     }
     Ok(out)
+}
+
+/// `s.split(/\s+/)` in JavaScript: white space at either end leaves an empty first or last word.
+fn split_on_space_runs(s: &str) -> Vec<&str> {
+    let all: Vec<&str> = s.split(js_space).collect();
+    let last = all.len() - 1;
+    all.iter()
+        .enumerate()
+        .filter(|(i, w)| *i == 0 || *i == last || !w.is_empty())
+        .map(|(_, w)| *w)
+        .collect()
 }
 
 fn parse_fields(v: &Value) -> Result<Option<Projection>, DomainError> {
@@ -403,9 +475,9 @@ fn field_clause(field: &'static Field, value: &Value) -> Result<Where, DomainErr
             "eq" => Test::Eq(coerce(field, arg)?),
             "neq" => Test::Neq(coerce(field, arg)?),
             "gt" => Test::Gt(coerce(field, arg)?),
-            "gte" => Test::Gte(coerce(field, arg)?),
+            "gte" => bound(Test::Gte, coerce(field, arg)?),
             "lt" => Test::Lt(coerce(field, arg)?),
-            "lte" => Test::Lte(coerce(field, arg)?),
+            "lte" => bound(Test::Lte, coerce(field, arg)?),
             "between" => {
                 let items = array_like(arg).ok_or_else(|| {
                     invalid("Value is not an array or object with sequential numeric indices")
@@ -416,7 +488,17 @@ fn field_clause(field: &'static Field, value: &Value) -> Result<Where, DomainErr
                         items.len()
                     )));
                 }
-                Test::Between(coerce(field, items[0])?, coerce(field, items[1])?)
+                let (low, high) = (coerce(field, items[0])?, coerce(field, items[1])?);
+                if low == Scalar::Null || high == Scalar::Null {
+                    // Both halves with LoopBack's null reading (below).
+                    let halves = vec![
+                        test_clause(field, bound(Test::Gte, low))?,
+                        test_clause(field, bound(Test::Lte, high))?,
+                    ];
+                    tests.push(Where::And(halves));
+                    continue;
+                }
+                Test::Between(low, high)
             }
             "inq" | "nin" => {
                 let items = array_like(arg).ok_or_else(|| {
@@ -462,6 +544,16 @@ fn field_clause(field: &'static Field, value: &Value) -> Result<Where, DomainErr
         1 => tests.remove(0),
         _ => Where::And(tests),
     })
+}
+
+/// `gte`/`lte` with their value. Against null they match the rows whose value is null or
+/// missing, as in LoopBack (the equality half of its comparison is JavaScript's loose `==`).
+fn bound(test: fn(Scalar) -> Test, v: Scalar) -> Test {
+    if v == Scalar::Null {
+        Test::Eq(Scalar::Null)
+    } else {
+        test(v)
+    }
 }
 
 /// Wraps one test, refusing comparisons a JSON document cannot take.
@@ -550,8 +642,8 @@ fn coerce(field: &Field, v: &Value) -> Result<Scalar, DomainError> {
         })),
         Kind::Date => match v {
             Value::Number(n) => n.as_i64().map(Scalar::Int).ok_or_else(|| bad("date")),
-            Value::String(s) => crate::time::parse_date(s)
-                .or_else(|| s.trim().parse::<i64>().ok())
+            // As `new Date(s)`: `"2020"` is a year, and a string of digits is no epoch time.
+            Value::String(s) => crate::js_date::parse(s)
                 .map(Scalar::Int)
                 .ok_or_else(|| DomainError::bad_filter(format!("Invalid date: {s}"))),
             _ => Err(bad("date")),

@@ -278,3 +278,139 @@ fn a_non_object_filter_is_refused() {
     assert_eq!(err(json!([1])), "Value is not an object.");
     assert!(parse(serde_json::Value::Null).is_ok());
 }
+
+/// `{"where":{"and":[{"and":[… {"title":{"gt":"a"}} …]}]}}` with `n` nested `and`s.
+fn nested_ands(n: usize) -> serde_json::Value {
+    let mut w = json!({"title": {"gt": "a"}});
+    for _ in 0..n {
+        w = json!({"and": [w]});
+    }
+    w
+}
+
+#[test]
+fn the_rest_depth_limit_is_twelve_counted_from_the_root() {
+    // In a filter: where 1, and 2, [0] 3, … so four `and`s put `gt` at depth 11 and five at 13.
+    assert!(parse(json!({ "where": nested_ands(4) })).is_ok());
+    let e = parse(json!({ "where": nested_ands(5) })).unwrap_err();
+    assert_eq!(e.code, crate::ErrorCode::QueryTooDeep);
+    assert_eq!(e.message, "The query object exceeds maximum depth 12");
+    // A count's `where` is its own root: five `and`s put `gt` at depth 12, six at 14.
+    assert!(parse_where(&FLAKE, &nested_ands(5)).is_ok());
+    assert!(parse_where(&FLAKE, &nested_ands(6)).is_err());
+}
+
+#[test]
+fn limits_are_read_as_javascript_numbers() {
+    let limit = |v: serde_json::Value| parse(json!({ "limit": v })).map(|f| f.limit);
+    assert_eq!(limit(json!("0x10")).unwrap(), Some(16));
+    assert_eq!(limit(json!("0b11")).unwrap(), Some(3));
+    assert_eq!(limit(json!(" 1e1 ")).unwrap(), Some(10));
+    assert_eq!(limit(json!("+5")).unwrap(), Some(5));
+    // Infinity is a whole number above 0: no limit, in effect.
+    assert_eq!(limit(json!("Infinity")).unwrap(), Some(i64::MAX as u64));
+    for bad in [
+        "inf", "nan", "0x", "-0x10", "1_000", "1e", "12abc", "infinity",
+    ] {
+        let e = limit(json!(bad)).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("The limit parameter \"{bad}\" is not valid"),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn order_strings_split_as_loopback_splits_them() {
+    let names = |v: serde_json::Value| {
+        parse(json!({ "order": v }))
+            .unwrap()
+            .order
+            .iter()
+            .map(|o| (o.field.name, o.descending))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(json!("title  DESC , status,,created asc")),
+        [("title", true), ("status", false), ("created", false)]
+    );
+    // A third word is ignored.
+    assert_eq!(names(json!("title DESC please")), [("title", true)]);
+    // Space at either end of the string makes an empty word, and so a bad direction.
+    for bad in [" title", "title ", " title DESC"] {
+        assert_eq!(
+            err(json!({ "order": bad })),
+            format!("The order {} has invalid direction", json!(bad)),
+        );
+    }
+}
+
+#[test]
+fn gte_and_lte_null_match_null_and_missing_values() {
+    let w = parse_where(&FLAKE, &json!({"title": {"gte": null}})).unwrap();
+    assert!(matches!(
+        w,
+        Where::Test {
+            test: Test::Eq(Scalar::Null),
+            ..
+        }
+    ));
+    let w = parse_where(&FLAKE, &json!({"title": {"lte": null}})).unwrap();
+    assert!(matches!(
+        w,
+        Where::Test {
+            test: Test::Eq(Scalar::Null),
+            ..
+        }
+    ));
+    let w = parse_where(&FLAKE, &json!({"title": {"between": [null, "m"]}})).unwrap();
+    let Where::And(halves) = w else {
+        panic!("{w:?}")
+    };
+    assert!(matches!(
+        halves[0],
+        Where::Test {
+            test: Test::Eq(Scalar::Null),
+            ..
+        }
+    ));
+    assert!(matches!(
+        halves[1],
+        Where::Test {
+            test: Test::Lte(_),
+            ..
+        }
+    ));
+}
+
+#[test]
+fn date_strings_are_read_as_javascript_dates() {
+    let w = parse_where(&FLAKE, &json!({"created": {"gt": "2020"}})).unwrap();
+    assert!(matches!(
+        w,
+        Where::Test {
+            test: Test::Gt(Scalar::Int(1_577_836_800_000)),
+            ..
+        }
+    ));
+    let w = parse_where(&FLAKE, &json!({"created": "2020-06-15 10:20:30"})).unwrap();
+    assert!(matches!(
+        w,
+        Where::Test {
+            test: Test::Eq(Scalar::Int(1_592_216_430_000)),
+            ..
+        }
+    ));
+    // A JSON number is epoch milliseconds; a string of digits is what `new Date` makes of it.
+    let w = parse_where(&FLAKE, &json!({"created": 1_600_000_000_000_i64})).unwrap();
+    assert!(matches!(
+        w,
+        Where::Test {
+            test: Test::Eq(Scalar::Int(1_600_000_000_000)),
+            ..
+        }
+    ));
+    let e = parse_where(&FLAKE, &json!({"created": "1600000000000"})).unwrap_err();
+    assert_eq!(e.message, "Invalid date: 1600000000000");
+}

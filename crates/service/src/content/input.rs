@@ -1,7 +1,8 @@
 //! Turning a request body into a model's writable fields: values coerced to each field's kind,
 //! server-managed fields dropped, unknown ones refused with a LoopBack ValidationError.
 
-use palaver_domain::time::{format_millis, parse_date};
+use palaver_domain::js_date;
+use palaver_domain::time::format_millis;
 use palaver_domain::validation::Validation;
 use palaver_domain::{DomainError, Kind, Model};
 use serde_json::{Map, Value};
@@ -78,7 +79,8 @@ fn coerce(
         },
         Kind::Date => {
             let ms = match value {
-                Value::String(s) => parse_date(s),
+                // Read as LoopBack reads a date property: `new Date(s)`.
+                Value::String(s) => js_date::parse(s),
                 Value::Number(n) => n.as_i64(),
                 _ => None,
             };

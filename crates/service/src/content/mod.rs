@@ -8,6 +8,7 @@ mod include;
 mod input;
 mod organisations;
 mod rules;
+mod stock;
 mod users;
 
 use palaver_domain::filter::Projection;
@@ -16,6 +17,7 @@ use palaver_store::{Documents, Scope, Tokens};
 use serde_json::{Map, Value};
 
 pub use children::ChildModel;
+pub use stock::{OrgRelation, TopModel};
 
 use crate::principal::Principal;
 

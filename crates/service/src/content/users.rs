@@ -3,7 +3,7 @@
 
 use palaver_domain::filter::{Filter, Where};
 use palaver_domain::validation::Validation;
-use palaver_domain::{models, DomainError};
+use palaver_domain::{models, DomainError, ErrorCode};
 use palaver_store::Scope;
 use serde_json::{Map, Value};
 
@@ -119,6 +119,22 @@ impl Content {
     /// `PATCH /api/users/{id}`: a partial update. A new password is hashed, and a new password
     /// or email ends the account's other sessions.
     pub async fn update_user(&self, p: &Principal, id: &str, body: &Value) -> Result<Doc> {
+        self.write_user(p, id, body, false).await
+    }
+
+    /// `PUT /api/users/{id}`: LoopBack's `replaceById`. The account is replaced whole: writable
+    /// properties absent from the body are cleared, and the password is required as on create.
+    pub async fn replace_user(&self, p: &Principal, id: &str, body: &Value) -> Result<Doc> {
+        self.write_user(p, id, body, true).await
+    }
+
+    async fn write_user(
+        &self,
+        p: &Principal,
+        id: &str,
+        body: &Value,
+        replace: bool,
+    ) -> Result<Doc> {
         let is_self = p.account_id == id;
         if p.role == Role::Customer && !is_self {
             return Err(DomainError::authorization_required().into());
@@ -128,10 +144,25 @@ impl Content {
             .docs
             .get(&models::USER, &scope, id)
             .await?
-            .ok_or_else(|| DomainError::parent_not_found(id))?;
+            .ok_or_else(|| {
+                if replace {
+                    DomainError::new(
+                        ErrorCode::ReplaceTargetMissing,
+                        format!("Could not replace. Object with id {id} does not exist!"),
+                    )
+                } else {
+                    DomainError::parent_not_found(id)
+                }
+            })?;
         let body = input::object(body)?;
         let mut v = Validation::new(models::USER.name);
         let mut changes = input::writable(&models::USER, body, &mut v)?;
+        if replace {
+            v.require(&changes, "password");
+            for f in models::USER.fields.iter().filter(|f| f.writable) {
+                changes.entry(f.name).or_insert(Value::Null);
+            }
+        }
         let changes_field = |k: &str| changes.get(k).is_some_and(|x| current.get(k) != Some(x));
         if p.role == Role::Customer && ADMIN_ONLY_FIELDS.iter().any(|k| changes_field(k)) {
             return Err(DomainError::authorization_required().into());

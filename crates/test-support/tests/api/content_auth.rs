@@ -27,6 +27,7 @@ async fn login_returns_a_64_char_token_with_the_seed_user_detail() {
         [
             "organisation_id",
             "role",
+            "username",
             "email",
             "emailVerified",
             "id",

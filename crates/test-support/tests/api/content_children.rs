@@ -126,8 +126,8 @@ async fn a_new_flake_is_a_draft_by_the_callers_name() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["status"], "draft");
-    // The bootstrap admin has no username, so there is no author to fill in.
-    assert!(r.body.get("author_name").is_none(), "{}", r.text);
+    // The bootstrap admin's username is its email's local part.
+    assert_eq!(r.body["author_name"], "admin", "{}", r.text);
     app.patch(
         &format!("/api/users/{}", app.admin_id),
         &token,

@@ -245,7 +245,7 @@ async fn a_too_deep_where_is_refused() {
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(
         r.body,
-        json!({"error": {"statusCode": 400, "name": "Error", "message": "The query object exceeds maximum depth 32", "code": "QUERY_OBJECT_TOO_DEEP"}})
+        json!({"error": {"statusCode": 400, "name": "Error", "message": "The query object exceeds maximum depth 12", "code": "QUERY_OBJECT_TOO_DEEP"}})
     );
 }
 

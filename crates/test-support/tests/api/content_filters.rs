@@ -56,8 +56,9 @@ async fn fixture() -> Fixture {
         json!({"title": TITLES[5], "status": "publish", "author_name": "bob", "publish_at": "2017-07-20T00:00:00.000Z", "tags": [tech, sport]}),
         json!({"title": TITLES[6], "status": "draft", "author_name": "cat", "tags": [sport]}),
         json!({"title": TITLES[7], "status": "publish", "author_name": "cat"}),
-        json!({"title": TITLES[8], "status": "schedule", "publish_at": "2017-10-15T12:00:00.000Z"}),
-        json!({"title": TITLES[9], "status": null}),
+        // No author: the caller's username is filled in only when the field is absent.
+        json!({"title": TITLES[8], "status": "schedule", "publish_at": "2017-10-15T12:00:00.000Z", "author_name": null}),
+        json!({"title": TITLES[9], "status": null, "author_name": null}),
     ];
     let mut created = Vec::new();
     for f in flakes {

@@ -53,6 +53,7 @@ async fn get_user_has_the_seed_shape_without_password() {
         [
             "organisation_id",
             "role",
+            "username",
             "email",
             "emailVerified",
             "id",
