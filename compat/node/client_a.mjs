@@ -1255,4 +1255,182 @@ await suite.check('deleteMessages empties every history', async () => {
   await rejects(messages.retrieveMessage(sentToGeneral[0].id), 404);
 });
 
+// ---- Runtime and functions (§6 steps 30-31) ----
+// After everything else: a function of the application may run on the events of the steps
+// above, and none should.
+
+const runtimeApi = kitty.RuntimeApi;
+const functionsApi = kitty.FunctionsApi;
+const functionVersionsApi = kitty.FunctionVersionsApi;
+const SEMVER = /^v?\d+\.\d+\.\d+$/;
+
+function assertRuntime(r, what) {
+  assert.equal(r.type, 'NODEJS', `${what}: type`);
+  assert.equal(typeof r.id, 'number', `${what}: id`);
+  assert.ok(Array.isArray(r.dependencies), `${what}: dependencies`);
+  for (const d of r.dependencies) {
+    assert.equal(typeof d.name, 'string', `${what}: dependency name`);
+    assert.equal(typeof d.version, 'string', `${what}: dependency version`);
+    assert.equal(typeof d.default_dependency, 'boolean', `${what}: default_dependency`);
+  }
+  assert.equal(typeof r.environment_variables, 'object', `${what}: environment_variables`);
+  assert.match(r.version, SEMVER, `${what}: version`);
+  assertLinks(r._links, what);
+}
+
+function assertFunction(f, what) {
+  assert.equal(typeof f.id, 'number', `${what}: id`);
+  assert.equal(typeof f.type, 'string', `${what}: type`);
+  assert.equal(typeof f.name, 'string', `${what}: name`);
+  assert.equal(typeof f.enabled, 'boolean', `${what}: enabled`);
+  assert.equal(typeof f.current_version_number, 'number', `${what}: current_version_number`);
+  assert.equal(f.runtime?.type, 'NODEJS', `${what}: runtime.type`);
+  assert.equal(typeof f.runtime?.id, 'number', `${what}: runtime.id`);
+  assert.match(f.runtime?.version, SEMVER, `${what}: runtime.version`);
+  assertLinks(f._links, what);
+}
+
+function assertVersion(v, what) {
+  assert.equal(typeof v.id, 'number', `${what}: id`);
+  assert.equal(typeof v.version_number, 'number', `${what}: version_number`);
+  assert.equal(typeof v.handler_script, 'string', `${what}: handler_script`);
+  assertLinks(v._links, what);
+}
+
+const rt = {};
+
+// 30. Runtime.
+await suite.check('retrieveNodejsRuntime is the application\'s NODEJS runtime', async () => {
+  const { data } = await runtimeApi.retrieveNodejsRuntime();
+  assert.equal(lastRequest.url, `${cfg.base}/runtimes/nodejs`);
+  assertRuntime(data, 'runtime');
+  rt.id = data.id;
+});
+
+await suite.check('updateNodejsRuntimeDependencies replaces the dependencies in a new version', async () => {
+  const before = (await runtimeApi.retrieveNodejsRuntime()).data;
+  const lodash = { name: 'lodash', version: '4.17.21', default_dependency: false };
+  const { data } = await runtimeApi.updateNodejsRuntimeDependencies([lodash]);
+  assert.equal(lastRequest.method, 'put');
+  assert.equal(lastRequest.url, `${cfg.base}/runtimes/nodejs/dependencies`);
+  assertRuntime(data, 'runtime');
+  assert.equal(data.id, before.id);
+  assert.deepEqual(data.dependencies.find((d) => d.name === 'lodash'), lodash);
+  assert.notEqual(data.version, before.version, 'the version moves on');
+  const bad = await rejects(
+    runtimeApi.updateNodejsRuntimeDependencies([{ name: 'Not A Package', version: '1', default_dependency: false }]),
+    400,
+  );
+  assertApiError(bad.data);
+  await rejects(runtimeApi.updateNodejsRuntimeDependencies([lodash, lodash]), 400);
+});
+
+await suite.check('updateNodejsRuntimeEnvironmentVariables sets FOO=bar', async () => {
+  const { data } = await runtimeApi.updateNodejsRuntimeEnvironmentVariables({ FOO: 'bar' });
+  assertRuntime(data, 'runtime');
+  assert.equal(data.environment_variables.FOO, 'bar');
+  assert.equal((await runtimeApi.retrieveNodejsRuntime()).data.environment_variables.FOO, 'bar');
+  assertApiError((await rejects(runtimeApi.updateNodejsRuntimeEnvironmentVariables({ 'NOT-A-NAME': 'x' }), 400)).data);
+});
+
+await suite.check('updateNodejsRuntimeInitializationScript echoes the script', async () => {
+  const { data } = await runtimeApi.updateNodejsRuntimeInitializationScript({ script: 'module.exports={}' });
+  assertRuntime(data, 'runtime');
+  assert.equal(data.initialization_script?.script, 'module.exports={}');
+  const again = (await runtimeApi.retrieveNodejsRuntime()).data;
+  assert.equal(again.initialization_script?.script, 'module.exports={}');
+  assert.deepEqual(again.dependencies.map((d) => d.name), ['lodash'], 'the dependencies stay');
+});
+
+// 31. Functions.
+const fn = {};
+const HANDLER = 'async function handleEvent(event, context) {\n  return [];\n}';
+
+await suite.check('createNodejsRuntimeFunction; listNodejsRuntimeFunctions contains it', async () => {
+  const body = { type: 'user.sent.message', name: `onMsg-${run}`, initialize_asynchronously: false };
+  let made;
+  try {
+    made = (await runtimeApi.createNodejsRuntimeFunction(body)).data;
+  } catch (e) {
+    // The script ran against this server before: the application has its function already.
+    if (e?.response?.status !== 409) throw e;
+  }
+  if (made) {
+    assert.equal(lastRequest.url, `${cfg.base}/runtimes/nodejs/functions`);
+    assertFunction(made, 'function');
+    assert.equal(made.type, 'user.sent.message');
+    assert.equal(made.name, body.name);
+    assert.equal(made.enabled, true);
+    assert.equal(made.current_version_number, 0);
+    assert.equal(made.runtime.id, rt.id);
+    assertApiError((await rejects(functionsApi.retrieveFunctionCurrentVersion(made.id), 404)).data);
+  }
+  const page = (await runtimeApi.listNodejsRuntimeFunctions(0, 100)).data;
+  assert.equal(page.page.size, 100);
+  const listed = page._embedded.functions.find((f) => f.type === 'user.sent.message');
+  assert.ok(listed, 'listed');
+  assertFunction(listed, 'listed function');
+  if (made) assert.equal(listed.id, made.id);
+  fn.id = listed.id;
+  fn.base = listed.current_version_number;
+});
+
+await suite.check('a second function for the same trigger is 409; an unknown trigger is 400', async () => {
+  const again = await rejects(
+    runtimeApi.createNodejsRuntimeFunction({ type: 'user.sent.message', name: 'again', initialize_asynchronously: false }),
+    409,
+  );
+  assertApiError(again.data);
+  await rejects(
+    runtimeApi.createNodejsRuntimeFunction({ type: 'user.sent.nothing', name: 'x', initialize_asynchronously: false }),
+    400,
+  );
+});
+
+await suite.check('createFunctionVersion numbers the versions 1, 2 (one past the last)', async () => {
+  const v1 = (await functionsApi.createFunctionVersion(fn.id, { handler_script: HANDLER })).data;
+  assert.equal(lastRequest.url, `${cfg.base}/functions/${fn.id}/versions`);
+  assertVersion(v1, 'version');
+  assert.equal(v1.version_number, fn.base + 1);
+  assert.equal(v1.handler_script, HANDLER);
+  const v2 = (await functionsApi.createFunctionVersion(fn.id, { handler_script: `${HANDLER}\n` })).data;
+  assert.equal(v2.version_number, fn.base + 2);
+  fn.v1 = v1;
+  fn.v2 = v2;
+  await rejects(functionsApi.createFunctionVersion(fn.id, { handler_script: '' }), 400);
+});
+
+await suite.check('retrieveFunctionCurrentVersion is the newest; listFunctionVersions and retrieveFunctionVersion', async () => {
+  const current = (await functionsApi.retrieveFunctionCurrentVersion(fn.id)).data;
+  assertVersion(current, 'current version');
+  assert.equal(current.id, fn.v2.id);
+  assert.equal(current.version_number, fn.base + 2);
+  const page = (await functionsApi.listFunctionVersions(fn.id, 0, 100)).data;
+  assert.equal(page.page.total_elements, fn.base + 2);
+  const ids = page._embedded.versions.map((v) => v.id);
+  assert.ok(ids.includes(fn.v1.id) && ids.includes(fn.v2.id), `versions ${ids}`);
+  const v1 = (await functionVersionsApi.retrieveFunctionVersion(fn.v1.id)).data;
+  assert.equal(lastRequest.url, `${cfg.base}/function-versions/${fn.v1.id}`);
+  assert.deepEqual(v1, fn.v1);
+  await rejects(functionVersionsApi.retrieveFunctionVersion(999999999), 404);
+});
+
+await suite.check('retrieveFunction has the new current_version_number; listFunctionInvocations is a page', async () => {
+  const f = (await functionsApi.retrieveFunction(fn.id)).data;
+  assertFunction(f, 'function');
+  assert.equal(f.current_version_number, fn.base + 2);
+  const inv = (await functionsApi.listFunctionInvocations(fn.id, 0, 10)).data;
+  assert.equal(inv.page.size, 10);
+  assert.equal(typeof inv.page.total_elements, 'number');
+  assertLinks(inv._links, 'invocations page');
+  for (const i of inv._embedded?.invocations ?? []) {
+    assert.ok(['RUNNING', 'SUCCEEDED', 'FAILED'].includes(i.status), `status ${i.status}`);
+    assert.equal(typeof i.args, 'object');
+    assert.equal(typeof i.result, 'object');
+    assert.equal(typeof i.version_number, 'number');
+    assertIsoTime(i.created_time, 'invocation created_time');
+  }
+  assertApiError((await rejects(functionsApi.retrieveFunction(999999999), 404)).data);
+});
+
 suite.finish();

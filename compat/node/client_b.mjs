@@ -750,4 +750,103 @@ await suite.check('deleteMessage returns a thread; deleteChannel; deleteMessages
   assert.equal(left._embedded?.messages?.length ?? 0, 0);
 });
 
+// ---- Runtime and functions (§6 steps 30-31, camelCase under `/v1`) ----
+// After everything else: a function of the application may run on the events of the steps
+// above, and none should.
+
+const runtime = kitty.Runtime;
+const functions = kitty.Functions;
+const functionVersions = kitty.FunctionVersions;
+const SEMVER = /^v?\d+\.\d+\.\d+$/;
+
+function assertRuntime(r, what) {
+  assert.equal(r.type, 'NODEJS', `${what}: type`);
+  assert.equal(typeof r.id, 'number', `${what}: id`);
+  assert.ok(Array.isArray(r.dependencies), `${what}: dependencies`);
+  for (const d of r.dependencies) assert.equal(typeof d.defaultDependency, 'boolean', `${what}: defaultDependency`);
+  assert.equal(typeof r.environmentVariables, 'object', `${what}: environmentVariables`);
+  assert.equal(r.environment_variables, undefined, `${what}: no snake_case`);
+  assert.match(r.version, SEMVER, `${what}: version`);
+  assertLinks(r._links, what);
+}
+
+function assertFunction(f, what) {
+  assert.equal(typeof f.id, 'number', `${what}: id`);
+  assert.equal(typeof f.type, 'string', `${what}: type`);
+  assert.equal(typeof f.enabled, 'boolean', `${what}: enabled`);
+  assert.equal(typeof f.currentVersionNumber, 'number', `${what}: currentVersionNumber`);
+  assert.equal(f.runtime?.type, 'NODEJS', `${what}: runtime.type`);
+  assert.match(f.runtime?.version, SEMVER, `${what}: runtime.version`);
+  assertLinks(f._links, what);
+}
+
+const brt = {};
+
+// 30. Runtime.
+await suite.check('Runtime: retrieve, dependencies, environment variables, initialization script', async () => {
+  const before = (await runtime.retrieveNodejsRuntime()).data;
+  assertRuntime(before, 'runtime');
+  brt.id = before.id;
+  const lodash = { name: 'lodash', version: '4.17.21', defaultDependency: false };
+  const deps = (await runtime.updateNodejsRuntimeDependencies([lodash])).data;
+  assertRuntime(deps, 'runtime');
+  assert.deepEqual(deps.dependencies.find((d) => d.name === 'lodash'), lodash);
+  assert.notEqual(deps.version, before.version, 'the version moves on');
+  const env = (await runtime.updateNodejsRuntimeEnvironmentVariables({ FOO: 'bar', MY_VAR: 'x' })).data;
+  assert.deepEqual(env.environmentVariables, { FOO: 'bar', MY_VAR: 'x' }, 'names are kept as sent');
+  const script = (await runtime.updateNodejsRuntimeInitializationScript({ script: 'module.exports={}' })).data;
+  assert.equal(script.initializationScript?.script, 'module.exports={}');
+  assertApiError((await rejects(runtime.updateNodejsRuntimeDependencies([{ name: 'lodash' }]), 400)).data);
+});
+
+// 31. Functions.
+const bfn = {};
+
+await suite.check('Functions: create, list, two versions, current version, retrieve, invocations', async () => {
+  const body = { type: 'user.sent.message', name: `bOnMsg-${run}`, initializeAsynchronously: false };
+  let made;
+  try {
+    made = (await runtime.createNodejsRuntimeFunction(body)).data;
+  } catch (e) {
+    // The script ran against this server before: the application has its function already.
+    if (e?.response?.status !== 409) throw e;
+  }
+  if (made) {
+    assertFunction(made, 'function');
+    assert.equal(made.currentVersionNumber, 0);
+    assert.equal(made.runtime.id, brt.id);
+    await rejects(functions.retrieveFunctionCurrentVersion(made.id), 404);
+  }
+  const page = (await runtime.listNodejsRuntimeFunctions(0, 100)).data;
+  assert.equal(typeof page.page.totalElements, 'number');
+  const listed = page._embedded.functions.find((f) => f.type === 'user.sent.message');
+  assert.ok(listed, 'listed');
+  if (made) assert.equal(listed.id, made.id);
+  bfn.id = listed.id;
+  const base = listed.currentVersionNumber;
+  assertApiError((await rejects(runtime.createNodejsRuntimeFunction(body), 409)).data);
+
+  const v1 = (await functions.createFunctionVersion(bfn.id, { handlerScript: 'async function handleEvent() {}' })).data;
+  assert.equal(v1.versionNumber, base + 1);
+  assert.equal(v1.handlerScript, 'async function handleEvent() {}');
+  const v2 = (await functions.createFunctionVersion(bfn.id, { handlerScript: 'async function handleEvent() { return 2; }' })).data;
+  assert.equal(v2.versionNumber, base + 2);
+  const current = (await functions.retrieveFunctionCurrentVersion(bfn.id)).data;
+  assert.equal(current.id, v2.id);
+  const versions = (await functions.listFunctionVersions(bfn.id, 0, 100)).data;
+  assert.equal(versions.page.totalElements, base + 2);
+  assert.ok(versions._embedded.versions.some((v) => v.id === v1.id));
+  const again = (await functionVersions.retrieveFunctionVersion(v1.id)).data;
+  assert.equal(again.versionNumber, v1.versionNumber);
+  const f = (await functions.retrieveFunction(bfn.id)).data;
+  assertFunction(f, 'function');
+  assert.equal(f.currentVersionNumber, base + 2);
+  const inv = (await functions.listFunctionInvocations(bfn.id)).data;
+  assert.equal(typeof inv.page.totalElements, 'number');
+  for (const i of inv._embedded?.invocations ?? []) {
+    assert.equal(typeof i.versionNumber, 'number');
+    assertIsoTime(i.createdTime, 'invocation createdTime');
+  }
+});
+
 suite.finish();

@@ -16,10 +16,16 @@ pub enum JobKind {
     UserAnalyticsExport,
     /// Deletes the stored objects of deleted messages and users.
     FileCleanup,
+    /// Installs a version of an application's Node.js runtime (its npm dependencies and
+    /// initialization script); payload `{"version": "v0.0.2"}`.
+    RuntimeInstall,
+    /// Runs a chat function on an event of its trigger; payload as the service's
+    /// `InvocationJob`.
+    FunctionInvocation,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::UserImport,
         JobKind::ChannelImport,
         JobKind::ChannelMembersImport,
@@ -27,6 +33,8 @@ impl JobKind {
         JobKind::MessageAnalyticsExport,
         JobKind::UserAnalyticsExport,
         JobKind::FileCleanup,
+        JobKind::RuntimeInstall,
+        JobKind::FunctionInvocation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +46,8 @@ impl JobKind {
             JobKind::MessageAnalyticsExport => "MESSAGE_ANALYTICS_EXPORT",
             JobKind::UserAnalyticsExport => "USER_ANALYTICS_EXPORT",
             JobKind::FileCleanup => "FILE_CLEANUP",
+            JobKind::RuntimeInstall => "RUNTIME_INSTALL",
+            JobKind::FunctionInvocation => "FUNCTION_INVOCATION",
         }
     }
 
@@ -48,7 +58,10 @@ impl JobKind {
     /// Whether an application sees jobs of this kind (`GET /jobs`): the ones it started.
     /// Housekeeping the server does for itself is not listed.
     pub fn is_public(self) -> bool {
-        !matches!(self, JobKind::FileCleanup)
+        !matches!(
+            self,
+            JobKind::FileCleanup | JobKind::RuntimeInstall | JobKind::FunctionInvocation
+        )
     }
 
     /// The kinds an application sees, by name.
@@ -127,6 +140,7 @@ mod tests {
         }
         assert_eq!(JobKind::parse("NOPE"), None);
         assert!(!JobKind::public_names().contains(&"FILE_CLEANUP"));
+        assert!(!JobKind::public_names().contains(&"RUNTIME_INSTALL"));
         assert!(JobKind::public_names().contains(&"MESSAGE_IMPORT"));
     }
 }

@@ -5,6 +5,7 @@ pub mod error;
 pub mod filter;
 pub mod id;
 pub mod job;
+pub mod js_date;
 pub mod model;
 pub mod models;
 pub mod platform;

@@ -81,6 +81,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_files.sql"),
         include_str!("../migrations/postgres/0012_files.sql"),
     ),
+    (
+        13,
+        "functions",
+        include_str!("../migrations/sqlite/0013_functions.sql"),
+        include_str!("../migrations/postgres/0013_functions.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -1,9 +1,11 @@
 //! Platform resources (applications, users, channels, messages, threads, receipts,
-//! notifications) as JSON, in one place for every face: the REST API adds HAL `_links` under
-//! its link base; the real-time gateway adds its `_relays`/`_topics`/`_actions`/`_streams`.
+//! notifications, jobs, chat functions and their runtime) as JSON, in one place for every face:
+//! the REST API adds HAL `_links` under its link base; the real-time gateway adds its
+//! `_relays`/`_topics`/`_actions`/`_streams`.
 //! Resources are written in snake_case; each face renames for its callers.
 
 pub mod channels;
+pub mod functions;
 pub mod jobs;
 pub mod links;
 pub mod messages;

@@ -193,6 +193,14 @@ pub enum Event {
         user_id: i64,
         active: bool,
     },
+    /// A user opened a chat session in a channel: durable, unlike the participant signal,
+    /// because `user.started.chat_session` functions run from it.
+    #[serde(rename = "chat_session.started")]
+    ChatSessionStarted {
+        chat_session_id: i64,
+        channel_id: i64,
+        user_id: i64,
+    },
     /// A user moved its read cursor back to just before `message_id` (it reads as unread).
     #[serde(rename = "message.unread")]
     MessageUnread {
@@ -228,6 +236,29 @@ pub enum Event {
     UserBlocked { user_id: i64, blocked_id: i64 },
     #[serde(rename = "user.unblocked")]
     UserUnblocked { user_id: i64, blocked_id: i64 },
+    /// The application's Node.js runtime changed (`change`: `dependencies`,
+    /// `environment_variables` or `initialization_script`) and is now at `version`. The values
+    /// stay out of the event: environment variables are often secrets.
+    #[serde(rename = "runtime.updated")]
+    RuntimeUpdated {
+        runtime_id: i64,
+        version: String,
+        change: String,
+    },
+    /// A chat function was created for the trigger `type`.
+    #[serde(rename = "function.created")]
+    FunctionCreated {
+        function_id: i64,
+        r#type: String,
+        name: String,
+    },
+    /// A function version was deployed: it is the function's current version from now on.
+    #[serde(rename = "function.version.created")]
+    FunctionVersionCreated {
+        function_id: i64,
+        version_id: i64,
+        version_number: i64,
+    },
 }
 
 /// An event could not be read back from its stored form.
@@ -390,6 +421,26 @@ mod tests {
         assert_eq!(kind, "message.reported");
         assert_eq!(Event::from_parts(&kind, payload).unwrap(), report);
         assert!(!report.is_ephemeral());
+    }
+
+    #[test]
+    fn function_events_have_names_and_no_channel() {
+        let e = Event::FunctionVersionCreated {
+            function_id: 1,
+            version_id: 2,
+            version_number: 3,
+        };
+        let (kind, payload) = e.to_parts();
+        assert_eq!(kind, "function.version.created");
+        assert_eq!(Event::from_parts(&kind, payload).unwrap(), e);
+        assert_eq!(e.channel_id(), None);
+        let e = Event::RuntimeUpdated {
+            runtime_id: 1,
+            version: "v0.0.2".into(),
+            change: "dependencies".into(),
+        };
+        assert_eq!(e.name(), "runtime.updated");
+        assert!(!e.is_ephemeral());
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! channel a user opened), ACTIVE until ended, and the leases of the instances holding them, so
 //! that the sessions of an instance that died are ended by another.
 
-use sea_query::{Alias, Expr, Func, Order, Query, SelectStatement};
+use sea_query::{Alias, Expr, Func, InsertStatement, Order, Query, SelectStatement};
 
 use super::chat_users::UserField;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
 
@@ -106,6 +106,46 @@ fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
         .max(0) as u64)
 }
 
+/// The insert of an ACTIVE chat session, answering its id.
+fn chat_insert(app: i64, session: i64, user: i64, channel: i64, now: i64) -> InsertStatement {
+    let mut q = Query::insert();
+    q.into_table(chats())
+        .columns(
+            [
+                "application_id",
+                "user_session_id",
+                "user_id",
+                "channel_id",
+                "state",
+                "created",
+            ]
+            .map(Alias::new),
+        )
+        .values_panic([
+            app.into(),
+            session.into(),
+            user.into(),
+            channel.into(),
+            ACTIVE.into(),
+            now.into(),
+        ])
+        .returning_col(Alias::new("id"));
+    q
+}
+
+fn chat_row(id: i64, app: i64, session: i64, user: i64, channel: i64, now: i64) -> ChatSessionRow {
+    ChatSessionRow {
+        id,
+        application_id: app,
+        user_session_id: session,
+        user_id: user,
+        channel_id: channel,
+        state: ACTIVE.into(),
+        created: now,
+        ended: None,
+    }
+}
+
 fn id_of(rows: &[DbRow]) -> Result<i64, StoreError> {
     rows.first()
         .map(|r| r.int("id"))
@@ -197,39 +237,23 @@ impl Sessions {
         channel: i64,
         now: i64,
     ) -> Result<ChatSessionRow, StoreError> {
-        let mut q = Query::insert();
-        q.into_table(chats())
-            .columns(
-                [
-                    "application_id",
-                    "user_session_id",
-                    "user_id",
-                    "channel_id",
-                    "state",
-                    "created",
-                ]
-                .map(Alias::new),
-            )
-            .values_panic([
-                app.into(),
-                session.into(),
-                user.into(),
-                channel.into(),
-                ACTIVE.into(),
-                now.into(),
-            ])
-            .returning_col(Alias::new("id"));
+        let q = chat_insert(app, session, user, channel, now);
         let id = id_of(&self.db.write_returning(&q).await?)?;
-        Ok(ChatSessionRow {
-            id,
-            application_id: app,
-            user_session_id: session,
-            user_id: user,
-            channel_id: channel,
-            state: ACTIVE.into(),
-            created: now,
-            ended: None,
-        })
+        Ok(chat_row(id, app, session, user, channel, now))
+    }
+
+    /// As [`Sessions::start_chat`], inside `tx` (the write's event goes in the same one).
+    pub async fn start_chat_in(
+        tx: &mut Tx,
+        app: i64,
+        session: i64,
+        user: i64,
+        channel: i64,
+        now: i64,
+    ) -> Result<ChatSessionRow, StoreError> {
+        let q = chat_insert(app, session, user, channel, now);
+        let id = id_of(&tx.fetch_all(&q).await?)?;
+        Ok(chat_row(id, app, session, user, channel, now))
     }
 
     /// Ends chat session `id`; false when it was not active.

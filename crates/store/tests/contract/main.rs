@@ -12,6 +12,7 @@ mod channels;
 mod cross_engine;
 mod files;
 mod filters;
+mod functions;
 mod jobs;
 mod messages;
 mod outbox;

@@ -1,0 +1,223 @@
+//! Applications' Node.js runtimes: one row each, made with defaults on first use, holding the
+//! runtime's dependencies, environment variables, initialization script and version, and the
+//! state of its installation. Changes lock the row in their transaction, so that concurrent
+//! ones are applied one after the other and each gets a version of its own.
+
+use palaver_domain::platform::functions::{
+    Dependencies, EnvironmentVariables, InstallState, Installation, RuntimeVersion,
+};
+use sea_query::{Alias, Expr, LockType, OnConflict, Query, SelectStatement};
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+/// The only runtime type there is.
+pub const NODEJS: &str = "NODEJS";
+
+/// An application's runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub version: RuntimeVersion,
+    pub dependencies: Dependencies,
+    pub environment_variables: EnvironmentVariables,
+    pub initialization_script: Option<String>,
+    /// The install of `version` (its `version` is always the runtime's), and the newest
+    /// version installed.
+    pub installation: Installation,
+    pub created: i64,
+    pub updated: i64,
+}
+
+fn runtimes() -> Alias {
+    Alias::new("runtimes")
+}
+
+fn col(c: &str) -> Expr {
+    Expr::col(Alias::new(c))
+}
+
+const COLUMNS: [&str; 13] = [
+    "id",
+    "application_id",
+    "version",
+    "dependencies",
+    "environment_variables",
+    "initialization_script",
+    "install_state",
+    "install_output",
+    "install_finished",
+    "installed_version",
+    "created",
+    "updated",
+    "type",
+];
+
+fn decode_error(column: &str) -> StoreError {
+    StoreError::Decode(format!("runtimes.{column}"))
+}
+
+fn version(text: Option<String>, column: &str) -> Result<RuntimeVersion, StoreError> {
+    text.as_deref()
+        .and_then(RuntimeVersion::parse)
+        .ok_or_else(|| decode_error(column))
+}
+
+fn read(r: &DbRow) -> Result<RuntimeRow, StoreError> {
+    let current = version(r.text("version")?, "version")?;
+    let state = r.text("install_state")?.unwrap_or_default();
+    let installed_version = r
+        .text("installed_version")?
+        .map(|v| version(Some(v), "installed_version"))
+        .transpose()?;
+    Ok(RuntimeRow {
+        id: r.int("id")?.unwrap_or_default(),
+        application_id: r.int("application_id")?.unwrap_or_default(),
+        version: current,
+        dependencies: serde_json::from_str(&r.text("dependencies")?.unwrap_or_default())
+            .map_err(|_| decode_error("dependencies"))?,
+        environment_variables: serde_json::from_str(
+            &r.text("environment_variables")?.unwrap_or_default(),
+        )
+        .map_err(|_| decode_error("environment_variables"))?,
+        initialization_script: r.text("initialization_script")?,
+        installation: Installation {
+            state: InstallState::parse(&state)
+                .ok_or_else(|| StoreError::Decode("runtimes.install_state".into()))?,
+            version: current,
+            installed_version,
+            output: r.text("install_output")?,
+            finished: r.int("install_finished")?,
+        },
+        created: r.int("created")?.unwrap_or_default(),
+        updated: r.int("updated")?.unwrap_or_default(),
+    })
+}
+
+fn dependencies_text(d: &Dependencies) -> String {
+    serde_json::to_string(d).unwrap_or_default()
+}
+
+fn variables_text(e: &EnvironmentVariables) -> String {
+    serde_json::to_string(e).unwrap_or_default()
+}
+
+/// The runtime of `app`.
+fn select(app: i64) -> SelectStatement {
+    let mut q = Query::select();
+    q.from(runtimes())
+        .columns(COLUMNS.map(Alias::new))
+        .and_where(col("application_id").eq(app));
+    q
+}
+
+#[derive(Debug, Clone)]
+pub struct Runtimes {
+    db: Db,
+}
+
+impl Runtimes {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// The runtime of `app`, if it has one yet.
+    pub async fn get(&self, app: i64) -> Result<Option<RuntimeRow>, StoreError> {
+        self.db
+            .fetch_all(&select(app))
+            .await?
+            .first()
+            .map(read)
+            .transpose()
+    }
+
+    /// The runtime of `app`, made with defaults (no dependencies, no variables, no script, the
+    /// initial version, installed) when it has none; concurrent first calls make one.
+    pub async fn ensure(&self, app: i64, now: i64) -> Result<RuntimeRow, StoreError> {
+        // Read first: the runtime exists on every call but the first.
+        if let Some(r) = self.get(app).await? {
+            return Ok(r);
+        }
+        let installation = Installation::initial(now);
+        let mut ins = Query::insert();
+        ins.into_table(runtimes())
+            .columns(
+                [
+                    "application_id",
+                    "type",
+                    "version",
+                    "dependencies",
+                    "environment_variables",
+                    "install_state",
+                    "install_finished",
+                    "installed_version",
+                    "created",
+                    "updated",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                app.into(),
+                NODEJS.into(),
+                installation.version.to_string().into(),
+                dependencies_text(&Dependencies::default()).into(),
+                variables_text(&EnvironmentVariables::default()).into(),
+                installation.state.as_str().into(),
+                installation.finished.into(),
+                installation.installed_version.map(|v| v.to_string()).into(),
+                now.into(),
+                now.into(),
+            ])
+            .on_conflict(
+                OnConflict::column(Alias::new("application_id"))
+                    .do_nothing()
+                    .to_owned(),
+            );
+        self.db.execute(&ins).await?;
+        self.get(app)
+            .await?
+            .ok_or_else(|| StoreError::Decode("runtimes row".into()))
+    }
+
+    /// The runtime of `app`, locked until `tx` ends (on PostgreSQL; SQLite's write
+    /// transactions hold the whole database already): read it, change it, [`Runtimes::save_in`].
+    pub async fn lock_in(tx: &mut Tx, app: i64) -> Result<Option<RuntimeRow>, StoreError> {
+        let mut q = select(app);
+        q.lock(LockType::Update);
+        tx.fetch_all(&q).await?.first().map(read).transpose()
+    }
+
+    /// Writes what may change of `r` (everything but its ids and creation time) inside `tx`;
+    /// false when `r`'s application has no such runtime.
+    pub async fn save_in(tx: &mut Tx, r: &RuntimeRow) -> Result<bool, StoreError> {
+        let i = &r.installation;
+        let mut q = Query::update();
+        q.table(runtimes())
+            .value(Alias::new("version"), r.version.to_string())
+            .value(
+                Alias::new("dependencies"),
+                dependencies_text(&r.dependencies),
+            )
+            .value(
+                Alias::new("environment_variables"),
+                variables_text(&r.environment_variables),
+            )
+            .value(
+                Alias::new("initialization_script"),
+                r.initialization_script.clone(),
+            )
+            .value(Alias::new("install_state"), i.state.as_str())
+            .value(Alias::new("install_output"), i.output.clone())
+            .value(Alias::new("install_finished"), i.finished)
+            .value(
+                Alias::new("installed_version"),
+                i.installed_version.map(|v| v.to_string()),
+            )
+            .value(Alias::new("updated"), r.updated)
+            .and_where(col("application_id").eq(r.application_id))
+            .and_where(col("id").eq(r.id));
+        Ok(tx.execute(&q).await? == 1)
+    }
+}
