@@ -12,21 +12,28 @@ use axum::Router;
 use palaver_service::Services;
 use tower_http::catch_panic::CatchPanicLayer;
 
-pub use platform::StreamViews;
+pub use platform::{InProcess, InProcessAnswer, StreamViews};
 
-/// Every HTTP route Palaver serves.
+/// Every HTTP route Palaver serves, with the content API's CORS at its default.
 pub fn router(services: Services) -> Router {
+    router_with(services, None)
+}
+
+/// Every HTTP route Palaver serves; `content_cors_origins` as [`content::cors`] reads it.
+pub fn router_with(services: Services, content_cors_origins: Option<&[String]>) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(avatar::routes())
         .nest(
             "/api",
-            content::routes().layer(CatchPanicLayer::custom(
-                |p: Box<dyn std::any::Any + Send>| {
-                    panic::log(p.as_ref());
-                    panic::internal_error(true)
-                },
-            )),
+            content::routes()
+                .layer(content::cors(content_cors_origins))
+                .layer(CatchPanicLayer::custom(
+                    |p: Box<dyn std::any::Any + Send>| {
+                        panic::log(p.as_ref());
+                        panic::internal_error(true)
+                    },
+                )),
         )
         .merge(platform::routes())
         .fallback(platform::not_found)

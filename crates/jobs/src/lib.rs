@@ -1,12 +1,15 @@
 //! Palaver's background work: workers that claim jobs (rows of the jobs table) and run the
-//! handler of their kind (imports, analytics exports), and the supervisor that starts the server's long-running tasks and
+//! handler of their kind (imports, analytics exports, chat functions and their runtimes), and the supervisor that starts the server's long-running tasks and
 //! stops them gracefully.
 
 mod exports;
+mod function_jobs;
+mod functions;
 mod imports;
 mod supervisor;
 mod worker;
 
+pub use functions::{FunctionHost, FunctionSettings};
 pub use supervisor::{Stopping, Supervisor};
 pub use worker::{Handler, JobFailure, Worker};
 
@@ -14,8 +17,8 @@ use std::sync::Arc;
 
 use palaver_service::Services;
 
-/// The handler of every kind of job the server runs.
-pub fn handlers(services: &Services) -> Vec<Arc<dyn Handler>> {
+/// The handler of every kind of job the server runs; chat functions run on `functions`.
+pub fn handlers(services: &Services, functions: &FunctionHost) -> Vec<Arc<dyn Handler>> {
     use palaver_domain::platform::imports::ImportTarget;
     use palaver_service::platform::ExportTarget;
     let mut all: Vec<Arc<dyn Handler>> = Vec::new();
@@ -37,5 +40,11 @@ pub fn handlers(services: &Services) -> Vec<Arc<dyn Handler>> {
         )));
     }
     all.push(Arc::new(exports::CleanupHandler::new(services.clone())));
+    all.push(Arc::new(function_jobs::RuntimeInstallHandler::new(
+        functions.clone(),
+    )));
+    all.push(Arc::new(function_jobs::InvocationHandler::new(
+        functions.clone(),
+    )));
     all
 }

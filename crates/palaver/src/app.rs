@@ -9,7 +9,7 @@ use palaver_domain::time::Clock;
 use palaver_files::{FileStore, FilesConfig};
 use palaver_gateway::broker::Broker;
 use palaver_gateway::{Gateway, GatewayConfig, RateLimit};
-use palaver_jobs::{Supervisor, Worker};
+use palaver_jobs::{FunctionHost, Supervisor, Worker};
 use palaver_service::platform::CreatedApplication;
 use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, PlatformConfig, Services};
 use palaver_store::{Db, Dialect, ReadCache};
@@ -21,12 +21,12 @@ use crate::config::{redact_url, Config};
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A job worker named uniquely across instances and restarts (it marks the leases it holds).
-pub fn job_worker(services: &Services, n: usize) -> Worker {
+pub fn job_worker(services: &Services, functions: &FunctionHost, n: usize) -> Worker {
     use rand::Rng;
     let tag: u32 = rand::thread_rng().gen();
     Worker::new(
         services.platform.jobs().clone(),
-        palaver_jobs::handlers(services),
+        palaver_jobs::handlers(services, functions),
         format!("worker-{tag:08x}-{n}"),
     )
 }
@@ -43,6 +43,8 @@ pub struct FirstStart {
 pub struct App {
     pub config: Config,
     pub services: Services,
+    /// Runs chat functions: job handlers, and the gateway's start-session decisions.
+    pub functions: FunctionHost,
 }
 
 impl App {
@@ -83,7 +85,12 @@ impl App {
         })
         .with_context(|| format!("cannot open file storage {}", config.files_url))?;
         let services = Services::new(db, auth, platform, files, cache_on.then(ReadCache::new));
-        Ok(App { config, services })
+        let functions = crate::functions::host(&config, &services).await?;
+        Ok(App {
+            config,
+            services,
+            functions,
+        })
     }
 
     /// On an empty database, creates the `default` organisation, its superadmin and its first
@@ -91,6 +98,7 @@ impl App {
     pub async fn bootstrap(&self) -> anyhow::Result<Option<FirstStart>> {
         let b = Bootstrap {
             email: self.config.bootstrap_email.clone(),
+            username: self.config.bootstrap_username.clone(),
             password: self.config.bootstrap_password.clone(),
         };
         let fail = |e: palaver_service::ServiceError| anyhow::anyhow!(e.into_domain());
@@ -141,7 +149,9 @@ impl App {
                 typing_timeout: std::time::Duration::from_millis(self.config.typing_timeout_millis),
                 ..GatewayConfig::default()
             },
-        );
+        )
+        // Secured sessions start as the application's start-session function decides.
+        .with_gate(std::sync::Arc::new(self.functions.clone()));
         // Several instances share their events through the broker; one serves alone without.
         let broker =
             match &self.config.nats_url {
@@ -155,9 +165,12 @@ impl App {
             message: palaver_gateway::resources::message,
             current_user: palaver_gateway::resources::current_user,
         };
-        let router = palaver_api::router(self.services.clone())
-            .merge(palaver_api::stream_router(self.services.clone(), views))
-            .merge(gateway.clone().router());
+        let router = palaver_api::router_with(
+            self.services.clone(),
+            self.config.content_cors_origins.as_deref(),
+        )
+        .merge(palaver_api::stream_router(self.services.clone(), views))
+        .merge(gateway.clone().router());
         let db = self.services.db.clone();
         let retention = std::time::Duration::from_secs(self.config.outbox_retention_hours * 3600);
         let mut tasks = Supervisor::new();
@@ -167,6 +180,11 @@ impl App {
             "notifier",
             async move { services.platform.run_notifier().await },
         );
+        // Non-blocking chat functions run as jobs enqueued from the same events.
+        let services = self.services.clone();
+        tasks.spawn_until_stopped("function triggers", async move {
+            services.platform.run_function_triggers().await
+        });
         // Events past retention that every consumer has handled are deleted now and then.
         let services = self.services.clone();
         tasks.spawn_until_stopped("outbox pruner", async move {
@@ -178,17 +196,19 @@ impl App {
         let hub = gateway.clone();
         tasks.spawn_until_stopped("real-time hub", async move { hub.run_hub().await });
         for n in 0..self.config.job_workers {
-            let worker = job_worker(&self.services, n);
+            let worker = job_worker(&self.services, &self.functions, n);
             tasks.spawn("job worker", move |stopping| async move {
                 worker.run(stopping).await
             });
         }
         let ending = gateway.clone();
+        let functions = self.functions.clone();
         let server = async move {
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown)
                 .await;
             tasks.shutdown(SHUTDOWN_GRACE).await;
+            functions.shutdown();
             ending.end_own_sessions().await;
             if let Some(b) = &broker {
                 b.stop();

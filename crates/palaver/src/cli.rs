@@ -81,6 +81,12 @@ struct ServeArgs {
     /// Email of the superadmin created on first start.
     #[arg(long, env = "PALAVER_BOOTSTRAP_EMAIL")]
     bootstrap_email: Option<String>,
+    /// Username of the superadmin created on first start (default: the email's local part).
+    #[arg(long, env = "PALAVER_BOOTSTRAP_USERNAME")]
+    bootstrap_username: Option<String>,
+    /// Origins allowed to call the content API from a browser, comma-separated (default: any).
+    #[arg(long, env = "PALAVER_CONTENT_CORS_ORIGINS", value_delimiter = ',')]
+    content_cors_origins: Option<Vec<String>>,
     /// Password of the superadmin created on first start (generated when absent).
     #[arg(long, env = "PALAVER_BOOTSTRAP_PASSWORD", hide_env_values = true)]
     bootstrap_password: Option<String>,
@@ -129,6 +135,8 @@ struct ServeArgs {
     #[arg(long, env = "PALAVER_JOB_WORKERS")]
     job_workers: Option<usize>,
     #[command(flatten)]
+    functions: FunctionArgs,
+    #[command(flatten)]
     storage: StorageArgs,
     /// Largest upload accepted, in bytes (default 104857600).
     #[arg(long, env = "PALAVER_MAX_UPLOAD_BYTES")]
@@ -173,6 +181,41 @@ struct StorageArgs {
     /// Largest import file accepted, in bytes (default 1073741824).
     #[arg(long, env = "PALAVER_MAX_IMPORT_BYTES")]
     max_import_bytes: Option<u64>,
+}
+
+/// How chat functions run.
+#[derive(Args)]
+struct FunctionArgs {
+    /// Where function runtimes and workers' files live (default ./data/functions).
+    #[arg(long, env = "PALAVER_FUNCTIONS_DIR")]
+    functions_dir: Option<String>,
+    /// The node executable functions run on (default node, from PATH).
+    #[arg(long, env = "PALAVER_NODE_PATH")]
+    node_path: Option<String>,
+    /// The npm executable that installs runtime dependencies (default npm, from PATH).
+    #[arg(long, env = "PALAVER_NPM_PATH")]
+    npm_path: Option<String>,
+    /// A non-blocking invocation's deadline, in ms (default 10000).
+    #[arg(long, env = "PALAVER_FUNCTION_TIMEOUT_MILLIS")]
+    function_timeout_millis: Option<u64>,
+    /// The start-session function's deadline, in ms (default 5000).
+    #[arg(long, env = "PALAVER_FUNCTION_SESSION_TIMEOUT_MILLIS")]
+    function_session_timeout_millis: Option<u64>,
+    /// Heap cap of each function worker, in MiB (default 128).
+    #[arg(long, env = "PALAVER_FUNCTION_HEAP_MB")]
+    function_heap_mb: Option<u32>,
+    /// Function workers alive at most (default 4).
+    #[arg(long, env = "PALAVER_FUNCTION_WORKERS")]
+    function_workers: Option<usize>,
+    /// allow or deny handlers' network connections (default allow).
+    #[arg(long, env = "PALAVER_FUNCTION_NETWORK")]
+    function_network: Option<String>,
+    /// Runs of a failing non-blocking invocation at most (default 1).
+    #[arg(long, env = "PALAVER_FUNCTION_MAX_ATTEMPTS")]
+    function_max_attempts: Option<u32>,
+    /// Allow file: and path dependencies in runtimes (default false).
+    #[arg(long, env = "PALAVER_FUNCTION_LOCAL_DEPENDENCIES")]
+    function_local_dependencies: Option<bool>,
 }
 
 /// What `palaver import` reads.
@@ -243,6 +286,8 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
     if let Some(s) = serve {
         top.listen = s.listen;
         top.bootstrap_email = s.bootstrap_email.clone();
+        top.bootstrap_username = s.bootstrap_username.clone();
+        top.content_cors_origins = s.content_cors_origins.clone();
         top.bootstrap_password = s.bootstrap_password.clone();
         top.token_ttl_seconds = s.token_ttl_seconds;
         top.bcrypt_cost = s.bcrypt_cost;
@@ -260,6 +305,17 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.gateway_limit_window_seconds = s.gateway_limit_window_seconds;
         top.typing_timeout_millis = s.typing_timeout_millis;
         top.job_workers = s.job_workers;
+        let f = &s.functions;
+        top.functions_dir = f.functions_dir.clone();
+        top.node_path = f.node_path.clone();
+        top.npm_path = f.npm_path.clone();
+        top.function_timeout_millis = f.function_timeout_millis;
+        top.function_session_timeout_millis = f.function_session_timeout_millis;
+        top.function_heap_mb = f.function_heap_mb;
+        top.function_workers = f.function_workers;
+        top.function_network = f.function_network.clone();
+        top.function_max_attempts = f.function_max_attempts;
+        top.function_local_dependencies = f.function_local_dependencies;
         top.max_upload_bytes = s.max_upload_bytes;
         top.bootstrap_client_id = s.bootstrap_client_id.clone();
         top.bootstrap_client_secret = s.bootstrap_client_secret.clone();

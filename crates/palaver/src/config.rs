@@ -72,8 +72,35 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// The largest import file (`POST /imports/...`) accepted, in bytes.
     pub max_import_bytes: u64,
+    /// Where chat functions' runtimes (npm installs) and workers' files live.
+    pub functions_dir: String,
+    /// The `node` executable chat functions run on (a bare name is looked up on `PATH`).
+    pub node_path: String,
+    /// The `npm` executable that installs runtimes' dependencies.
+    pub npm_path: String,
+    /// A non-blocking function invocation's deadline, in milliseconds.
+    pub function_timeout_millis: u64,
+    /// The start-session function's deadline, in milliseconds: a secured session start waits
+    /// this long at most.
+    pub function_session_timeout_millis: u64,
+    /// V8 heap cap of each function worker, in MiB.
+    pub function_heap_mb: u32,
+    /// Function workers (one `node` process per application) alive at most.
+    pub function_workers: usize,
+    /// `allow` or `deny`: whether handlers may open network connections (`deny` runs workers
+    /// in an empty network namespace with `unshare`).
+    pub function_network: String,
+    /// Runs of a failing non-blocking invocation at most, the first included.
+    pub function_max_attempts: u32,
+    /// Allow `file:` and path dependencies in runtimes (packages from this machine's disk).
+    pub function_local_dependencies: bool,
+    /// Origins whose browser pages may call the content API (`https://dash.example.com`), with
+    /// credentials. When absent every origin may, as LoopBack's `cors: {origin: true}` allows.
+    pub content_cors_origins: Option<Vec<String>>,
     /// First-start superadmin email; `admin@palaver.local` when absent.
     pub bootstrap_email: Option<String>,
+    /// First-start superadmin username; the email's local part when absent.
+    pub bootstrap_username: Option<String>,
     /// First-start superadmin password; generated (and printed once) when absent.
     pub bootstrap_password: Option<String>,
     /// First-start application client id; generated when absent.
@@ -118,7 +145,25 @@ impl std::fmt::Debug for Config {
             .field("s3_allow_http", &self.s3_allow_http)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("max_import_bytes", &self.max_import_bytes)
+            .field("functions_dir", &self.functions_dir)
+            .field("node_path", &self.node_path)
+            .field("npm_path", &self.npm_path)
+            .field("function_timeout_millis", &self.function_timeout_millis)
+            .field(
+                "function_session_timeout_millis",
+                &self.function_session_timeout_millis,
+            )
+            .field("function_heap_mb", &self.function_heap_mb)
+            .field("function_workers", &self.function_workers)
+            .field("function_network", &self.function_network)
+            .field("function_max_attempts", &self.function_max_attempts)
+            .field(
+                "function_local_dependencies",
+                &self.function_local_dependencies,
+            )
+            .field("content_cors_origins", &self.content_cors_origins)
             .field("bootstrap_email", &self.bootstrap_email)
+            .field("bootstrap_username", &self.bootstrap_username)
             .field("bootstrap_password", &set(&self.bootstrap_password))
             .field("bootstrap_client_id", &self.bootstrap_client_id)
             .field(
@@ -172,7 +217,19 @@ impl Default for Config {
             s3_allow_http: false,
             max_upload_bytes: 104_857_600,
             max_import_bytes: 1 << 30,
+            functions_dir: "./data/functions".into(),
+            node_path: "node".into(),
+            npm_path: "npm".into(),
+            function_timeout_millis: 10_000,
+            function_session_timeout_millis: 5_000,
+            function_heap_mb: 128,
+            function_workers: 4,
+            function_network: "allow".into(),
+            function_max_attempts: 1,
+            function_local_dependencies: false,
+            content_cors_origins: None,
             bootstrap_email: None,
+            bootstrap_username: None,
             bootstrap_password: None,
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
@@ -210,7 +267,19 @@ pub struct Layer {
     pub s3_allow_http: Option<bool>,
     pub max_upload_bytes: Option<u64>,
     pub max_import_bytes: Option<u64>,
+    pub functions_dir: Option<String>,
+    pub node_path: Option<String>,
+    pub npm_path: Option<String>,
+    pub function_timeout_millis: Option<u64>,
+    pub function_session_timeout_millis: Option<u64>,
+    pub function_heap_mb: Option<u32>,
+    pub function_workers: Option<usize>,
+    pub function_network: Option<String>,
+    pub function_max_attempts: Option<u32>,
+    pub function_local_dependencies: Option<bool>,
+    pub content_cors_origins: Option<Vec<String>>,
     pub bootstrap_email: Option<String>,
+    pub bootstrap_username: Option<String>,
     pub bootstrap_password: Option<String>,
     pub bootstrap_client_id: Option<String>,
     pub bootstrap_client_secret: Option<String>,
@@ -255,6 +324,16 @@ impl Config {
                 s3_allow_http,
                 max_upload_bytes,
                 max_import_bytes,
+                functions_dir,
+                node_path,
+                npm_path,
+                function_timeout_millis,
+                function_session_timeout_millis,
+                function_heap_mb,
+                function_workers,
+                function_network,
+                function_max_attempts,
+                function_local_dependencies,
                 bcrypt_cost
             );
             take_optional!(
@@ -265,7 +344,9 @@ impl Config {
                 s3_region,
                 s3_access_key_id,
                 s3_secret_access_key,
+                content_cors_origins,
                 bootstrap_email,
+                bootstrap_username,
                 bootstrap_password,
                 bootstrap_client_id,
                 bootstrap_client_secret
@@ -339,6 +420,51 @@ impl Config {
                 u.starts_with("http://") || u.starts_with("https://"),
                 "s3_endpoint must start with http:// or https://"
             );
+        }
+        for o in c.content_cors_origins.iter().flatten() {
+            let rest = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"));
+            anyhow::ensure!(
+                rest.is_some_and(|r| !r.is_empty()
+                    && !r.trim_end_matches('/').contains('/')
+                    && r.chars().all(|ch| ch.is_ascii_graphic())),
+                "content_cors_origins entries must be origins such as https://dash.example.com, not {o:?}"
+            );
+        }
+        for (key, path) in [
+            ("functions_dir", &c.functions_dir),
+            ("node_path", &c.node_path),
+            ("npm_path", &c.npm_path),
+        ] {
+            anyhow::ensure!(!path.trim().is_empty(), "{key} must not be empty");
+        }
+        anyhow::ensure!(
+            (100..=600_000).contains(&c.function_timeout_millis),
+            "function_timeout_millis must be 100 to 600000"
+        );
+        anyhow::ensure!(
+            (100..=60_000).contains(&c.function_session_timeout_millis),
+            "function_session_timeout_millis must be 100 to 60000"
+        );
+        anyhow::ensure!(
+            (16..=16_384).contains(&c.function_heap_mb),
+            "function_heap_mb must be 16 to 16384"
+        );
+        anyhow::ensure!(
+            (1..=256).contains(&c.function_workers),
+            "function_workers must be 1 to 256"
+        );
+        anyhow::ensure!(
+            matches!(c.function_network.as_str(), "allow" | "deny"),
+            "function_network must be allow or deny"
+        );
+        anyhow::ensure!(
+            (1..=10).contains(&c.function_max_attempts),
+            "function_max_attempts must be 1 to 10"
+        );
+        if let Some(u) = &c.bootstrap_username {
+            anyhow::ensure!(!u.trim().is_empty(), "bootstrap_username must not be empty");
         }
         if let Some(u) = &c.public_url {
             anyhow::ensure!(
@@ -427,6 +553,18 @@ mod tests {
                 s3_endpoint: Some("minio:9000".into()),
                 ..Layer::default()
             },
+            Layer {
+                content_cors_origins: Some(vec!["dash.example.com".into()]),
+                ..Layer::default()
+            },
+            Layer {
+                content_cors_origins: Some(vec!["https://dash.example.com/app".into()]),
+                ..Layer::default()
+            },
+            Layer {
+                bootstrap_username: Some(" ".into()),
+                ..Layer::default()
+            },
         ] {
             assert!(
                 Config::from_layers(std::slice::from_ref(&l)).is_err(),
@@ -442,6 +580,17 @@ mod tests {
         std::fs::write(&p, "listen = \"0.0.0.0:80\"\ntoken_ttl_seconds = 60\n").unwrap();
         let l = Layer::from_file(&p).unwrap();
         assert_eq!(l.token_ttl_seconds, Some(60));
+        std::fs::write(
+            &p,
+            "content_cors_origins = [\"https://dash.example.com\"]\nbootstrap_username = \"root\"\n",
+        )
+        .unwrap();
+        let l = Layer::from_file(&p).unwrap();
+        assert_eq!(
+            l.content_cors_origins,
+            Some(vec!["https://dash.example.com".to_string()])
+        );
+        assert_eq!(l.bootstrap_username.as_deref(), Some("root"));
         std::fs::write(&p, "nosuch = 1\n").unwrap();
         assert!(Layer::from_file(&p).is_err());
     }

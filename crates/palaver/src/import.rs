@@ -68,7 +68,7 @@ pub async fn run(
         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(Duration::from_millis(100));
-    let worker = palaver::app::job_worker(&app.services, 0);
+    let worker = palaver::app::job_worker(&app.services, &app.functions, 0);
     let ended = loop {
         let run = worker.run_id(job.id);
         tokio::pin!(run);

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod functions;
 
 pub use app::App;
 pub use config::Config;

@@ -30,6 +30,8 @@ fn nats_url() -> String {
 struct Instance {
     child: Child,
     base: String,
+    /// The instance's own chat functions folder.
+    _functions: tempfile::TempDir,
 }
 
 impl Drop for Instance {
@@ -42,8 +44,10 @@ impl Drop for Instance {
 /// Starts an instance on `database_url`, its hosted files in folder `files` (shared, as a
 /// bucket would be).
 fn start(database_url: &str, files: &std::path::Path) -> Instance {
+    let functions = tempfile::tempdir().expect("functions folder");
     let mut child = Command::new(env!("CARGO_BIN_EXE_palaver"))
         .arg("serve")
+        .env("PALAVER_FUNCTIONS_DIR", functions.path())
         .env("PALAVER_DATABASE_URL", database_url)
         .env("PALAVER_FILES_URL", files)
         .env("PALAVER_LISTEN", "127.0.0.1:0")
@@ -70,7 +74,11 @@ fn start(database_url: &str, files: &std::path::Path) -> Instance {
     let base = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the instance says where it listens");
-    Instance { child, base }
+    Instance {
+        child,
+        base,
+        _functions: functions,
+    }
 }
 
 async fn token(http: &reqwest::Client, base: &str) -> String {

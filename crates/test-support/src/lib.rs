@@ -94,6 +94,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub services: Services,
+    /// Runs the server's chat functions (what [`TestApp::run_jobs`] invokes them with).
+    pub functions: palaver_jobs::FunctionHost,
     /// The bootstrap organisation.
     pub org_id: String,
     pub admin_id: String,
@@ -214,6 +216,9 @@ impl TestApp {
             // Tests run jobs themselves, with `run_jobs`, when they are due.
             job_workers: 0,
             files_url: files.path().join("files").display().to_string(),
+            functions_dir: files.path().join("functions").display().to_string(),
+            // Tests install packages from folders they make, not from a registry.
+            function_local_dependencies: true,
             ..Config::default()
         };
         adjust(&mut config);
@@ -227,6 +232,7 @@ impl TestApp {
             .expect("bootstrap")
             .expect("empty database bootstraps");
         let services = app.services.clone();
+        let functions = app.functions.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let (addr, server) = app
             .serve(async move {
@@ -242,6 +248,7 @@ impl TestApp {
                 .build()
                 .expect("client"),
             services,
+            functions,
             org_id: boot.account.organisation_id,
             admin_id: boot.account.account_id,
             app_id: boot.application.app.id,
@@ -256,7 +263,9 @@ impl TestApp {
     /// Runs every job that is due now, one after the other, until none is left (jobs a job
     /// enqueues included); answers how many ran. No test waits for a background worker.
     pub async fn run_jobs(&self) -> usize {
-        palaver::app::job_worker(&self.services, 0).drain().await
+        palaver::app::job_worker(&self.services, &self.functions, 0)
+            .drain()
+            .await
     }
 
     /// Moves the services' clock forward: leases run out, back-offs pass, scheduled jobs

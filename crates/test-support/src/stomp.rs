@@ -168,6 +168,26 @@ impl StompClient {
         self.expect_frame("an answer to CONNECT").await
     }
 
+    /// As [`StompClient::connect_as`], with the client's `authParams` (base64 JSON in
+    /// `StompX-Auth-Params`, as `@chatkitty/core` sends them for a secured session).
+    pub async fn connect_with_auth(&mut self, username: &str, auth_params: &Value) -> Frame {
+        use base64::Engine;
+        let params = base64::engine::general_purpose::STANDARD.encode(auth_params.to_string());
+        self.send_frame(
+            Command::Connect,
+            &[
+                ("accept-version", "1.2"),
+                ("heart-beat", "0,0"),
+                ("host", "localhost"),
+                ("StompX-User", username),
+                ("StompX-Auth-Params", &params),
+            ],
+            b"",
+        )
+        .await;
+        self.expect_frame("an answer to CONNECT").await
+    }
+
     /// Sends SUBSCRIBE; `extra` headers follow `id` and `destination`.
     pub async fn subscribe(&mut self, id: &str, dest: &str, extra: &[(&str, &str)]) {
         let mut headers = vec![("id", id), ("destination", dest)];

@@ -13,6 +13,7 @@ use palaver_service::{AppPrincipal, Services};
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::in_process::InProcessCaller;
 
 /// The application the request's bearer token was granted to.
 pub struct AppCaller(pub AppPrincipal);
@@ -21,6 +22,13 @@ impl FromRequestParts<Services> for AppCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &Services) -> Result<Self, ApiError> {
+        let in_process = parts
+            .extensions
+            .get::<InProcessCaller>()
+            .map(|c| c.0.clone());
+        if let Some(p) = in_process {
+            return own_application(parts, p);
+        }
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -45,25 +53,29 @@ impl FromRequestParts<Services> for AppCaller {
             )
             .into());
         };
-        // `/v1/applications/{app_id}/…` only reaches the token's own application, named
-        // exactly (no `+1`, `01` or undecodable ids).
-        let path = parts
-            .extensions
-            .get::<OriginalUri>()
-            .map(|u| u.0.path().to_string())
-            .unwrap_or_else(|| parts.uri.path().to_string());
-        if let Some(rest) = path.strip_prefix("/v1/applications/") {
-            let named = rest.split('/').next().unwrap_or_default();
-            if named != p.application_id.to_string() {
-                return Err(DomainError::new(
-                    ErrorCode::NotFound,
-                    format!("No application with id {named}"),
-                )
-                .into());
-            }
-        }
-        Ok(AppCaller(p))
+        own_application(parts, p)
     }
+}
+
+/// `/v1/applications/{app_id}/…` only reaches the caller's own application, named exactly (no
+/// `+1`, `01` or undecodable ids).
+fn own_application(parts: &Parts, p: AppPrincipal) -> Result<AppCaller, ApiError> {
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map(|u| u.0.path().to_string())
+        .unwrap_or_else(|| parts.uri.path().to_string());
+    if let Some(rest) = path.strip_prefix("/v1/applications/") {
+        let named = rest.split('/').next().unwrap_or_default();
+        if named != p.application_id.to_string() {
+            return Err(DomainError::new(
+                ErrorCode::NotFound,
+                format!("No application with id {named}"),
+            )
+            .into());
+        }
+    }
+    Ok(AppCaller(p))
 }
 
 /// A JSON body, whatever JSON-ish media type it came with, read as snake_case. An empty body is
@@ -74,6 +86,19 @@ impl<S: Send + Sync> FromRequest<S> for PJson {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let PJsonVerbatim(v) = PJsonVerbatim::from_request(req, state).await?;
+        Ok(PJson(naming::read(v)))
+    }
+}
+
+/// A JSON body as [`PJson`] reads it, but with its keys as sent: for bodies whose keys are the
+/// caller's own names (environment variables), which no naming applies to.
+pub struct PJsonVerbatim(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for PJsonVerbatim {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             DomainError::new(
                 ErrorCode::BadRequest,
@@ -81,7 +106,7 @@ impl<S: Send + Sync> FromRequest<S> for PJson {
             )
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(PJson(Value::Null));
+            return Ok(PJsonVerbatim(Value::Null));
         }
         let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
             DomainError::new(
@@ -89,7 +114,7 @@ impl<S: Send + Sync> FromRequest<S> for PJson {
                 format!("The request body is not valid JSON: {e}"),
             )
         })?;
-        Ok(PJson(naming::read(v)))
+        Ok(PJsonVerbatim(v))
     }
 }
 

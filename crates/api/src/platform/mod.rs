@@ -10,8 +10,10 @@ mod context;
 pub mod error;
 mod extract;
 mod files;
+mod functions;
 mod hal;
 mod imports;
+mod in_process;
 mod jobs;
 mod message_reads;
 mod messages;
@@ -26,7 +28,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use palaver_domain::platform::naming::{Naming, Rendered};
 use palaver_domain::{DomainError, ErrorCode};
@@ -34,6 +36,7 @@ use palaver_service::Services;
 use serde::Serialize;
 
 pub use error::ApiError;
+pub use in_process::{InProcess, InProcessAnswer};
 pub use streams::StreamViews;
 
 use context::Ctx;
@@ -98,6 +101,34 @@ fn resources() -> Router<Services> {
             post(imports::messages).layer(DefaultBodyLimit::disable()),
         )
         .route("/jobs", get(jobs::list))
+        .route("/runtimes/nodejs", get(functions::runtime))
+        .route(
+            "/runtimes/nodejs/dependencies",
+            put(functions::dependencies),
+        )
+        .route(
+            "/runtimes/nodejs/environment-variables",
+            put(functions::environment_variables),
+        )
+        .route(
+            "/runtimes/nodejs/initialization-script",
+            put(functions::initialization_script),
+        )
+        .route(
+            "/runtimes/nodejs/functions",
+            get(functions::list).post(functions::create),
+        )
+        .route("/functions/{id}", get(functions::get))
+        .route(
+            "/functions/{id}/current-version",
+            get(functions::current_version),
+        )
+        .route(
+            "/functions/{id}/versions",
+            get(functions::versions).post(functions::create_version),
+        )
+        .route("/functions/{id}/invocations", get(functions::invocations))
+        .route("/function-versions/{id}", get(functions::version))
         .route("/jobs/{id}", get(jobs::get))
         .route("/jobs/{id}/errors", get(jobs::errors))
         .route("/user-sessions", get(sessions::user_sessions))

@@ -134,6 +134,12 @@ impl Platform {
         Ok(secret)
     }
 
+    /// Application `id`, for work done on its behalf with no request behind it (chat
+    /// functions' Platform API calls).
+    pub async fn application_row(&self, id: i64) -> Result<Option<ApplicationRow>> {
+        Ok(self.apps.get(id).await?)
+    }
+
     /// The caller's application.
     pub async fn application(&self, p: &AppPrincipal) -> Result<ApplicationRow> {
         self.apps

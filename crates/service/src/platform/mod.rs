@@ -1,8 +1,9 @@
 //! The platform API's use-cases: OAuth client credentials, applications and their settings,
 //! chat users and their secrets, contacts and block lists, channels and their rosters, what users
 //! set for themselves in them, messages, threads, reactions, reports, read receipts,
-//! notifications and hosted files. Every operation is bound to the caller's application; every channel and
-//! message write commits with its event (see `outbox`).
+//! notifications, hosted files and chat functions with their runtime. Every operation is bound
+//! to the caller's application; every channel and message write commits with its event (see
+//! `outbox`).
 
 mod applications;
 mod channel_input;
@@ -13,6 +14,8 @@ mod cleanup;
 mod contacts;
 mod exports;
 mod files;
+mod function_triggers;
+mod functions;
 mod history;
 mod imports;
 mod jobs;
@@ -45,6 +48,11 @@ pub use files::{
     content_disposition, file_path, FileAccess, FileMessageInput, MessageTarget, StagedFile,
     UploadMeta, WriteGrant,
 };
+pub use function_triggers::{triggers_of, InvocationJob};
+pub use functions::{
+    RuntimeChange, TriggeredFunction, FUNCTION_SORTABLE, FUNCTION_VERSION_SORTABLE,
+    INVOCATION_SORTABLE,
+};
 pub use history::{CursorPage, MessageFilter};
 pub use imports::{import_job_kind, import_payload};
 pub use jobs::JOB_SORTABLE;
@@ -58,10 +66,13 @@ pub use palaver_domain::platform::event::Event;
 pub use palaver_files::{FileError, FileStore, Opened};
 pub use palaver_store::platform::{
     ApplicationRow, ChannelRow, ChannelState, ChatSessionRow, ChatUserRow, EventRow, FileRow,
-    MessageRow, NotificationRow, Roster, ThreadFilter, ThreadRow, UserSessionRow, Viewing,
+    FunctionRow, FunctionVersionRow, InvocationRow, MessageRow, NotificationRow, Roster,
+    RuntimeRow, ThreadFilter, ThreadRow, UserSessionRow, Viewing,
 };
 pub use reactions::{ReactionInput, ReactionSummary, ReactionView, ReportInput, ReportView};
-pub use realtime::{NoSessionFunction, SessionAttempt, SessionDecision, SessionGate};
+pub use realtime::{
+    NoSessionFunction, SessionAttempt, SessionDecision, SessionGate, SessionProfile,
+};
 pub use receipts::ReadReceipt;
 pub use sessions::{ChatSessionView, SESSION_SORTABLE};
 pub use sort_keys::{
@@ -70,8 +81,9 @@ pub use sort_keys::{
 pub use users::{NewUserInput, UserPatch, UsersQuery, USER_SORTABLE};
 
 use palaver_store::platform::{
-    Applications, ChannelStates, Channels, ChatUsers, Consumers, Events, Messages, Notifications,
-    OauthTokens, Reactions, ReadCursors, Reports, Rosters, Sessions, Threads, UserBlocks,
+    Applications, ChannelStates, Channels, ChatUsers, Consumers, Events, Functions, Invocations,
+    Messages, Notifications, OauthTokens, Reactions, ReadCursors, Reports, Rosters, Runtimes,
+    Sessions, Threads, UserBlocks,
 };
 use palaver_store::{Db, Documents};
 
@@ -141,6 +153,11 @@ pub struct Platform {
     sessions: Sessions,
     /// Hosted files: the file storage and the files' rows.
     hosted: files::Hosted,
+    /// Chat functions: the application's runtime, its functions and their versions, and the
+    /// record of their invocations.
+    runtimes: Runtimes,
+    functions: Functions,
+    invocations: Invocations,
     /// Background work, enqueued in the transactions of the writes that cause it.
     jobs: crate::jobs::JobQueue,
     /// Committed events, published after each write's transaction commits, and signals.
@@ -175,6 +192,9 @@ impl Platform {
             consumers: Consumers::new(db.clone()),
             sessions: Sessions::new(db.clone()),
             hosted: files::Hosted::new(files, db.clone()),
+            runtimes: Runtimes::new(db.clone()),
+            functions: Functions::new(db.clone()),
+            invocations: Invocations::new(db.clone()),
             jobs: crate::jobs::JobQueue::new(db.clone(), config.clock.clone()),
             bus: outbox::bus(),
             relay: Default::default(),

@@ -28,8 +28,24 @@ pub struct SessionAttempt {
 /// The answer to a secured session start.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionDecision {
-    Allow,
+    /// The session starts; the user is made (or updated) with what the profile says.
+    Allow(SessionProfile),
     Deny(String),
+}
+
+/// What a start-session function may say of the user it lets in: fields left `None` keep what
+/// the user has (or take their defaults when the user is made now).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionProfile {
+    pub display_name: Option<String>,
+    pub properties: Option<Value>,
+    pub display_picture_url: Option<String>,
+}
+
+impl SessionProfile {
+    fn is_empty(&self) -> bool {
+        self == &SessionProfile::default()
+    }
 }
 
 /// Decides secured session starts for an application. ChatKitty applications decide with their
@@ -95,14 +111,11 @@ impl Platform {
             return Err(denied("A username of 1 to 255 characters is required").into());
         }
         if app.guest_users != "ENABLED" {
-            if let SessionDecision::Deny(why) = gate.decide(app, attempt).await {
-                return Err(denied(why).into());
-            }
-            return self
-                .users
-                .by_name(p.application_id, name)
-                .await?
-                .ok_or_else(|| denied(format!("No user named \"{name}\"")).into());
+            let profile = match gate.decide(app, attempt).await {
+                SessionDecision::Allow(profile) => profile,
+                SessionDecision::Deny(why) => return Err(denied(why).into()),
+            };
+            return self.admitted_user(p, name, profile).await;
         }
         if let Some(u) = self.users.by_name(p.application_id, name).await? {
             return Ok(u);
@@ -125,6 +138,63 @@ impl Platform {
                 .ok_or_else(|| StoreError::Decode("guest user".into()).into()),
             Err(e) => Err(e),
         }
+    }
+
+    /// The user a start-session function let in: made (not a guest) when it does not exist
+    /// yet, updated with what the function said when it does. A function that made the user
+    /// itself (through its Platform API client) finds it here.
+    async fn admitted_user(
+        &self,
+        p: &AppPrincipal,
+        name: &str,
+        profile: SessionProfile,
+    ) -> Result<ChatUserRow> {
+        let mut user = match self.users.by_name(p.application_id, name).await? {
+            Some(u) => u,
+            None => {
+                let input = super::NewUserInput {
+                    name: name.to_string(),
+                    display_name: profile
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| name.to_string()),
+                    display_picture_url: profile.display_picture_url.clone(),
+                    r#type: "PERSON".into(),
+                    is_guest: false,
+                    properties: profile
+                        .properties
+                        .clone()
+                        .unwrap_or_else(|| Value::Object(Map::new())),
+                };
+                match self.create_user(p, input).await {
+                    Ok(u) => return Ok(u),
+                    // Made meanwhile (the function, or a racing connection): update it below.
+                    Err(e) if e.is_conflict() => self
+                        .users
+                        .by_name(p.application_id, name)
+                        .await?
+                        .ok_or_else(|| StoreError::Decode("admitted user".into()))?,
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        if profile.is_empty() {
+            return Ok(user);
+        }
+        if profile.display_name.is_some() || profile.properties.is_some() {
+            let patch = super::UserPatch {
+                display_name: profile.display_name,
+                properties: profile.properties,
+                ..super::UserPatch::default()
+            };
+            user = self.update_user(p, user.id, &patch).await?;
+        }
+        if let Some(url) = profile.display_picture_url {
+            if url != user.display_picture_url {
+                user = self.point_display_picture(p, user.id, url).await?;
+            }
+        }
+        Ok(user)
     }
 
     /// The caller's user named `name`, if any.

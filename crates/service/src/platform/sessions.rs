@@ -5,7 +5,7 @@
 
 use palaver_domain::platform::event::Event;
 use palaver_domain::platform::paging::PageRequest;
-use palaver_store::platform::{ChatSessionRow, ChatUserRow, UserSessionRow};
+use palaver_store::platform::{ChatSessionRow, ChatUserRow, Sessions, UserSessionRow};
 
 use super::channel_input::invalid;
 use super::sort_keys::user_order;
@@ -95,10 +95,15 @@ impl Platform {
     ) -> Result<ChatSessionRow> {
         let app = p.application_id;
         let user = session.user_id;
-        let row = self
-            .sessions
-            .start_chat(app, session.id, user, channel, self.now())
-            .await?;
+        let mut tx = self.db.begin().await?;
+        let row =
+            Sessions::start_chat_in(&mut tx, app, session.id, user, channel, self.now()).await?;
+        let started = Event::ChatSessionStarted {
+            chat_session_id: row.id,
+            channel_id: channel,
+            user_id: user,
+        };
+        self.commit(tx, p, started).await?;
         if self.sessions.active_chats(app, user, channel).await? == 1 {
             self.signal(
                 p,

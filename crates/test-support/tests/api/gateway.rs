@@ -115,7 +115,7 @@ async fn channel_in(c: &mut StompClient, relay: &Value, name: &str) -> Value {
 }
 
 /// Checks a fatal STOMP ERROR of `kind`; returns its message.
-fn assert_stomp_error(f: &Frame, kind: &str) -> String {
+pub(crate) fn assert_stomp_error(f: &Frame, kind: &str) -> String {
     assert_eq!(f.command, Command::Error, "{}", f.describe());
     assert_eq!(f.get("message"), Some(kind), "{}", f.describe());
     let body = f.json();

@@ -1,10 +1,14 @@
-//! The platform API and real-time gateway tests again, each on a schema of its own in
+//! The platform API, real-time gateway and (some) content API tests again, each on a schema of its own in
 //! PostgreSQL: the same files as in `tests/api`, with a server that stores in PostgreSQL
 //! (`PALAVER_TEST_DATABASE_URL`, or the local server at 127.0.0.1:5432 and its database `test`).
 
 // Helpers outside #[test] functions unwrap too: a broken fixture should fail the test there.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "../api/content_filter_semantics.rs"]
+mod content_filter_semantics;
+#[path = "../api/content_stock_routes.rs"]
+mod content_stock_routes;
 #[path = "../api/gateway.rs"]
 mod gateway;
 #[path = "../api/gateway_channels.rs"]
@@ -29,6 +33,10 @@ mod platform_events;
 mod platform_exports;
 #[path = "../api/platform_files.rs"]
 mod platform_files;
+#[path = "../api/platform_function_runs.rs"]
+mod platform_function_runs;
+#[path = "../api/platform_functions.rs"]
+mod platform_functions;
 #[path = "../api/platform_history.rs"]
 mod platform_history;
 #[path = "../api/platform_imports.rs"]
