@@ -181,7 +181,7 @@ pub(crate) async fn perform(
         (Owner::Channel(id), "trigger_event") => {
             platform.writable_channel(p, id, me).await.map_err(fail)?;
             let (kind, properties) = platform
-                .send_channel_event(p, id, &body)
+                .send_channel_event(p, id, Some(me), &body)
                 .await
                 .map_err(fail)?;
             Ok(Answer {

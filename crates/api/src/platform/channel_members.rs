@@ -242,7 +242,10 @@ pub(super) async fn send_event(
     PJson(body): PJson,
 ) -> Result {
     let channel = id(&path.id, "channel")?;
-    let (kind, properties) = s.platform.send_channel_event(&p, channel, &body).await?;
+    let (kind, properties) = s
+        .platform
+        .send_channel_event(&p, channel, None, &body)
+        .await?;
     Ok(respond(
         &ctx,
         json!({ "type": kind, "properties": properties }),

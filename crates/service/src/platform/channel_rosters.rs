@@ -204,11 +204,14 @@ impl Platform {
         Ok((c, items, total))
     }
 
-    /// Sends a custom event `{type, properties}` to a channel's subscribers; answers it.
+    /// Sends a custom event `{type, properties}` to a channel's subscribers; answers it. `user`
+    /// is the user who triggered it (a gateway client), `None` for the application itself: the
+    /// two run different chat functions (`user.triggered.event`, `system.triggered.event`).
     pub async fn send_channel_event(
         &self,
         p: &AppPrincipal,
         channel: i64,
+        user: Option<i64>,
         body: &Value,
     ) -> Result<(String, Value)> {
         let kind = text(body, "type")
@@ -225,7 +228,7 @@ impl Platform {
             channel_id: channel,
             r#type: kind.clone(),
             properties: properties.clone(),
-            user_id: None,
+            user_id: user,
         };
         self.commit(tx, p, event).await?;
         Ok((kind, properties))

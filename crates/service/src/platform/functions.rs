@@ -56,6 +56,22 @@ impl RuntimeChange {
     }
 }
 
+/// Refuses a script that would not run: JavaScript (TypeScript annotations allowed) with a
+/// syntax error is a 400 naming where, not a function that fails on every event.
+fn compiles(script: &str, field: &str) -> std::result::Result<(), DomainError> {
+    palaver_functions::strip_types(script)
+        .map(drop)
+        .map_err(|e| {
+            DomainError::new(
+                ErrorCode::InvalidParameter,
+                format!(
+                    "{field} has a syntax error at line {}, column {}: {}",
+                    e.line, e.column, e.message
+                ),
+            )
+        })
+}
+
 fn no_function(id: i64) -> DomainError {
     DomainError::new(ErrorCode::NotFound, format!("No function with id {id}"))
 }
@@ -100,6 +116,9 @@ impl Platform {
         p: &AppPrincipal,
         change: RuntimeChange,
     ) -> Result<RuntimeRow> {
+        if let RuntimeChange::InitializationScript(script) = &change {
+            compiles(script.as_str(), "script")?;
+        }
         let app = p.application_id;
         let now = self.now();
         // The row must exist for the change to lock it.
@@ -298,6 +317,7 @@ impl Platform {
         id: i64,
         script: HandlerScript,
     ) -> Result<FunctionVersionRow> {
+        compiles(script.as_str(), "handler_script")?;
         let mut tx = self.db.begin().await?;
         let v =
             Functions::add_version_in(&mut tx, p.application_id, id, script.as_str(), self.now())

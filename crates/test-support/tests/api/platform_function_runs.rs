@@ -447,3 +447,134 @@ async fn a_start_session_function_may_make_the_user_and_a_slow_or_crashing_one_d
     let f = c.connect_with_auth("newcomer", &json!({})).await;
     assert_eq!(f.command, Command::Connected, "{}", f.describe());
 }
+
+#[tokio::test]
+async fn each_non_blocking_trigger_runs_its_function_with_its_event() {
+    let app = crate::spawn().await;
+    let token = app.platform_token().await;
+    let p = AppPrincipal {
+        application_id: app.app_id,
+        organisation_id: app.org_id.clone(),
+    };
+    let platform = &app.services.platform;
+    // Each function answers what its event told it.
+    let script = "async function handleEvent(e) {
+        return { type: e.type, user: e.user ? e.user.name : null,
+                 channel: e.channel ? e.channel.name : null,
+                 message: e.message ? e.message.body : null,
+                 extra: e.reaction ? e.reaction.emoji
+                      : e.event ? e.event.type
+                      : e.notification ? typeof e.notification.body
+                      : e.readReceipt ? e.readReceipt.user_id
+                      : null };
+    }";
+    let triggers = [
+        "user.received.notification",
+        "user.read.message",
+        "user.reacted_to.message",
+        "user.received.channel_invite",
+        "user.triggered.event",
+        "user.started.chat_session",
+    ];
+    let mut functions = Vec::new();
+    for t in triggers {
+        functions.push(deploy(&app, &token, t, script).await);
+    }
+    let alice = app.create_chat_user(&token, json!({"name": "alice"})).await;
+    let alice_id = alice["id"].as_i64().unwrap();
+    app.create_chat_user(&token, json!({"name": "bob"})).await;
+    app.create_chat_user(&token, json!({"name": "carol"})).await;
+    let r = app
+        .ppost(
+            "/channels",
+            &token,
+            json!({"type": "PRIVATE", "name": "den",
+                   "members": [{"username": "alice"}, {"username": "bob"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let den = r.body["id"].as_i64().unwrap();
+
+    // bob writes; alice is notified, reads it and reacts to it.
+    let r = app
+        .ppost(
+            &format!("/channels/{den}/messages"),
+            &token,
+            json!({"type": "TEXT", "body": "psst", "user": {"username": "bob"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let message = r.body["id"].as_i64().unwrap();
+    platform
+        .drain_notifications(&p)
+        .await
+        .map_err(|e| e.into_domain())
+        .unwrap();
+    platform
+        .read_message(&p, alice_id, message)
+        .await
+        .map_err(|e| e.into_domain())
+        .unwrap();
+    let thumbs = palaver_service::platform::Emoji::parse("👍").unwrap();
+    platform
+        .react(&p, alice_id, message, &thumbs)
+        .await
+        .map_err(|e| e.into_domain())
+        .unwrap();
+    // carol is invited; alice triggers a custom event and opens a chat session.
+    let r = app
+        .ppost(
+            &format!("/channels/{den}/invites"),
+            &token,
+            json!({"user": {"username": "carol"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    platform
+        .send_channel_event(
+            &p,
+            den,
+            Some(alice_id),
+            &json!({"type": "wave", "properties": {}}),
+        )
+        .await
+        .map_err(|e| e.into_domain())
+        .unwrap();
+    let alice_row = platform
+        .get_user(&p, alice_id)
+        .await
+        .map_err(|e| e.into_domain())
+        .unwrap();
+    let session = platform
+        .start_user_session(&p, &alice_row, "test", None)
+        .await
+        .map_err(|e| e.into_domain())
+        .unwrap();
+    platform
+        .start_chat_session(&p, &session, den)
+        .await
+        .map_err(|e| e.into_domain())
+        .unwrap();
+    settle(&app).await;
+
+    let expected = [
+        json!({"type": "user.received.notification", "user": "alice", "channel": null,
+               "message": null, "extra": "string"}),
+        json!({"type": "user.read.message", "user": "alice", "channel": "den",
+               "message": "psst", "extra": alice_id}),
+        json!({"type": "user.reacted_to.message", "user": "alice", "channel": "den",
+               "message": "psst", "extra": "👍"}),
+        json!({"type": "user.received.channel_invite", "user": "carol", "channel": "den",
+               "message": null, "extra": null}),
+        json!({"type": "user.triggered.event", "user": "alice", "channel": "den",
+               "message": null, "extra": "wave"}),
+        json!({"type": "user.started.chat_session", "user": "alice", "channel": "den",
+               "message": null, "extra": null}),
+    ];
+    for (function, want) in functions.iter().zip(expected) {
+        let runs = invocations(&app, &token, *function).await;
+        assert_eq!(runs.len(), 1, "{want}: {runs:?}");
+        assert_eq!(runs[0]["status"], "SUCCEEDED", "{}", runs[0]);
+        assert_eq!(runs[0]["result"]["payload"], want);
+    }
+}

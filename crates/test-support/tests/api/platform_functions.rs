@@ -225,6 +225,16 @@ async fn bad_runtime_changes_are_400_and_change_nothing() {
             .await;
         assert_platform_error(&r, 400, "InvalidParameterError");
     }
+    // A script that does not compile is refused where it is deployed, saying where.
+    let r = app
+        .pput(
+            "/runtimes/nodejs/initialization-script",
+            &token,
+            json!({"script": "const ready = ;"}),
+        )
+        .await;
+    let message = assert_platform_error(&r, 400, "InvalidParameterError");
+    assert!(message.contains("line 1, column"), "{message}");
     let r = app
         .pcall(
             "PUT",
@@ -507,6 +517,15 @@ async fn bad_functions_and_versions_are_4xx() {
             .await;
         assert_platform_error(&r, 400, "InvalidParameterError");
     }
+    let r = app
+        .ppost(
+            &format!("/functions/{fid}/versions"),
+            &token,
+            json!({"handler_script": "async function handleEvent(event: Event) {\n  return event.;\n}"}),
+        )
+        .await;
+    let message = assert_platform_error(&r, 400, "InvalidParameterError");
+    assert!(message.contains("syntax error at line 2"), "{message}");
     let f = app.pget(&format!("/functions/{fid}"), &token).await;
     assert_eq!(f.body["current_version_number"], 0);
 
