@@ -578,3 +578,35 @@ async fn each_non_blocking_trigger_runs_its_function_with_its_event() {
         assert_eq!(runs[0]["result"]["payload"], want);
     }
 }
+
+#[tokio::test]
+async fn without_node_functions_are_managed_and_their_runs_fail_saying_why() {
+    let app = crate::spawn_with(|c| c.node_path = "/nonexistent/bin/node".into()).await;
+    let token = app.platform_token().await;
+    let script = "async function handleEvent() { return 1; }";
+    let event_function = deploy(&app, &token, "system.triggered.event", script).await;
+    deploy(&app, &token, "user.attempted.start_session", script).await;
+    let channel = channel_with_bob(&app, &token).await;
+    let r = app
+        .ppost(
+            &format!("/channels/{channel}/events"),
+            &token,
+            json!({"type": "ping", "properties": {}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    settle(&app).await;
+    let runs = invocations(&app, &token, event_function).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "FAILED");
+    assert_eq!(
+        runs[0]["error"],
+        "Node.js not found at /nonexistent/bin/node"
+    );
+
+    // A secured session cannot be decided, so it is refused with the reason.
+    let mut c = StompClient::connect(&app, &app.api_key).await;
+    let f = c.connect_with_auth("bob", &json!({})).await;
+    let message = assert_stomp_error(&f, "AccessDeniedError");
+    assert!(message.contains("Node.js not found"), "{message}");
+}
