@@ -5,7 +5,8 @@
 //! - client B: npm `chatkitty-platform-sdk@2.4.0` (`compat/node/client_b.mjs`)
 //! - client PY: PyPI `chatkitty-server-side-sdk==1.0.0` (`compat/python/client_py.py`)
 //! - client CORE: npm `@chatkitty/core@2.106.2`, the browser SDK, over the real-time gateway
-//!   (`compat/node/client_core.mjs`)
+//!   (`compat/node/client_core.mjs`; secured sessions decided by a start-session chat function in
+//!   `compat/node/client_core_secured.mjs`)
 //!
 //! The clients are installed on first use (`npm ci` into `compat/node/node_modules`, a virtual
 //! environment at `target/compat-venv`) and reused while their pins are unchanged. Node and
@@ -339,6 +340,28 @@ async fn client_core_chatkitty_browser_sdk_npm() {
         "client CORE",
         Path::new("node"),
         &dir.join("client_core.mjs"),
+        &dir,
+        &[
+            app.base.as_str(),
+            app.api_key.as_str(),
+            CLIENT_ID,
+            CLIENT_SECRET,
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_core_secured_sessions_by_a_start_session_function() {
+    let dir = node_clients().await;
+    // The script turns guest users off and deploys the function itself, over REST with the
+    // client credentials.
+    let app = TestApp::spawn().await;
+    run_script_against(
+        &app,
+        "client CORE secured",
+        Path::new("node"),
+        &dir.join("client_core_secured.mjs"),
         &dir,
         &[
             app.base.as_str(),
