@@ -139,11 +139,24 @@ impl FunctionHost {
         event: Value,
         timeout: Duration,
     ) -> Result<InvocationOutcome, palaver_domain::DomainError> {
-        let platform = &self.inner.services.platform;
         let args = match &event {
             Value::Object(m) => m.clone(),
             other => Map::from_iter([("event".to_string(), other.clone())]),
         };
+        self.invoke_recording(app, f, event, args, timeout).await
+    }
+
+    /// As [`FunctionHost::invoke`], recording `args` as the invocation's arguments instead of
+    /// the event (which may carry what must not be kept, such as a password).
+    async fn invoke_recording(
+        &self,
+        app: i64,
+        f: &TriggeredFunction,
+        event: Value,
+        args: Map<String, Value>,
+        timeout: Duration,
+    ) -> Result<InvocationOutcome, palaver_domain::DomainError> {
+        let platform = &self.inner.services.platform;
         let version = f.version.version_number;
         let row = platform
             .start_invocation(app, f.function.id, version, args)
@@ -240,6 +253,20 @@ fn describe(e: &InvocationError) -> String {
     e.to_string()
 }
 
+/// `params` with every value replaced, so the record of a session start shows which auth
+/// parameters came without keeping a secret.
+fn redacted(params: &Value) -> Value {
+    match params {
+        Value::Object(o) => Value::Object(
+            o.keys()
+                .map(|k| (k.clone(), Value::String("[redacted]".into())))
+                .collect(),
+        ),
+        Value::Null => Value::Null,
+        _ => Value::String("[redacted]".into()),
+    }
+}
+
 /// What a start-session function's answer says: `false` denies; an object may name the user's
 /// display name, properties and display picture (either naming); anything else allows.
 fn decision(payload: &Value) -> SessionDecision {
@@ -292,8 +319,16 @@ impl SessionGate for FunctionHost {
                 "username": attempt.username,
                 "authParams": attempt.auth_params,
             });
+            // Auth params are credentials: the record keeps their names, not their values.
+            let args = Map::from_iter([
+                ("username".to_string(), json!(attempt.username)),
+                ("authParams".to_string(), redacted(&attempt.auth_params)),
+            ]);
             let timeout = self.inner.settings.session_timeout;
-            match self.invoke(app.id, &f, event, timeout).await {
+            match self
+                .invoke_recording(app.id, &f, event, args, timeout)
+                .await
+            {
                 Ok(InvocationOutcome::Succeeded { payload }) => decision(&payload),
                 Ok(InvocationOutcome::Failed { error }) => SessionDecision::Deny(format!(
                     "The application's user.attempted.start_session function denied the \
@@ -333,6 +368,12 @@ mod tests {
                 display_picture_url: Some("https://x/y.png".into()),
             })
         );
+        assert_eq!(
+            redacted(&json!({"password": "hunter2", "otp": 123})),
+            json!({"password": "[redacted]", "otp": "[redacted]"})
+        );
+        assert_eq!(redacted(&json!("token")), json!("[redacted]"));
+        assert_eq!(redacted(&Value::Null), Value::Null);
         // Blank names and non-object properties say nothing.
         assert_eq!(
             decision(&json!({"display_name": " ", "properties": 3})),

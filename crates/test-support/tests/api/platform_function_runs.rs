@@ -406,6 +406,12 @@ async fn the_start_session_function_lets_in_a_secured_user_with_the_right_passwo
     let statuses: Vec<&str> = runs.iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["SUCCEEDED", "FAILED", "FAILED", "FAILED"]);
     assert_eq!(runs[0]["args"]["username"], "ada");
+    // The password is not kept in the record.
+    assert_eq!(
+        runs[0]["args"]["authParams"],
+        json!({"password": "[redacted]"})
+    );
+    assert!(!runs.iter().any(|r| r.to_string().contains("correct horse")));
 }
 
 #[tokio::test]
