@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod baseline;
 mod content;
 mod fanout;
+mod functions;
 mod gateway;
 mod imports;
 mod load;
@@ -37,6 +38,10 @@ enum Suite {
     /// Bulk imports (users, messages) and hosted-file transfers against a `palaver serve` child
     /// process: elements/s, MiB/s and the server's peak memory.
     Imports,
+    /// Chat functions on the `node` workers of a `palaver serve` child process: invocation
+    /// latency on a warm worker, cold starts, throughput, what a start-session function adds
+    /// to a session start, and the workers' memory.
+    Functions,
     /// The baseline WebSocket server of the gateway suite (run by it as a child process).
     #[value(hide = true)]
     BaselineServer,
@@ -90,6 +95,20 @@ pub struct Args {
     /// Size of the file the imports suite uploads and downloads, in MiB.
     #[arg(long, default_value_t = 100)]
     file_mb: usize,
+    /// Invocations the functions suite times one at a time on a warm worker (and sends at once
+    /// for its throughput).
+    #[arg(long, default_value_t = 500)]
+    invocations: usize,
+    /// Worker cold starts the functions suite times.
+    #[arg(long, default_value_t = 10)]
+    cold_starts: usize,
+    /// Session starts the functions suite times for each kind of session.
+    #[arg(long, default_value_t = 200)]
+    sessions: usize,
+    /// Job workers of the functions suite's server (`PALAVER_JOB_WORKERS`; the server's default
+    /// is 2): they run the invocations.
+    #[arg(long, default_value_t = 2)]
+    job_workers: usize,
     /// Threads of the gateway suite's load generator.
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -107,6 +126,7 @@ fn main() -> anyhow::Result<()> {
     match args.suite {
         Suite::Gateway => return gateway::run(&args),
         Suite::Imports => return imports::run(&args),
+        Suite::Functions => return functions::run(&args),
         Suite::BaselineServer => return baseline::serve(),
         Suite::Content | Suite::Messages => {}
     }
@@ -157,7 +177,7 @@ fn main() -> anyhow::Result<()> {
         match args.suite {
             Suite::Content => content::run(&args, &server, services.db.clone()).await?,
             Suite::Messages => messages::run(&args, &server, services).await?,
-            Suite::Gateway | Suite::Imports | Suite::BaselineServer => {}
+            Suite::Gateway | Suite::Imports | Suite::Functions | Suite::BaselineServer => {}
         }
         println!(
             "peak RSS (server + load generator): {} MiB",

@@ -149,15 +149,35 @@ impl Stomp {
 
     /// Starts a session as `username`, as `@chatkitty/core` does (no heart-beats).
     pub async fn connect_as(&mut self, username: &str) -> anyhow::Result<()> {
-        let f = Frame::new(Command::Connect)
+        self.connect_with_auth(username, None).await
+    }
+
+    /// Starts a session as `username` with `auth_params` (sent base64-encoded as
+    /// `StompX-Auth-Params`, as `@chatkitty/core` sends a secured session's), if any.
+    pub async fn connect_with_auth(
+        &mut self,
+        username: &str,
+        auth_params: Option<&serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        use base64::Engine;
+        let mut f = Frame::new(Command::Connect)
             .header("accept-version", "1.2")
             .header("heart-beat", "0,0")
             .header("host", "localhost")
             .header("StompX-User", username);
+        if let Some(params) = auth_params {
+            let params = base64::engine::general_purpose::STANDARD.encode(params.to_string());
+            f = f.header("StompX-Auth-Params", params);
+        }
         self.send(f).await?;
         self.wait_for("CONNECTED", |f| f.command == Command::Connected)
             .await?;
         Ok(())
+    }
+
+    /// Closes the WebSocket (a close frame; errors ignored: the connection is done with).
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
     }
 
     /// Subscribes to `dest` and waits for the RECEIPT: from then on, what is published there
