@@ -3,7 +3,7 @@
 
 use palaver_domain::filter::Where;
 use palaver_domain::models::{BOT, CATEGORY, CHANNEL, FLAKE, TAG, USER};
-use palaver_store::{AccessTokenRow, Db, Documents, Scope, StoreError, Tokens};
+use palaver_store::{AccessTokenRow, Db, Documents, Jobs, NewJob, Scope, StoreError, Tokens};
 use serde_json::{json, Map, Value};
 
 use crate::support::{account, bot, contract, doc, flake, ids, organisation, strings, STAMP};
@@ -16,6 +16,8 @@ contract!(
     delete_with_children_removes_the_bot_and_its_content,
     a_child_of_a_missing_parent_is_refused,
     tokens_insert_get_delete,
+    a_conditional_update_changes_the_row_once,
+    a_document_write_commits_with_its_job_or_not_at_all,
 );
 
 fn tag(id: &str, slug: &str) -> Map<String, Value> {
@@ -240,6 +242,133 @@ async fn a_child_of_a_missing_parent_is_refused(db: Db) {
             .await
             .unwrap(),
         0
+    );
+}
+
+async fn a_conditional_update_changes_the_row_once(db: Db) {
+    let docs = Documents::new(db);
+    organisation(&docs, "org-a").await;
+    organisation(&docs, "org-b").await;
+    bot(&docs, "org-a", "bot-1").await;
+    let scope = Scope::child("org-a", "bot_id", "bot-1");
+    for id in ["f1", "f2"] {
+        docs.insert(
+            &FLAKE,
+            &scope,
+            &flake(
+                id,
+                json!({"title": "t", "status": "schedule", "publish_at": 1_000}),
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let expect = doc(json!({"status": "schedule", "publish_at": 1_000}));
+    let publish = doc(json!({"status": "publish", "modified": 2_000}));
+
+    // Another time, another organisation, a missing row: nothing changes.
+    let later = doc(json!({"status": "schedule", "publish_at": 1_001}));
+    assert!(!docs
+        .update_if(&FLAKE, &scope, "f1", &later, &publish)
+        .await
+        .unwrap());
+    let elsewhere = Scope::child("org-b", "bot_id", "bot-1");
+    assert!(!docs
+        .update_if(&FLAKE, &elsewhere, "f1", &expect, &publish)
+        .await
+        .unwrap());
+    assert!(!docs
+        .update_if(&FLAKE, &scope, "nope", &expect, &publish)
+        .await
+        .unwrap());
+
+    assert!(docs
+        .update_if(&FLAKE, &scope, "f1", &expect, &publish)
+        .await
+        .unwrap());
+    assert!(!docs
+        .update_if(&FLAKE, &scope, "f1", &expect, &publish)
+        .await
+        .unwrap());
+    let f1 = docs.get(&FLAKE, &scope, "f1").await.unwrap().expect("f1");
+    assert_eq!(f1["status"], json!("publish"));
+    assert_eq!(f1["modified"], json!("1970-01-01T00:00:02.000Z"));
+
+    // Racing on the same expectation, exactly one writer wins.
+    let (a, b) = tokio::join!(
+        docs.update_if(&FLAKE, &scope, "f2", &expect, &publish),
+        docs.update_if(&FLAKE, &scope, "f2", &expect, &publish),
+    );
+    assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|w| **w).count(), 1);
+
+    // `null` expects no value.
+    docs.insert(&FLAKE, &scope, &flake("f3", json!({"title": "t"})))
+        .await
+        .unwrap();
+    let unset = doc(json!({"publish_at": null}));
+    assert!(docs
+        .update_if(&FLAKE, &scope, "f3", &unset, &doc(json!({"title": "u"})))
+        .await
+        .unwrap());
+}
+
+async fn a_document_write_commits_with_its_job_or_not_at_all(db: Db) {
+    let docs = Documents::new(db.clone());
+    let jobs = Jobs::new(db);
+    organisation(&docs, "org-a").await;
+    bot(&docs, "org-a", "bot-1").await;
+    let scope = Scope::child("org-a", "bot_id", "bot-1");
+    let job = NewJob {
+        application_id: None,
+        kind: "FLAKE_PUBLISH".into(),
+        payload: json!({}),
+        run_at: 1_000,
+        max_attempts: 5,
+        created: 1,
+    };
+    docs.insert(&FLAKE, &scope, &flake("f0", json!({"title": "t"})))
+        .await
+        .unwrap();
+
+    // Dropped before its commit: neither the rows nor the job are kept.
+    let mut write = docs.begin_write(&[FLAKE.table]).await.unwrap();
+    write
+        .insert(&FLAKE, &scope, &flake("f1", json!({"title": "t"})))
+        .await
+        .unwrap();
+    assert!(write
+        .update(&FLAKE, &scope, "f0", &doc(json!({"title": "u"})))
+        .await
+        .unwrap());
+    let dropped = Jobs::enqueue(write.tx(), &job).await.unwrap();
+    drop(write);
+    assert!(docs.get(&FLAKE, &scope, "f1").await.unwrap().is_none());
+    let f0 = docs.get(&FLAKE, &scope, "f0").await.unwrap().expect("f0");
+    assert_eq!(f0["title"], json!("t"));
+    assert!(jobs.by_id(dropped.id).await.unwrap().is_none());
+
+    // Committed: all of it.
+    let mut write = docs.begin_write(&[FLAKE.table]).await.unwrap();
+    write
+        .insert(&FLAKE, &scope, &flake("f1", json!({"title": "t"})))
+        .await
+        .unwrap();
+    assert!(write
+        .update(&FLAKE, &scope, "f0", &doc(json!({"title": "u"})))
+        .await
+        .unwrap());
+    assert!(!write
+        .update(&FLAKE, &scope, "nope", &doc(json!({"title": "u"})))
+        .await
+        .unwrap());
+    let kept = Jobs::enqueue(write.tx(), &job).await.unwrap();
+    write.commit().await.unwrap();
+    assert!(docs.get(&FLAKE, &scope, "f1").await.unwrap().is_some());
+    let f0 = docs.get(&FLAKE, &scope, "f0").await.unwrap().expect("f0");
+    assert_eq!(f0["title"], json!("u"));
+    assert_eq!(
+        jobs.by_id(kept.id).await.unwrap().map(|j| j.kind),
+        Some(job.kind)
     );
 }
 
