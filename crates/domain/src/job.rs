@@ -22,10 +22,22 @@ pub enum JobKind {
     /// Runs a chat function on an event of its trigger; payload as the service's
     /// `InvocationJob`.
     FunctionInvocation,
+    /// Publishes a scheduled flake when its `publish_at` comes; payload as the content
+    /// service's `PublishJob`.
+    FlakePublish,
+    /// Posts a published flake into the subscribed chat channels of its bot's application;
+    /// payload as the content service's `ChatPostJob`.
+    FlakeChatPost,
+    /// Sends one flake event to one webhook endpoint; payload as the content service's
+    /// `WebhookJob`.
+    WebhookDelivery,
+    /// Runs an active content channel on its schedule and enqueues its next run; payload as
+    /// the content service's `ChannelRunJob`.
+    ChannelRun,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 13] = [
         JobKind::UserImport,
         JobKind::ChannelImport,
         JobKind::ChannelMembersImport,
@@ -35,6 +47,10 @@ impl JobKind {
         JobKind::FileCleanup,
         JobKind::RuntimeInstall,
         JobKind::FunctionInvocation,
+        JobKind::FlakePublish,
+        JobKind::FlakeChatPost,
+        JobKind::WebhookDelivery,
+        JobKind::ChannelRun,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +64,10 @@ impl JobKind {
             JobKind::FileCleanup => "FILE_CLEANUP",
             JobKind::RuntimeInstall => "RUNTIME_INSTALL",
             JobKind::FunctionInvocation => "FUNCTION_INVOCATION",
+            JobKind::FlakePublish => "FLAKE_PUBLISH",
+            JobKind::ChannelRun => "CHANNEL_RUN",
+            JobKind::FlakeChatPost => "FLAKE_CHAT_POST",
+            JobKind::WebhookDelivery => "WEBHOOK_DELIVERY",
         }
     }
 
@@ -60,7 +80,13 @@ impl JobKind {
     pub fn is_public(self) -> bool {
         !matches!(
             self,
-            JobKind::FileCleanup | JobKind::RuntimeInstall | JobKind::FunctionInvocation
+            JobKind::FileCleanup
+                | JobKind::RuntimeInstall
+                | JobKind::FunctionInvocation
+                | JobKind::FlakePublish
+                | JobKind::FlakeChatPost
+                | JobKind::WebhookDelivery
+                | JobKind::ChannelRun
         )
     }
 
@@ -141,6 +167,8 @@ mod tests {
         assert_eq!(JobKind::parse("NOPE"), None);
         assert!(!JobKind::public_names().contains(&"FILE_CLEANUP"));
         assert!(!JobKind::public_names().contains(&"RUNTIME_INSTALL"));
+        assert!(!JobKind::public_names().contains(&"FLAKE_PUBLISH"));
+        assert!(!JobKind::public_names().contains(&"CHANNEL_RUN"));
         assert!(JobKind::public_names().contains(&"MESSAGE_IMPORT"));
     }
 }

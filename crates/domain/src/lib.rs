@@ -1,6 +1,8 @@
 //! Palaver's pure domain: ids, timestamps, the content models, the LoopBack filter AST and the error table.
 //! Nothing here does I/O.
 
+pub mod channel_runs;
+pub mod delivery;
 pub mod error;
 pub mod filter;
 pub mod id;

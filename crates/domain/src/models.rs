@@ -74,6 +74,10 @@ pub static BOT: Model = Model {
         Field::w("name", Text),
         Field::w("platform", Text),
         Field::w("domain", Text),
+        // The platform application of its organisation that its published flakes go to, and
+        // the BOT chat user it posts them as there (see `crate::delivery`).
+        Field::w("application_id", Int),
+        Field::r("chat_user_id", Int),
         Field::r("organisation_id", Text),
         Field::r("id", Id),
         Field::r("created", Date),
@@ -186,6 +190,9 @@ pub static CHANNEL: Model = Model {
         Field::w("category", TextArray),
         Field::w("cron_time", Json),
         Field::w("status", Text),
+        // The status of the flakes the channel's runs create: `draft` (when absent) or
+        // `publish`.
+        Field::w("flake_status", Text),
         Field::r("bot_id", Text),
         Field::r("id", Id),
         Field::r("created", Date),

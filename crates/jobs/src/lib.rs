@@ -1,11 +1,15 @@
 //! Palaver's background work: workers that claim jobs (rows of the jobs table) and run the
-//! handler of their kind (imports, analytics exports, chat functions and their runtimes), and the supervisor that starts the server's long-running tasks and
-//! stops them gracefully.
+//! handler of their kind (imports, analytics exports, scheduled flakes, content channels' runs,
+//! flake deliveries to chat and webhooks, chat functions and their runtimes), and the supervisor
+//! that starts the server's long-running tasks and stops them gracefully.
 
+mod channel_runs;
+mod delivery;
 mod exports;
 mod function_jobs;
 mod functions;
 mod imports;
+mod publish;
 mod supervisor;
 mod worker;
 
@@ -40,6 +44,12 @@ pub fn handlers(services: &Services, functions: &FunctionHost) -> Vec<Arc<dyn Ha
         )));
     }
     all.push(Arc::new(exports::CleanupHandler::new(services.clone())));
+    all.push(Arc::new(publish::PublishHandler::new(services.clone())));
+    all.push(Arc::new(channel_runs::ChannelRunHandler::new(
+        services.clone(),
+    )));
+    all.push(Arc::new(delivery::ChatPostHandler::new(services.clone())));
+    all.push(Arc::new(delivery::WebhookHandler::new(services.clone())));
     all.push(Arc::new(function_jobs::RuntimeInstallHandler::new(
         functions.clone(),
     )));

@@ -134,6 +134,16 @@ struct ServeArgs {
     /// Background job workers of this instance (default 2; 0: none).
     #[arg(long, env = "PALAVER_JOB_WORKERS")]
     job_workers: Option<usize>,
+    /// Let outbound calls (webhook deliveries, channels' feeds) reach private, loopback and
+    /// link-local addresses (default false).
+    #[arg(long, env = "PALAVER_OUTBOUND_ALLOW_PRIVATE")]
+    outbound_allow_private: Option<bool>,
+    /// A content channel's feed fetch deadline in milliseconds (default 10000).
+    #[arg(long, env = "PALAVER_FEED_TIMEOUT_MILLIS")]
+    feed_timeout_millis: Option<u64>,
+    /// The largest feed body a content channel reads, in bytes (default 5242880).
+    #[arg(long, env = "PALAVER_FEED_MAX_BYTES")]
+    feed_max_bytes: Option<u64>,
     #[command(flatten)]
     functions: FunctionArgs,
     #[command(flatten)]
@@ -305,6 +315,9 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
         top.gateway_limit_window_seconds = s.gateway_limit_window_seconds;
         top.typing_timeout_millis = s.typing_timeout_millis;
         top.job_workers = s.job_workers;
+        top.outbound_allow_private = s.outbound_allow_private;
+        top.feed_timeout_millis = s.feed_timeout_millis;
+        top.feed_max_bytes = s.feed_max_bytes;
         let f = &s.functions;
         top.functions_dir = f.functions_dir.clone();
         top.node_path = f.node_path.clone();

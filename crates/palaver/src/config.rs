@@ -68,6 +68,14 @@ pub struct Config {
     pub s3_secret_access_key: Option<String>,
     /// S3: allow an `http://` endpoint.
     pub s3_allow_http: bool,
+    /// Let outbound calls (webhook deliveries, content channels' feeds) reach private,
+    /// loopback and link-local addresses; refused by default.
+    pub outbound_allow_private: bool,
+    /// A content channel's feed fetch deadline (connect, redirects and body), in milliseconds.
+    pub feed_timeout_millis: u64,
+    /// The largest feed body a content channel reads, in bytes; a larger one is that source's
+    /// error.
+    pub feed_max_bytes: u64,
     /// The largest upload (display picture, file message) accepted, in bytes.
     pub max_upload_bytes: u64,
     /// The largest import file (`POST /imports/...`) accepted, in bytes.
@@ -143,6 +151,9 @@ impl std::fmt::Debug for Config {
             .field("s3_access_key_id", &self.s3_access_key_id)
             .field("s3_secret_access_key", &set(&self.s3_secret_access_key))
             .field("s3_allow_http", &self.s3_allow_http)
+            .field("outbound_allow_private", &self.outbound_allow_private)
+            .field("feed_timeout_millis", &self.feed_timeout_millis)
+            .field("feed_max_bytes", &self.feed_max_bytes)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("max_import_bytes", &self.max_import_bytes)
             .field("functions_dir", &self.functions_dir)
@@ -215,6 +226,9 @@ impl Default for Config {
             s3_access_key_id: None,
             s3_secret_access_key: None,
             s3_allow_http: false,
+            outbound_allow_private: false,
+            feed_timeout_millis: 10_000,
+            feed_max_bytes: 5 * 1024 * 1024,
             max_upload_bytes: 104_857_600,
             max_import_bytes: 1 << 30,
             functions_dir: "./data/functions".into(),
@@ -265,6 +279,9 @@ pub struct Layer {
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
     pub s3_allow_http: Option<bool>,
+    pub outbound_allow_private: Option<bool>,
+    pub feed_timeout_millis: Option<u64>,
+    pub feed_max_bytes: Option<u64>,
     pub max_upload_bytes: Option<u64>,
     pub max_import_bytes: Option<u64>,
     pub functions_dir: Option<String>,
@@ -322,6 +339,9 @@ impl Config {
                 job_workers,
                 files_url,
                 s3_allow_http,
+                outbound_allow_private,
+                feed_timeout_millis,
+                feed_max_bytes,
                 max_upload_bytes,
                 max_import_bytes,
                 functions_dir,
@@ -395,6 +415,15 @@ impl Config {
             "typing_timeout_millis must be 10 to 600000"
         );
         anyhow::ensure!(c.job_workers <= 64, "job_workers must be 0 to 64");
+        anyhow::ensure!(
+            (1..=600_000).contains(&c.feed_timeout_millis),
+            "feed_timeout_millis must be 1 to 600000"
+        );
+        const MAX_FEED_BYTES: u64 = 1 << 30;
+        anyhow::ensure!(
+            (1..=MAX_FEED_BYTES).contains(&c.feed_max_bytes),
+            "feed_max_bytes must be 1 to {MAX_FEED_BYTES}"
+        );
         if let Some(u) = &c.nats_url {
             anyhow::ensure!(
                 u.starts_with("nats://") || u.starts_with("tls://"),

@@ -2,7 +2,7 @@
 //! and password for a 64-character token, resolve a token to its account, log out.
 
 use base64::Engine;
-use palaver_domain::time::{format_millis, now_millis};
+use palaver_domain::time::{format_millis, Clock};
 use palaver_domain::{models, DomainError, ErrorCode};
 use palaver_store::{AccessTokenRow, Documents, Tokens};
 use rand::distributions::Alphanumeric;
@@ -50,6 +50,8 @@ pub struct Auth {
     docs: Documents,
     tokens: Tokens,
     config: AuthConfig,
+    /// Token lives are counted on the service clock, which tests move.
+    clock: Clock,
 }
 
 /// SHA-256 of a token, hex-encoded: what the store keeps.
@@ -87,11 +89,12 @@ pub fn token_from_authorization(header: &str) -> String {
 }
 
 impl Auth {
-    pub fn new(docs: Documents, tokens: Tokens, config: AuthConfig) -> Self {
+    pub fn new(docs: Documents, tokens: Tokens, config: AuthConfig, clock: Clock) -> Self {
         Self {
             docs,
             tokens,
             config,
+            clock,
         }
     }
 
@@ -155,7 +158,7 @@ impl Auth {
             .take(64)
             .map(char::from)
             .collect();
-        let created = now_millis();
+        let created = self.clock.now_millis();
         let text = |k: &str| {
             account
                 .get(k)
@@ -191,7 +194,7 @@ impl Auth {
             return Ok(None);
         };
         let row = owner.token;
-        if now_millis() - row.created >= row.ttl.saturating_mul(1000) {
+        if self.clock.now_millis() - row.created >= row.ttl.saturating_mul(1000) {
             self.tokens.delete(&digest).await?;
             return Ok(None);
         }

@@ -5,6 +5,7 @@
 mod auth;
 pub mod content;
 mod error;
+pub mod fetch;
 pub mod jobs;
 mod operator;
 mod password;
@@ -59,12 +60,26 @@ impl Services {
     ) -> Self {
         let docs = Documents::with_cache(db.clone(), cache.clone());
         let tokens = Tokens::with_cache(db.clone(), cache);
-        let auth = Auth::new(docs.clone(), tokens.clone(), auth_config.clone());
+        let clock = platform_config.clock.clone();
+        let outbound = platform_config.outbound.clone();
+        let feeds = platform_config.feeds.clone();
+        let auth = Auth::new(docs.clone(), tokens.clone(), auth_config.clone(), clock);
+        let platform = Platform::new(db.clone(), platform_config, files);
+        // One job queue (and one clock) for the whole instance: content's scheduled flakes wake
+        // the same workers as the platform's jobs.
+        let content = Content::new(
+            docs.clone(),
+            tokens,
+            auth_config.bcrypt_cost,
+            platform.jobs().clone(),
+        )
+        .with_delivery(platform.clone(), outbound)
+        .with_fetch_limits(feeds);
         Self(Arc::new(ServiceSet {
-            content: Content::new(docs.clone(), tokens.clone(), auth_config.bcrypt_cost),
-            operator: Operator::new(docs, tokens, auth_config.bcrypt_cost),
+            operator: Operator::with_content(docs, content.clone()),
+            content,
             auth,
-            platform: Platform::new(db.clone(), platform_config, files),
+            platform,
             db,
         }))
     }

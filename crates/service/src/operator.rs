@@ -1,14 +1,16 @@
 //! Operator use-cases behind the CLI and the first start: organisations, accounts, bootstrap.
 //! The operator acts with full rights on the database it is pointed at.
 
+use palaver_domain::time::Clock;
 use palaver_domain::{models, DomainError};
 use palaver_store::{Documents, Scope, Tokens};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::{json, Map, Value};
 
-use crate::content::{present, stamp_new, Content, Doc};
+use crate::content::{present, Content, Doc};
 use crate::error::Result;
+use crate::jobs::JobQueue;
 use crate::principal::{Principal, Role};
 
 /// Who the first start creates, when given; generated otherwise.
@@ -48,8 +50,15 @@ fn acting_in(org_id: &str) -> Principal {
 }
 
 impl Operator {
+    /// An operator on the system clock, with content use-cases of its own.
     pub fn new(docs: Documents, tokens: Tokens, bcrypt_cost: u32) -> Self {
-        let content = Content::new(docs.clone(), tokens, bcrypt_cost);
+        let jobs = JobQueue::new(docs.db().clone(), Clock::system());
+        let content = Content::new(docs.clone(), tokens, bcrypt_cost, jobs);
+        Self { docs, content }
+    }
+
+    /// An operator acting through `content` (and so on its clock and job queue).
+    pub fn with_content(docs: Documents, content: Content) -> Self {
         Self { docs, content }
     }
 
@@ -59,7 +68,7 @@ impl Operator {
         }
         let mut doc = Map::new();
         doc.insert("company_name".into(), Value::String(name.to_string()));
-        let id = stamp_new(&mut doc);
+        let id = self.content.stamp_new(&mut doc);
         self.docs
             .insert(&models::ORGANISATION, &Scope::org(&id), &doc)
             .await?;

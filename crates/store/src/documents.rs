@@ -65,7 +65,7 @@ fn col(model: &Model, name: &str) -> SimpleExpr {
     Expr::col((Alias::new(model.table), Alias::new(name))).into()
 }
 
-fn scope_condition(model: &Model, scope: &Scope) -> SimpleExpr {
+pub(crate) fn scope_condition(model: &Model, scope: &Scope) -> SimpleExpr {
     let mut cond = col(model, tenant_column(model)).eq(scope.organisation_id);
     if let Some((key, parent)) = scope.parent {
         cond = cond.and(col(model, key).eq(parent));
@@ -330,6 +330,38 @@ impl Documents {
         Ok(())
     }
 
+    /// Starts a write of `tables` in one transaction, for writes that must commit with other
+    /// rows (a job they cause): cached reads of the tables are set aside until it ends.
+    pub async fn begin_write(
+        &self,
+        tables: &[&'static str],
+    ) -> Result<DocumentWrite<'_>, StoreError> {
+        let writing = self.writing(tables);
+        let tx = self.db.begin().await?;
+        Ok(DocumentWrite {
+            tx,
+            _writing: writing,
+        })
+    }
+
+    /// Sets `changes` on the row with this id in scope only while each field of `expect` still
+    /// holds its value there (`null` for none): one statement, so of writers racing on the same
+    /// expectation exactly one changes the row. False when the row is gone or has moved on.
+    pub async fn update_if(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        id: &str,
+        expect: &Map<String, Value>,
+        changes: &Map<String, Value>,
+    ) -> Result<bool, StoreError> {
+        let _writing = self.writing(&[model.table]);
+        let Some(q) = update_if_statement(model, scope, id, expect, changes)? else {
+            return Ok(false);
+        };
+        Ok(self.db.execute(&q).await? > 0)
+    }
+
     /// Sets the given fields of the row with this id in scope. False when there is no such row.
     pub async fn update(
         &self,
@@ -339,20 +371,9 @@ impl Documents {
         changes: &Map<String, Value>,
     ) -> Result<bool, StoreError> {
         let _writing = self.writing(&[model.table]);
-        let mut values = Vec::new();
-        for (name, v) in changes {
-            if let Some(field) = model.any_field(name) {
-                values.push((Alias::new(field.name), SimpleExpr::Value(bind(field, v)?)));
-            }
-        }
-        if values.is_empty() {
+        let Some(q) = update_statement(model, scope, id, changes)? else {
             return Ok(self.get(model, scope, id).await?.is_some());
-        }
-        let mut q = Query::update();
-        q.table(Alias::new(model.table))
-            .values(values)
-            .and_where(scope_condition(model, scope))
-            .and_where(col(model, "id").eq(id));
+        };
         let changed = self.db.execute(&q).await? > 0;
         Ok(changed)
     }
@@ -412,6 +433,117 @@ impl Documents {
     }
 }
 
+/// Document writes inside one transaction (see [`Documents::begin_write`]); dropped without
+/// [`DocumentWrite::commit`] they roll back.
+pub struct DocumentWrite<'a> {
+    tx: Tx,
+    // Declared after `tx`: the tables count as written until the commit or rollback is done.
+    _writing: Option<WriteGuard<'a>>,
+}
+
+impl DocumentWrite<'_> {
+    /// The transaction, for the other rows that commit with these writes.
+    pub fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// Inserts a document, as [`Documents::insert`].
+    pub async fn insert(
+        &mut self,
+        model: &Model,
+        scope: &Scope<'_>,
+        doc: &Map<String, Value>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(&insert_statement(model, scope, doc)?)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the given fields of the row with this id in scope, as [`Documents::update`]. False
+    /// when there is no such row, or nothing to set.
+    pub async fn update(
+        &mut self,
+        model: &Model,
+        scope: &Scope<'_>,
+        id: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<bool, StoreError> {
+        match update_statement(model, scope, id, changes)? {
+            Some(q) => Ok(self.tx.execute(&q).await? > 0),
+            None => Ok(false),
+        }
+    }
+
+    /// As [`Documents::update_if`], inside the transaction.
+    pub async fn update_if(
+        &mut self,
+        model: &Model,
+        scope: &Scope<'_>,
+        id: &str,
+        expect: &Map<String, Value>,
+        changes: &Map<String, Value>,
+    ) -> Result<bool, StoreError> {
+        match update_if_statement(model, scope, id, expect, changes)? {
+            Some(q) => Ok(self.tx.execute(&q).await? > 0),
+            None => Ok(false),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await
+    }
+}
+
+/// [`update_statement`] that changes the row only while each field of `expect` holds its
+/// value (`null` for none).
+fn update_if_statement(
+    model: &Model,
+    scope: &Scope,
+    id: &str,
+    expect: &Map<String, Value>,
+    changes: &Map<String, Value>,
+) -> Result<Option<sea_query::UpdateStatement>, StoreError> {
+    let Some(mut q) = update_statement(model, scope, id, changes)? else {
+        return Ok(None);
+    };
+    for (name, v) in expect {
+        let field = model
+            .any_field(name)
+            .ok_or_else(|| StoreError::Decode(format!("no field {name}")))?;
+        q.and_where(if v.is_null() {
+            Expr::expr(col(model, field.name)).is_null()
+        } else {
+            Expr::expr(col(model, field.name)).eq(SimpleExpr::Value(bind(field, v)?))
+        });
+    }
+    Ok(Some(q))
+}
+
+/// `UPDATE … SET changes WHERE scope AND id`; `None` when `changes` names no field of `model`.
+pub(crate) fn update_statement(
+    model: &Model,
+    scope: &Scope,
+    id: &str,
+    changes: &Map<String, Value>,
+) -> Result<Option<sea_query::UpdateStatement>, StoreError> {
+    let mut values = Vec::new();
+    for (name, v) in changes {
+        if let Some(field) = model.any_field(name) {
+            values.push((Alias::new(field.name), SimpleExpr::Value(bind(field, v)?)));
+        }
+    }
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let mut q = Query::update();
+    q.table(Alias::new(model.table))
+        .values(values)
+        .and_where(scope_condition(model, scope))
+        .and_where(col(model, "id").eq(id));
+    Ok(Some(q))
+}
+
 async fn delete_all_in(tx: &mut Tx, model: &Model, scope: &Scope<'_>) -> Result<u64, StoreError> {
     let mut q = Query::delete();
     q.from_table(Alias::new(model.table))
@@ -419,7 +551,7 @@ async fn delete_all_in(tx: &mut Tx, model: &Model, scope: &Scope<'_>) -> Result<
     tx.execute(&q).await
 }
 
-fn insert_statement(
+pub(crate) fn insert_statement(
     model: &Model,
     scope: &Scope,
     doc: &Map<String, Value>,

@@ -3,7 +3,9 @@
 //! Every read and write is scoped by organisation; nothing here can return another tenant's rows.
 
 mod cache;
+mod channel_feeds;
 mod db;
+mod deliveries;
 mod documents;
 mod error;
 mod filter_sql;
@@ -14,8 +16,10 @@ mod row;
 mod tokens;
 
 pub use cache::ReadCache;
+pub use channel_feeds::{ChannelItems, ChannelSchedules, TakenItem};
 pub use db::{Db, Dialect, Tx};
-pub use documents::{Documents, Scope};
+pub use deliveries::{DocumentsIn, FlakePosts, SUBSCRIPTION_PROPERTY};
+pub use documents::{DocumentWrite, Documents, Scope};
 pub use error::StoreError;
 pub use jobs::{JobErrorRow, JobRow, Jobs, NewJob};
 pub use tokens::{AccessTokenRow, TokenOwner, Tokens};

@@ -87,6 +87,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_functions.sql"),
         include_str!("../migrations/postgres/0013_functions.sql"),
     ),
+    (
+        14,
+        "flake delivery",
+        include_str!("../migrations/sqlite/0014_flake_delivery.sql"),
+        include_str!("../migrations/postgres/0014_flake_delivery.sql"),
+    ),
+    (
+        15,
+        "channel runs",
+        include_str!("../migrations/sqlite/0015_channel_runs.sql"),
+        include_str!("../migrations/postgres/0015_channel_runs.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

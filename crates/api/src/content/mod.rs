@@ -1,12 +1,14 @@
 //! The content API (`/api`), on LoopBack 3 conventions. The URL table below is the whole face.
 
 mod bots;
+mod channel_runs;
 mod children;
 pub mod error;
 mod extract;
 mod organisations;
 mod stock;
 mod users;
+mod webhooks;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
@@ -140,6 +142,28 @@ pub fn routes() -> Router<Services> {
                 .put(children::update)
                 .delete(children::delete),
         )
+        .route(
+            "/bots/{id}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/bots/{id}/webhooks/count", get(webhooks::count))
+        .route(
+            "/bots/{id}/webhooks/{fk}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/bots/{id}/webhooks/{fk}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/bots/{id}/webhooks/{fk}/deliveries/count",
+            get(webhooks::count_deliveries),
+        )
+        .route("/bots/{id}/{rel}/{fk}/run", post(channel_runs::run))
+        .route("/bots/{id}/{rel}/{fk}/runs", get(channel_runs::runs))
         .route("/flakes/{id}/bot", get(stock::flake_bot))
         .fallback(no_method)
         .method_not_allowed_fallback(no_method)

@@ -6,7 +6,7 @@ use palaver_domain::{models, DomainError, ErrorCode};
 use palaver_store::Scope;
 use serde_json::{Map, Value};
 
-use super::{input, rules, stamp_new, touch, Content, Doc};
+use super::{input, rules, Content, Doc};
 use crate::error::Result;
 use crate::principal::Principal;
 
@@ -63,7 +63,8 @@ impl Content {
         let mut doc = input::writable(&models::BOT, input::object(body)?, &mut v)?;
         rules::bot(&doc, &mut v);
         v.finish()?;
-        let id = stamp_new(&mut doc);
+        let id = self.stamp_new(&mut doc);
+        self.link_application(p, &id, None, &mut doc).await?;
         let scope = Scope::org(&p.organisation_id);
         self.docs.insert(&models::BOT, &scope, &doc).await?;
         self.get_bot(p, &id, &Filter::default()).await
@@ -98,11 +99,13 @@ impl Content {
                 changes.entry(f.name).or_insert(Value::Null);
             }
         }
-        let mut merged: Map<String, Value> = current;
+        let mut merged: Map<String, Value> = current.clone();
         merged.extend(changes.clone());
         rules::bot(&merged, &mut v);
         v.finish()?;
-        touch(&mut changes);
+        self.link_application(p, id, Some(&current), &mut changes)
+            .await?;
+        self.touch(&mut changes);
         self.docs.update(&models::BOT, &scope, id, &changes).await?;
         self.get_bot(p, id, &Filter::default()).await
     }

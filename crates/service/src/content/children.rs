@@ -7,7 +7,8 @@ use palaver_domain::{models, DomainError, Model};
 use palaver_store::Scope;
 use serde_json::{Map, Value};
 
-use super::{input, rules, stamp_new, touch, Content, Doc};
+use super::delivery::flake_event;
+use super::{input, rules, Content, Doc, PublishJob};
 use crate::error::Result;
 use crate::principal::Principal;
 
@@ -141,10 +142,41 @@ impl Content {
                 slugs_in_batch.push(slug.to_string());
             }
             v.finish()?;
-            stamp_new(&mut doc);
+            self.stamp_new(&mut doc);
             docs.push(doc);
         }
-        self.docs.insert_many(model, &scope, &docs).await?;
+        let publish: Vec<PublishJob> = if kind == ChildModel::Flakes {
+            docs.iter()
+                .filter_map(|d| PublishJob::for_flake(&p.organisation_id, bot_id, d))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // All the rows or none, with the publish jobs of the scheduled ones.
+        let mut write = self.docs.begin_write(&[model.table]).await?;
+        for doc in &docs {
+            write.insert(model, &scope, doc).await?;
+        }
+        for job in &publish {
+            self.enqueue_publish(write.tx(), job).await?;
+        }
+        let mut delivering = 0;
+        for doc in docs.iter().filter(|_| kind == ChildModel::Flakes) {
+            if let Some(event) = flake_event(None, doc) {
+                delivering += self
+                    .enqueue_flake_events(write.tx(), &p.organisation_id, bot_id, doc, event)
+                    .await?;
+            }
+        }
+        // Active channels get their first scheduled run.
+        for doc in docs.iter().filter(|_| kind == ChildModel::Channels) {
+            self.schedule_channel(write.tx(), &p.organisation_id, bot_id, doc)
+                .await?;
+        }
+        write.commit().await?;
+        if !publish.is_empty() || delivering > 0 {
+            self.wake_workers();
+        }
         let mut out = Vec::with_capacity(docs.len());
         for doc in &docs {
             let id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -183,13 +215,68 @@ impl Content {
         self.check(kind, &scope, &mut merged, Some(id), &mut v)
             .await?;
         v.finish()?;
+        // A change of status or time schedules anew; the job of an earlier schedule will find
+        // the flake moved on and do nothing. Other edits keep the pending job.
+        let reschedules = |k: &str| current.get(k) != merged.get(k);
+        let publish =
+            if kind == ChildModel::Flakes && (reschedules("status") || reschedules("publish_at")) {
+                PublishJob::for_flake(&p.organisation_id, bot_id, &merged)
+            } else {
+                None
+            };
+        // A channel stopped, started or given another interval is scheduled anew.
+        let channel = (kind == ChildModel::Channels
+            && (reschedules("status") || reschedules("cron_time")))
+        .then(|| merged.clone());
+        // What the flake's webhooks and chat hear of it: nothing when nothing changed.
+        let event = (kind == ChildModel::Flakes)
+            .then(|| flake_event(Some(&current), &merged))
+            .flatten()
+            .filter(|_| merged.iter().any(|(k, val)| current.get(k) != Some(val)))
+            .map(|e| (e, merged.clone()));
         // Write only what differs: rules may have filled in derived values (slugs, source ids).
         let mut delta: Map<String, Value> = merged
             .into_iter()
             .filter(|(k, val)| current.get(k) != Some(val))
             .collect();
-        touch(&mut delta);
-        self.docs.update(model, &scope, id, &delta).await?;
+        self.touch(&mut delta);
+        match (publish, event) {
+            (None, None) if channel.is_some() => {
+                let mut write = self.docs.begin_write(&[model.table]).await?;
+                if let (true, Some(doc)) =
+                    (write.update(model, &scope, id, &delta).await?, &channel)
+                {
+                    self.schedule_channel(write.tx(), &p.organisation_id, bot_id, doc)
+                        .await?;
+                }
+                write.commit().await?;
+            }
+            (None, None) => {
+                self.docs.update(model, &scope, id, &delta).await?;
+            }
+            (job, event) => {
+                let mut write = self.docs.begin_write(&[model.table]).await?;
+                // A flake deleted meanwhile gets no job (and the read below misses it).
+                if write.update(model, &scope, id, &delta).await? {
+                    if let Some(job) = &job {
+                        self.enqueue_publish(write.tx(), job).await?;
+                    }
+                    if let Some((event, mut written)) = event {
+                        written.extend(delta.clone());
+                        self.enqueue_flake_events(
+                            write.tx(),
+                            &p.organisation_id,
+                            bot_id,
+                            &written,
+                            event,
+                        )
+                        .await?;
+                    }
+                }
+                write.commit().await?;
+                self.wake_workers();
+            }
+        }
         self.get_child(p, bot_id, kind, id, &Filter::default())
             .await
     }
@@ -203,7 +290,17 @@ impl Content {
     ) -> Result<()> {
         self.require_bot(p, bot_id).await?;
         let model = kind.model();
-        if !self.docs.delete(model, &bot_scope(p, bot_id), id).await? {
+        let deleted = if kind == ChildModel::Flakes {
+            // With its `flake.deleted` deliveries, in one transaction.
+            self.delete_flake(&p.organisation_id, bot_id, id).await?
+        } else {
+            if kind == ChildModel::Channels {
+                self.unschedule_channels(&p.organisation_id, bot_id, Some(id))
+                    .await?;
+            }
+            self.docs.delete(model, &bot_scope(p, bot_id), id).await?
+        };
+        if !deleted {
             return Err(DomainError::child_not_found(id, model.name).into());
         }
         Ok(())
@@ -216,6 +313,14 @@ impl Content {
         kind: ChildModel,
     ) -> Result<()> {
         self.require_bot(p, bot_id).await?;
+        if kind == ChildModel::Flakes {
+            self.delete_flakes(&p.organisation_id, bot_id).await?;
+            return Ok(());
+        }
+        if kind == ChildModel::Channels {
+            self.unschedule_channels(&p.organisation_id, bot_id, None)
+                .await?;
+        }
         self.docs
             .delete_all(kind.model(), &bot_scope(p, bot_id))
             .await?;
@@ -274,7 +379,7 @@ impl Content {
                     }
                 }
             }
-            ChildModel::Channels => rules::channel(doc, v),
+            ChildModel::Channels => rules::channel(doc, self.now(), v),
         }
         Ok(())
     }

@@ -4,12 +4,17 @@
 
 mod bots;
 mod children;
+mod delivery;
+mod feeds;
 mod include;
 mod input;
 mod organisations;
 mod rules;
+mod schedule;
 mod stock;
 mod users;
+mod webhook_client;
+mod webhooks;
 
 use palaver_domain::filter::Projection;
 use palaver_domain::{DomainError, Model};
@@ -17,8 +22,16 @@ use palaver_store::{Documents, Scope, Tokens};
 use serde_json::{Map, Value};
 
 pub use children::ChildModel;
+pub use delivery::{
+    signature, ChatPostJob, WebhookJob, WebhookOutcome, DELIVERY_HEADER, EVENT_HEADER,
+    SIGNATURE_HEADER,
+};
+pub use feeds::ChannelRunJob;
+pub use schedule::PublishJob;
 pub use stock::{OrgRelation, TopModel};
+pub use webhook_client::OutboundLimits;
 
+use crate::jobs::JobQueue;
 use crate::principal::Principal;
 
 /// A presented document: hidden fields removed, nulls omitted, projection applied.
@@ -68,15 +81,52 @@ pub struct Content {
     docs: Documents,
     tokens: Tokens,
     bcrypt_cost: u32,
+    /// Where scheduled flakes' publish jobs go. Its clock is the content's time, so tests
+    /// move both together.
+    jobs: JobQueue,
+    /// Where published flakes go: the platform's chat and the bots' webhooks.
+    delivery: delivery::Delivery,
+    /// What content channels fetch their feeds with.
+    fetcher: crate::fetch::Fetcher,
 }
 
 impl Content {
-    pub fn new(docs: Documents, tokens: Tokens, bcrypt_cost: u32) -> Self {
+    pub fn new(docs: Documents, tokens: Tokens, bcrypt_cost: u32, jobs: JobQueue) -> Self {
         Self {
             docs,
             tokens,
             bcrypt_cost,
+            jobs,
+            delivery: Default::default(),
+            fetcher: crate::fetch::Fetcher::new(Default::default()),
         }
+    }
+
+    /// With channels' feeds fetched under `limits`.
+    pub fn with_fetch_limits(mut self, limits: crate::fetch::FetchLimits) -> Self {
+        self.fetcher = crate::fetch::Fetcher::new(limits);
+        self
+    }
+
+    /// Now on the service clock, in epoch milliseconds.
+    pub(crate) fn now(&self) -> i64 {
+        self.jobs.clock().now_millis()
+    }
+
+    /// Gives a new document its id and timestamps.
+    pub(crate) fn stamp_new(&self, doc: &mut Map<String, Value>) -> String {
+        let id = palaver_domain::id::new_object_id();
+        let now = Value::String(palaver_domain::time::format_millis(self.now()));
+        doc.insert("id".into(), Value::String(id.clone()));
+        doc.insert("created".into(), now.clone());
+        doc.insert("modified".into(), now);
+        id
+    }
+
+    /// Marks a change set as made now.
+    fn touch(&self, changes: &mut Map<String, Value>) {
+        let now = palaver_domain::time::format_millis(self.now());
+        changes.insert("modified".into(), Value::String(now));
     }
 
     /// The caller's own organisation, or a miss shaped by `missing` when `org_id` is another.
@@ -120,24 +170,6 @@ impl Content {
             .iter()
             .any(|r| r.get("id").and_then(Value::as_str) != own_id))
     }
-}
-
-/// Gives a new document its id and timestamps.
-pub(crate) fn stamp_new(doc: &mut Map<String, Value>) -> String {
-    let id = palaver_domain::id::new_object_id();
-    let now = Value::String(palaver_domain::time::format_millis(
-        palaver_domain::time::now_millis(),
-    ));
-    doc.insert("id".into(), Value::String(id.clone()));
-    doc.insert("created".into(), now.clone());
-    doc.insert("modified".into(), now);
-    id
-}
-
-/// Marks a change set as made now.
-fn touch(changes: &mut Map<String, Value>) {
-    let now = palaver_domain::time::format_millis(palaver_domain::time::now_millis());
-    changes.insert("modified".into(), Value::String(now));
 }
 
 /// `{"count": n}`, LoopBack's answer to count and delete.

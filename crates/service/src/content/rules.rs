@@ -2,7 +2,7 @@
 //! Rules that look at other rows (ids that must exist, uniqueness) live with their resource.
 
 use palaver_domain::id::new_object_id;
-use palaver_domain::time::{format_millis, now_millis};
+use palaver_domain::time::format_millis;
 use palaver_domain::validation::Validation;
 use serde_json::{Map, Value};
 
@@ -107,9 +107,15 @@ pub(crate) fn taxonomy(doc: &mut Map<String, Value>, v: &mut Validation) {
 }
 
 /// Channels: a name, a valid `cron_time`, and `keywordSource` entries whose sources get ids
-/// and timestamps when they have none.
-pub(crate) fn channel(doc: &mut Map<String, Value>, v: &mut Validation) {
+/// and timestamps (`now`, epoch ms) when they have none.
+pub(crate) fn channel(doc: &mut Map<String, Value>, now: i64, v: &mut Validation) {
     v.require(doc, "name");
+    one_of(
+        doc,
+        "flake_status",
+        palaver_domain::channel_runs::FLAKE_STATUSES,
+        v,
+    );
     if let Some(cron) = doc.get("cron_time").filter(|c| !c.is_null()) {
         let field = |k: &str, max: i64| {
             cron.get(k)
@@ -139,7 +145,7 @@ pub(crate) fn channel(doc: &mut Map<String, Value>, v: &mut Validation) {
         );
         return;
     };
-    let now = format_millis(now_millis());
+    let now = format_millis(now);
     let mut shape_ok = true;
     for entry in entries.iter_mut() {
         let Some(e) = entry.as_object_mut() else {
@@ -249,7 +255,7 @@ mod tests {
     fn channel_rules_fill_source_ids() {
         let mut doc = json!({"name": "c", "cron_time": {"hour": 9, "minute": 30}, "keywordSource": [{"keyword": "k", "source": [{"name": "n", "value": "v"}]}]});
         let doc = doc.as_object_mut().unwrap();
-        assert_eq!(failures(|v| channel(doc, v)), None);
+        assert_eq!(failures(|v| channel(doc, 0, v)), None);
         let src = &doc["keywordSource"][0]["source"][0];
         assert!(palaver_domain::id::is_object_id(
             src["id"].as_str().unwrap()
@@ -257,7 +263,7 @@ mod tests {
         assert!(src["created"].is_string());
         let mut bad = json!({"name": "c", "cron_time": {"hour": 24, "minute": 0}});
         assert_eq!(
-            failures(|v| channel(bad.as_object_mut().unwrap(), v)),
+            failures(|v| channel(bad.as_object_mut().unwrap(), 0, v)),
             Some(json!({"cron_time": ["range"]}))
         );
     }

@@ -7,7 +7,7 @@ use palaver_domain::{models, DomainError, ErrorCode};
 use palaver_store::Scope;
 use serde_json::{Map, Value};
 
-use super::{input, rules, stamp_new, touch, Content, Doc};
+use super::{input, rules, Content, Doc};
 use crate::error::Result;
 use crate::password;
 use crate::principal::{Principal, Role};
@@ -109,7 +109,7 @@ impl Content {
         let hash = password::hash(password::check(&doc["password"])?, self.bcrypt_cost).await?;
         doc.insert("password".into(), Value::String(hash));
         doc.insert("emailVerified".into(), Value::Bool(verified));
-        let id = stamp_new(&mut doc);
+        let id = self.stamp_new(&mut doc);
         self.docs
             .insert(&models::USER, &Scope::org(&p.organisation_id), &doc)
             .await?;
@@ -190,7 +190,7 @@ impl Content {
         if let Some(hash) = new_password {
             changes.insert("password".into(), Value::String(hash));
         }
-        touch(&mut changes);
+        self.touch(&mut changes);
         self.docs
             .update(&models::USER, &scope, id, &changes)
             .await?;

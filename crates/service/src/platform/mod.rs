@@ -14,6 +14,7 @@ mod cleanup;
 mod contacts;
 mod exports;
 mod files;
+mod flake_posts;
 mod function_triggers;
 mod functions;
 mod history;
@@ -106,6 +107,10 @@ pub struct PlatformConfig {
     pub file_grant_ttl: std::time::Duration,
     /// The largest import file accepted, in bytes (default 1 GiB).
     pub max_import_bytes: u64,
+    /// What the server's outbound calls (webhook deliveries) may reach, and their limits.
+    pub outbound: crate::content::OutboundLimits,
+    /// What content channels' feed fetches may reach, and their limits.
+    pub feeds: crate::fetch::FetchLimits,
 }
 
 impl Default for PlatformConfig {
@@ -118,6 +123,8 @@ impl Default for PlatformConfig {
             max_upload_bytes: 104_857_600,
             file_grant_ttl: std::time::Duration::from_secs(86_400),
             max_import_bytes: 1 << 30,
+            outbound: Default::default(),
+            feeds: Default::default(),
         }
     }
 }

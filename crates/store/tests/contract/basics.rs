@@ -150,6 +150,9 @@ async fn bot_and_channel_round_trip(db: Db) {
             "name": "bot bot-1",
             "platform": "web",
             "domain": "bot-1.example",
+            // Not linked to a platform application.
+            "application_id": null,
+            "chat_user_id": null,
             "organisation_id": "org-a",
             "id": "bot-1",
             "created": STAMP,
@@ -187,6 +190,8 @@ async fn bot_and_channel_round_trip(db: Db) {
             "category": [],
             "cron_time": "0 */5 * * * *",
             "status": "active",
+            // Stored without one: feed flakes are drafts.
+            "flake_status": null,
             "bot_id": "bot-1",
             "id": "ch1",
             "created": STAMP,

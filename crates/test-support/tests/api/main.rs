@@ -5,11 +5,14 @@
 
 mod content_auth;
 mod content_bots;
+mod content_channel_runs;
 mod content_children;
+mod content_delivery;
 mod content_errors;
 mod content_filter_semantics;
 mod content_filters;
 mod content_orgs;
+mod content_scheduling;
 mod content_stock_routes;
 mod content_tenancy;
 mod content_users;

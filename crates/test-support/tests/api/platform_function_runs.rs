@@ -423,7 +423,8 @@ async fn a_start_session_function_may_make_the_user_and_a_slow_or_crashing_one_d
             if (event.username === 'slow') { while (true) {} }
             if (event.username === 'crash') { process.exit(3); }
             if (event.username === 'refused') return false;
-            return { displayName: 'New ' + event.username, properties: { source: 'function' } };
+            return { displayName: 'New ' + event.username, properties: { source: 'function' },
+                     displayPictureUrl: 'https://pictures.example.com/' + event.username + '.png' };
         }
     "#;
     deploy(&app, &token, "user.attempted.start_session", script).await;
@@ -435,6 +436,11 @@ async fn a_start_session_function_may_make_the_user_and_a_slow_or_crashing_one_d
     let user = &r.body["_embedded"]["users"][0];
     assert_eq!(user["display_name"], "New newcomer", "{}", r.text);
     assert_eq!(user["properties"]["source"], "function", "{}", r.text);
+    assert_eq!(
+        user["display_picture_url"], "https://pictures.example.com/newcomer.png",
+        "{}",
+        r.text
+    );
     // ChatKitty's own spelling, in both namings.
     assert_eq!(user["isGuest"], false, "{}", r.text);
 

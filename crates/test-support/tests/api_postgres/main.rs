@@ -5,8 +5,14 @@
 // Helpers outside #[test] functions unwrap too: a broken fixture should fail the test there.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "../api/content_channel_runs.rs"]
+mod content_channel_runs;
+#[path = "../api/content_delivery.rs"]
+mod content_delivery;
 #[path = "../api/content_filter_semantics.rs"]
 mod content_filter_semantics;
+#[path = "../api/content_scheduling.rs"]
+mod content_scheduling;
 #[path = "../api/content_stock_routes.rs"]
 mod content_stock_routes;
 #[path = "../api/gateway.rs"]
