@@ -10,7 +10,6 @@ use palaver_files::{FileStore, FilesConfig};
 use palaver_gateway::broker::Broker;
 use palaver_gateway::{Gateway, GatewayConfig, RateLimit};
 use palaver_jobs::{FunctionHost, Supervisor, Worker};
-use palaver_service::content::OutboundLimits;
 use palaver_service::fetch::FetchLimits;
 use palaver_service::platform::CreatedApplication;
 use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, PlatformConfig, Services};
@@ -75,10 +74,7 @@ impl App {
             clock,
             max_upload_bytes: config.max_upload_bytes,
             max_import_bytes: config.max_import_bytes,
-            outbound: OutboundLimits {
-                allow_private: config.outbound_allow_private,
-                ..OutboundLimits::default()
-            },
+            outbound: FetchLimits::webhooks(config.outbound_allow_private),
             feeds: FetchLimits {
                 allow_private: config.outbound_allow_private,
                 timeout: std::time::Duration::from_millis(config.feed_timeout_millis),

@@ -1,6 +1,6 @@
-//! Guarded outbound GETs: what the server fetches from addresses its users name (content
-//! channels' feeds). Only http and https; a deadline for the whole exchange; a cap on the body
-//! (a larger one fails, it is not cut); few redirects, each checked again; and no address in
+//! Guarded outbound HTTP: what the server fetches from or posts to addresses its users name
+//! (content channels' feeds, webhook endpoints). Only http and https; a deadline for the whole
+//! exchange; a cap on what is read; few redirects, each checked again; and no address in
 //! private, loopback, link-local or other non-public ranges unless the operator allows them.
 //! Host names are checked on the addresses they resolve to, in the client's own resolver, so a
 //! name cannot resolve to one address when checked and another when connected.
@@ -39,6 +39,27 @@ impl Default for FetchLimits {
     }
 }
 
+impl FetchLimits {
+    /// The limits of webhook deliveries: a receiver's answer matters only for its status, so
+    /// little of it is read, and few redirects are followed.
+    pub fn webhooks(allow_private: bool) -> Self {
+        Self {
+            allow_private,
+            timeout: Duration::from_secs(10),
+            max_bytes: 64 * 1024,
+            max_redirects: 3,
+        }
+    }
+}
+
+/// What a receiver answered to a POST: its status and the start of its body.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub status: u16,
+    /// At most the limits' `max_bytes`; the rest is dropped unread.
+    pub body: Vec<u8>,
+}
+
 /// Why a fetch failed, in words an operator or bot owner can act on (they are recorded in the
 /// channel's runs).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +84,27 @@ pub enum FetchError {
     Status(u16),
     #[error("the request failed: {0}")]
     Failed(String),
+}
+
+impl FetchError {
+    /// True when the guard refused the URL or its address: trying again will not help.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            FetchError::BadUrl(_)
+                | FetchError::Scheme(_)
+                | FetchError::Refused(_)
+                | FetchError::NoAllowedAddress(_)
+        )
+    }
+}
+
+/// Checks what can be checked of `url` before any request (a URL, http or https, and not a
+/// refused address literal): for refusing an endpoint when it is written.
+pub fn check_url(url: &str, allow_private: bool) -> Result<Url, FetchError> {
+    let parsed = Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
+    Guard { allow_private }.check_url(&parsed)?;
+    Ok(parsed)
 }
 
 /// True when `ip` is in a range the public internet does not route to this server's users:
@@ -218,6 +260,11 @@ impl Fetcher {
         }
     }
 
+    /// Whether private, loopback and link-local addresses may be reached.
+    pub fn allows_private(&self) -> bool {
+        self.guard.allow_private
+    }
+
     /// GETs `url` and reads its body, under every rule of the guard.
     pub async fn get(&self, url: &str) -> Result<Bytes, FetchError> {
         let url = Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
@@ -246,6 +293,46 @@ impl Fetcher {
             Ok(body.freeze())
         };
         // The client's own deadline covers the body too; this one also bounds the resolver.
+        match tokio::time::timeout(self.config.timeout, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Timeout(self.config.timeout.as_millis())),
+        }
+    }
+
+    /// POSTs `body` as JSON to `url` with `headers`, under every rule of the guard; answers the
+    /// status (whatever it is) and the start of the answer.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<Posted, FetchError> {
+        let url = check_url(url, self.guard.allow_private)?;
+        let client = self
+            .client
+            .as_ref()
+            .map_err(|e| FetchError::Failed(e.clone()))?;
+        let cap = usize::try_from(self.config.max_bytes).unwrap_or(usize::MAX);
+        let exchange = async {
+            let mut req = client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json");
+            for (name, value) in headers {
+                req = req.header(*name, value.as_str());
+            }
+            let mut res = req.body(body).send().await.map_err(|e| self.explain(&e))?;
+            let status = res.status().as_u16();
+            let mut read = Vec::new();
+            // The status is what counts: a body cut short, or failing midway, still leaves it.
+            while read.len() < cap {
+                match res.chunk().await {
+                    Ok(Some(chunk)) => read.extend_from_slice(&chunk),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            read.truncate(cap);
+            Ok(Posted { status, body: read })
+        };
         match tokio::time::timeout(self.config.timeout, exchange).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout(self.config.timeout.as_millis())),
@@ -340,6 +427,25 @@ mod tests {
             check("ftp://example.com/"),
             Err(FetchError::Scheme("ftp".into()))
         );
+    }
+
+    #[test]
+    fn endpoints_are_checked_when_written() {
+        assert!(check_url("https://example.com/hook", false).is_ok());
+        assert!(check_url("http://127.0.0.1:8080/hook", true).is_ok());
+        for bad in [
+            "ftp://example.com/x",
+            "file:///etc/passwd",
+            "http://127.0.0.1/hook",
+            "http://[::1]/hook",
+            "http://169.254.169.254/latest",
+            "not a url",
+        ] {
+            let e = check_url(bad, false).unwrap_err();
+            assert!(e.is_refusal(), "{bad}: {e:?}");
+        }
+        assert!(!FetchError::Timeout(10).is_refusal());
+        assert!(!FetchError::Status(500).is_refusal());
     }
 
     #[tokio::test]

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
-use super::webhook_client::{OutboundError, OutboundLimits, WebhookClient};
 use super::{present, Content};
 use crate::error::Result;
+use crate::fetch::{FetchLimits, Fetcher};
 use crate::platform::{NewUserInput, Platform};
 use crate::principal::Principal;
 use crate::AppPrincipal;
@@ -38,10 +38,19 @@ pub const DELIVERY_HEADER: &str = "X-Palaver-Delivery";
 /// What delivering needs beyond the content store: the platform (chat users and messages)
 /// and the guarded HTTP client. A content service without a platform (the operator's CLI)
 /// enqueues deliveries but cannot link bots or run the jobs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Delivery {
     platform: Option<Platform>,
-    client: WebhookClient,
+    client: Fetcher,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            platform: None,
+            client: Fetcher::new(FetchLimits::webhooks(false)),
+        }
+    }
 }
 
 /// A FLAKE_CHAT_POST job's payload: a flake published by a bot linked to an application.
@@ -136,10 +145,10 @@ fn chat_message(flake: &Map<String, Value>) -> (String, Value) {
 impl Content {
     /// This content service, able to link bots to applications of `platform` and to run
     /// delivery jobs, its webhooks calling out under `limits`.
-    pub fn with_delivery(mut self, platform: Platform, limits: OutboundLimits) -> Self {
+    pub fn with_delivery(mut self, platform: Platform, limits: FetchLimits) -> Self {
         self.delivery = Delivery {
             platform: Some(platform),
-            client: WebhookClient::new(limits),
+            client: Fetcher::new(limits),
         };
         self
     }
@@ -508,8 +517,10 @@ impl Content {
                 };
                 retry_or_fail(&mut log, error, last)
             }
-            Err(OutboundError::Failed(error)) => retry_or_fail(&mut log, error, last),
-            Err(OutboundError::Refused(error)) => retry_or_fail(&mut log, error, true),
+            Err(e) => {
+                let refused = e.is_refusal();
+                retry_or_fail(&mut log, e.to_string(), last || refused)
+            }
         };
         self.docs
             .update(&WEBHOOK_DELIVERY, &scope, &job.delivery_id, &log)

@@ -13,7 +13,6 @@ mod rules;
 mod schedule;
 mod stock;
 mod users;
-mod webhook_client;
 mod webhooks;
 
 use palaver_domain::filter::Projection;
@@ -29,7 +28,6 @@ pub use delivery::{
 pub use feeds::ChannelRunJob;
 pub use schedule::PublishJob;
 pub use stock::{OrgRelation, TopModel};
-pub use webhook_client::OutboundLimits;
 
 use crate::jobs::JobQueue;
 use crate::principal::Principal;

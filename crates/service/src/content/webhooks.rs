@@ -10,9 +10,9 @@ use palaver_domain::DomainError;
 use palaver_store::Scope;
 use serde_json::{Map, Value};
 
-use super::webhook_client::check_url;
 use super::{input, Content, Doc};
 use crate::error::Result;
+use crate::fetch::check_url;
 use crate::principal::Principal;
 
 /// Secrets shorter than this are refused: the signature is only as strong as its key.

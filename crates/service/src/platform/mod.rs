@@ -108,7 +108,7 @@ pub struct PlatformConfig {
     /// The largest import file accepted, in bytes (default 1 GiB).
     pub max_import_bytes: u64,
     /// What the server's outbound calls (webhook deliveries) may reach, and their limits.
-    pub outbound: crate::content::OutboundLimits,
+    pub outbound: crate::fetch::FetchLimits,
     /// What content channels' feed fetches may reach, and their limits.
     pub feeds: crate::fetch::FetchLimits,
 }
@@ -123,7 +123,7 @@ impl Default for PlatformConfig {
             max_upload_bytes: 104_857_600,
             file_grant_ttl: std::time::Duration::from_secs(86_400),
             max_import_bytes: 1 << 30,
-            outbound: Default::default(),
+            outbound: crate::fetch::FetchLimits::webhooks(false),
             feeds: Default::default(),
         }
     }
