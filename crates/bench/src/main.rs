@@ -6,6 +6,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod automation;
 mod baseline;
 mod content;
 mod fanout;
@@ -42,6 +43,10 @@ enum Suite {
     /// latency on a warm worker, cold starts, throughput, what a start-session function adds
     /// to a session start, and the workers' memory.
     Functions,
+    /// Content automation against a `palaver serve` child process: a content channel run over
+    /// many web sources (fixture feeds served by this program) in items/s and memory, and the
+    /// latency from publishing a flake to its message on the gateway.
+    ContentAutomation,
     /// The baseline WebSocket server of the gateway suite (run by it as a child process).
     #[value(hide = true)]
     BaselineServer,
@@ -105,10 +110,23 @@ pub struct Args {
     /// Session starts the functions suite times for each kind of session.
     #[arg(long, default_value_t = 200)]
     sessions: usize,
-    /// Job workers of the functions suite's server (`PALAVER_JOB_WORKERS`; the server's default
-    /// is 2): they run the invocations.
+    /// Job workers of the functions and content automation suites' servers
+    /// (`PALAVER_JOB_WORKERS`; the server's default is 2): they run the invocations and the
+    /// chat posts of published flakes.
     #[arg(long, default_value_t = 2)]
     job_workers: usize,
+    /// Sources of each keyword of the content automation suite's channel.
+    #[arg(long, default_value_t = 20)]
+    feed_sources: usize,
+    /// Keywords of the content automation suite's channel.
+    #[arg(long, default_value_t = 5)]
+    feed_keywords: usize,
+    /// Items of each fixture feed (all of them mention their keyword).
+    #[arg(long, default_value_t = 20)]
+    feed_items: usize,
+    /// Flakes the content automation suite publishes one at a time and times into chat.
+    #[arg(long, default_value_t = 200)]
+    publishes: usize,
     /// Threads of the gateway suite's load generator.
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -127,6 +145,7 @@ fn main() -> anyhow::Result<()> {
         Suite::Gateway => return gateway::run(&args),
         Suite::Imports => return imports::run(&args),
         Suite::Functions => return functions::run(&args),
+        Suite::ContentAutomation => return automation::run(&args),
         Suite::BaselineServer => return baseline::serve(),
         Suite::Content | Suite::Messages => {}
     }
@@ -177,7 +196,11 @@ fn main() -> anyhow::Result<()> {
         match args.suite {
             Suite::Content => content::run(&args, &server, services.db.clone()).await?,
             Suite::Messages => messages::run(&args, &server, services).await?,
-            Suite::Gateway | Suite::Imports | Suite::Functions | Suite::BaselineServer => {}
+            Suite::Gateway
+            | Suite::Imports
+            | Suite::Functions
+            | Suite::ContentAutomation
+            | Suite::BaselineServer => {}
         }
         println!(
             "peak RSS (server + load generator): {} MiB",

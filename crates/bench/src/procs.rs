@@ -83,6 +83,13 @@ impl Server {
         status_kib(&format!("/proc/{}/status", self.pid), "VmHWM:")
     }
 
+    /// Resets the server's VmHWM to its resident memory now (`5` to `clear_refs`, Linux 4.0 and
+    /// later), so that [`Server::peak_rss_kib`] then answers one scenario's peak; `false` when
+    /// the kernel refused.
+    pub fn reset_peak_rss(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").is_ok()
+    }
+
     /// Resident memory of the server process now, in KiB.
     pub fn rss_kib(&self) -> anyhow::Result<u64> {
         rss_kib(&format!("/proc/{}/status", self.pid))
