@@ -21,7 +21,7 @@ use palaver_gateway::frame::Command;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::messages::{CLIENT_ID, CLIENT_SECRET};
+use crate::platform_api::PlatformApi;
 use crate::procs::{self, Server};
 use crate::stomp::Stomp;
 use crate::{load, Args};
@@ -215,56 +215,6 @@ impl ContentApi {
 
     async fn bot(&self) -> anyhow::Result<String> {
         load::create_bot(&self.client, &self.base, &self.token).await
-    }
-}
-
-/// The platform API as the bootstrap application.
-struct PlatformApi {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl PlatformApi {
-    async fn new(base: &str) -> anyhow::Result<PlatformApi> {
-        let client = reqwest::Client::new();
-        let grant: Value = client
-            .post(format!("{base}/oauth/token"))
-            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = grant["access_token"]
-            .as_str()
-            .context("no access token")?
-            .to_string();
-        Ok(PlatformApi {
-            client,
-            base: base.to_string(),
-            token,
-        })
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await?;
-        let status = res.status();
-        let v: Value = res.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status.is_success(), "{path}: {status} {v}");
-        Ok(v)
     }
 }
 

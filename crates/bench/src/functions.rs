@@ -12,7 +12,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::messages::{CLIENT_ID, CLIENT_SECRET};
+use crate::platform_api::PlatformApi as Api;
 use crate::procs::{self, Server};
 use crate::stomp::Stomp;
 use crate::Args;
@@ -531,55 +531,8 @@ fn node_processes(root: u32) -> Vec<u32> {
         .collect()
 }
 
-/// The platform API of a spawned Palaver, as its bootstrap application.
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
+/// What the functions suite does over REST.
 impl Api {
-    async fn new(base: &str) -> anyhow::Result<Api> {
-        let client = reqwest::Client::new();
-        let grant: Value = client
-            .post(format!("{base}/oauth/token"))
-            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = grant["access_token"]
-            .as_str()
-            .context("no access token")?
-            .to_string();
-        Ok(Api {
-            client,
-            base: base.to_string(),
-            token,
-        })
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await?;
-        let status = res.status();
-        let v: Value = res.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status.is_success(), "{path}: {status} {v}");
-        Ok(v)
-    }
-
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.call(reqwest::Method::GET, path, None).await
     }

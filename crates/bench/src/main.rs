@@ -15,6 +15,7 @@ mod gateway;
 mod imports;
 mod load;
 mod messages;
+mod platform_api;
 mod procs;
 mod seed;
 mod stomp;
