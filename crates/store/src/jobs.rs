@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::row::DbRow;
+use crate::row::{count_of, DbRow};
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]
@@ -130,16 +130,6 @@ fn text_of(v: &Value) -> String {
 
 fn progress_text(p: &JobProgress) -> String {
     serde_json::to_value(p).unwrap_or_default().to_string()
-}
-
-fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
-    Ok(rows
-        .first()
-        .map(|r| r.int("n"))
-        .transpose()?
-        .flatten()
-        .unwrap_or(0)
-        .max(0) as u64)
 }
 
 /// The held job `id`, as a condition: `owner` holds its lease and it is still running. Every

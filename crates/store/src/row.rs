@@ -60,3 +60,14 @@ impl DbRow {
         Ok(doc)
     }
 }
+
+/// The `n` of a `COUNT(*) AS n` query's one row (0 when there is none).
+pub(crate) fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
+    Ok(rows
+        .first()
+        .map(|r| r.int("n"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0)
+        .max(0) as u64)
+}

@@ -8,7 +8,7 @@ use sea_query::{Alias, Expr, Func, Order, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::row::DbRow;
+use crate::row::{count_of, DbRow};
 
 /// A stored function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,16 +105,6 @@ fn read_version(r: &DbRow) -> Result<FunctionVersionRow, StoreError> {
         handler_script: r.text("handler_script")?.unwrap_or_default(),
         created: r.int("created")?.unwrap_or_default(),
     })
-}
-
-fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
-    Ok(rows
-        .first()
-        .map(|r| r.int("n"))
-        .transpose()?
-        .flatten()
-        .unwrap_or(0)
-        .max(0) as u64)
 }
 
 /// The functions of `app`.

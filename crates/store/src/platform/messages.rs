@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::row::DbRow;
+use crate::row::{count_of, DbRow};
 
 /// A stored message (`id` is ignored on insert).
 #[derive(Debug, Clone, PartialEq)]
@@ -288,16 +288,6 @@ fn viewed(app: i64, h: &History, v: &Viewing) -> SelectStatement {
         q.and_where(col("channel_id").eq(c));
     }
     q
-}
-
-fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
-    Ok(rows
-        .first()
-        .map(|r| r.int("n"))
-        .transpose()?
-        .flatten()
-        .unwrap_or(0)
-        .max(0) as u64)
 }
 
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use sea_query::{Alias, Expr, Func, InsertStatement, Order, Query, SelectStatemen
 use super::chat_users::UserField;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::row::DbRow;
+use crate::row::{count_of, DbRow};
 
 pub const ACTIVE: &str = "ACTIVE";
 pub const ENDED: &str = "ENDED";
@@ -94,16 +94,6 @@ fn read_chat(r: &DbRow) -> Result<ChatSessionRow, StoreError> {
         created: r.int("created")?.unwrap_or_default(),
         ended: r.int("ended")?,
     })
-}
-
-fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
-    Ok(rows
-        .first()
-        .map(|r| r.int("n"))
-        .transpose()?
-        .flatten()
-        .unwrap_or(0)
-        .max(0) as u64)
 }
 
 /// The insert of an ACTIVE chat session, answering its id.
