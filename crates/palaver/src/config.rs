@@ -1,5 +1,10 @@
 //! Configuration: one typed struct. Layers, lowest first: built-in defaults, an optional TOML
 //! file, `PALAVER_*` environment variables, command-line flags. Secrets are never logged.
+//!
+//! Every setting is declared once, in the [`settings!`] table below: its documentation, type,
+//! default and environment variable. From that one row come the [`Config`] field, its default,
+//! the [`Layer`] field (a TOML key, a `--flag` and a `PALAVER_*` variable), the merge, the
+//! redacted `Debug` line and the README's configuration table ([`markdown_table`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -7,182 +12,267 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Deserialize;
 
-/// Everything the server can be told.
-#[derive(Clone)]
-pub struct Config {
-    /// Address to listen on.
-    pub listen: SocketAddr,
-    /// `sqlite://path` (the default, a file under `./data/`) or `postgres://…`.
-    pub database_url: String,
-    /// Most database connections held open.
-    pub max_connections: u32,
-    /// Content API token life in seconds when a login does not ask for one.
-    pub token_ttl_seconds: i64,
-    /// Platform API bearer token life in seconds.
-    pub oauth_token_ttl_seconds: i64,
-    /// How long a platform bearer token's resolution is kept in memory (milliseconds; 0 keeps
-    /// none). A token revoked by another process or instance works here for this long at most.
-    pub oauth_token_memo_millis: u64,
-    /// How long outbox events are kept, in hours: older ones are pruned once every consumer
-    /// has handled them.
-    pub outbox_retention_hours: u64,
-    /// bcrypt work factor for new password hashes.
-    pub bcrypt_cost: u32,
-    /// Serve repeated reads of bot content and token lookups from memory until a write touches
-    /// them. Exact only when this process makes every write, so `None` means on for SQLite and
-    /// off for PostgreSQL (where several instances share the database).
-    pub read_cache: Option<bool>,
-    /// The URL clients reach this server at (for HAL links), e.g. `https://chat.example.com`.
-    /// When absent, links are built from the request's `Host` / `X-Forwarded-*` headers.
-    pub public_url: Option<String>,
-    /// NATS server through which several instances share real-time events (`nats://host:4222`);
-    /// without it the in-process bus serves one instance.
-    pub nats_url: Option<String>,
-    /// How long real-time sessions outlive their instance's last lease renewal, in seconds.
-    pub session_lease_seconds: u64,
-    /// How long a dropped real-time connection's sessions wait for their client to reconnect,
-    /// in seconds (0: they end at once).
-    pub session_resume_seconds: u64,
-    /// Real-time actions one connection may make per `gateway_limit_window_seconds` (also its
-    /// burst); 0: no limit.
-    pub gateway_action_limit: u32,
-    /// Real-time relays one connection may make per `gateway_limit_window_seconds`; 0: none.
-    pub gateway_relay_limit: u32,
-    /// The window of the two limits above, in seconds.
-    pub gateway_limit_window_seconds: u64,
-    /// How long after its last keystrokes a user stops typing, in milliseconds.
-    pub typing_timeout_millis: u64,
-    /// Background job workers of this instance (imports, exports, file clean-up); 0 runs none
-    /// (another instance on the same database does the work).
-    pub job_workers: usize,
-    /// Where hosted files (uploads) are kept: a folder (`./data/files`), `file:///abs/dir`, or
-    /// S3-compatible storage as `s3://bucket/prefix`.
-    pub files_url: String,
-    /// S3: the endpoint of an S3-compatible service (MinIO…); AWS's when absent.
-    pub s3_endpoint: Option<String>,
-    /// S3: the region (`AWS_REGION`, else `us-east-1`, when absent).
-    pub s3_region: Option<String>,
-    /// S3: the access key id (`AWS_ACCESS_KEY_ID` when absent).
-    pub s3_access_key_id: Option<String>,
-    /// S3: the secret access key (`AWS_SECRET_ACCESS_KEY` when absent). A secret.
-    pub s3_secret_access_key: Option<String>,
-    /// S3: allow an `http://` endpoint.
-    pub s3_allow_http: bool,
-    /// Let outbound calls (webhook deliveries, content channels' feeds) reach private,
-    /// loopback and link-local addresses; refused by default.
-    pub outbound_allow_private: bool,
-    /// A content channel's feed fetch deadline (connect, redirects and body), in milliseconds.
-    pub feed_timeout_millis: u64,
-    /// The largest feed body a content channel reads, in bytes; a larger one is that source's
-    /// error.
-    pub feed_max_bytes: u64,
-    /// The largest upload (display picture, file message) accepted, in bytes.
-    pub max_upload_bytes: u64,
-    /// The largest import file (`POST /imports/...`) accepted, in bytes.
-    pub max_import_bytes: u64,
-    /// Where chat functions' runtimes (npm installs) and workers' files live.
-    pub functions_dir: String,
-    /// The `node` executable chat functions run on (a bare name is looked up on `PATH`).
-    pub node_path: String,
-    /// The `npm` executable that installs runtimes' dependencies.
-    pub npm_path: String,
-    /// A non-blocking function invocation's deadline, in milliseconds.
-    pub function_timeout_millis: u64,
-    /// The start-session function's deadline, in milliseconds: a secured session start waits
-    /// this long at most.
-    pub function_session_timeout_millis: u64,
-    /// V8 heap cap of each function worker, in MiB.
-    pub function_heap_mb: u32,
-    /// Function workers (one `node` process per application) alive at most.
-    pub function_workers: usize,
-    /// `allow` or `deny`: whether handlers may open network connections (`deny` runs workers
-    /// in an empty network namespace with `unshare`).
-    pub function_network: String,
-    /// Runs of a failing non-blocking invocation at most, the first included.
-    pub function_max_attempts: u32,
-    /// Allow `file:` and path dependencies in runtimes (packages from this machine's disk).
-    pub function_local_dependencies: bool,
-    /// Origins whose browser pages may call the content API (`https://dash.example.com`), with
-    /// credentials. When absent every origin may, as LoopBack's `cors: {origin: true}` allows.
-    pub content_cors_origins: Option<Vec<String>>,
-    /// First-start superadmin email; `admin@palaver.local` when absent.
-    pub bootstrap_email: Option<String>,
-    /// First-start superadmin username; the email's local part when absent.
-    pub bootstrap_username: Option<String>,
-    /// First-start superadmin password; generated (and printed once) when absent.
-    pub bootstrap_password: Option<String>,
-    /// First-start application client id; generated when absent.
-    pub bootstrap_client_id: Option<String>,
-    /// First-start application client secret; generated (and printed once) when absent.
-    pub bootstrap_client_secret: Option<String>,
+/// The type of a setting in [`Config`]: `req` settings always have a value, `opt` ones may be
+/// absent (their default is `None`).
+macro_rules! setting_type {
+    (req $t:ty) => { $t };
+    (opt $t:ty) => { Option<$t> };
 }
 
-fn set(secret: &Option<String>) -> Option<&'static str> {
-    secret.as_ref().map(|_| "<set>")
+/// How a setting is shown in `Debug`: as itself, or through a redacting function.
+macro_rules! shown_setting {
+    ($v:expr) => {
+        &$v
+    };
+    ($v:expr, $show:expr) => {
+        &($show)(&$v)
+    };
 }
 
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("listen", &self.listen)
-            .field("database_url", &redact_url(&self.database_url))
-            .field("max_connections", &self.max_connections)
-            .field("token_ttl_seconds", &self.token_ttl_seconds)
-            .field("oauth_token_ttl_seconds", &self.oauth_token_ttl_seconds)
-            .field("oauth_token_memo_millis", &self.oauth_token_memo_millis)
-            .field("outbox_retention_hours", &self.outbox_retention_hours)
-            .field("bcrypt_cost", &self.bcrypt_cost)
-            .field("read_cache", &self.read_cache)
-            .field("public_url", &self.public_url)
-            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
-            .field("session_lease_seconds", &self.session_lease_seconds)
-            .field("session_resume_seconds", &self.session_resume_seconds)
-            .field("gateway_action_limit", &self.gateway_action_limit)
-            .field("gateway_relay_limit", &self.gateway_relay_limit)
-            .field(
-                "gateway_limit_window_seconds",
-                &self.gateway_limit_window_seconds,
-            )
-            .field("typing_timeout_millis", &self.typing_timeout_millis)
-            .field("job_workers", &self.job_workers)
-            .field("files_url", &self.files_url)
-            .field("s3_endpoint", &self.s3_endpoint)
-            .field("s3_region", &self.s3_region)
-            .field("s3_access_key_id", &self.s3_access_key_id)
-            .field("s3_secret_access_key", &set(&self.s3_secret_access_key))
-            .field("s3_allow_http", &self.s3_allow_http)
-            .field("outbound_allow_private", &self.outbound_allow_private)
-            .field("feed_timeout_millis", &self.feed_timeout_millis)
-            .field("feed_max_bytes", &self.feed_max_bytes)
-            .field("max_upload_bytes", &self.max_upload_bytes)
-            .field("max_import_bytes", &self.max_import_bytes)
-            .field("functions_dir", &self.functions_dir)
-            .field("node_path", &self.node_path)
-            .field("npm_path", &self.npm_path)
-            .field("function_timeout_millis", &self.function_timeout_millis)
-            .field(
-                "function_session_timeout_millis",
-                &self.function_session_timeout_millis,
-            )
-            .field("function_heap_mb", &self.function_heap_mb)
-            .field("function_workers", &self.function_workers)
-            .field("function_network", &self.function_network)
-            .field("function_max_attempts", &self.function_max_attempts)
-            .field(
-                "function_local_dependencies",
-                &self.function_local_dependencies,
-            )
-            .field("content_cors_origins", &self.content_cors_origins)
-            .field("bootstrap_email", &self.bootstrap_email)
-            .field("bootstrap_username", &self.bootstrap_username)
-            .field("bootstrap_password", &set(&self.bootstrap_password))
-            .field("bootstrap_client_id", &self.bootstrap_client_id)
-            .field(
-                "bootstrap_client_secret",
-                &set(&self.bootstrap_client_secret),
-            )
-            .finish()
+/// Declares every setting: its documentation (which is also the flag's help and the README's
+/// text), `req`/`opt`, type, default and environment variable, with extra `clap` attributes
+/// and a redacting `shown` function where needed.
+macro_rules! settings {
+    ($(
+        $(#[doc = $doc:literal])+
+        $(#[arg($($arg:tt)*)])?
+        $name:ident: $kind:ident $ty:ty = $default:expr, $env:literal $(, shown $show:expr)?;
+    )*) => {
+        /// Everything the server can be told.
+        #[derive(Clone)]
+        pub struct Config {
+            $( $(#[doc = $doc])+ pub $name: setting_type!($kind $ty), )*
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Self { $( $name: $default, )* }
+            }
+        }
+
+        /// One layer of settings: every field optional, later layers win. Read from a TOML
+        /// file, or from flags and `PALAVER_*` variables (which every command accepts).
+        #[derive(Default, Clone, Deserialize, clap::Args)]
+        #[serde(deny_unknown_fields)]
+        pub struct Layer {
+            $(
+                $(#[doc = $doc])+
+                #[arg(long, env = $env, global = true, help_heading = "Settings" $(, $($arg)*)?)]
+                pub $name: Option<$ty>,
+            )*
+        }
+
+        impl Layer {
+            /// Sets in `c` what this layer sets.
+            fn apply_to(&self, c: &mut Config) {
+                $( if let Some(v) = &self.$name { c.$name = v.clone().into(); } )*
+            }
+        }
+
+        impl std::fmt::Debug for Config {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("Config")
+                    $( .field(stringify!($name), shown_setting!(self.$name $(, $show)?)) )*
+                    .finish()
+            }
+        }
+
+        /// Every setting, documented: key, environment variable, default and meaning.
+        pub fn documented() -> Vec<Documented> {
+            let d = Config::default();
+            vec![$(
+                Documented {
+                    key: stringify!($name),
+                    env: $env,
+                    default: default_text(serde_json::to_value(&d.$name).ok()),
+                    doc: [$($doc),+].iter().map(|l| l.trim()).collect::<Vec<_>>().join(" "),
+                },
+            )*]
+        }
+    };
+}
+
+/// One setting as the README's table shows it.
+pub struct Documented {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub default: String,
+    pub doc: String,
+}
+
+fn default_text(v: Option<serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => "none".into(),
+        Some(serde_json::Value::String(s)) => format!("`{s}`"),
+        Some(v) => format!("`{v}`"),
     }
+}
+
+/// The README's configuration table, made from the declarations.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| setting (TOML key) | flag / environment | default | meaning |\n|---|---|---|---|\n",
+    );
+    for s in documented() {
+        out.push_str(&format!(
+            "| `{}` | `--{}` / `{}` | {} | {} |\n",
+            s.key,
+            s.key.replace('_', "-"),
+            s.env,
+            s.default,
+            s.doc.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+/// A secret is shown only as being set.
+fn secret(v: &Option<String>) -> Option<&'static str> {
+    v.as_ref().map(|_| "<set>")
+}
+
+/// An optional URL is shown with its password replaced.
+fn optional_url(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(redact_url)
+}
+
+settings! {
+    /// Address to listen on.
+    listen: req SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080)), "PALAVER_LISTEN";
+    /// `sqlite://path` (the file and its folder are created) or
+    /// `postgres://user:password@host:5432/dbname`.
+    database_url: req String = "sqlite://data/palaver.db".into(), "PALAVER_DATABASE_URL",
+        shown redact_url;
+    /// Most database connections held open.
+    max_connections: req u32 = 16, "PALAVER_MAX_CONNECTIONS";
+    /// Content API token life in seconds when a login does not ask for one (two weeks).
+    token_ttl_seconds: req i64 = 1_209_600, "PALAVER_TOKEN_TTL_SECONDS";
+    /// Platform API bearer token life in seconds (12 h).
+    oauth_token_ttl_seconds: req i64 = 43_200, "PALAVER_OAUTH_TOKEN_TTL_SECONDS";
+    /// How long a platform bearer token's resolution is kept in memory, in milliseconds (0 to
+    /// 60000; 0 keeps none). A token revoked by another process or instance works here for this
+    /// long at most.
+    oauth_token_memo_millis: req u64 = 1_000, "PALAVER_OAUTH_TOKEN_MEMO_MILLIS";
+    /// How long outbox events are kept, in hours (1 to 87840): older ones are pruned once every
+    /// consumer has handled them.
+    outbox_retention_hours: req u64 = 168, "PALAVER_OUTBOX_RETENTION_HOURS";
+    /// bcrypt work factor (4 to 31) of new password and client secret hashes.
+    bcrypt_cost: req u32 = 10, "PALAVER_BCRYPT_COST";
+    /// Serve repeated reads of bot content and token lookups from memory until a write touches
+    /// them. Exact only when this process makes every write, so when absent it is on for SQLite
+    /// and off for PostgreSQL (where several instances share the database).
+    read_cache: opt bool = None, "PALAVER_READ_CACHE";
+    /// The URL clients reach this server at, for HAL links (`https://chat.example.com`); when
+    /// absent, links are built from the request's `Host` / `X-Forwarded-*` headers.
+    public_url: opt String = None, "PALAVER_PUBLIC_URL";
+    /// NATS server through which several instances share real-time events (`nats://host:4222`);
+    /// when absent, real-time events stay in this process (one instance).
+    #[arg(hide_env_values = true)]
+    nats_url: opt String = None, "PALAVER_NATS_URL", shown optional_url;
+    /// How long real-time sessions outlive their instance's last lease renewal, in seconds (1 to
+    /// 3600): how long a stopped instance's sessions stay ACTIVE.
+    session_lease_seconds: req u64 = 30, "PALAVER_SESSION_LEASE_SECONDS";
+    /// How long a dropped real-time connection's sessions wait for their client to reconnect
+    /// (`StompX-Auth-Session-ID`) before they end, in seconds (0 to 3600; 0: they end at once).
+    session_resume_seconds: req u64 = 15, "PALAVER_SESSION_RESUME_SECONDS";
+    /// Real-time actions one connection may make per window, at once or spread out (0: no
+    /// limit); the default lets one client send 20 messages a second with its keystrokes. One
+    /// more is answered `RateLimitedError`.
+    gateway_action_limit: req u32 = 300, "PALAVER_GATEWAY_ACTION_LIMIT";
+    /// Real-time relays one connection may make per window (0: no limit); the client retries
+    /// after the `coolOffDuration`.
+    gateway_relay_limit: req u32 = 200, "PALAVER_GATEWAY_RELAY_LIMIT";
+    /// The window of the two real-time limits above, in seconds (1 to 3600).
+    gateway_limit_window_seconds: req u64 = 10, "PALAVER_GATEWAY_LIMIT_WINDOW_SECONDS";
+    /// How long after its last keystrokes a user is told to have stopped typing
+    /// (`thread.typing.stopped`), in milliseconds (10 to 600000).
+    typing_timeout_millis: req u64 = 5_000, "PALAVER_TYPING_TIMEOUT_MILLIS";
+    /// Background job workers of this instance (0 to 64: imports, exports, file clean-up,
+    /// functions, publishing); with 0 it runs none and leaves the jobs to other instances on the
+    /// same database.
+    job_workers: req usize = 2, "PALAVER_JOB_WORKERS";
+    /// Where hosted files (uploaded display pictures, FILE messages, imports, exports) are kept:
+    /// a folder (created), `file:///abs/dir`, or S3-compatible storage as `s3://bucket/prefix`.
+    files_url: req String = "./data/files".into(), "PALAVER_FILES_URL";
+    /// S3: the URL of an S3-compatible service (MinIO, Ceph, R2, …); AWS's when absent.
+    s3_endpoint: opt String = None, "PALAVER_S3_ENDPOINT";
+    /// S3: the region; `AWS_REGION`, else `us-east-1`, when absent.
+    s3_region: opt String = None, "PALAVER_S3_REGION";
+    /// S3: the access key id; `AWS_ACCESS_KEY_ID`, else the instance's role, when absent.
+    s3_access_key_id: opt String = None, "PALAVER_S3_ACCESS_KEY_ID";
+    /// S3: the secret access key; `AWS_SECRET_ACCESS_KEY` when absent. A secret, never logged.
+    #[arg(hide_env_values = true)]
+    s3_secret_access_key: opt String = None, "PALAVER_S3_SECRET_ACCESS_KEY", shown secret;
+    /// S3: allow an `http://` `s3_endpoint`.
+    s3_allow_http: req bool = false, "PALAVER_S3_ALLOW_HTTP";
+    /// Let outbound calls (content channels' feeds, webhook deliveries) reach private, loopback,
+    /// link-local and other non-public addresses (sources on the server's own network, tests);
+    /// refused by default.
+    outbound_allow_private: req bool = false, "PALAVER_OUTBOUND_ALLOW_PRIVATE";
+    /// The deadline of one content channel feed fetch (connect, redirects and the whole body),
+    /// in milliseconds (1 to 600000).
+    feed_timeout_millis: req u64 = 10_000, "PALAVER_FEED_TIMEOUT_MILLIS";
+    /// The largest feed body a content channel reads, in bytes (up to 1 GiB); a larger one is
+    /// that source's error.
+    feed_max_bytes: req u64 = 5 * 1024 * 1024, "PALAVER_FEED_MAX_BYTES";
+    /// The largest upload (display picture, FILE message) accepted, in bytes; a larger one is
+    /// answered `413` and nothing is kept. Uploads stream to the storage, so memory does not
+    /// grow with this.
+    max_upload_bytes: req u64 = 104_857_600, "PALAVER_MAX_UPLOAD_BYTES";
+    /// The largest import file (`POST /imports/...`) accepted, in bytes; a larger one is
+    /// answered `413`. Import files are read as they stream, so memory does not grow with this.
+    max_import_bytes: req u64 = 1 << 30, "PALAVER_MAX_IMPORT_BYTES";
+    /// Where chat functions' runtimes (`runtimes/<app>/v<version>-…`, each with its
+    /// `node_modules`) and the workers' files (`work/`) live.
+    functions_dir: req String = "./data/functions".into(), "PALAVER_FUNCTIONS_DIR";
+    /// The Node.js (20 or later, for its permission model) that runs chat functions; a bare
+    /// name is looked up on `PATH`. Without it functions can still be managed; their
+    /// invocations fail with `Node.js not found at …`.
+    node_path: req String = "node".into(), "PALAVER_NODE_PATH";
+    /// The `npm` that installs runtimes' dependencies (`npm install --omit=dev
+    /// --ignore-scripts`), from the registry npm is configured for: point npm at a mirror on a
+    /// machine without internet.
+    npm_path: req String = "npm".into(), "PALAVER_NPM_PATH";
+    /// A non-blocking function invocation's deadline, in milliseconds (100 to 600000); past it
+    /// the worker is killed and the invocation FAILED.
+    function_timeout_millis: req u64 = 10_000, "PALAVER_FUNCTION_TIMEOUT_MILLIS";
+    /// The `user.attempted.start_session` function's deadline, in milliseconds (100 to 60000):
+    /// a secured session start waits this long at most, then is denied.
+    function_session_timeout_millis: req u64 = 5_000, "PALAVER_FUNCTION_SESSION_TIMEOUT_MILLIS";
+    /// V8 heap cap of each function worker, in MiB (16 to 16384); a handler past it fails with
+    /// `memory limit exceeded`.
+    function_heap_mb: req u32 = 128, "PALAVER_FUNCTION_HEAP_MB";
+    /// `node` function workers alive at most (1 to 256; one per application); past it the least
+    /// recently used idle one stops. An idle worker stops after 5 minutes.
+    function_workers: req usize = 4, "PALAVER_FUNCTION_WORKERS";
+    /// `allow` or `deny`: whether handlers may call other servers, as ChatKitty's may; `deny`
+    /// runs workers in an empty network namespace (`unshare -rn`, Linux), where their Platform
+    /// API clients still work.
+    function_network: req String = "allow".into(), "PALAVER_FUNCTION_NETWORK";
+    /// Runs of a failing non-blocking invocation at most, the first included (1 to 10); each run
+    /// is its own invocation, after the job back-off (2 s, doubling).
+    function_max_attempts: req u32 = 1, "PALAVER_FUNCTION_MAX_ATTEMPTS";
+    /// Allow `file:` and path dependencies (packages from the server's disk) in runtimes.
+    function_local_dependencies: req bool = false, "PALAVER_FUNCTION_LOCAL_DEPENDENCIES";
+    /// Origins whose browser pages may call the content API (`https://dash.example.com`), with
+    /// credentials; comma-separated in flags and variables, a list in TOML. When absent every
+    /// origin may, as LoopBack's scaffold `cors: {origin: true, credentials: true}` allows;
+    /// other origins get no CORS headers, so their browsers refuse the answer.
+    #[arg(value_delimiter = ',')]
+    content_cors_origins: opt Vec<String> = None, "PALAVER_CONTENT_CORS_ORIGINS";
+    /// First-start superadmin email; `admin@palaver.local` when absent.
+    bootstrap_email: opt String = None, "PALAVER_BOOTSTRAP_EMAIL";
+    /// First-start superadmin username, shown in its login answer's `userDetail` and usable to
+    /// log in; the email's local part (`admin`) when absent.
+    bootstrap_username: opt String = None, "PALAVER_BOOTSTRAP_USERNAME";
+    /// First-start superadmin password; generated and printed once when absent.
+    #[arg(hide_env_values = true)]
+    bootstrap_password: opt String = None, "PALAVER_BOOTSTRAP_PASSWORD", shown secret;
+    /// First-start application client id; generated when absent.
+    bootstrap_client_id: opt String = None, "PALAVER_BOOTSTRAP_CLIENT_ID";
+    /// First-start application client secret; generated and printed once when absent.
+    #[arg(hide_env_values = true)]
+    bootstrap_client_secret: opt String = None, "PALAVER_BOOTSTRAP_CLIENT_SECRET", shown secret;
 }
 
 /// A database URL with any password replaced, fit for logs.
@@ -199,109 +289,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database_url: "sqlite://data/palaver.db".into(),
-            max_connections: 16,
-            token_ttl_seconds: 1_209_600,
-            oauth_token_ttl_seconds: 43_200,
-            oauth_token_memo_millis: 1_000,
-            outbox_retention_hours: 168,
-            bcrypt_cost: 10,
-            read_cache: None,
-            public_url: None,
-            nats_url: None,
-            session_lease_seconds: 30,
-            session_resume_seconds: 15,
-            gateway_action_limit: 300,
-            gateway_relay_limit: 200,
-            gateway_limit_window_seconds: 10,
-            typing_timeout_millis: 5_000,
-            job_workers: 2,
-            files_url: "./data/files".into(),
-            s3_endpoint: None,
-            s3_region: None,
-            s3_access_key_id: None,
-            s3_secret_access_key: None,
-            s3_allow_http: false,
-            outbound_allow_private: false,
-            feed_timeout_millis: 10_000,
-            feed_max_bytes: 5 * 1024 * 1024,
-            max_upload_bytes: 104_857_600,
-            max_import_bytes: 1 << 30,
-            functions_dir: "./data/functions".into(),
-            node_path: "node".into(),
-            npm_path: "npm".into(),
-            function_timeout_millis: 10_000,
-            function_session_timeout_millis: 5_000,
-            function_heap_mb: 128,
-            function_workers: 4,
-            function_network: "allow".into(),
-            function_max_attempts: 1,
-            function_local_dependencies: false,
-            content_cors_origins: None,
-            bootstrap_email: None,
-            bootstrap_username: None,
-            bootstrap_password: None,
-            bootstrap_client_id: None,
-            bootstrap_client_secret: None,
-        }
-    }
-}
-
-/// One layer of settings: every field optional, later layers win.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Layer {
-    pub listen: Option<SocketAddr>,
-    pub database_url: Option<String>,
-    pub max_connections: Option<u32>,
-    pub token_ttl_seconds: Option<i64>,
-    pub oauth_token_ttl_seconds: Option<i64>,
-    pub oauth_token_memo_millis: Option<u64>,
-    pub outbox_retention_hours: Option<u64>,
-    pub bcrypt_cost: Option<u32>,
-    pub read_cache: Option<bool>,
-    pub public_url: Option<String>,
-    pub nats_url: Option<String>,
-    pub session_lease_seconds: Option<u64>,
-    pub session_resume_seconds: Option<u64>,
-    pub gateway_action_limit: Option<u32>,
-    pub gateway_relay_limit: Option<u32>,
-    pub gateway_limit_window_seconds: Option<u64>,
-    pub typing_timeout_millis: Option<u64>,
-    pub job_workers: Option<usize>,
-    pub files_url: Option<String>,
-    pub s3_endpoint: Option<String>,
-    pub s3_region: Option<String>,
-    pub s3_access_key_id: Option<String>,
-    pub s3_secret_access_key: Option<String>,
-    pub s3_allow_http: Option<bool>,
-    pub outbound_allow_private: Option<bool>,
-    pub feed_timeout_millis: Option<u64>,
-    pub feed_max_bytes: Option<u64>,
-    pub max_upload_bytes: Option<u64>,
-    pub max_import_bytes: Option<u64>,
-    pub functions_dir: Option<String>,
-    pub node_path: Option<String>,
-    pub npm_path: Option<String>,
-    pub function_timeout_millis: Option<u64>,
-    pub function_session_timeout_millis: Option<u64>,
-    pub function_heap_mb: Option<u32>,
-    pub function_workers: Option<usize>,
-    pub function_network: Option<String>,
-    pub function_max_attempts: Option<u32>,
-    pub function_local_dependencies: Option<bool>,
-    pub content_cors_origins: Option<Vec<String>>,
-    pub bootstrap_email: Option<String>,
-    pub bootstrap_username: Option<String>,
-    pub bootstrap_password: Option<String>,
-    pub bootstrap_client_id: Option<String>,
-    pub bootstrap_client_secret: Option<String>,
-}
-
 impl Layer {
     /// Reads a TOML file of the same keys.
     pub fn from_file(path: &Path) -> anyhow::Result<Layer> {
@@ -316,61 +303,7 @@ impl Config {
     pub fn from_layers(layers: &[Layer]) -> anyhow::Result<Config> {
         let mut c = Config::default();
         for l in layers {
-            macro_rules! take {
-                ($($f:ident),*) => { $( if let Some(v) = l.$f.clone() { c.$f = v; } )* };
-            }
-            macro_rules! take_optional {
-                ($($f:ident),*) => { $( if l.$f.is_some() { c.$f = l.$f.clone(); } )* };
-            }
-            take!(
-                listen,
-                database_url,
-                max_connections,
-                token_ttl_seconds,
-                oauth_token_ttl_seconds,
-                oauth_token_memo_millis,
-                outbox_retention_hours,
-                session_lease_seconds,
-                session_resume_seconds,
-                gateway_action_limit,
-                gateway_relay_limit,
-                gateway_limit_window_seconds,
-                typing_timeout_millis,
-                job_workers,
-                files_url,
-                s3_allow_http,
-                outbound_allow_private,
-                feed_timeout_millis,
-                feed_max_bytes,
-                max_upload_bytes,
-                max_import_bytes,
-                functions_dir,
-                node_path,
-                npm_path,
-                function_timeout_millis,
-                function_session_timeout_millis,
-                function_heap_mb,
-                function_workers,
-                function_network,
-                function_max_attempts,
-                function_local_dependencies,
-                bcrypt_cost
-            );
-            take_optional!(
-                read_cache,
-                public_url,
-                nats_url,
-                s3_endpoint,
-                s3_region,
-                s3_access_key_id,
-                s3_secret_access_key,
-                content_cors_origins,
-                bootstrap_email,
-                bootstrap_username,
-                bootstrap_password,
-                bootstrap_client_id,
-                bootstrap_client_secret
-            );
+            l.apply_to(&mut c);
         }
         // Ten years at most: arithmetic on a token's expiry stays far from overflowing.
         const MAX_TTL: i64 = 10 * 366 * 24 * 3600;
@@ -541,7 +474,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused() {
-        for l in [
+        for (n, l) in [
             Layer {
                 bcrypt_cost: Some(2),
                 ..Layer::default()
@@ -594,10 +527,13 @@ mod tests {
                 bootstrap_username: Some(" ".into()),
                 ..Layer::default()
             },
-        ] {
+        ]
+        .iter()
+        .enumerate()
+        {
             assert!(
-                Config::from_layers(std::slice::from_ref(&l)).is_err(),
-                "{l:?}"
+                Config::from_layers(std::slice::from_ref(l)).is_err(),
+                "bad layer #{n} was accepted"
             );
         }
     }
@@ -622,6 +558,70 @@ mod tests {
         assert_eq!(l.bootstrap_username.as_deref(), Some("root"));
         std::fs::write(&p, "nosuch = 1\n").unwrap();
         assert!(Layer::from_file(&p).is_err());
+    }
+
+    #[test]
+    fn flags_fill_a_layer() {
+        use clap::{CommandFactory, Parser};
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            settings: Layer,
+        }
+        Flags::command().debug_assert();
+        let f = Flags::try_parse_from([
+            "palaver",
+            "--listen",
+            "127.0.0.1:9000",
+            "--content-cors-origins",
+            "https://a.example.com,https://b.example.com",
+            "--read-cache",
+            "false",
+            "--job-workers",
+            "0",
+        ])
+        .unwrap();
+        let c = Config::from_layers(&[f.settings]).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(
+            c.content_cors_origins,
+            Some(vec![
+                "https://a.example.com".to_string(),
+                "https://b.example.com".to_string()
+            ])
+        );
+        assert_eq!(c.read_cache, Some(false));
+        assert_eq!(c.job_workers, 0);
+        assert!(Flags::try_parse_from(["palaver", "--job-workers", "many"]).is_err());
+    }
+
+    /// The README's table between its markers is [`markdown_table`]'s; run with
+    /// `PALAVER_WRITE_README=1` to write it there after changing a setting.
+    #[test]
+    fn the_readme_shows_every_declared_setting() {
+        const START: &str = "<!-- settings: made by config.rs -->\n";
+        const END: &str = "<!-- /settings -->";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let from = readme.find(START).expect("the README has the settings markers") + START.len();
+        let to = from + readme[from..].find(END).expect("the end marker");
+        let table = markdown_table();
+        if std::env::var_os("PALAVER_WRITE_README").is_some() {
+            std::fs::write(path, format!("{}{table}{}", &readme[..from], &readme[to..])).unwrap();
+            return;
+        }
+        assert!(
+            readme[from..to] == table,
+            "the README's settings table is not the one declared in config.rs: run \
+             `PALAVER_WRITE_README=1 cargo test -p palaver --lib the_readme` to write it"
+        );
+        let documented = documented();
+        assert!(documented.len() > 40);
+        let listen = documented.iter().find(|d| d.key == "listen").unwrap();
+        assert_eq!(listen.default, "`127.0.0.1:8080`");
+        assert_eq!(listen.env, "PALAVER_LISTEN");
+        let public_url = documented.iter().find(|d| d.key == "public_url").unwrap();
+        assert_eq!(public_url.default, "none");
     }
 
     #[test]
