@@ -11,6 +11,7 @@ mod operator;
 mod password;
 pub mod platform;
 mod principal;
+pub mod secrets;
 
 pub use auth::{token_from_authorization, Auth, AuthConfig, LoginOutcome};
 pub use content::Content;
@@ -48,15 +49,17 @@ pub struct ServiceSet {
 }
 
 impl Services {
-    /// Services over `db`, with hosted files in `files`; with `cache`, repeated reads of bot
-    /// content and token resolutions are served from memory until a write touches their tables
-    /// (see [`ReadCache`]).
+    /// Services over `db`, with hosted files in `files`, sealing secrets at rest with `sealer`
+    /// (see [`secrets::open`]); with `cache`, repeated reads of bot content and token
+    /// resolutions are served from memory until a write touches their tables (see
+    /// [`ReadCache`]).
     pub fn new(
         db: Db,
         auth_config: AuthConfig,
         platform_config: PlatformConfig,
         files: platform::FileStore,
         cache: Option<Arc<ReadCache>>,
+        sealer: secrets::Sealer,
     ) -> Self {
         let docs = Documents::with_cache(db.clone(), cache.clone());
         let tokens = Tokens::with_cache(db.clone(), cache);
@@ -64,7 +67,7 @@ impl Services {
         let outbound = platform_config.outbound.clone();
         let feeds = platform_config.feeds.clone();
         let auth = Auth::new(docs.clone(), tokens.clone(), auth_config.clone(), clock);
-        let platform = Platform::new(db.clone(), platform_config, files);
+        let platform = Platform::new(db.clone(), platform_config, files, sealer.clone());
         // One job queue (and one clock) for the whole instance: content's scheduled flakes wake
         // the same workers as the platform's jobs.
         let content = Content::new(
@@ -72,6 +75,7 @@ impl Services {
             tokens,
             auth_config.bcrypt_cost,
             platform.jobs().clone(),
+            sealer,
         )
         .with_delivery(platform.clone(), outbound)
         .with_fetch_limits(feeds);

@@ -53,7 +53,9 @@ impl Operator {
     /// An operator on the system clock, with content use-cases of its own.
     pub fn new(docs: Documents, tokens: Tokens, bcrypt_cost: u32) -> Self {
         let jobs = JobQueue::new(docs.db().clone(), Clock::system());
-        let content = Content::new(docs.clone(), tokens, bcrypt_cost, jobs);
+        // Organisations and accounts hold no sealed secrets: a key of its own never seals one.
+        let sealer = crate::secrets::Sealer::random();
+        let content = Content::new(docs.clone(), tokens, bcrypt_cost, jobs, sealer);
         Self { docs, content }
     }
 

@@ -99,6 +99,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0015_channel_runs.sql"),
         include_str!("../migrations/postgres/0015_channel_runs.sql"),
     ),
+    (
+        16,
+        "server settings",
+        include_str!("../migrations/sqlite/0016_server_settings.sql"),
+        include_str!("../migrations/postgres/0016_server_settings.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -182,7 +182,7 @@ impl Content {
         event: FlakeEvent,
     ) -> Result<usize> {
         let Some(flake_id) = text(flake, "id") else {
-            return Err(DomainError::internal().into());
+            return Err(crate::error::internal("a published flake has no id").into());
         };
         let mut enqueued = 0;
         if event == FlakeEvent::Published {
@@ -201,7 +201,7 @@ impl Content {
                     flake_id: flake_id.to_string(),
                     application_id: app,
                 };
-                let payload = serde_json::to_value(&job).map_err(|_| DomainError::internal())?;
+                let payload = serde_json::to_value(&job).map_err(crate::error::internal)?;
                 self.jobs
                     .enqueue(tx, None, JobKind::FlakeChatPost, payload, None)
                     .await?;
@@ -255,7 +255,7 @@ impl Content {
                 webhook_id: webhook_id.to_string(),
                 delivery_id,
             };
-            let payload = serde_json::to_value(&job).map_err(|_| DomainError::internal())?;
+            let payload = serde_json::to_value(&job).map_err(crate::error::internal)?;
             self.jobs
                 .enqueue(tx, None, JobKind::WebhookDelivery, payload, None)
                 .await?;
@@ -472,16 +472,22 @@ impl Content {
         if text(&delivery, "status") != Some(DELIVERY_PENDING) {
             return Ok(WebhookOutcome::Gone);
         }
-        let (Some(url), Some(secret)) = (text(&hook, "url"), text(&hook, "secret")) else {
+        let (Some(url), Some(sealed)) = (text(&hook, "url"), text(&hook, "secret")) else {
             return Ok(WebhookOutcome::Gone);
         };
+        let row = super::webhooks::webhook_secret_row(org, &job.bot_id, &job.webhook_id);
+        let secret = self
+            .sealer
+            .open_text(sealed, &crate::secrets::place(&row))
+            .map_err(|e| crate::secrets::unopened(&row, e))?;
+        let secret = secret.as_str();
         let now = self.now();
         let mut body = delivery.get("payload").cloned().unwrap_or(Value::Null);
         if let Some(obj) = body.as_object_mut() {
             // The time of this attempt; the rest of the body is the same on every one.
             obj.insert("delivered_at".into(), json!(format_millis(now)));
         }
-        let bytes = serde_json::to_vec(&body).map_err(|_| DomainError::internal())?;
+        let bytes = serde_json::to_vec(&body).map_err(crate::error::internal)?;
         let event = text(&delivery, "event").unwrap_or_default().to_string();
         let headers = [
             (SIGNATURE_HEADER, signature(secret, &bytes)),

@@ -86,10 +86,18 @@ pub struct Content {
     delivery: delivery::Delivery,
     /// What content channels fetch their feeds with.
     fetcher: crate::fetch::Fetcher,
+    /// Seals webhook endpoints' secrets, which are kept to sign deliveries.
+    sealer: crate::secrets::Sealer,
 }
 
 impl Content {
-    pub fn new(docs: Documents, tokens: Tokens, bcrypt_cost: u32, jobs: JobQueue) -> Self {
+    pub fn new(
+        docs: Documents,
+        tokens: Tokens,
+        bcrypt_cost: u32,
+        jobs: JobQueue,
+        sealer: crate::secrets::Sealer,
+    ) -> Self {
         Self {
             docs,
             tokens,
@@ -97,6 +105,7 @@ impl Content {
             jobs,
             delivery: Default::default(),
             fetcher: crate::fetch::Fetcher::new(Default::default()),
+            sealer,
         }
     }
 

@@ -1,13 +1,13 @@
 //! A bot's webhook endpoints, served as a LoopBack hasMany relation under the bot
 //! (`/bots/{id}/webhooks`), and each endpoint's delivery log (`…/webhooks/{fk}/deliveries`).
-//! The secret is written, never shown: it is stored as given, because every delivery is
-//! signed with it.
+//! The secret is written, never shown: every delivery is signed with it, so it is kept sealed
+//! (bound to its endpoint, see `crate::secrets`) rather than as a one-way digest.
 
 use palaver_domain::delivery::{FlakeEvent, WEBHOOK, WEBHOOK_DELIVERY};
 use palaver_domain::filter::{Filter, Where};
 use palaver_domain::validation::Validation;
 use palaver_domain::DomainError;
-use palaver_store::Scope;
+use palaver_store::{Scope, SecretRow};
 use serde_json::{Map, Value};
 
 use super::{input, Content, Doc};
@@ -77,6 +77,7 @@ impl Content {
         self.check_webhook(&doc, &mut v);
         v.finish()?;
         let id = self.stamp_new(&mut doc);
+        self.seal_webhook_secret(p, bot_id, &id, &mut doc)?;
         self.docs
             .insert(&WEBHOOK, &bot_scope(p, bot_id), &doc)
             .await?;
@@ -99,6 +100,7 @@ impl Content {
         self.check_webhook(&merged, &mut v);
         v.finish()?;
         self.touch(&mut changes);
+        self.seal_webhook_secret(p, bot_id, id, &mut changes)?;
         self.docs
             .update(&WEBHOOK, &bot_scope(p, bot_id), id, &changes)
             .await?;
@@ -147,6 +149,25 @@ impl Content {
         Ok(self.docs.count(&WEBHOOK_DELIVERY, &scope, w).await?)
     }
 
+    /// Seals the secret `doc` sets, if it sets one, for endpoint `id`.
+    fn seal_webhook_secret(
+        &self,
+        p: &Principal,
+        bot_id: &str,
+        id: &str,
+        doc: &mut Map<String, Value>,
+    ) -> Result<()> {
+        if let Some(Value::String(secret)) = doc.get("secret") {
+            let row = webhook_secret_row(&p.organisation_id, bot_id, id);
+            let sealed = self
+                .sealer
+                .seal_text(secret, &crate::secrets::place(&row))
+                .map_err(|_| DomainError::internal())?;
+            doc.insert("secret".into(), Value::String(sealed));
+        }
+        Ok(())
+    }
+
     /// An endpoint's rules: a URL the guard allows, known events, and a long enough secret.
     fn check_webhook(&self, doc: &Map<String, Value>, v: &mut Validation) {
         v.require(doc, "url");
@@ -184,5 +205,14 @@ impl Content {
                 None,
             ),
         }
+    }
+}
+
+/// Where an endpoint's secret is kept: what its sealed value is bound to.
+pub(crate) fn webhook_secret_row(org: &str, bot_id: &str, id: &str) -> SecretRow {
+    SecretRow::Webhook {
+        organisation_id: org.to_string(),
+        bot_id: bot_id.to_string(),
+        id: id.to_string(),
     }
 }

@@ -7,11 +7,11 @@ use palaver_store::platform::{ApplicationRow, Applications, NewApplication};
 use palaver_store::Scope;
 use serde_json::Value;
 
-use super::{random_token, AppPrincipal, Platform};
-use crate::auth::digest;
+use super::{client_secrets, random_token, AppPrincipal, Platform};
 use crate::error::Result;
 
-/// A new application with its client secret, which is shown once and stored only as a digest.
+/// A new application with its client secret, which is shown once and stored only as a bcrypt
+/// hash.
 #[derive(Debug, Clone)]
 pub struct CreatedApplication {
     pub app: ApplicationRow,
@@ -94,13 +94,12 @@ impl Platform {
         }
         let (client_id, client_secret) =
             credentials.unwrap_or_else(|| (random_token(24), random_token(40)));
-        if client_id.is_empty() || client_secret.len() < 8 {
-            return Err(DomainError::new(
-                ErrorCode::InvalidParameter,
-                "a client id and a client secret of at least 8 characters are needed",
-            )
-            .into());
+        if client_id.is_empty() {
+            return Err(
+                DomainError::new(ErrorCode::InvalidParameter, "a client id is needed").into(),
+            );
         }
+        let hash = client_secrets::hash(&client_secret, self.config.bcrypt_cost).await?;
         let app = self
             .apps
             .insert(&NewApplication {
@@ -108,7 +107,7 @@ impl Platform {
                 name: name.to_string(),
                 api_key: random_token(32),
                 client_id,
-                client_secret_digest: digest(&client_secret),
+                client_secret_digest: hash,
                 created: self.now(),
             })
             .await?;
@@ -123,7 +122,8 @@ impl Platform {
     /// Issues a new client secret; every token of the application stops working.
     pub async fn rotate_secret(&self, app_id: i64) -> Result<String> {
         let secret = random_token(40);
-        if !self.apps.rotate_secret(app_id, &digest(&secret)).await? {
+        let hash = client_secrets::hash(&secret, self.config.bcrypt_cost).await?;
+        if !self.apps.rotate_secret(app_id, &hash).await? {
             return Err(DomainError::new(
                 ErrorCode::NotFound,
                 format!("No application with id {app_id}"),

@@ -9,19 +9,20 @@ use palaver_domain::job::JobKind;
 use palaver_domain::platform::event::Event;
 use palaver_domain::platform::functions::{
     Dependencies, EnvironmentVariables, FunctionTrigger, HandlerScript, InitializationScript,
-    InstallOutcome, InvocationOutcome, NewFunction,
+    InstallOutcome, Installation, InvocationOutcome, NewFunction, RuntimeVersion,
 };
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
     FunctionRow, FunctionVersionRow, Functions, InvocationEnd, InvocationRow, NewFunctionRow,
-    NewInvocation, RuntimeRow, Runtimes,
+    NewInvocation, RuntimeRow as StoredRuntime, Runtimes,
 };
-use palaver_store::StoreError;
+use palaver_store::{SecretRow, StoreError};
 use serde_json::{json, Map, Value};
 
 use super::{AppPrincipal, Platform};
 use crate::error::Result;
+use crate::secrets;
 
 /// Properties function pages may be sorted by (all follow creation order).
 pub const FUNCTION_SORTABLE: [&str; 2] = ["id", "created_time"];
@@ -29,6 +30,27 @@ pub const FUNCTION_SORTABLE: [&str; 2] = ["id", "created_time"];
 pub const FUNCTION_VERSION_SORTABLE: [&str; 3] = ["id", "version_number", "created_time"];
 /// Properties invocation pages may be sorted by (both follow start order).
 pub const INVOCATION_SORTABLE: [&str; 2] = ["id", "created_time"];
+
+/// An application's runtime, its environment variables opened (the store keeps them sealed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub version: RuntimeVersion,
+    pub dependencies: Dependencies,
+    pub environment_variables: EnvironmentVariables,
+    pub initialization_script: Option<String>,
+    /// The install of `version` (its `version` is always the runtime's), and the newest
+    /// version installed.
+    pub installation: Installation,
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// Where an application's environment variables are kept: what their sealed value is bound to.
+fn environment_place(application_id: i64) -> String {
+    secrets::place(&SecretRow::RuntimeEnvironment { application_id })
+}
 
 /// A function a trigger runs: enabled, and the version it runs (its current one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +125,69 @@ impl Platform {
     /// dependencies, no environment variables, no initialization script, version `v0.0.1`,
     /// installed: there is nothing to install).
     pub async fn nodejs_runtime(&self, p: &AppPrincipal) -> Result<RuntimeRow> {
-        Ok(self.runtimes.ensure(p.application_id, self.now()).await?)
+        let stored = self.ensure_runtime(p.application_id, self.now()).await?;
+        self.open_runtime(stored)
+    }
+
+    /// The stored runtime of `app`, made with defaults (its variables sealed) when it has none.
+    async fn ensure_runtime(&self, app: i64, now: i64) -> Result<StoredRuntime> {
+        let none = serde_json::to_string(&EnvironmentVariables::default())
+            .map_err(crate::error::internal)?;
+        let sealed = self
+            .sealer
+            .seal_text(&none, &environment_place(app))
+            .map_err(crate::error::internal)?;
+        Ok(self.runtimes.ensure(app, now, &sealed).await?)
+    }
+
+    /// A stored runtime with its environment variables opened.
+    fn open_runtime(&self, r: StoredRuntime) -> Result<RuntimeRow> {
+        let row = SecretRow::RuntimeEnvironment {
+            application_id: r.application_id,
+        };
+        let text = self
+            .sealer
+            .open_text(&r.environment_variables, &secrets::place(&row))
+            .map_err(|e| secrets::unopened(&row, e))?;
+        let environment_variables = serde_json::from_str(&text).map_err(|_| {
+            tracing::error!(
+                application = r.application_id,
+                "runtime variables do not parse"
+            );
+            DomainError::internal()
+        })?;
+        Ok(RuntimeRow {
+            id: r.id,
+            application_id: r.application_id,
+            version: r.version,
+            dependencies: r.dependencies,
+            environment_variables,
+            initialization_script: r.initialization_script,
+            installation: r.installation,
+            created: r.created,
+            updated: r.updated,
+        })
+    }
+
+    /// A runtime as stored: its environment variables sealed.
+    fn seal_runtime(&self, r: &RuntimeRow) -> Result<StoredRuntime> {
+        let text =
+            serde_json::to_string(&r.environment_variables).map_err(crate::error::internal)?;
+        let environment_variables = self
+            .sealer
+            .seal_text(&text, &environment_place(r.application_id))
+            .map_err(crate::error::internal)?;
+        Ok(StoredRuntime {
+            id: r.id,
+            application_id: r.application_id,
+            version: r.version,
+            dependencies: r.dependencies.clone(),
+            environment_variables,
+            initialization_script: r.initialization_script.clone(),
+            installation: r.installation.clone(),
+            created: r.created,
+            updated: r.updated,
+        })
     }
 
     /// `PUT /runtimes/nodejs/dependencies`, `/environment-variables` and
@@ -122,11 +206,12 @@ impl Platform {
         let app = p.application_id;
         let now = self.now();
         // The row must exist for the change to lock it.
-        self.runtimes.ensure(app, now).await?;
+        self.ensure_runtime(app, now).await?;
         let mut tx = self.db.begin().await?;
-        let mut r = Runtimes::lock_in(&mut tx, app)
+        let locked = Runtimes::lock_in(&mut tx, app)
             .await?
             .ok_or_else(DomainError::internal)?;
+        let mut r = self.open_runtime(locked)?;
         let what = change.name();
         match change {
             RuntimeChange::Dependencies(d) => r.dependencies = d,
@@ -138,8 +223,10 @@ impl Platform {
         r.version = r.version.next_patch();
         r.installation = r.installation.pending(r.version);
         r.updated = now;
-        if !Runtimes::save_in(&mut tx, &r).await? {
-            return Err(DomainError::internal().into());
+        if !Runtimes::save_in(&mut tx, &self.seal_runtime(&r)?).await? {
+            return Err(
+                crate::error::internal("the runtime made on first read was not saved").into(),
+            );
         }
         self.jobs
             .enqueue(
@@ -186,7 +273,8 @@ impl Platform {
         let Some(next) = r.installation.apply(outcome, now) else {
             return Ok(false);
         };
-        // Install reports are the job's bookkeeping, as a job's own state is: no event.
+        // Install reports are the job's bookkeeping, as a job's own state is: no event. The
+        // variables, untouched, are written back as they are stored.
         r.installation = next;
         let saved = Runtimes::save_in(&mut tx, &r).await?;
         tx.commit().await?;

@@ -11,6 +11,7 @@ mod channel_rosters;
 mod channel_state;
 mod channels;
 mod cleanup;
+mod client_secrets;
 mod contacts;
 mod exports;
 mod files;
@@ -51,7 +52,7 @@ pub use files::{
 };
 pub use function_triggers::{triggers_of, InvocationJob};
 pub use functions::{
-    RuntimeChange, TriggeredFunction, FUNCTION_SORTABLE, FUNCTION_VERSION_SORTABLE,
+    RuntimeChange, RuntimeRow, TriggeredFunction, FUNCTION_SORTABLE, FUNCTION_VERSION_SORTABLE,
     INVOCATION_SORTABLE,
 };
 pub use history::{CursorPage, MessageFilter};
@@ -61,14 +62,14 @@ pub use message_input::{MessagePatch, NewMessageInput};
 pub use messages::MessageView;
 pub use notifications::NotificationView;
 pub use oauth::TokenGrant;
-pub use outbox::{Bus, Outlet, Published};
+pub use outbox::{Bus, Outlet, Published, BUS_CAPACITY};
 pub use palaver_domain::platform::emoji::Emoji;
 pub use palaver_domain::platform::event::Event;
 pub use palaver_files::{FileError, FileStore, Opened};
 pub use palaver_store::platform::{
     ApplicationRow, ChannelRow, ChannelState, ChatSessionRow, ChatUserRow, EventRow, FileRow,
     FunctionRow, FunctionVersionRow, InvocationRow, MessageRow, NotificationRow, Roster,
-    RuntimeRow, ThreadFilter, ThreadRow, UserSessionRow, Viewing,
+    ThreadFilter, ThreadRow, UserSessionRow, Viewing,
 };
 pub use reactions::{ReactionInput, ReactionSummary, ReactionView, ReportInput, ReportView};
 pub use realtime::{
@@ -107,6 +108,8 @@ pub struct PlatformConfig {
     pub file_grant_ttl: std::time::Duration,
     /// The largest import file accepted, in bytes (default 1 GiB).
     pub max_import_bytes: u64,
+    /// bcrypt work factor of new client secret hashes (default 10, as account passwords').
+    pub bcrypt_cost: u32,
     /// What the server's outbound calls (webhook deliveries) may reach, and their limits.
     pub outbound: crate::fetch::FetchLimits,
     /// What content channels' feed fetches may reach, and their limits.
@@ -123,6 +126,7 @@ impl Default for PlatformConfig {
             max_upload_bytes: 104_857_600,
             file_grant_ttl: std::time::Duration::from_secs(86_400),
             max_import_bytes: 1 << 30,
+            bcrypt_cost: 10,
             outbound: crate::fetch::FetchLimits::webhooks(false),
             feeds: Default::default(),
         }
@@ -173,12 +177,19 @@ pub struct Platform {
     relay: std::sync::Arc<outbox::Relay>,
     /// Sends waiting to be written together.
     sends: std::sync::Arc<send_queue::SendQueue>,
+    /// Seals users' secrets and runtimes' environment variables (see `crate::secrets`).
+    sealer: crate::secrets::Sealer,
     db: Db,
     config: PlatformConfig,
 }
 
 impl Platform {
-    pub fn new(db: Db, config: PlatformConfig, files: FileStore) -> Self {
+    pub fn new(
+        db: Db,
+        config: PlatformConfig,
+        files: FileStore,
+        sealer: crate::secrets::Sealer,
+    ) -> Self {
         Self {
             docs: Documents::new(db.clone()),
             apps: Applications::new(db.clone()),
@@ -206,6 +217,7 @@ impl Platform {
             bus: outbox::bus(),
             relay: Default::default(),
             sends: Default::default(),
+            sealer,
             db,
             config,
         }

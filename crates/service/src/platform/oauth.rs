@@ -2,9 +2,11 @@
 
 use palaver_domain::{DomainError, ErrorCode};
 
+use super::client_secrets::{self, Verdict};
 use super::{random_token, AppPrincipal, Platform};
 use crate::auth::digest;
 use crate::error::Result;
+use crate::password;
 
 /// A granted bearer token.
 #[derive(Debug, Clone)]
@@ -14,26 +16,19 @@ pub struct TokenGrant {
     pub scope: String,
 }
 
-/// Compares two digests without an early exit, so timing tells nothing of a near miss.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 impl Platform {
     /// Grants a token to the application whose client credentials these are.
     pub async fn grant(&self, client_id: &str, client_secret: &str) -> Result<TokenGrant> {
         let bad_client = || DomainError::new(ErrorCode::InvalidClient, "Bad client credentials");
-        let app = self
-            .apps
-            .by_client_id(client_id)
-            .await?
-            .ok_or_else(bad_client)?;
-        if !same(&digest(client_secret), &app.client_secret_digest) {
+        let Some(app) = self.apps.by_client_id(client_id).await? else {
+            // Spend what a wrong secret costs, so timing does not tell which client ids exist.
+            password::verify_against_nothing(client_secret, self.config.bcrypt_cost).await;
             return Err(bad_client().into());
+        };
+        match client_secrets::verify(client_secret, &app.client_secret_digest).await {
+            Verdict::Wrong => return Err(bad_client().into()),
+            Verdict::Right => {}
+            Verdict::RightLegacy => self.rehash_client_secret(&app, client_secret).await,
         }
         let token = random_token(40);
         let now = self.now();
@@ -58,6 +53,32 @@ impl Platform {
         })
     }
 
+    /// Replaces an application's legacy secret digest with a hash of the secret just shown
+    /// to match it, unless the row changed meanwhile (a rotation). A failure leaves the digest,
+    /// which keeps working; the grant goes on either way.
+    async fn rehash_client_secret(
+        &self,
+        app: &palaver_store::platform::ApplicationRow,
+        secret: &str,
+    ) {
+        // A legacy secret longer than bcrypt reads keeps its digest until it is rotated.
+        let Ok(hash) = client_secrets::hash(secret, self.config.bcrypt_cost).await else {
+            tracing::warn!(application = app.id, "client secret kept as a digest");
+            return;
+        };
+        match self
+            .apps
+            .replace_secret_digest(app.id, &app.client_secret_digest, &hash)
+            .await
+        {
+            Ok(true) => tracing::info!(application = app.id, "client secret digest re-hashed"),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(application = app.id, error = %e, "client secret not re-hashed")
+            }
+        }
+    }
+
     /// The application a live bearer token speaks for; `None` when unknown or expired.
     pub async fn authenticate(&self, bearer: &str) -> Result<Option<AppPrincipal>> {
         if bearer.is_empty() || bearer.len() > 512 {
@@ -80,15 +101,5 @@ impl Platform {
             application_id: owner.application_id,
             organisation_id: owner.organisation_id,
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn digests_compare_whole() {
-        assert!(super::same("abc", "abc"));
-        assert!(!super::same("abc", "abd"));
-        assert!(!super::same("abc", "ab"));
     }
 }

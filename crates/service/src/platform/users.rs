@@ -8,11 +8,12 @@ use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
     ApplicationRow, ChatUserChanges, ChatUserRow, ChatUsers, NewChatUser, NewEvent, UserFilter,
 };
-use palaver_store::StoreError;
+use palaver_store::{SecretRow, StoreError};
 use serde_json::{Map, Value};
 
 use super::{AppPrincipal, Platform};
 use crate::error::{Result, ServiceError};
+use crate::secrets;
 
 /// Properties users can be sorted by, as clients name them (snake_case).
 pub const USER_SORTABLE: [&str; 4] = ["id", "name", "display_name", "created_time"];
@@ -355,7 +356,8 @@ impl Platform {
 
     pub async fn user_secret(&self, p: &AppPrincipal, id: i64, name: &str) -> Result<Value> {
         self.get_user(p, id).await?;
-        self.users
+        let stored = self
+            .users
             .secret(p.application_id, id, name)
             .await?
             .ok_or_else(|| {
@@ -363,7 +365,13 @@ impl Platform {
                     ErrorCode::NotFound,
                     format!("User {id} has no secret named \"{name}\""),
                 ))
-            })
+            })?;
+        let row = secret_row(p, id, name);
+        let text = self
+            .sealer
+            .open_text(&stored, &secrets::place(&row))
+            .map_err(|e| secrets::unopened(&row, e))?;
+        Ok(serde_json::from_str(&text).map_err(|_| DomainError::internal())?)
     }
 
     /// Sets a secret from `{"secret": <any JSON>}`; answers with the user.
@@ -382,8 +390,15 @@ impl Platform {
             return Err(invalid("a secret name is 1 to 255 characters").into());
         }
         let user = self.get_user(p, id).await?;
+        let sealed = self
+            .sealer
+            .seal_text(
+                &secret.to_string(),
+                &secrets::place(&secret_row(p, id, name)),
+            )
+            .map_err(|_| DomainError::internal())?;
         let mut tx = self.db.begin().await?;
-        ChatUsers::put_secret(&mut tx, p.application_id, id, name, secret).await?;
+        ChatUsers::put_secret(&mut tx, p.application_id, id, name, &sealed).await?;
         let set = Event::SecretSet {
             user_id: id,
             name: name.to_string(),
@@ -413,6 +428,15 @@ impl Platform {
         };
         self.commit(tx, p, deleted).await?;
         Ok(user)
+    }
+}
+
+/// Where a user's secret is kept: what its sealed value is bound to.
+fn secret_row(p: &AppPrincipal, user: i64, name: &str) -> SecretRow {
+    SecretRow::UserSecret {
+        application_id: p.application_id,
+        user_id: user,
+        name: name.to_string(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Applications: an organisation's chat apps, with their public API key, client credentials
-//! (the secret kept only as a SHA-256 digest) and settings.
+//! (the secret kept only as a bcrypt hash, or as the hex SHA-256 digest older rows hold, in
+//! `client_secret_digest`) and settings.
 
 use sea_query::{Alias, Expr, Query, SelectStatement};
 use serde_json::Value;
@@ -192,6 +193,22 @@ impl Applications {
             .and_where(Expr::col(Alias::new("id")).eq(id))
             .and_where(Expr::col(Alias::new("organisation_id")).eq(org));
         Ok(tx.execute(&q).await? > 0)
+    }
+
+    /// Replaces the stored secret `old` with `new`, tokens untouched (the same secret, kept
+    /// another way); false when the row holds something else now (a rotation came between).
+    pub async fn replace_secret_digest(
+        &self,
+        id: i64,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let mut q = Query::update();
+        q.table(table())
+            .values([(Alias::new("client_secret_digest"), new.into())])
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .and_where(Expr::col(Alias::new("client_secret_digest")).eq(old));
+        Ok(self.db.execute(&q).await? > 0)
     }
 
     /// Replaces the client secret digest and revokes every token issued to the application.

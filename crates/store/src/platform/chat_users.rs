@@ -480,12 +480,13 @@ impl ChatUsers {
         Ok(tx.execute(&q).await? > 0)
     }
 
+    /// The stored text of a user's secret (the service seals and opens it).
     pub async fn secret(
         &self,
         app: i64,
         user: i64,
         name: &str,
-    ) -> Result<Option<Value>, StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         let mut q = Query::select();
         q.from(Alias::new("chat_user_secrets"))
             .column(Alias::new("secret"))
@@ -493,19 +494,11 @@ impl ChatUsers {
             .and_where(Expr::col(Alias::new("user_id")).eq(user))
             .and_where(Expr::col(Alias::new("name")).eq(name));
         let rows = self.db.fetch_all(&q).await?;
-        match rows
+        Ok(rows
             .first()
             .map(|r| r.text("secret"))
             .transpose()?
-            .flatten()
-        {
-            Some(s) => {
-                Ok(Some(serde_json::from_str(&s).map_err(|_| {
-                    StoreError::Decode("chat_user_secrets.secret".into())
-                })?))
-            }
-            None => Ok(None),
-        }
+            .flatten())
     }
 
     /// Sets a secret (replacing one of the same name) inside `tx`.
@@ -514,7 +507,7 @@ impl ChatUsers {
         app: i64,
         user: i64,
         name: &str,
-        secret: &Value,
+        secret: &str,
     ) -> Result<(), StoreError> {
         let mut d = Query::delete();
         d.from_table(Alias::new("chat_user_secrets"))
@@ -525,12 +518,7 @@ impl ChatUsers {
         let mut q = Query::insert();
         q.into_table(Alias::new("chat_user_secrets"))
             .columns(["application_id", "user_id", "name", "secret"].map(Alias::new))
-            .values_panic([
-                app.into(),
-                user.into(),
-                name.into(),
-                secret.to_string().into(),
-            ]);
+            .values_panic([app.into(), user.into(), name.into(), secret.into()]);
         tx.execute(&q).await?;
         Ok(())
     }

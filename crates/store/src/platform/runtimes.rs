@@ -1,10 +1,10 @@
 //! Applications' Node.js runtimes: one row each, made with defaults on first use, holding the
-//! runtime's dependencies, environment variables, initialization script and version, and the
-//! state of its installation. Changes lock the row in their transaction, so that concurrent
+//! runtime's dependencies, environment variables (as the text the service gives: it seals them),
+//! initialization script and version, and the state of its installation. Changes lock the row in their transaction, so that concurrent
 //! ones are applied one after the other and each gets a version of its own.
 
 use palaver_domain::platform::functions::{
-    Dependencies, EnvironmentVariables, InstallState, Installation, RuntimeVersion,
+    Dependencies, InstallState, Installation, RuntimeVersion,
 };
 use sea_query::{Alias, Expr, LockType, OnConflict, Query, SelectStatement};
 
@@ -22,7 +22,8 @@ pub struct RuntimeRow {
     pub application_id: i64,
     pub version: RuntimeVersion,
     pub dependencies: Dependencies,
-    pub environment_variables: EnvironmentVariables,
+    /// The environment variables as stored: text the service seals and opens.
+    pub environment_variables: String,
     pub initialization_script: Option<String>,
     /// The install of `version` (its `version` is always the runtime's), and the newest
     /// version installed.
@@ -78,10 +79,7 @@ fn read(r: &DbRow) -> Result<RuntimeRow, StoreError> {
         version: current,
         dependencies: serde_json::from_str(&r.text("dependencies")?.unwrap_or_default())
             .map_err(|_| decode_error("dependencies"))?,
-        environment_variables: serde_json::from_str(
-            &r.text("environment_variables")?.unwrap_or_default(),
-        )
-        .map_err(|_| decode_error("environment_variables"))?,
+        environment_variables: r.text("environment_variables")?.unwrap_or_default(),
         initialization_script: r.text("initialization_script")?,
         installation: Installation {
             state: InstallState::parse(&state)
@@ -98,10 +96,6 @@ fn read(r: &DbRow) -> Result<RuntimeRow, StoreError> {
 
 fn dependencies_text(d: &Dependencies) -> String {
     serde_json::to_string(d).unwrap_or_default()
-}
-
-fn variables_text(e: &EnvironmentVariables) -> String {
-    serde_json::to_string(e).unwrap_or_default()
 }
 
 /// The runtime of `app`.
@@ -133,9 +127,15 @@ impl Runtimes {
             .transpose()
     }
 
-    /// The runtime of `app`, made with defaults (no dependencies, no variables, no script, the
-    /// initial version, installed) when it has none; concurrent first calls make one.
-    pub async fn ensure(&self, app: i64, now: i64) -> Result<RuntimeRow, StoreError> {
+    /// The runtime of `app`, made with defaults (no dependencies, `environment_variables` as
+    /// the text of none, no script, the initial version, installed) when it has none;
+    /// concurrent first calls make one.
+    pub async fn ensure(
+        &self,
+        app: i64,
+        now: i64,
+        environment_variables: &str,
+    ) -> Result<RuntimeRow, StoreError> {
         // Read first: the runtime exists on every call but the first.
         if let Some(r) = self.get(app).await? {
             return Ok(r);
@@ -163,7 +163,7 @@ impl Runtimes {
                 NODEJS.into(),
                 installation.version.to_string().into(),
                 dependencies_text(&Dependencies::default()).into(),
-                variables_text(&EnvironmentVariables::default()).into(),
+                environment_variables.into(),
                 installation.state.as_str().into(),
                 installation.finished.into(),
                 installation.installed_version.map(|v| v.to_string()).into(),
@@ -202,7 +202,7 @@ impl Runtimes {
             )
             .value(
                 Alias::new("environment_variables"),
-                variables_text(&r.environment_variables),
+                r.environment_variables.as_str(),
             )
             .value(
                 Alias::new("initialization_script"),

@@ -62,19 +62,22 @@ async fn a_runtime_is_made_once_with_defaults_and_saved_under_its_lock(db: Db) {
     let runtimes = Runtimes::new(db.clone());
     assert!(runtimes.get(app).await.unwrap().is_none());
 
-    let (a, b) = tokio::join!(runtimes.ensure(app, 5), runtimes.ensure(app, 6));
+    let (a, b) = tokio::join!(
+        runtimes.ensure(app, 5, "none"),
+        runtimes.ensure(app, 6, "none")
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.id, b.id, "concurrent first reads make one runtime");
     assert_eq!(a.version, RuntimeVersion::INITIAL);
     assert!(a.dependencies.as_slice().is_empty());
-    assert!(a.environment_variables.as_map().is_empty());
+    assert_eq!(a.environment_variables, "none", "the text it was made with");
     assert_eq!(a.initialization_script, None);
     assert_eq!(a.installation.state, InstallState::Installed);
     assert_eq!(
         a.installation.installed_version,
         Some(RuntimeVersion::INITIAL)
     );
-    let theirs = runtimes.ensure(other, 7).await.unwrap();
+    let theirs = runtimes.ensure(other, 7, "none").await.unwrap();
     assert_ne!(theirs.id, a.id);
 
     let mut tx = db.begin().await.unwrap();
@@ -85,6 +88,8 @@ async fn a_runtime_is_made_once_with_defaults_and_saved_under_its_lock(db: Db) {
     )
     .unwrap();
     locked.initialization_script = Some("module.exports = {}".into());
+    // The store keeps the variables' text as given (the service seals it).
+    locked.environment_variables = "v1:sealed".into();
     locked.installation = locked.installation.pending(locked.version);
     locked.updated = 20;
     assert!(Runtimes::save_in(&mut tx, &locked).await.unwrap());
