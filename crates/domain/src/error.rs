@@ -64,8 +64,12 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// OAuth: a required field is missing or malformed.
     InvalidRequest,
-    /// An upload larger than the configured limit.
+    /// A request body (an upload, or a JSON body) larger than the configured limit.
     PayloadTooLarge,
+    /// Too many requests from one caller (application, token or address) for now.
+    RateLimited,
+    /// The server is at its limit of requests in flight: shed, to be retried shortly.
+    Overloaded,
     /// A `Range` that selects none of the file.
     RangeNotSatisfiable,
     /// The server failed; details are logged, never sent.
@@ -99,10 +103,12 @@ impl ErrorCode {
             MethodNotAllowed => 405,
             NotAcceptable => 406,
             PayloadTooLarge => 413,
+            RateLimited => 429,
             RangeNotSatisfiable => 416,
             ValidationFailed | InvalidPassword | PasswordTooLong => 422,
             Conflict => 409,
             Internal => 500,
+            Overloaded => 503,
         }
     }
 
@@ -145,6 +151,7 @@ impl ErrorCode {
             MethodNotAllowed => "MethodNotAllowedError",
             NotAcceptable => "NotAcceptableError",
             PayloadTooLarge => "PayloadTooLargeError",
+            RateLimited => "RateLimitedError",
             RangeNotSatisfiable => "RangeNotSatisfiableError",
             AuthorizationRequired | LoginFailed | LogoutWithoutToken | Unauthenticated => {
                 "unauthorized"
@@ -154,6 +161,7 @@ impl ErrorCode {
             UnsupportedGrantType => "unsupported_grant_type",
             InvalidRequest => "invalid_request",
             Internal => "InternalServerError",
+            Overloaded => "ServiceUnavailableError",
         }
     }
 
@@ -162,6 +170,9 @@ impl ErrorCode {
         match self {
             ErrorCode::ValidationFailed => "ValidationError",
             ErrorCode::MalformedBody => "SyntaxError",
+            // The names of body-parser's and http-errors' errors, which Express apps answer with.
+            ErrorCode::PayloadTooLarge => "PayloadTooLargeError",
+            ErrorCode::RateLimited => "TooManyRequestsError",
             _ => "Error",
         }
     }

@@ -4,18 +4,19 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use palaver_domain::filter::{parse_filter, parse_where, Filter, Where};
 use palaver_domain::{DomainError, ErrorCode, Model};
 use palaver_service::{token_from_authorization, Principal, Services};
 use serde_json::{Map, Value};
 
 use super::error::LbError;
+use super::rate_limit::ResolvedCaller;
 use crate::qs;
 
 /// Where the token may travel, in LoopBack's search order (query first, then headers).
-fn token_of(parts: &Parts) -> Option<String> {
+pub(crate) fn token_of(parts: &Parts) -> Option<String> {
     let query = qs::parse(parts.uri.query().unwrap_or_default());
     if let Some(Value::String(t)) = query.get("access_token") {
         return Some(t.clone());
@@ -39,6 +40,10 @@ impl FromRequestParts<Services> for MaybeCaller {
     type Rejection = LbError;
 
     async fn from_request_parts(parts: &mut Parts, s: &Services) -> Result<Self, LbError> {
+        // The rate limit middleware has resolved the token already, as a rule.
+        if let Some(ResolvedCaller(p)) = parts.extensions.get::<ResolvedCaller>() {
+            return Ok(MaybeCaller(p.clone()));
+        }
         let Some(token) = token_of(parts) else {
             return Ok(MaybeCaller(None));
         };
@@ -74,31 +79,39 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            DomainError::new(
-                ErrorCode::BadRequest,
-                format!("The request body could not be read: {e}"),
-            )
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                DomainError::new(ErrorCode::PayloadTooLarge, "request entity too large")
+            } else {
+                DomainError::new(
+                    ErrorCode::BadRequest,
+                    format!("The request body could not be read: {e}"),
+                )
+            }
         })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Body(Value::Object(Map::new())));
-        }
-        if form {
-            let text = String::from_utf8_lossy(&bytes);
-            return Ok(Body(Value::Object(qs::parse(&text))));
-        }
-        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
-            DomainError::new(
-                ErrorCode::MalformedBody,
-                format!("Unexpected token in JSON: {e}"),
-            )
-            .into()
-        })
+        Ok(Body(body_value(form, &bytes)?))
     }
 }
 
-/// The raw `filter` / `where` parameter before it meets a model.
-fn param(parts: &Parts, name: &str) -> Result<Value, DomainError> {
-    let query = qs::parse(parts.uri.query().unwrap_or_default());
+/// A body's bytes as JSON: urlencoded (`form`) as LoopBack reads it, else JSON; blank is `{}`.
+pub(crate) fn body_value(form: bool, bytes: &[u8]) -> Result<Value, DomainError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    if form {
+        let text = String::from_utf8_lossy(bytes);
+        return Ok(Value::Object(qs::parse(&text)));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        DomainError::new(
+            ErrorCode::MalformedBody,
+            format!("Unexpected token in JSON: {e}"),
+        )
+    })
+}
+
+/// The raw `filter` / `where` parameter of a query string before it meets a model.
+pub(crate) fn param(query: &str, name: &str) -> Result<Value, DomainError> {
+    let query = qs::parse(query);
     match query.get(name) {
         None => Ok(Value::Null),
         // A plain value is JSON when it looks like an object (strong-remoting's rule).
@@ -131,7 +144,10 @@ impl<S: Send + Sync> FromRequestParts<S> for FilterParam {
     type Rejection = LbError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, LbError> {
-        Ok(FilterParam(param(parts, "filter")?))
+        Ok(FilterParam(param(
+            parts.uri.query().unwrap_or_default(),
+            "filter",
+        )?))
     }
 }
 
@@ -148,6 +164,9 @@ impl<S: Send + Sync> FromRequestParts<S> for WhereParam {
     type Rejection = LbError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, LbError> {
-        Ok(WhereParam(param(parts, "where")?))
+        Ok(WhereParam(param(
+            parts.uri.query().unwrap_or_default(),
+            "where",
+        )?))
     }
 }

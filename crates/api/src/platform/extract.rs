@@ -4,8 +4,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
 use palaver_domain::platform::naming;
 use palaver_domain::platform::paging::PageRequest;
 use palaver_domain::{DomainError, ErrorCode};
@@ -14,6 +14,17 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::in_process::InProcessCaller;
+use super::rate_limit::ResolvedBearer;
+
+/// The token of an `Authorization: Bearer …` header.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = h.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
 
 /// The application the request's bearer token was granted to.
 pub struct AppCaller(pub AppPrincipal);
@@ -29,24 +40,19 @@ impl FromRequestParts<Services> for AppCaller {
         if let Some(p) = in_process {
             return own_application(parts, p);
         }
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let token = header.and_then(|h| {
-            let (scheme, rest) = h.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| rest.trim().to_string())
-        });
-        let Some(token) = token.filter(|t| !t.is_empty()) else {
+        let Some(token) = bearer_token(&parts.headers) else {
             return Err(DomainError::new(
                 ErrorCode::Unauthenticated,
                 "Full authentication is required to access this resource",
             )
             .into());
         };
-        let Some(p) = s.platform.authenticate(&token).await? else {
+        // The rate limit middleware has resolved the token already, as a rule.
+        let resolved = match parts.extensions.get::<ResolvedBearer>() {
+            Some(r) => r.0.clone(),
+            None => s.platform.authenticate(&token).await?,
+        };
+        let Some(p) = resolved else {
             return Err(DomainError::new(
                 ErrorCode::InvalidBearer,
                 "Invalid or expired access token",
@@ -99,12 +105,9 @@ impl<S: Send + Sync> FromRequest<S> for PJsonVerbatim {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            DomainError::new(
-                ErrorCode::BadRequest,
-                format!("The request body could not be read: {e}"),
-            )
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| unreadable_body(e.status(), &e.body_text()))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(PJsonVerbatim(Value::Null));
         }
@@ -115,6 +118,22 @@ impl<S: Send + Sync> FromRequest<S> for PJsonVerbatim {
             )
         })?;
         Ok(PJsonVerbatim(v))
+    }
+}
+
+/// A body that could not be read: 413 when it was over the body limit (whether its length was
+/// announced or it came chunked), 400 otherwise.
+pub(crate) fn unreadable_body(status: StatusCode, why: &str) -> DomainError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        DomainError::new(
+            ErrorCode::PayloadTooLarge,
+            "The request body is larger than this server accepts",
+        )
+    } else {
+        DomainError::new(
+            ErrorCode::BadRequest,
+            format!("The request body could not be read: {why}"),
+        )
     }
 }
 

@@ -38,9 +38,11 @@ pub struct InProcessAnswer {
 }
 
 impl InProcess {
-    pub fn new(services: Services) -> Self {
+    /// The platform routes behind the same `limits` as the server's: calls count against
+    /// their application's bucket for chat functions (see [`crate::Limits`]).
+    pub fn new(services: Services, limits: &crate::Limits) -> Self {
         InProcess {
-            router: super::routes()
+            router: super::rate_limit::limited(super::routes(), &services, limits)
                 .fallback(super::not_found)
                 .with_state(services),
         }

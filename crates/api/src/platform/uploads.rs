@@ -14,9 +14,10 @@ use palaver_service::{AppPrincipal, Services};
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::extract::PJson;
+use super::extract::{unreadable_body, PJson};
+use crate::limits::JsonLimit;
 
-/// A JSON body's largest size: axum's default, which these routes lift for their uploads.
+/// A JSON body's largest size when no configured one is at hand (axum's default).
 const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 /// What a form may hold besides its file, in bytes: its other parts (at most [`MAX_PARTS`] of
@@ -36,7 +37,7 @@ pub(super) enum JsonOrForm {
     Form(Multipart),
 }
 
-fn bad_form(e: MultipartError) -> ApiError {
+pub(super) fn bad_form(e: MultipartError) -> ApiError {
     if e.status().as_u16() == 413 {
         DomainError::new(
             ErrorCode::PayloadTooLarge,
@@ -68,10 +69,15 @@ pub(super) fn is_multipart(req: &Request) -> bool {
 /// limit (plus the form's other parts): the route lifts axum's limit, this one holds as the
 /// body streams.
 pub(super) async fn form(req: Request, s: &Services) -> Result<Multipart, ApiError> {
-    let limit = s.platform.max_upload_bytes().saturating_add(FORM_SLACK);
+    form_within(req, s.platform.max_upload_bytes()).await
+}
+
+/// [`form`] with the upload limit given.
+pub(super) async fn form_within(req: Request, max_upload: u64) -> Result<Multipart, ApiError> {
+    let limit = max_upload.saturating_add(FORM_SLACK);
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
-    Multipart::from_request(req, s).await.map_err(|e| {
+    Multipart::from_request(req, &()).await.map_err(|e| {
         ApiError::from(DomainError::bad_request(format!(
             "The multipart body could not be read: {}",
             e.body_text()
@@ -86,12 +92,21 @@ impl FromRequest<Services> for JsonOrForm {
         if is_multipart(&req) {
             return Ok(JsonOrForm::Form(form(req, s).await?));
         }
+        // The route lifts axum's limit for its uploads; a JSON body keeps the configured one.
+        let limit = req
+            .extensions()
+            .get::<JsonLimit>()
+            .map_or(JSON_LIMIT, |l| l.0);
         let (parts, body) = req.into_parts();
-        let bytes = axum::body::to_bytes(body, JSON_LIMIT).await.map_err(|e| {
-            DomainError::new(
-                ErrorCode::BadRequest,
-                format!("The request body could not be read: {e}"),
-            )
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+            let status = if std::error::Error::source(&e)
+                .is_some_and(|c| c.is::<http_body_util::LengthLimitError>())
+            {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                axum::http::StatusCode::BAD_REQUEST
+            };
+            unreadable_body(status, &e.to_string())
         })?;
         let PJson(v) =
             PJson::from_request(Request::from_parts(parts, Body::from(bytes)), s).await?;
@@ -178,19 +193,48 @@ fn group_tag(sender: Sender, text: String) -> String {
 
 /// What a FILE message's form gives besides its file: parts as they came.
 #[derive(Default)]
-struct MessageParts {
+pub(super) struct MessageParts {
     group_tag: Option<String>,
     properties: Option<String>,
     user: Option<Value>,
 }
 
-/// Reads the form, staging its `file` part into `staged` as it streams.
-async fn read_message_form(
-    s: &Services,
-    p: &AppPrincipal,
+/// Where a message form's `file` part goes as it streams.
+pub(super) trait FileSink {
+    /// Whether a file part has come already.
+    fn has_file(&self) -> bool;
+    /// Takes the file part, reading it to its end.
+    async fn file(&mut self, meta: UploadMeta, field: Field<'_>) -> Result<(), ApiError>;
+}
+
+/// The route's sink: the file is staged into the file storage.
+struct Staging<'a> {
+    s: &'a Services,
+    p: &'a AppPrincipal,
     target: MessageTarget,
+    staged: &'a mut Option<StagedFile>,
+}
+
+impl FileSink for Staging<'_> {
+    fn has_file(&self) -> bool {
+        self.staged.is_some()
+    }
+
+    async fn file(&mut self, meta: UploadMeta, field: Field<'_>) -> Result<(), ApiError> {
+        let file = self
+            .s
+            .platform
+            .stage_message_file(self.p, self.target, meta, field)
+            .await?;
+        *self.staged = Some(file);
+        Ok(())
+    }
+}
+
+/// Reads the form, handing its `file` part to `sink` as it streams.
+pub(super) async fn read_message_form(
     form: &mut Multipart,
-    staged: &mut Option<StagedFile>,
+    sink: &mut impl FileSink,
     sender: Sender,
 ) -> Result<MessageParts, ApiError> {
     let mut parts = MessageParts::default();
@@ -203,15 +247,11 @@ async fn read_message_form(
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" => {
-                if staged.is_some() {
+                if sink.has_file() {
                     return Err(DomainError::bad_request("A message has one \"file\" part").into());
                 }
                 let meta = meta(&field);
-                *staged = Some(
-                    s.platform
-                        .stage_message_file(p, target, meta, field)
-                        .await?,
-                );
+                sink.file(meta, field).await?;
             }
             "groupTag" | "group_tag" => {
                 parts.group_tag = Some(group_tag(sender, text(field).await?));
@@ -246,27 +286,14 @@ pub(super) async fn send_file_form(
     sender: Sender,
 ) -> Result<MessageView, ApiError> {
     let mut staged = None;
-    let read = read_message_form(s, p, target, &mut form, &mut staged, sender).await;
-    let input = read.and_then(|parts| {
-        let properties = match parts.properties.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
-                ApiError::from(DomainError::new(
-                    ErrorCode::MalformedBody,
-                    format!("The \"properties\" part is not valid JSON: {e}"),
-                ))
-            })?),
-        };
-        let user = match sender {
-            Sender::Form => parts.user,
-            Sender::Granted(id) => Some(json!({ "id": id })),
-        };
-        Ok(FileMessageInput {
-            group_tag: parts.group_tag,
-            properties,
-            user,
-        })
-    });
+    let mut sink = Staging {
+        s,
+        p,
+        target,
+        staged: &mut staged,
+    };
+    let read = read_message_form(&mut form, &mut sink, sender).await;
+    let input = read.and_then(|parts| message_input(parts, sender));
     match (input, staged) {
         (Ok(input), Some(file)) => Ok(s.platform.send_file_message(p, file, input).await?),
         (Ok(_), None) => Err(no_file_part()),
@@ -279,6 +306,31 @@ pub(super) async fn send_file_form(
             Err(e)
         }
     }
+}
+
+/// The FILE message a form's parts other than its file describe.
+pub(super) fn message_input(
+    parts: MessageParts,
+    sender: Sender,
+) -> Result<FileMessageInput, ApiError> {
+    let properties = match parts.properties.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
+            ApiError::from(DomainError::new(
+                ErrorCode::MalformedBody,
+                format!("The \"properties\" part is not valid JSON: {e}"),
+            ))
+        })?),
+    };
+    let user = match sender {
+        Sender::Form => parts.user,
+        Sender::Granted(id) => Some(json!({ "id": id })),
+    };
+    Ok(FileMessageInput {
+        group_tag: parts.group_tag,
+        properties,
+        user,
+    })
 }
 
 /// Makes the `file` part of a form user `id`'s display picture; other parts are skipped.
