@@ -1,6 +1,6 @@
 //! LoopBack's error body (strong-error-handler, production mode):
-//! `{"error":{"statusCode","name","message","code"?,"details"?}}`; a 5xx says only
-//! `Internal Server Error`.
+//! `{"error":{"statusCode","name","message","code"?,"details"?}}`; a 5xx says only its status's
+//! text (`Internal Server Error`, `Service Unavailable`).
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,12 @@ pub fn body(e: &DomainError) -> Value {
     let mut inner = Map::new();
     inner.insert("statusCode".into(), json!(status));
     if status >= 500 {
-        inner.insert("message".into(), json!("Internal Server Error"));
+        // As strong-error-handler in production mode: the status's own text, nothing more.
+        let text = StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Internal Server Error");
+        inner.insert("message".into(), json!(text));
         return json!({ "error": inner });
     }
     inner.insert("name".into(), json!(e.code.loopback_name()));
