@@ -17,6 +17,11 @@ use tracing::Instrument;
 
 use crate::supervisor::Stopping;
 
+/// Jobs this process's workers finished, by kind.
+pub const JOBS_FINISHED: &str = "palaver_jobs_finished_total";
+/// Jobs this process's workers failed for good, by kind.
+pub const JOBS_FAILED: &str = "palaver_jobs_failed_total";
+
 /// Why a job's run failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobFailure {
@@ -153,7 +158,16 @@ impl Worker {
     async fn execute(&self, job: &JobRow, lease: &JobLease) -> JobState {
         let span =
             tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
-        self.attempt(job, lease).instrument(span).await
+        let state = self.attempt(job, lease).instrument(span).await;
+        let ended = match state {
+            JobState::Finished => Some(JOBS_FINISHED),
+            JobState::Failed => Some(JOBS_FAILED),
+            JobState::Pending | JobState::Running => None,
+        };
+        if let Some(series) = ended {
+            metrics::counter!(series, "kind" => job.kind.clone()).increment(1);
+        }
+        state
     }
 
     async fn attempt(&self, job: &JobRow, lease: &JobLease) -> JobState {

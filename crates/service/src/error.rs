@@ -43,3 +43,10 @@ impl ServiceError {
 }
 
 pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// A server failure that is not the store's (a broken invariant, a value that did not
+/// serialise): its cause is logged here, once, and callers see a bare internal error.
+pub fn internal(cause: impl std::fmt::Display) -> DomainError {
+    tracing::error!(cause = %cause, "internal error");
+    DomainError::internal()
+}

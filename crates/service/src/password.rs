@@ -30,7 +30,10 @@ pub(crate) async fn hash(password: &str, cost: u32) -> Result<String, DomainErro
     let password = password.to_string();
     tokio::task::spawn_blocking(move || bcrypt::hash(password, cost))
         .await
-        .map_err(|_| DomainError::internal())?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing stopped");
+            DomainError::internal()
+        })?
         .map_err(|e| {
             tracing::error!(error = %e, "password hashing failed");
             DomainError::internal()

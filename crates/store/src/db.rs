@@ -14,6 +14,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::timing::timed;
 
 /// Which SQL dialect a statement is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +40,10 @@ pub struct WriteLock(Arc<Mutex<()>>);
 
 impl WriteLock {
     async fn acquire(&self) -> OwnedMutexGuard<()> {
-        self.0.clone().lock_owned().await
+        let asked = std::time::Instant::now();
+        let turn = self.0.clone().lock_owned().await;
+        crate::timing::waited_for_writer(asked);
+        turn
     }
 }
 
@@ -162,6 +166,14 @@ impl Db {
         }
     }
 
+    /// The pool's connections: how many are open, and how many of those are idle.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match self {
+            Db::Sqlite(p, _) => (p.size(), p.num_idle()),
+            Db::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite(p, _) => p.close().await,
@@ -188,12 +200,14 @@ impl Db {
         Ok(match self {
             Db::Sqlite(p, _) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                let rows: Vec<SqliteRow> = sqlx::query_with(&sql, values).fetch_all(p).await?;
+                let rows: Vec<SqliteRow> =
+                    timed(&sql, sqlx::query_with(&sql, values).fetch_all(p)).await?;
                 rows.into_iter().map(DbRow::Sqlite).collect()
             }
             Db::Postgres(p) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                let rows: Vec<PgRow> = sqlx::query_with(&sql, values).fetch_all(p).await?;
+                let rows: Vec<PgRow> =
+                    timed(&sql, sqlx::query_with(&sql, values).fetch_all(p)).await?;
                 rows.into_iter().map(DbRow::Postgres).collect()
             }
         })
@@ -219,15 +233,13 @@ impl Db {
             Db::Sqlite(p, lock) => {
                 let _turn = lock.acquire().await;
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values)
-                    .execute(p)
+                timed(&sql, sqlx::query_with(&sql, values).execute(p))
                     .await?
                     .rows_affected()
             }
             Db::Postgres(p) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(&sql, values)
-                    .execute(p)
+                timed(&sql, sqlx::query_with(&sql, values).execute(p))
                     .await?
                     .rows_affected()
             }
@@ -251,12 +263,13 @@ impl Tx {
             Tx::Sqlite(t, _) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 let rows: Vec<SqliteRow> =
-                    sqlx::query_with(&sql, values).fetch_all(&mut **t).await?;
+                    timed(&sql, sqlx::query_with(&sql, values).fetch_all(&mut **t)).await?;
                 rows.into_iter().map(DbRow::Sqlite).collect()
             }
             Tx::Postgres(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                let rows: Vec<PgRow> = sqlx::query_with(&sql, values).fetch_all(&mut **t).await?;
+                let rows: Vec<PgRow> =
+                    timed(&sql, sqlx::query_with(&sql, values).fetch_all(&mut **t)).await?;
                 rows.into_iter().map(DbRow::Postgres).collect()
             }
         })
@@ -266,15 +279,13 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(t, _) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                sqlx::query_with(&sql, values)
-                    .execute(&mut **t)
+                timed(&sql, sqlx::query_with(&sql, values).execute(&mut **t))
                     .await?
                     .rows_affected()
             }
             Tx::Postgres(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
-                sqlx::query_with(&sql, values)
-                    .execute(&mut **t)
+                timed(&sql, sqlx::query_with(&sql, values).execute(&mut **t))
                     .await?
                     .rows_affected()
             }

@@ -314,7 +314,10 @@ impl Content {
             bot_id: bot_id.to_string(),
             channel_id: text_of(channel, "id").to_string(),
         })
-        .map_err(|_| DomainError::internal())?;
+        .map_err(|e| {
+            tracing::error!(error = %e, "channel run job not serialisable");
+            DomainError::internal()
+        })?;
         let at = self.now().saturating_add(interval);
         let job = self
             .jobs

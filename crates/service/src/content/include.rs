@@ -122,6 +122,10 @@ impl Content {
         let mut docs = self
             .render(org, model, std::slice::from_ref(&row), filter)
             .await?;
-        docs.pop().ok_or_else(|| DomainError::internal().into())
+        docs.pop().ok_or_else(|| {
+            // The one place this 500 is logged: the renderers log none.
+            tracing::error!(model = model.name, "a rendered document went missing");
+            DomainError::internal().into()
+        })
     }
 }

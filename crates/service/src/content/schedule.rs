@@ -64,7 +64,10 @@ impl Content {
     /// Enqueues `job` inside `tx`, due at its `publish_at` (a past one is due at once). Call
     /// [`Content::wake_workers`] after `tx` commits.
     pub(crate) async fn enqueue_publish(&self, tx: &mut Tx, job: &PublishJob) -> Result<()> {
-        let payload = serde_json::to_value(job).map_err(|_| DomainError::internal())?;
+        let payload = serde_json::to_value(job).map_err(|e| {
+            tracing::error!(error = %e, "publish job not serialisable");
+            DomainError::internal()
+        })?;
         self.jobs
             .enqueue(
                 tx,

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use palaver_domain::platform::event::Event;
-use palaver_domain::DomainError;
 use palaver_store::platform::{EventRow, Events, NewEvent};
 use palaver_store::Tx;
 use tokio::sync::broadcast;
@@ -17,7 +16,7 @@ use crate::error::Result;
 
 /// Events a slow subscriber may fall behind by before it sees `Lagged` (and catches up from the
 /// outbox with [`Platform::events_after`]).
-pub(crate) const BUS_CAPACITY: usize = 1024;
+pub const BUS_CAPACITY: usize = 1024;
 
 /// What the bus carries: a committed event with its outbox number, or an ephemeral signal.
 /// Serialised as it is for a broker between instances.
@@ -77,7 +76,7 @@ impl Platform {
         self.commit_all(tx, vec![event])
             .await?
             .pop()
-            .ok_or_else(|| DomainError::internal().into())
+            .ok_or_else(|| crate::error::internal("a committed event was not given back").into())
     }
 
     /// Appends `events` to `tx`, in that order, commits, then publishes them.
@@ -212,6 +211,11 @@ impl Platform {
         self.bus.subscribe()
     }
 
+    /// The number of the caller's newest committed event (0 before its first).
+    pub async fn last_event_seq(&self, p: &AppPrincipal) -> Result<i64> {
+        Ok(self.events.last_seq(p.application_id).await?)
+    }
+
     /// Up to `limit` of the caller's events after `seq`, oldest first.
     pub async fn events_after(
         &self,
@@ -254,7 +258,12 @@ mod tests {
             .unwrap();
         let org = org["id"].as_str().unwrap().to_string();
         let files = palaver_files::FileStore::local(&dir.path().join("files")).unwrap();
-        let platform = Platform::new(db, PlatformConfig::default(), files);
+        let platform = Platform::new(
+            db,
+            PlatformConfig::default(),
+            files,
+            crate::secrets::Sealer::random(),
+        );
         let app = platform
             .create_application(&org, "app", None)
             .await

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use palaver_domain::platform::event::Event;
-use palaver_domain::DomainError;
 use palaver_store::platform::{MessageRow, Messages, NewEvent, ThreadRow, Threads};
 use palaver_store::Tx;
 use tokio::sync::oneshot;
@@ -90,7 +89,8 @@ impl Platform {
             let platform = self.clone();
             tokio::spawn(async move { platform.write_queued().await });
         }
-        rx.await.map_err(|_| DomainError::internal())?
+        rx.await
+            .map_err(|_| crate::error::internal("the message writer stopped before answering"))?
     }
 
     /// Writes batches until the queue is empty, then stops.
@@ -130,10 +130,11 @@ impl Platform {
                 // fail the rest: each goes again on its own.
                 for (send, answer) in sends.into_iter().zip(answers) {
                     let one = self.write_sends(std::slice::from_ref(&send)).await;
-                    let _ =
-                        answer.send(one.and_then(|mut v| {
-                            v.pop().ok_or_else(|| DomainError::internal().into())
-                        }));
+                    let _ = answer.send(one.and_then(|mut v| {
+                        v.pop().ok_or_else(|| {
+                            crate::error::internal("a message write answered nothing").into()
+                        })
+                    }));
                 }
             }
         }
@@ -191,7 +192,9 @@ pub(crate) async fn insert_sends(
     for s in sends {
         let m = &s.message;
         let Some((main, seq)) = next.get_mut(&m.channel_id) else {
-            return Err(DomainError::internal().into());
+            return Err(
+                crate::error::internal("a queued message's channel was not numbered").into(),
+            );
         };
         let thread_id = s.thread.as_ref().map_or(*main, |t| t.id);
         rows.push(MessageRow {
@@ -256,7 +259,12 @@ mod tests {
             .unwrap();
         let org = org["id"].as_str().unwrap().to_string();
         let files = palaver_files::FileStore::local(&dir.path().join("files")).unwrap();
-        let platform = Platform::new(db, PlatformConfig::default(), files);
+        let platform = Platform::new(
+            db,
+            PlatformConfig::default(),
+            files,
+            crate::secrets::Sealer::random(),
+        );
         let app = platform
             .create_application(&org, "app", None)
             .await

@@ -1,0 +1,170 @@
+//! Every HTTP request's tracing span (request id, method, route template), the `X-Request-Id`
+//! it answers with, and its Prometheus series: a count and a latency histogram by face, method,
+//! route template and status.
+//!
+//! One middleware rather than tower-http's `request-id` and `trace` layers: those keep any
+//! incoming id as it comes (no bound on its length or characters), and the trace layer's
+//! failure hook would log every 5xx a second time, after the line that logged its cause.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, OriginalUri, Request};
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+/// The header a request id comes in and goes out in.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest request id taken from a caller; a longer one is replaced by one of ours.
+const MAX_ID_LEN: usize = 128;
+
+/// The route label of every request no route matched: raw paths would make a series per path.
+pub const UNMATCHED: &str = "unmatched";
+
+/// The series of HTTP requests.
+pub const REQUESTS: &str = "palaver_http_requests_total";
+pub const DURATION: &str = "palaver_http_request_duration_seconds";
+
+/// Runs the request inside its span and records it; answers with its request id.
+pub async fn middleware(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(req.headers().get(&REQUEST_ID));
+    let route = route_of(&req);
+    let method = method_label(req.method());
+    let face = face_of(
+        req.extensions()
+            .get::<OriginalUri>()
+            .map_or(req.uri().path(), |o| o.0.path()),
+    );
+    // At ERROR level so that its fields are on every line the filter lets through, however
+    // quiet it is set: an error line always carries its request id.
+    let span = tracing::error_span!("request", request_id = %id, method, route = %route);
+    let mut res = next.run(req).instrument(span).await;
+    let status = res.status().as_u16();
+    metrics::counter!(REQUESTS, "face" => face, "method" => method, "route" => route.clone(),
+        "status" => status.to_string())
+    .increment(1);
+    metrics::histogram!(DURATION, "face" => face, "method" => method, "route" => route,
+        "status_class" => status_class(status))
+    .record(started.elapsed().as_secs_f64());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
+}
+
+/// The caller's request id when it is sane (1 to [`MAX_ID_LEN`] visible ASCII characters),
+/// else a new one: 32 hex digits.
+pub fn request_id(given: Option<&HeaderValue>) -> String {
+    if let Some(v) = given.and_then(|v| v.to_str().ok()) {
+        if !v.is_empty() && v.len() <= MAX_ID_LEN && v.bytes().all(|b| b.is_ascii_graphic()) {
+            return v.to_string();
+        }
+    }
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// The route template that matched (`/v1/users/{id}`), never the raw path.
+fn route_of(req: &Request) -> String {
+    match req.extensions().get::<MatchedPath>() {
+        // A nested router's fallback matches as a private catch-all: that is no route either.
+        Some(p) if !p.as_str().contains("__private__") => p.as_str().to_string(),
+        _ => UNMATCHED.to_string(),
+    }
+}
+
+/// The standard methods by name; any other (a client may send anything) as one label.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// Which face a path belongs to: the content API under `/api`, the server's own pages
+/// (health, metrics, docs, avatars, the real-time gateway), else the platform API.
+pub fn face_of(path: &str) -> &'static str {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if under("/api") {
+        "content"
+    } else if ["/health", "/metrics", "/docs", "/avatars", "/rtm"]
+        .into_iter()
+        .any(under)
+    {
+        "other"
+    } else {
+        "platform"
+    }
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sane_request_id_is_kept_and_any_other_replaced() {
+        let keep = HeaderValue::from_static("abc-123_XYZ.~");
+        assert_eq!(request_id(Some(&keep)), "abc-123_XYZ.~");
+        let long = HeaderValue::from_str(&"a".repeat(MAX_ID_LEN + 1)).unwrap();
+        let spaced = HeaderValue::from_static("has space");
+        let empty = HeaderValue::from_static("");
+        let binary = HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap();
+        for bad in [
+            None,
+            Some(&long),
+            Some(&spaced),
+            Some(&empty),
+            Some(&binary),
+        ] {
+            let id = request_id(bad);
+            assert_eq!(id.len(), 32, "{id}");
+            assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        }
+        assert_ne!(request_id(None), request_id(None));
+        let longest = HeaderValue::from_str(&"b".repeat(MAX_ID_LEN)).unwrap();
+        assert_eq!(request_id(Some(&longest)).len(), MAX_ID_LEN);
+    }
+
+    #[test]
+    fn paths_fall_into_their_face() {
+        assert_eq!(face_of("/api/users/login"), "content");
+        assert_eq!(face_of("/api"), "content");
+        assert_eq!(face_of("/apis"), "platform");
+        assert_eq!(face_of("/v1/users"), "platform");
+        assert_eq!(face_of("/oauth/token"), "platform");
+        assert_eq!(face_of("/metrics"), "other");
+        assert_eq!(face_of("/health"), "other");
+        assert_eq!(face_of("/rtm/websocket"), "other");
+        assert_eq!(face_of("/healthz"), "platform");
+    }
+
+    #[test]
+    fn odd_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        let odd = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&odd), "OTHER");
+        assert_eq!(status_class(204), "2xx");
+        assert_eq!(status_class(503), "5xx");
+    }
+}
