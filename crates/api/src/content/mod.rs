@@ -5,7 +5,9 @@ mod channel_runs;
 mod children;
 pub mod error;
 mod extract;
+pub mod inputs;
 mod organisations;
+pub(crate) mod rate_limit;
 mod stock;
 mod users;
 mod webhooks;
@@ -13,7 +15,6 @@ mod webhooks;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_service::content::{OrgRelation, TopModel};
@@ -23,6 +24,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 pub use error::LbError;
 
+use crate::route_table::{get, post, Route, RouteTable};
 use extract::{Body, Caller, FilterParam};
 
 /// `findOne`, `{id}/exists` and `HEAD {id}` of one model, which the URL table names.
@@ -69,7 +71,20 @@ macro_rules! org_child {
 
 /// Every content route, relative to `/api`.
 pub fn routes() -> Router<Services> {
-    Router::new()
+    table()
+        .into_router()
+        .fallback(no_method)
+        .method_not_allowed_fallback(no_method)
+}
+
+/// Every operation the content API serves, relative to `/api`, for the OpenAPI document's check.
+pub fn served() -> Vec<Route> {
+    table().routes().to_vec()
+}
+
+/// The URL table, relative to `/api`.
+fn table() -> RouteTable<Services> {
+    RouteTable::new()
         .route("/users/login", post(users::login))
         .route("/users/logout", post(users::logout))
         .route("/users", post(users::create))
@@ -165,8 +180,6 @@ pub fn routes() -> Router<Services> {
         .route("/bots/{id}/{rel}/{fk}/run", post(channel_runs::run))
         .route("/bots/{id}/{rel}/{fk}/runs", get(channel_runs::runs))
         .route("/flakes/{id}/bot", get(stock::flake_bot))
-        .fallback(no_method)
-        .method_not_allowed_fallback(no_method)
 }
 
 /// CORS for the content API, which a dashboard calls from the browser. `None` is LoopBack's

@@ -9,7 +9,6 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_service::platform::{content_disposition, FileAccess};
@@ -17,11 +16,17 @@ use palaver_service::Services;
 
 use super::error::ApiError;
 use super::extract::{id, AppCaller, QueryPairs};
+use crate::route_table::{get, RouteTable};
 
 pub(super) fn routes() -> Router<Services> {
-    Router::new()
-        .route("/files/{id}/{name}", get(download))
+    table()
+        .into_router()
         .method_not_allowed_fallback(super::method_not_allowed)
+}
+
+/// The downloads' URL table (root only).
+pub(super) fn table() -> RouteTable<Services> {
+    RouteTable::new().route("/files/{id}/{name}", get(download))
 }
 
 /// What a `Range` header asks of a file of `size` bytes.

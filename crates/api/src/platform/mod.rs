@@ -14,21 +14,23 @@ mod functions;
 mod hal;
 mod imports;
 mod in_process;
+pub mod inputs;
 mod jobs;
 mod message_reads;
 mod messages;
 mod oauth;
+pub(crate) mod rate_limit;
 mod sessions;
 pub(crate) mod streams;
 mod threads;
 mod uploads;
 mod users;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use crate::route_table::{delete, get, post, put, Route, RouteTable};
+use axum::extract::Request;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use palaver_domain::platform::naming::{Naming, Rendered};
 use palaver_domain::{DomainError, ErrorCode};
@@ -43,7 +45,15 @@ use context::Ctx;
 
 /// The platform resources, relative to a prefix.
 fn resources() -> Router<Services> {
-    Router::new()
+    resource_table()
+        .into_router()
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(require_json_accept))
+}
+
+/// The URL table of the platform resources, relative to a prefix.
+fn resource_table() -> RouteTable<Services> {
+    RouteTable::new()
         .route("/application", get(application::get))
         .route(
             "/application/message-read-receipt-summaries",
@@ -64,7 +74,7 @@ fn resources() -> Router<Services> {
         // Uploads stream past axum's body limit, under the configured upload limit.
         .route(
             "/users/{id}/display-picture",
-            post(users::display_picture).layer(DefaultBodyLimit::disable()),
+            post(users::display_picture).unlimited_body(),
         )
         .route(
             "/users/{id}/secrets/{name}",
@@ -84,21 +94,18 @@ fn resources() -> Router<Services> {
         )
         .route("/analytics/messages", post(analytics::messages))
         .route("/analytics/users", post(analytics::users))
-        .route(
-            "/imports/users",
-            post(imports::users).layer(DefaultBodyLimit::disable()),
-        )
+        .route("/imports/users", post(imports::users).unlimited_body())
         .route(
             "/imports/channels",
-            post(imports::channels).layer(DefaultBodyLimit::disable()),
+            post(imports::channels).unlimited_body(),
         )
         .route(
             "/imports/channels/{id}/members",
-            post(imports::members).layer(DefaultBodyLimit::disable()),
+            post(imports::members).unlimited_body(),
         )
         .route(
             "/imports/messages",
-            post(imports::messages).layer(DefaultBodyLimit::disable()),
+            post(imports::messages).unlimited_body(),
         )
         .route("/jobs", get(jobs::list))
         .route("/runtimes/nodejs", get(functions::runtime))
@@ -172,7 +179,7 @@ fn resources() -> Router<Services> {
             "/channels/{id}/messages",
             get(messages::channel_history)
                 .post(messages::send_to_channel)
-                .layer(DefaultBodyLimit::disable()),
+                .unlimited_body(),
         )
         .route(
             "/channels/{id}/reported-messages",
@@ -197,13 +204,9 @@ fn resources() -> Router<Services> {
         .route("/threads/{id}", get(threads::get))
         .route(
             "/threads/{id}/messages",
-            get(threads::messages)
-                .post(threads::send)
-                .layer(DefaultBodyLimit::disable()),
+            get(threads::messages).post(threads::send).unlimited_body(),
         )
         .route("/threads/{id}/keystrokes", post(threads::keystrokes))
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(require_json_accept))
 }
 
 /// The token endpoint and the resources under each of their three prefixes.
@@ -211,18 +214,42 @@ pub fn routes() -> Router<Services> {
     // `/v1/applications/{app_id}` itself is the application, with the same 405/406 rules as
     // every other resource.
     let application = Router::new()
-        .route("/v1/applications/{app_id}", get(application::get))
+        .route(
+            "/v1/applications/{app_id}",
+            axum::routing::get(application::get),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(require_json_accept));
     Router::new()
-        .route("/oauth/token", post(oauth::token))
-        .route("/v1/oauth/token", post(oauth::token))
+        .merge(token_table().into_router())
+        .route("/v1/oauth/token", axum::routing::post(oauth::token))
         .method_not_allowed_fallback(method_not_allowed)
         .merge(resources())
         .merge(files::routes())
         .nest("/v1", resources())
         .nest("/v1/applications/{app_id}", resources())
         .merge(application)
+}
+
+/// The token endpoint, relative to a prefix.
+fn token_table() -> RouteTable<Services> {
+    RouteTable::new().route("/oauth/token", post(oauth::token))
+}
+
+/// Every operation served at the root (snake_case naming), for the OpenAPI document's check.
+/// `/v1` and `/v1/applications/{app_id}` serve the same table but hosted files' downloads.
+pub fn root_table() -> Vec<Route> {
+    let mut routes = token_table().routes().to_vec();
+    routes.extend_from_slice(resource_table().routes());
+    routes.extend_from_slice(files::table().routes());
+    routes
+}
+
+/// Every operation served under `/v1`, relative to it.
+pub fn v1_table() -> Vec<Route> {
+    let mut routes = token_table().routes().to_vec();
+    routes.extend_from_slice(resource_table().routes());
+    routes
 }
 
 /// Answers 404 in the platform's shape for paths nothing serves.
@@ -289,6 +316,8 @@ pub(crate) fn respond(ctx: &Ctx, body: impl Serialize) -> Response {
             )
                 .into_response(),
             Err(e) => {
+                // The renderer logs no 5xx: this one's cause is logged here, once.
+                tracing::error!(error = %e, "a resource could not be serialised");
                 ApiError(DomainError::new(ErrorCode::Internal, e.to_string())).into_response()
             }
         },

@@ -68,7 +68,7 @@ pub fn to_snake(key: &str) -> String {
 }
 
 /// True when the keys inside `key`'s value are renamed with it (false for user data and links).
-fn renames_inside(key: &str) -> bool {
+pub fn renames_inside(key: &str) -> bool {
     !(OPAQUE.contains(&key) || key == "_links")
 }
 
@@ -95,7 +95,7 @@ fn rename(v: Value, f: &dyn Fn(&str) -> String, fixed: &[&str]) -> Value {
 }
 
 /// The name a snake_case resource key goes out under in `naming`.
-fn out_key(key: &str, naming: Naming) -> Cow<'_, str> {
+pub fn out_key(key: &str, naming: Naming) -> Cow<'_, str> {
     match naming {
         Naming::Camel if !FIXED.contains(&key) => Cow::Owned(to_camel(key)),
         _ => Cow::Borrowed(key),
