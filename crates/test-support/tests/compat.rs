@@ -14,218 +14,36 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
+use palaver_test_support::scripts::{
+    in_dir, npm_packages, python_packages, run_and_check, target_dir, workspace_root,
+};
 use palaver_test_support::{TestApp, CLIENT_ID, CLIENT_SECRET};
 use tokio::sync::OnceCell;
 
-/// Upper bound for one client script.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// Written next to the installed clients: the pin files they were installed from.
-const STAMP: &str = ".palaver-compat-stamp";
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("workspace root above crates/test-support")
-        .to_path_buf()
-}
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => {
-            let dir = PathBuf::from(dir);
-            if dir.is_absolute() {
-                dir
-            } else {
-                workspace_root().join(dir)
-            }
-        }
-        None => workspace_root().join("target"),
-    }
-}
-
-/// Concatenated contents of the pin files; empty for a file that does not exist.
-fn pins(files: &[PathBuf]) -> Vec<u8> {
-    let mut all = Vec::new();
-    for f in files {
-        all.extend(std::fs::read(f).unwrap_or_default());
-        all.push(0);
-    }
-    all
-}
-
-fn installed(stamp: &Path, pins: &[u8]) -> bool {
-    std::fs::read(stamp).is_ok_and(|s| s == pins)
-}
-
-/// Runs a blocking command off the async runtime, with inherited output.
-async fn run_step(what: String, mut cmd: Command) -> Result<(), String> {
-    tokio::task::spawn_blocking(move || match cmd.stdin(Stdio::null()).status() {
-        Err(e) => Err(format!("{what}: could not start: {e}")),
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!("{what}: {s}")),
-    })
-    .await
-    .map_err(|e| format!("install step panicked: {e}"))?
-}
-
-fn in_dir(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
-    let mut cmd = Command::new(program);
-    cmd.current_dir(dir);
-    cmd
-}
-
-/// Fails with a clear message when a required tool is not on the PATH.
-fn require_tool(program: &str, purpose: &str) {
-    let found = Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        found,
-        "`{program}` is not installed or not on the PATH; it is needed to run {purpose}. \
-         Install it (the CI machine has it) rather than skipping this suite."
-    );
-}
-
 /// Installs the Node clients once per test process, when their pins changed.
 async fn node_clients() -> PathBuf {
-    static READY: OnceCell<Result<(), String>> = OnceCell::const_new();
     let dir = workspace_root().join("compat/node");
-    require_tool("node", "the ChatKitty Node clients");
-    let result = READY
-        .get_or_init(|| async {
-            let lock = dir.join("package-lock.json");
-            let wanted = pins(&[dir.join("package.json"), lock.clone()]);
-            let stamp = dir.join("node_modules").join(STAMP);
-            if installed(&stamp, &wanted) {
-                return Ok(());
-            }
-            require_tool("npm", "the install of the ChatKitty Node clients");
-            let verb = if lock.exists() { "ci" } else { "install" };
-            let mut npm = in_dir("npm", &dir);
-            npm.args([verb, "--no-audit", "--no-fund"]);
-            run_step(format!("npm {verb} in {}", dir.display()), npm).await?;
-            // `npm install` may have written the lock just now.
-            let wanted = pins(&[dir.join("package.json"), lock]);
-            std::fs::write(&stamp, wanted).map_err(|e| format!("writing {}: {e}", stamp.display()))
-        })
-        .await;
-    if let Err(e) = result {
-        panic!("installing the Node clients failed: {e}");
-    }
+    npm_packages(&dir, "the ChatKitty Node clients").await;
     dir
 }
 
 /// Creates `target/compat-venv` with the Python client once per test process, when its pin
 /// changed; returns the environment's interpreter.
 async fn python_client() -> PathBuf {
-    static READY: OnceCell<Result<(), String>> = OnceCell::const_new();
+    static READY: OnceCell<Result<PathBuf, String>> = OnceCell::const_new();
     let venv = target_dir().join("compat-venv");
-    let python = if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    };
+    let requirements = workspace_root().join("compat/python/requirements.txt");
     let result = READY
         .get_or_init(|| async {
-            let requirements = workspace_root().join("compat/python/requirements.txt");
-            let wanted = pins(std::slice::from_ref(&requirements));
-            let stamp = venv.join(STAMP);
-            if python.exists() && installed(&stamp, &wanted) {
-                return Ok(());
-            }
-            if !python.exists() {
-                require_tool("python3", "the ChatKitty Python client");
-                let mut create = Command::new("python3");
-                create.arg("-m").arg("venv").arg(&venv);
-                run_step(format!("python3 -m venv {}", venv.display()), create).await?;
-            }
-            let mut pip = Command::new(&python);
-            pip.args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "-q",
-                "-r",
-            ])
-            .arg(&requirements);
-            run_step(format!("pip install -r {}", requirements.display()), pip).await?;
-            std::fs::write(&stamp, wanted).map_err(|e| format!("writing {}: {e}", stamp.display()))
+            python_packages(&venv, &requirements, "the ChatKitty Python client").await
         })
         .await;
-    if let Err(e) = result {
-        panic!("installing the Python client failed: {e}");
+    match result {
+        Ok(python) => python.clone(),
+        Err(e) => panic!("installing the Python client failed: {e}"),
     }
-    python
-}
-
-/// A finished script: exit status and everything it printed.
-struct Finished {
-    status: std::process::ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs a script to completion (killing it after [`SCRIPT_TIMEOUT`]); blocking.
-fn run_script(mut cmd: Command) -> Result<Finished, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("could not start: {e}"))?;
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut p) = pipe {
-                let mut bytes = Vec::new();
-                let _ = p.read_to_end(&mut bytes);
-                text = String::from_utf8_lossy(&bytes).into_owned();
-            }
-            text
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let deadline = Instant::now() + SCRIPT_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("did not finish within {SCRIPT_TIMEOUT:?}"));
-            }
-            Err(e) => return Err(format!("waiting for it: {e}")),
-        }
-    };
-    Ok(Finished {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
 }
 
 /// Job workers of the servers the platform clients run against: as many as a `palaver serve`
@@ -262,32 +80,7 @@ async fn run_script_against(
         .args(args)
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1");
-    // The script blocks a pool thread; the server keeps serving on this test's runtime.
-    let out = tokio::task::spawn_blocking(move || run_script(cmd))
-        .await
-        .expect("script runner")
-        .unwrap_or_else(|e| panic!("{label}: {}: {e}", script.display()));
-    println!(
-        "---- {label} ({} against {}) ----",
-        script.display(),
-        app.base
-    );
-    print!("{}", out.stdout);
-    if !out.stderr.trim().is_empty() {
-        println!("---- {label} stderr ----");
-        print!("{}", out.stderr);
-    }
-    let summary = out
-        .stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with(label))
-        .unwrap_or("(no summary line)");
-    assert!(
-        out.status.success() && summary.ends_with(" 0 failed"),
-        "{label} failed ({}): {summary}",
-        out.status
-    );
+    run_and_check(label, &app.base, cmd).await;
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! multipart (the official JavaScript clients send multipart), or JSON.
 
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
@@ -12,13 +12,23 @@ use palaver_service::Services;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::extract::unreadable_body;
 
 fn oauth(code: ErrorCode, description: &str) -> ApiError {
     DomainError::new(code, description).into()
 }
 
+/// A body that could not be read: 413 past the body limit, else `invalid_request`.
+fn unreadable(status: StatusCode, description: &str) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        unreadable_body(status, description).into()
+    } else {
+        oauth(ErrorCode::InvalidRequest, description)
+    }
+}
+
 /// The form fields, whatever the body's encoding.
-async fn fields(req: Request) -> Result<Vec<(String, String)>, ApiError> {
+pub(super) async fn fields(req: Request) -> Result<Vec<(String, String)>, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -26,33 +36,27 @@ async fn fields(req: Request) -> Result<Vec<(String, String)>, ApiError> {
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        let mut form = Multipart::from_request(req, &()).await.map_err(|_| {
-            oauth(
-                ErrorCode::InvalidRequest,
-                "The multipart body could not be read",
-            )
-        })?;
+        let mut form = Multipart::from_request(req, &())
+            .await
+            .map_err(|e| unreadable(e.status(), "The multipart body could not be read"))?;
         let mut out = Vec::new();
-        while let Some(field) = form.next_field().await.map_err(|_| {
-            oauth(
-                ErrorCode::InvalidRequest,
-                "The multipart body could not be read",
-            )
-        })? {
+        while let Some(field) = form
+            .next_field()
+            .await
+            .map_err(|e| unreadable(e.status(), "The multipart body could not be read"))?
+        {
             let name = field.name().unwrap_or_default().to_string();
-            let value = field.text().await.map_err(|_| {
-                oauth(
-                    ErrorCode::InvalidRequest,
-                    "A multipart field could not be read",
-                )
-            })?;
+            let value = field
+                .text()
+                .await
+                .map_err(|e| unreadable(e.status(), "A multipart field could not be read"))?;
             out.push((name, value));
         }
         return Ok(out);
     }
     let bytes = axum::body::Bytes::from_request(req, &())
         .await
-        .map_err(|_| oauth(ErrorCode::InvalidRequest, "The body could not be read"))?;
+        .map_err(|e| unreadable(e.status(), "The body could not be read"))?;
     if content_type.contains("json") {
         let v: Value = serde_json::from_slice(&bytes)
             .map_err(|_| oauth(ErrorCode::InvalidRequest, "The body is not valid JSON"))?;
@@ -66,7 +70,7 @@ async fn fields(req: Request) -> Result<Vec<(String, String)>, ApiError> {
 }
 
 /// Client id and secret from `Authorization: Basic` (form-urlencoded parts, RFC 6749 §2.3.1).
-fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+pub(super) fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, b64) = h.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -86,7 +90,22 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     Some((unescape(id), unescape(secret)))
 }
 
-pub(crate) async fn token(State(s): State<Services>, req: Request) -> Result<Response, ApiError> {
+/// The endpoint. A script in a page (it says so with `X-Requested-With: XMLHttpRequest`, as the
+/// API explorer's Authorize dialog does) is refused without the `Basic` challenge: a browser
+/// answers that challenge with its own login prompt, in front of the page that asked.
+pub(crate) async fn token(state: State<Services>, req: Request) -> Response {
+    let scripted = req
+        .headers()
+        .get("x-requested-with")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
+    let mut res = grant_token(state, req).await.into_response();
+    if scripted {
+        res.headers_mut().remove(header::WWW_AUTHENTICATE);
+    }
+    res
+}
+
+async fn grant_token(State(s): State<Services>, req: Request) -> Result<Response, ApiError> {
     let from_header = basic(req.headers());
     let fields = fields(req).await?;
     let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());

@@ -3,12 +3,13 @@
 //! application's bearer token or a chat client's read grant; on a local folder and, for real, on
 //! an S3-compatible server (moto, installed by the test into `target/moto-venv`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use palaver_service::AppPrincipal;
 use palaver_test_support::stomp::StompClient;
+use palaver_test_support::scripts::{target_dir, workspace_root};
 use palaver_test_support::{assert_platform_error, Resp, TestApp};
 use reqwest::header::HeaderMap;
 use reqwest::multipart::{Form, Part};
@@ -634,86 +635,23 @@ async fn malformed_forms_answer_400_and_store_nothing() {
 
 // ---- S3, for real: a local moto server ----
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("workspace root above crates/test-support")
-        .to_path_buf()
-}
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace_root().join(dir),
-        None => workspace_root().join("target"),
-    }
-}
-
-/// Runs `cmd` to completion, killing it after `limit`; blocking.
-fn run_bounded(what: &str, mut cmd: Command, limit: Duration) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what}: could not start: {e}"));
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                assert!(status.success(), "{what}: {status}");
-                return;
-            }
-            Ok(None) if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{what}: still running after {limit:?}");
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
-            Err(e) => panic!("{what}: {e}"),
-        }
-    }
-}
-
 /// `target/moto-venv` with the pinned moto, made once per test process (again only when the
 /// pin changed); answers its interpreter.
 async fn moto_python() -> PathBuf {
-    static READY: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    READY
+    static READY: tokio::sync::OnceCell<Result<PathBuf, String>> =
+        tokio::sync::OnceCell::const_new();
+    let venv = target_dir().join("moto-venv");
+    let requirements = workspace_root().join("crates/test-support/tests/s3/requirements.txt");
+    let result = READY
         .get_or_init(|| async {
-            tokio::task::spawn_blocking(|| {
-                let venv = target_dir().join("moto-venv");
-                let python = venv.join("bin").join("python");
-                let requirements =
-                    workspace_root().join("crates/test-support/tests/s3/requirements.txt");
-                let wanted = std::fs::read(&requirements).expect("the moto pin");
-                let stamp = venv.join(".palaver-moto-stamp");
-                if python.exists() && std::fs::read(&stamp).is_ok_and(|s| s == wanted) {
-                    return python;
-                }
-                if !python.exists() {
-                    let mut venv_cmd = Command::new("python3");
-                    venv_cmd.arg("-m").arg("venv").arg(&venv);
-                    run_bounded("python3 -m venv", venv_cmd, Duration::from_secs(120));
-                }
-                let mut pip = Command::new(&python);
-                pip.args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--disable-pip-version-check",
-                    "-q",
-                    "-r",
-                ])
-                .arg(&requirements);
-                run_bounded("pip install moto[server]", pip, Duration::from_secs(600));
-                std::fs::write(&stamp, wanted).expect("stamp written");
-                python
-            })
-            .await
-            .expect("moto install")
+            palaver_test_support::scripts::python_packages(&venv, &requirements, "the S3 test")
+                .await
         })
-        .await
-        .clone()
+        .await;
+    match result {
+        Ok(python) => python.clone(),
+        Err(e) => panic!("installing moto failed: {e}"),
+    }
 }
 
 /// A running moto server, killed when dropped (a failed test included).
