@@ -154,6 +154,22 @@ fn parse_array(reader: impl Read, skip: u64, size: usize, tx: &mpsc::Sender<Pars
     }
 }
 
+/// What the import reader makes of a file held in memory: the batches of `size` elements it
+/// hands the job after skipping `skip`, then the reason it stopped, if the file is no JSON array.
+/// The job's own reader, for fuzz targets and tests.
+pub fn read_import_batches(file: &[u8], skip: u64, size: usize) -> Vec<Result<Vec<Value>, String>> {
+    // Room for every message the reader can send (a batch holds at least one element of at
+    // least one byte, then one error), so it never waits for a reader that is not there.
+    let (tx, mut rx) = mpsc::channel(file.len() + 2);
+    parse_array(file, skip, size, &tx);
+    drop(tx);
+    let mut out = Vec::new();
+    while let Ok(parsed) = rx.try_recv() {
+        out.push(parsed);
+    }
+    out
+}
+
 /// Why the parser stopped early on purpose: nobody reads its batches any more.
 const STOPPED: &str = "import stopped";
 

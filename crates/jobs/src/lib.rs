@@ -14,8 +14,10 @@ mod supervisor;
 mod worker;
 
 pub use functions::{FunctionHost, FunctionSettings};
+pub use imports::read_import_batches;
 pub use supervisor::{Stopping, Supervisor};
 pub use worker::{Handler, JobFailure, Worker};
+pub use worker::{JOBS_FAILED, JOBS_FINISHED};
 
 use std::sync::Arc;
 

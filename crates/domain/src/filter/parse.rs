@@ -88,7 +88,8 @@ fn js_string_number(s: &str) -> f64 {
         return 0.0;
     }
     for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-        if t.len() > 2 && t[..2].eq_ignore_ascii_case(prefix) {
+        // Bytes, not chars: a string opening with a multi-byte character has no prefix here.
+        if t.len() > 2 && t.as_bytes()[..2].eq_ignore_ascii_case(prefix.as_bytes()) {
             let digits = &t[2..];
             if !digits.chars().all(|c| c.is_digit(radix)) {
                 return f64::NAN;

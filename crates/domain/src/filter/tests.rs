@@ -322,6 +322,26 @@ fn limits_are_read_as_javascript_numbers() {
 }
 
 #[test]
+fn numbers_opening_with_a_multi_byte_character_are_refused_not_a_panic() {
+    // "€1" is three bytes then one: its first two bytes are not a character.
+    for bad in ["€1", "é0x1", "0€1"] {
+        let e = parse(json!({ "limit": bad })).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("The limit parameter \"{bad}\" is not valid")
+        );
+        let e = parse(json!({ "skip": bad })).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("The offset/skip parameter \"{bad}\" is not valid")
+        );
+    }
+    // Whole-number fields read their values the same way.
+    let e = parse_where(&crate::models::BOT, &json!({"application_id": "€1"})).unwrap_err();
+    assert_eq!(e.code, crate::ErrorCode::BadFilter, "{}", e.message);
+}
+
+#[test]
 fn order_strings_split_as_loopback_splits_them() {
     let names = |v: serde_json::Value| {
         parse(json!({ "order": v }))
