@@ -72,6 +72,7 @@ enum End {
 }
 
 pub(crate) async fn run(mut socket: WebSocket, gw: Gateway, api_key: String, origin: String) {
+    let _open = crate::telemetry::Open::new();
     let (tx, mut rx) = mpsc::channel::<Push>(gw.config.outgoing_queue);
     let overflow = Arc::new(Notify::new());
     let id = gw.hub.connection_id();
@@ -237,16 +238,22 @@ impl Conn {
     /// A MESSAGE on subscription `sub`.
     fn message(&mut self, sub: &str, dest: &str, body: &str, receipt: Option<&str>) {
         let id = self.message_id();
-        let mut f = Frame::new(Command::Message)
-            .header("subscription", sub)
-            .header("message-id", id.clone())
-            .header("ack", id)
-            .header("destination", dest)
-            .header("content-type", "application/json;charset=UTF-8");
-        if let Some(r) = receipt {
-            f = f.header("receipt-id", r);
-        }
-        self.push_frame(f.body(body.as_bytes().to_vec()));
+        let mut headers = [
+            ("subscription", sub),
+            ("message-id", id.as_str()),
+            ("ack", id.as_str()),
+            ("destination", dest),
+            ("content-type", "application/json;charset=UTF-8"),
+            ("receipt-id", ""),
+        ];
+        let count = match receipt {
+            Some(r) => {
+                headers[5].1 = r;
+                6
+            }
+            None => 5,
+        };
+        crate::frame::encode_message_into(&mut self.out, &headers[..count], body.as_bytes());
     }
 
     fn deliver(&mut self, push: Push) {
@@ -256,8 +263,9 @@ impl Conn {
             .filter(|(_, k)| **k == push.key)
             .map(|(s, _)| s.clone())
             .collect();
+        crate::telemetry::delivered(subs.len());
+        let dest = topic_destination(push.key);
         for sub in subs {
-            let dest = topic_destination(push.key);
             self.message(&sub, &dest, &push.body, None);
         }
     }
@@ -343,6 +351,7 @@ impl Conn {
             Command::Unsubscribe => {
                 if let Some(id) = f.get("id") {
                     if let Some(key) = self.subs.remove(id) {
+                        crate::telemetry::unsubscribed(1);
                         if !self.subs.values().any(|k| *k == key) {
                             if let Some(s) = &self.session {
                                 self.gw.hub.unsubscribe(s.p.application_id, key, self.id);
@@ -470,7 +479,9 @@ impl Conn {
                         self.handle.clone(),
                     );
                 }
-                self.subs.insert(sub, key);
+                if self.subs.insert(sub, key).is_none() {
+                    crate::telemetry::subscribed();
+                }
                 if let Key::Channel(channel, "self") = key {
                     // A chat session starts when the client opens the channel (its self topic).
                     if let Err(e) = self.open_chat(channel).await {
@@ -652,6 +663,7 @@ impl Conn {
     async fn close(&mut self, resumable: bool) {
         let chats = std::mem::take(&mut self.chats);
         let subs = std::mem::take(&mut self.subs);
+        crate::telemetry::unsubscribed(subs.len());
         let Some(s) = self.session.take() else {
             return;
         };
@@ -676,6 +688,14 @@ impl Conn {
             return;
         }
         end_session(&self.gw, &s).await;
+    }
+}
+
+/// A connection whose task ended without [`Conn::close`] (cancelled at shutdown) still gives
+/// back the subscriptions it counted.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        crate::telemetry::unsubscribed(self.subs.len());
     }
 }
 

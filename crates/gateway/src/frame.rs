@@ -146,6 +146,30 @@ impl Frame {
     }
 }
 
+/// Writes a MESSAGE frame straight into `out`: what [`Frame::encode_into`] writes for a frame
+/// of these headers and body, without building the frame (a topic message is written once per
+/// listening connection, so the owned headers and the body's copy would be made each time).
+pub fn encode_message_into(out: &mut Vec<u8>, headers: &[(&str, &str)], body: &[u8]) {
+    let escape = Command::Message.escapes_headers();
+    out.extend_from_slice(Command::Message.as_str().as_bytes());
+    out.push(b'\n');
+    for (name, value) in headers {
+        write_header_text(out, name, escape);
+        out.push(b':');
+        write_header_text(out, value, escape);
+        out.push(b'\n');
+    }
+    if !body.is_empty() {
+        out.extend_from_slice(CONTENT_LENGTH.as_bytes());
+        out.push(b':');
+        out.extend_from_slice(body.len().to_string().as_bytes());
+        out.push(b'\n');
+    }
+    out.push(b'\n');
+    out.extend_from_slice(body);
+    out.push(0);
+}
+
 const CONTENT_LENGTH: &str = "content-length";
 
 fn write_header_text(out: &mut Vec<u8>, text: &str, escape: bool) {

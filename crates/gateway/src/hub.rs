@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::destinations::{relay, Owner, CHANNEL_TOPICS};
 use crate::resources;
 
+mod catch_up;
 mod channel_events;
 mod typing;
 
@@ -166,7 +167,17 @@ impl Hub {
 
     /// Turns bus events into topic messages until the bus closes.
     pub async fn run(self: Arc<Self>, services: Services) {
-        let mut rx = services.platform.subscribe();
+        let rx = services.platform.subscribe();
+        self.run_from(services, rx).await
+    }
+
+    /// As [`Hub::run`], from a receiver of the bus taken earlier (tests take it, write more
+    /// than the bus holds, then start the hub behind).
+    pub async fn run_from(
+        self: Arc<Self>,
+        services: Services,
+        mut rx: tokio::sync::broadcast::Receiver<Arc<Published>>,
+    ) {
         let stops = self
             .typing
             .stops
@@ -176,18 +187,46 @@ impl Hub {
         // A second run (there is none) would have no typing stops to tell.
         let (_idle, idle) = mpsc::channel(1);
         let mut stops = stops.unwrap_or(idle);
+        let mut seen = catch_up::Seen::default();
         loop {
             tokio::select! {
                 got = rx.recv() => match got {
-                    Ok(e) => self.dispatch(&services, &e).await,
+                    Ok(e) => {
+                        for earlier in seen.before(&services, &e).await {
+                            if seen.fresh(&earlier) {
+                                self.dispatch(&services, &earlier).await;
+                            }
+                        }
+                        if seen.fresh(&e) {
+                            self.dispatch(&services, &e).await;
+                        }
+                    }
                     Err(RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "real-time hub fell behind the event bus");
+                        // The bus dropped its oldest events for us: the committed ones are read
+                        // back from the outbox (ephemeral signals are gone, as they may be).
+                        let missed = seen.missed(&services, self.listened_apps(), n).await;
+                        tracing::warn!(
+                            missed = n,
+                            recovered = missed.len(),
+                            "real-time hub fell behind the event bus and caught up from the outbox"
+                        );
+                        for e in missed {
+                            if seen.fresh(&e) {
+                                self.dispatch(&services, &e).await;
+                            }
+                        }
                     }
                     Err(RecvError::Closed) => return,
                 },
                 Some(who) = stops.recv() => self.typing_stopped(&services, who).await,
             }
         }
+    }
+
+    /// The applications someone on this instance listens to.
+    fn listened_apps(&self) -> std::collections::BTreeSet<i64> {
+        let t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        t.keys().map(|(app, _)| *app).collect()
     }
 
     async fn dispatch(&self, services: &Services, e: &Published) {

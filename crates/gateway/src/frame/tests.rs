@@ -479,6 +479,22 @@ fn stream() -> impl Strategy<Value = Vec<(usize, Frame)>> {
 
 proptest! {
     #[test]
+    fn a_message_written_in_place_is_the_frame_encoded(
+        headers in headers(Command::Message),
+        body in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        // Without a content-length of its own: the writer adds the body's.
+        let headers: Vec<(String, String)> =
+            headers.into_iter().filter(|(n, _)| n != CONTENT_LENGTH).collect();
+        let pairs: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let mut in_place = Vec::new();
+        encode_message_into(&mut in_place, &pairs, &body);
+        let frame = Frame { command: Command::Message, headers, body };
+        prop_assert_eq!(in_place, frame.encode());
+    }
+
+    #[test]
     fn decode_inverts_encode(frame in frame()) {
         prop_assert_eq!(decode_one(&frame.encode()), as_decoded(&frame));
     }

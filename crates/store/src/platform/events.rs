@@ -157,6 +157,22 @@ impl Events {
             .ok_or_else(|| StoreError::Decode("event_counters.last_seq".into()))
     }
 
+    /// The number of application `app`'s newest event (0 before its first): one row of the
+    /// counters, not a scan of the outbox.
+    pub async fn last_seq(&self, app: i64) -> Result<i64, StoreError> {
+        let mut q = Query::select();
+        q.from(Alias::new("event_counters"))
+            .column(Alias::new("last_seq"))
+            .and_where(Expr::col(Alias::new("application_id")).eq(app));
+        let rows = self.db.fetch_all(&q).await?;
+        Ok(rows
+            .first()
+            .map(|r| r.int("last_seq"))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0))
+    }
+
     /// Up to `limit` events of application `app` after `seq`, oldest first: how a consumer
     /// catches up on what it missed.
     pub async fn after(&self, app: i64, seq: i64, limit: u64) -> Result<Vec<EventRow>, StoreError> {
