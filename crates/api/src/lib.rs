@@ -3,30 +3,51 @@
 
 mod avatar;
 pub mod content;
+mod docs;
 mod health;
+mod limits;
+pub mod observe;
+pub mod openapi;
+mod overload;
 mod panic;
 pub mod platform;
 mod qs;
+pub mod route_table;
 
 use axum::Router;
 use palaver_service::Services;
 use tower_http::catch_panic::CatchPanicLayer;
 
+pub use docs::DocsConfig;
+pub use limits::{BodyLimitConfig, Limits, RateClock, RateLimit, RateLimitConfig};
+pub use overload::overloaded;
 pub use platform::{InProcess, InProcessAnswer, StreamViews};
 
-/// Every HTTP route Palaver serves, with the content API's CORS at its default.
+/// Every HTTP route Palaver serves, with the content API's CORS and the limits at their defaults.
 pub fn router(services: Services) -> Router {
-    router_with(services, None)
+    router_with(services, None, &Limits::default(), &DocsConfig::default())
 }
 
-/// Every HTTP route Palaver serves; `content_cors_origins` as [`content::cors`] reads it.
-pub fn router_with(services: Services, content_cors_origins: Option<&[String]>) -> Router {
+/// Every HTTP route Palaver serves; `content_cors_origins` as [`content::cors`] reads it, both
+/// faces behind `limits` (shared with the [`InProcess`] of chat functions), the pages for
+/// people as `docs` says.
+pub fn router_with(
+    services: Services,
+    content_cors_origins: Option<&[String]>,
+    limits: &Limits,
+    docs: &DocsConfig,
+) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(avatar::routes())
+        // The faces' OpenAPI documents, outside their rate limits like the pages that read them.
+        .merge(openapi::routes())
+        // The pages for people.
+        .merge(docs::routes(docs))
         .nest(
             "/api",
-            content::routes()
+            // Inside CORS: a browser may read a 429 too.
+            content::rate_limit::limited(content::routes(), &services, limits)
                 .layer(content::cors(content_cors_origins))
                 .layer(CatchPanicLayer::custom(
                     |p: Box<dyn std::any::Any + Send>| {
@@ -35,7 +56,11 @@ pub fn router_with(services: Services, content_cors_origins: Option<&[String]>) 
                     },
                 )),
         )
-        .merge(platform::routes())
+        .merge(platform::rate_limit::limited(
+            platform::routes(),
+            &services,
+            limits,
+        ))
         .fallback(platform::not_found)
         .layer(CatchPanicLayer::custom(
             |p: Box<dyn std::any::Any + Send>| {

@@ -53,11 +53,25 @@ enum Suite {
     BaselineServer,
 }
 
+/// What surrounds each request of the content and messages suites' server.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Layers {
+    /// Request spans with request ids, metrics, and the rate limiters (at rates no load here
+    /// reaches, so every request is checked and none refused): as served.
+    On,
+    /// None of them: the baseline that shows what they cost.
+    Off,
+}
+
 #[derive(Parser)]
 #[command(about = "Load benchmarks of Palaver")]
 pub struct Args {
     #[arg(long, value_enum, default_value = "content")]
     suite: Suite,
+    /// The content and messages suites: request spans, metrics and rate limiters on (as
+    /// served) or off.
+    #[arg(long, value_enum, default_value = "on")]
+    layers: Layers,
     /// Flakes loaded into the benchmark bot (content suite).
     #[arg(long, default_value_t = 100_000)]
     flakes: usize,
@@ -166,7 +180,25 @@ fn main() -> anyhow::Result<()> {
         bootstrap_client_secret: Some(messages::CLIENT_SECRET.into()),
         read_cache: args.no_read_cache.then_some(false),
         files_url: dir.path().join("files").display().to_string(),
+        metrics_enabled: args.layers == Layers::On,
         ..Config::default()
+    };
+    // The limiters check every request, at rates the load never reaches (`off`: no limiters).
+    let rate = if args.layers == Layers::On {
+        1_000_000
+    } else {
+        0
+    };
+    let config = Config {
+        rate_limit_platform_per_second: rate,
+        rate_limit_platform_burst: rate,
+        rate_limit_content_token_per_second: rate,
+        rate_limit_content_token_burst: rate,
+        rate_limit_ip_per_second: rate,
+        rate_limit_ip_burst: rate,
+        rate_limit_login_per_second: rate,
+        rate_limit_login_burst: rate,
+        ..config
     };
 
     // The server gets its own runtime and threads; the load generator runs on this thread.
@@ -175,7 +207,8 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let (addr, org_id, services): (SocketAddr, String, _) = rt.block_on(async {
-        let app = App::build(config).await?;
+        let mut app = App::build(config).await?;
+        app.request_spans = args.layers == Layers::On;
         let boot = app
             .bootstrap()
             .await?

@@ -15,6 +15,7 @@ mod records;
 mod relays;
 pub mod resources;
 mod resume;
+pub mod telemetry;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -12,11 +12,13 @@ use palaver_gateway::{Gateway, GatewayConfig, RateLimit};
 use palaver_jobs::{FunctionHost, Supervisor, Worker};
 use palaver_service::fetch::FetchLimits;
 use palaver_service::platform::CreatedApplication;
+use palaver_service::secrets::SecretsConfig;
 use palaver_service::{AuthConfig, Bootstrap, BootstrapOutcome, PlatformConfig, Services};
 use palaver_store::{Db, Dialect, ReadCache};
 use tokio::net::TcpListener;
 
 use crate::config::{redact_url, Config};
+use crate::listener::ServeLimits;
 
 /// How long background tasks get to finish their work (a job worker its job) at shutdown.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -46,6 +48,16 @@ pub struct App {
     pub services: Services,
     /// Runs chat functions: job handlers, and the gateway's start-session decisions.
     pub functions: FunctionHost,
+    /// Rate and body limits of the HTTP faces, shared with the chat functions' platform calls:
+    /// defaults until [`palaver_api::Limits::configure`] says otherwise.
+    pub limits: palaver_api::Limits,
+    /// `/metrics` and its upkeep, as configured.
+    pub metrics: crate::telemetry::MetricsConfig,
+    /// Run every request in its span with its request id, and count it (on by default; the
+    /// benchmarks turn it off to measure what it costs).
+    pub request_spans: bool,
+    /// Where the metrics listener bound and how many upkeep rounds ran, once serving.
+    pub metrics_probe: crate::telemetry::MetricsProbe,
 }
 
 impl App {
@@ -56,12 +68,35 @@ impl App {
 
     /// As [`App::build`], with the services reading the time from `clock` (tests move it).
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<App> {
+        // The key file beside the data, until the configuration names the key.
+        let mut secrets = SecretsConfig::beside(&config.database_url);
+        secrets.key = config.secrets_key.clone();
+        if let Some(file) = &config.secrets_key_file {
+            secrets.key_file = file.into();
+        }
+        Self::build_with(config, clock, secrets).await
+    }
+
+    /// As [`App::build_with_clock`], with the secrets key from `secrets`.
+    pub async fn build_with(
+        config: Config,
+        clock: Clock,
+        secrets: SecretsConfig,
+    ) -> anyhow::Result<App> {
         let db = Db::connect(&config.database_url, config.max_connections)
             .await
             .with_context(|| {
                 format!("cannot open database {}", redact_url(&config.database_url))
             })?;
         db.migrate().await.context("cannot migrate the database")?;
+        // Before anything is served: a wrong key stops the start here, and values stored
+        // before sealing existed are sealed (SQL cannot, not having the key).
+        let sealer = palaver_service::secrets::open(&db, &secrets)
+            .await
+            .context("cannot open the secrets key")?;
+        palaver_service::secrets::seal_plain(&db, &sealer)
+            .await
+            .context("cannot seal the stored secrets")?;
         let auth = AuthConfig {
             token_ttl_seconds: config.token_ttl_seconds,
             bcrypt_cost: config.bcrypt_cost,
@@ -74,6 +109,7 @@ impl App {
             clock,
             max_upload_bytes: config.max_upload_bytes,
             max_import_bytes: config.max_import_bytes,
+            bcrypt_cost: config.bcrypt_cost,
             outbound: FetchLimits::webhooks(config.outbound_allow_private),
             feeds: FetchLimits {
                 allow_private: config.outbound_allow_private,
@@ -92,12 +128,25 @@ impl App {
             s3_allow_http: config.s3_allow_http,
         })
         .with_context(|| format!("cannot open file storage {}", config.files_url))?;
-        let services = Services::new(db, auth, platform, files, cache_on.then(ReadCache::new));
-        let functions = crate::functions::host(&config, &services).await?;
+        let services = Services::new(
+            db,
+            auth,
+            platform,
+            files,
+            cache_on.then(ReadCache::new),
+            sealer,
+        );
+        let limits = palaver_api::Limits::new(&rate_limits(&config), &body_limits(&config));
+        let functions = crate::functions::host(&config, &services, &limits).await?;
+        let metrics = metrics_config(&config);
         Ok(App {
             config,
             services,
             functions,
+            limits,
+            metrics,
+            request_spans: true,
+            metrics_probe: Default::default(),
         })
     }
 
@@ -141,6 +190,16 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<(SocketAddr, impl Future<Output = anyhow::Result<()>>)> {
+        let limits = serve_limits(&self.config);
+        self.serve_with_limits(limits, shutdown).await
+    }
+
+    /// As [`App::serve`], with connections served under `serve_limits` (timeouts and caps).
+    pub async fn serve_with_limits(
+        self,
+        serve_limits: ServeLimits,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<(SocketAddr, impl Future<Output = anyhow::Result<()>>)> {
         let listener = TcpListener::bind(self.config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", self.config.listen))?;
@@ -176,12 +235,32 @@ impl App {
         let router = palaver_api::router_with(
             self.services.clone(),
             self.config.content_cors_origins.as_deref(),
+            &self.limits,
+            &palaver_api::DocsConfig {
+                enabled: self.config.docs_enabled,
+            },
         )
         .merge(palaver_api::stream_router(self.services.clone(), views))
         .merge(gateway.clone().router());
+        let metrics = crate::telemetry::Metrics::bind(&self.metrics, &self.metrics_probe).await?;
+        // Every request runs in its span with its request id, and is counted.
+        let router = router.merge(
+            metrics
+                .as_ref()
+                .map(|m| m.main_routes())
+                .unwrap_or_default(),
+        );
+        let router = if self.request_spans {
+            router.layer(axum::middleware::from_fn(palaver_api::observe::middleware))
+        } else {
+            router
+        };
         let db = self.services.db.clone();
         let retention = std::time::Duration::from_secs(self.config.outbox_retention_hours * 3600);
         let mut tasks = Supervisor::new();
+        if let Some(m) = metrics {
+            m.spawn(&mut tasks, db.clone(), self.metrics_probe.clone());
+        }
         // Notifications are made from committed events, beside the requests that commit them.
         let services = self.services.clone();
         tasks.spawn_until_stopped(
@@ -212,19 +291,65 @@ impl App {
         let ending = gateway.clone();
         let functions = self.functions.clone();
         let server = async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await;
+            crate::listener::serve(listener, router, serve_limits, shutdown).await;
             tasks.shutdown(SHUTDOWN_GRACE).await;
             functions.shutdown();
             ending.end_own_sessions().await;
             if let Some(b) = &broker {
                 b.stop();
             }
-            served?;
             db.close().await;
             Ok(())
         };
         Ok((addr, server))
+    }
+}
+
+/// The HTTP faces' rate limits, as configured.
+fn rate_limits(c: &Config) -> palaver_api::RateLimitConfig {
+    use palaver_api::RateLimit;
+    palaver_api::RateLimitConfig {
+        platform_per_app: RateLimit::new(
+            c.rate_limit_platform_per_second,
+            c.rate_limit_platform_burst,
+        ),
+        content_per_token: RateLimit::new(
+            c.rate_limit_content_token_per_second,
+            c.rate_limit_content_token_burst,
+        ),
+        per_ip: RateLimit::new(c.rate_limit_ip_per_second, c.rate_limit_ip_burst),
+        login_per_ip: RateLimit::new(c.rate_limit_login_per_second, c.rate_limit_login_burst),
+        trust_forwarded_for: c.rate_limit_trust_forwarded_for,
+    }
+}
+
+/// The HTTP faces' body limit, as configured.
+fn body_limits(c: &Config) -> palaver_api::BodyLimitConfig {
+    palaver_api::BodyLimitConfig {
+        max_json_bytes: c.max_json_body_bytes,
+    }
+}
+
+/// `/metrics` and its upkeep, as configured.
+fn metrics_config(c: &Config) -> crate::telemetry::MetricsConfig {
+    crate::telemetry::MetricsConfig {
+        enabled: c.metrics_enabled,
+        listen: c.metrics_listen,
+        username: c.metrics_username.clone(),
+        password: c.metrics_password.clone(),
+        upkeep_seconds: c.metrics_upkeep_seconds,
+    }
+}
+
+/// How connections are served, as configured.
+fn serve_limits(c: &Config) -> ServeLimits {
+    use std::time::Duration;
+    let defaults = ServeLimits::default();
+    ServeLimits {
+        header_read_timeout: Duration::from_secs(c.http_header_read_timeout_seconds),
+        idle_timeout: Duration::from_secs(c.http_idle_timeout_seconds),
+        max_connections: c.http_max_connections.unwrap_or(defaults.max_connections),
+        max_concurrent_requests: c.http_max_concurrent_requests,
+        drain_timeout: Duration::from_secs(c.http_drain_timeout_seconds),
     }
 }

@@ -357,8 +357,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config(&cli).unwrap().files_url, "/srv/files");
-        let cli = Cli::try_parse_from(["palaver", "--database-url", "sqlite://x.db", "migrate"])
-            .unwrap();
+        let cli =
+            Cli::try_parse_from(["palaver", "--database-url", "sqlite://x.db", "migrate"]).unwrap();
         assert_eq!(config(&cli).unwrap().database_url, "sqlite://x.db");
         assert!(Cli::try_parse_from(["palaver", "serve", "--no-such-setting", "1"]).is_err());
     }

@@ -156,7 +156,7 @@ settings! {
     /// How long outbox events are kept, in hours (1 to 87840): older ones are pruned once every
     /// consumer has handled them.
     outbox_retention_hours: req u64 = 168, "PALAVER_OUTBOX_RETENTION_HOURS";
-    /// bcrypt work factor (4 to 31) of new password and client secret hashes.
+    /// bcrypt work factor (4 to 31) of new account password and client secret hashes.
     bcrypt_cost: req u32 = 10, "PALAVER_BCRYPT_COST";
     /// Serve repeated reads of bot content and token lookups from memory until a write touches
     /// them. Exact only when this process makes every write, so when absent it is on for SQLite
@@ -260,6 +260,73 @@ settings! {
     /// other origins get no CORS headers, so their browsers refuse the answer.
     #[arg(value_delimiter = ',')]
     content_cors_origins: opt Vec<String> = None, "PALAVER_CONTENT_CORS_ORIGINS";
+    /// Platform API requests per second per application (its bearer token's); its chat
+    /// functions' calls have a bucket of the same size of their own. 0: no limit. One more is
+    /// answered `429` with `Retry-After`. Limits are per instance.
+    rate_limit_platform_per_second: req u32 = 300, "PALAVER_RATE_LIMIT_PLATFORM_PER_SECOND";
+    /// The burst of the per-application platform limit: requests at once after a quiet spell.
+    rate_limit_platform_burst: req u32 = 1_000, "PALAVER_RATE_LIMIT_PLATFORM_BURST";
+    /// Content API requests per second per access token (0: no limit).
+    rate_limit_content_token_per_second: req u32 = 50, "PALAVER_RATE_LIMIT_CONTENT_TOKEN_PER_SECOND";
+    /// The burst of the per-token content limit.
+    rate_limit_content_token_burst: req u32 = 200, "PALAVER_RATE_LIMIT_CONTENT_TOKEN_BURST";
+    /// Requests per second per client address: every content API request, and platform API
+    /// requests without a valid token (token guessing, file downloads). 0: no limit.
+    rate_limit_ip_per_second: req u32 = 100, "PALAVER_RATE_LIMIT_IP_PER_SECOND";
+    /// The burst of the per-address limit.
+    rate_limit_ip_burst: req u32 = 400, "PALAVER_RATE_LIMIT_IP_BURST";
+    /// `POST /oauth/token` and `POST /api/users/login` together, per client address and second:
+    /// each checks a slow password hash, so this bounds what guessing costs (0: no limit).
+    rate_limit_login_per_second: req u32 = 5, "PALAVER_RATE_LIMIT_LOGIN_PER_SECOND";
+    /// The burst of the login limit (a fleet of backends behind one address restarting at
+    /// once).
+    rate_limit_login_burst: req u32 = 20, "PALAVER_RATE_LIMIT_LOGIN_BURST";
+    /// Take the client address from the last `X-Forwarded-For` entry instead of the peer: only
+    /// behind a proxy that sets it, or clients could pick their own.
+    rate_limit_trust_forwarded_for: req bool = false, "PALAVER_RATE_LIMIT_TRUST_FORWARDED_FOR";
+    /// The largest JSON or urlencoded request body, in bytes; a larger one is answered `413`.
+    /// Uploads and imports have their own limits.
+    max_json_body_bytes: req usize = 1 << 20, "PALAVER_MAX_JSON_BODY_BYTES";
+    /// The key (base64 of 32 bytes) that encrypts user secrets, webhook secrets and function
+    /// runtimes' variables at rest (AES-256-GCM). When absent, the key file's. Several instances
+    /// on one database need the same key; a different one stops the start. A secret.
+    #[arg(hide_env_values = true)]
+    secrets_key: opt String = None, "PALAVER_SECRETS_KEY", shown secret;
+    /// The file holding the secrets key when `secrets_key` is absent: read, or made (mode 0600)
+    /// with a new random key on the first start. When absent, `secrets.key` beside a SQLite
+    /// database, else `./data/secrets.key`. Back it up with the database.
+    secrets_key_file: opt String = None, "PALAVER_SECRETS_KEY_FILE";
+    /// Serve the API explorer at `/docs` and a landing page at `/`; when off those answer the
+    /// platform API's 404 (the OpenAPI documents are served either way).
+    docs_enabled: req bool = true, "PALAVER_DOCS_ENABLED";
+    /// Record metrics and serve them in Prometheus's text format at `/metrics`.
+    metrics_enabled: req bool = true, "PALAVER_METRICS_ENABLED";
+    /// Serve `/metrics` only on this address (`127.0.0.1:9100`), not on the main listener.
+    metrics_listen: opt SocketAddr = None, "PALAVER_METRICS_LISTEN";
+    /// Basic-auth user name `/metrics` asks for (set together with `metrics_password`); open
+    /// when absent.
+    metrics_username: opt String = None, "PALAVER_METRICS_USERNAME";
+    /// Basic-auth password of `/metrics`. A secret.
+    #[arg(hide_env_values = true)]
+    metrics_password: opt String = None, "PALAVER_METRICS_PASSWORD", shown secret;
+    /// How often, in seconds, the metrics upkeep runs (histogram upkeep, database, job, outbox
+    /// and memory gauges; 1 to 3600).
+    metrics_upkeep_seconds: req u64 = 5, "PALAVER_METRICS_UPKEEP_SECONDS";
+    /// How long a client has to send a request's head, in seconds (1 to 3600): from connecting
+    /// for the first request, from its first byte for a later one. A slower client is cut off.
+    http_header_read_timeout_seconds: req u64 = 10, "PALAVER_HTTP_HEADER_READ_TIMEOUT_SECONDS";
+    /// How long a kept-alive connection may wait for its next request, in seconds (1 to 86400);
+    /// never applies to a request in flight or a WebSocket.
+    http_idle_timeout_seconds: req u64 = 60, "PALAVER_HTTP_IDLE_TIMEOUT_SECONDS";
+    /// Open connections at most, WebSockets included; one more is answered `503` and closed.
+    /// When absent, the file limit (raised to its hard limit at start) less 256 for the
+    /// database, files and workers.
+    http_max_connections: opt usize = None, "PALAVER_HTTP_MAX_CONNECTIONS";
+    /// Requests handled at once; one more is answered `503` with `Retry-After` (in the face's
+    /// error shape) and logged.
+    http_max_concurrent_requests: req usize = 1024, "PALAVER_HTTP_MAX_CONCURRENT_REQUESTS";
+    /// At shutdown, how long requests in flight get to finish, in seconds (0 to 3600).
+    http_drain_timeout_seconds: req u64 = 10, "PALAVER_HTTP_DRAIN_TIMEOUT_SECONDS";
     /// First-start superadmin email; `admin@palaver.local` when absent.
     bootstrap_email: opt String = None, "PALAVER_BOOTSTRAP_EMAIL";
     /// First-start superadmin username, shown in its login answer's `userDetail` and usable to
@@ -424,6 +491,34 @@ impl Config {
         anyhow::ensure!(
             (1..=10).contains(&c.function_max_attempts),
             "function_max_attempts must be 1 to 10"
+        );
+        anyhow::ensure!(
+            (1024..=(1 << 30)).contains(&c.max_json_body_bytes),
+            "max_json_body_bytes must be 1024 to 1073741824"
+        );
+        anyhow::ensure!(
+            (1..=3600).contains(&c.metrics_upkeep_seconds),
+            "metrics_upkeep_seconds must be 1 to 3600"
+        );
+        anyhow::ensure!(
+            c.metrics_username.is_some() == c.metrics_password.is_some(),
+            "metrics_username and metrics_password go together"
+        );
+        anyhow::ensure!(
+            (1..=3600).contains(&c.http_header_read_timeout_seconds),
+            "http_header_read_timeout_seconds must be 1 to 3600"
+        );
+        anyhow::ensure!(
+            (1..=86_400).contains(&c.http_idle_timeout_seconds),
+            "http_idle_timeout_seconds must be 1 to 86400"
+        );
+        anyhow::ensure!(
+            c.http_drain_timeout_seconds <= 3600,
+            "http_drain_timeout_seconds must be 0 to 3600"
+        );
+        anyhow::ensure!(
+            c.http_max_connections != Some(0) && c.http_max_concurrent_requests > 0,
+            "http_max_connections and http_max_concurrent_requests must be positive"
         );
         if let Some(u) = &c.bootstrap_username {
             anyhow::ensure!(!u.trim().is_empty(), "bootstrap_username must not be empty");
@@ -603,7 +698,10 @@ mod tests {
         const END: &str = "<!-- /settings -->";
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
         let readme = std::fs::read_to_string(path).unwrap();
-        let from = readme.find(START).expect("the README has the settings markers") + START.len();
+        let from = readme
+            .find(START)
+            .expect("the README has the settings markers")
+            + START.len();
         let to = from + readme[from..].find(END).expect("the end marker");
         let table = markdown_table();
         if std::env::var_os("PALAVER_WRITE_README").is_some() {

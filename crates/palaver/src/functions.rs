@@ -65,7 +65,12 @@ impl ApiBridge for PlatformBridge {
 
 /// The function host of a server built from `config`: runtimes under `functions_dir`, workers
 /// as the `function_*` settings say.
-pub async fn host(config: &Config, services: &Services) -> anyhow::Result<FunctionHost> {
+/// Their platform calls count against `limits` (the chat functions' bucket of each application).
+pub async fn host(
+    config: &Config,
+    services: &Services,
+    limits: &palaver_api::Limits,
+) -> anyhow::Result<FunctionHost> {
     let dir = PathBuf::from(&config.functions_dir);
     let runtimes = Runtimes::open(RuntimeSettings {
         npm_path: PathBuf::from(&config.npm_path),
@@ -75,7 +80,7 @@ pub async fn host(config: &Config, services: &Services) -> anyhow::Result<Functi
     .with_context(|| format!("cannot open the functions folder {}", dir.display()))?;
     let bridge: Arc<dyn ApiBridge> = Arc::new(PlatformBridge {
         services: services.clone(),
-        api: InProcess::new(services.clone()),
+        api: InProcess::new(services.clone(), limits),
     });
     let pool = Pool::new(
         PoolSettings {

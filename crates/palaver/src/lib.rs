@@ -4,6 +4,10 @@
 pub mod app;
 pub mod config;
 pub mod functions;
+pub mod listener;
+pub mod logging;
+pub mod telemetry;
 
 pub use app::App;
 pub use config::Config;
+pub use listener::ServeLimits;

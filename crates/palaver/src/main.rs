@@ -2,6 +2,7 @@
 //! (`migrate`, `org create|list`, `account create`, `app ...`, `import ...`).
 
 mod cli;
+mod file_limit;
 mod import;
 
 /// mimalloc: markedly fewer cycles than the system allocator for the many small JSON values a
@@ -14,13 +15,12 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PALAVER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(e) = palaver::logging::init_from_env() {
+        eprintln!("error: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    // Before anything opens files or sockets, and before the server sizes its connection cap.
+    file_limit::raise();
     match cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

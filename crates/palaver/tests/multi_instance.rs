@@ -47,6 +47,9 @@ fn start(database_url: &str, files: &std::path::Path) -> Instance {
     let functions = tempfile::tempdir().expect("functions folder");
     let mut child = Command::new(env!("CARGO_BIN_EXE_palaver"))
         .arg("serve")
+        // One working folder for both, so that both read the secrets key file the first one
+        // makes there (`./data/secrets.key`), as instances given the same key do.
+        .current_dir(files)
         .env("PALAVER_FUNCTIONS_DIR", functions.path())
         .env("PALAVER_DATABASE_URL", database_url)
         .env("PALAVER_FILES_URL", files)

@@ -5,11 +5,13 @@
 // A test harness: a fixture that cannot be set up should fail the test loudly, right there.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod scripts;
 pub mod stomp;
 
 use std::time::Duration;
 
 use palaver::{App, Config};
+use palaver_service::secrets::SecretsConfig;
 use palaver_service::Services;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -104,6 +106,13 @@ pub struct TestApp {
     pub api_key: String,
     /// The services' clock: [`TestApp::advance_clock`] moves it.
     pub clock: palaver_domain::time::Clock,
+    /// The server's rate and body limits (defaults): [`palaver_api::Limits::configure`] changes
+    /// them for the requests that follow.
+    pub limits: palaver_api::Limits,
+    /// The secrets key the server was given: a random one of its own, its key file unused.
+    pub secrets: SecretsConfig,
+    /// The configuration it was built with (for [`TestApp::build_again`]).
+    config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     storage: Storage,
     /// Where hosted files go (unless a test points `files_url` elsewhere), removed with it.
@@ -118,6 +127,12 @@ pub fn postgres_url() -> String {
         .ok()
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A new random secrets key, as `secrets_key` takes it (base64 of 32 bytes).
+pub fn random_secrets_key() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(palaver_service::secrets::random_key())
 }
 
 /// Where a TestApp's data lives, to be removed with it.
@@ -223,7 +238,11 @@ impl TestApp {
         };
         adjust(&mut config);
         let clock = palaver_domain::time::Clock::system();
-        let app = App::build_with_clock(config, clock.clone())
+        let secrets = SecretsConfig {
+            key: Some(random_secrets_key()),
+            key_file: files.path().join("secrets.key"),
+        };
+        let app = App::build_with(config.clone(), clock.clone(), secrets.clone())
             .await
             .expect("app builds");
         let boot = app
@@ -233,6 +252,7 @@ impl TestApp {
             .expect("empty database bootstraps");
         let services = app.services.clone();
         let functions = app.functions.clone();
+        let limits = app.limits.clone();
         let (tx, rx) = oneshot::channel::<()>();
         let (addr, server) = app
             .serve(async move {
@@ -254,10 +274,22 @@ impl TestApp {
             app_id: boot.application.app.id,
             api_key: boot.application.app.api_key,
             clock,
+            limits,
+            secrets,
+            config,
             shutdown: Some(tx),
             storage,
             files,
         }
+    }
+
+    /// Builds another server on this one's database, as a restart or a second instance would
+    /// (migrations, the key check, sealing what is stored in plain text), with `secrets` as its
+    /// key; not served. The error is the whole message an operator would read.
+    pub async fn build_again(&self, secrets: SecretsConfig) -> Result<App, String> {
+        App::build_with(self.config.clone(), self.clock.clone(), secrets)
+            .await
+            .map_err(|e| format!("{e:#}"))
     }
 
     /// Runs every job that is due now, one after the other, until none is left (jobs a job

@@ -18,5 +18,7 @@ mod messages;
 mod outbox;
 mod reactions;
 mod scoping;
+mod secrets;
 mod sorting;
+mod stats;
 mod writes;

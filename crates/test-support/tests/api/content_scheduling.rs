@@ -156,6 +156,9 @@ async fn another_instance_publishes_what_this_one_scheduled() {
         },
         palaver_service::platform::FileStore::local(files.path()).expect("file store"),
         None,
+        palaver_service::secrets::open(&app.services.db, &app.secrets)
+            .await
+            .expect("the same secrets key"),
     );
     let worker = palaver_jobs::Worker::new(
         other.platform.jobs().clone(),

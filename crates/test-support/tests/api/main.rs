@@ -3,6 +3,7 @@
 // Helpers outside #[test] functions unwrap too: a broken fixture should fail the test there.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod body_limits;
 mod content_auth;
 mod content_bots;
 mod content_channel_runs;
@@ -16,11 +17,15 @@ mod content_scheduling;
 mod content_stock_routes;
 mod content_tenancy;
 mod content_users;
+mod docs_pages;
 mod gateway;
+mod gateway_catch_up;
 mod gateway_channels;
 mod gateway_reactions;
 mod gateway_sessions;
 mod gateway_streams;
+mod observability;
+mod openapi_conformance;
 mod platform_application;
 mod platform_channel_members;
 mod platform_channels;
@@ -28,6 +33,7 @@ mod platform_conventions;
 mod platform_events;
 mod platform_exports;
 mod platform_files;
+mod platform_form_bodies;
 mod platform_function_runs;
 mod platform_functions;
 mod platform_history;
@@ -38,6 +44,8 @@ mod platform_oauth;
 mod platform_paging;
 mod platform_reactions;
 mod platform_users;
+mod rate_limits;
+mod secrets_at_rest;
 
 use palaver_test_support::TestApp;
 

@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use palaver_service::AppPrincipal;
-use palaver_test_support::stomp::StompClient;
 use palaver_test_support::scripts::{target_dir, workspace_root};
+use palaver_test_support::stomp::StompClient;
 use palaver_test_support::{assert_platform_error, Resp, TestApp};
 use reqwest::header::HeaderMap;
 use reqwest::multipart::{Form, Part};

@@ -446,7 +446,10 @@ async fn rotating_the_secret_revokes_tokens_and_the_old_secret() {
 /// operator command, another instance): through a `Platform` of its own.
 async fn rotate_elsewhere(app: &TestApp) {
     let files = app.services.platform.file_store().clone();
-    palaver_service::Platform::new(app.services.db.clone(), Default::default(), files)
+    let sealer = palaver_service::secrets::open(&app.services.db, &app.secrets)
+        .await
+        .expect("the same secrets key");
+    palaver_service::Platform::new(app.services.db.clone(), Default::default(), files, sealer)
         .rotate_secret(app.app_id)
         .await
         .map_err(|e| e.into_domain())

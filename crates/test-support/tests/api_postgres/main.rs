@@ -25,6 +25,8 @@ mod gateway_reactions;
 mod gateway_sessions;
 #[path = "../api/gateway_streams.rs"]
 mod gateway_streams;
+#[path = "../api/observability.rs"]
+mod observability;
 #[path = "../api/platform_application.rs"]
 mod platform_application;
 #[path = "../api/platform_channel_members.rs"]
@@ -59,6 +61,8 @@ mod platform_paging;
 mod platform_reactions;
 #[path = "../api/platform_users.rs"]
 mod platform_users;
+#[path = "../api/secrets_at_rest.rs"]
+mod secrets_at_rest;
 
 use palaver_test_support::TestApp;
 
