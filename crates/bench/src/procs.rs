@@ -184,6 +184,16 @@ pub fn spawn_palaver_with(
         None => format!("sqlite://{}", dir.path().join("gateway.db").display()),
     };
     let mut command = Command::new(bin);
+    // The load is the point: the HTTP rate limits would only measure themselves (a suite's
+    // own `env` may set them again).
+    for limit in [
+        "PALAVER_RATE_LIMIT_PLATFORM_PER_SECOND",
+        "PALAVER_RATE_LIMIT_CONTENT_TOKEN_PER_SECOND",
+        "PALAVER_RATE_LIMIT_IP_PER_SECOND",
+        "PALAVER_RATE_LIMIT_LOGIN_PER_SECOND",
+    ] {
+        command.env(limit, "0");
+    }
     command.envs(env.iter().copied());
     command.env("PALAVER_FILES_URL", dir.path().join("files"));
     if std::env::var_os("PALAVER_LOG").is_none() {
