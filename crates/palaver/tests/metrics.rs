@@ -53,23 +53,7 @@ async fn serve(metrics: MetricsConfig) -> Running {
     }
 }
 
-/// The value of the first sample of `name` carrying every one of `labels`.
-fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    scrape
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (head, value) = l.rsplit_once(' ')?;
-            let (n, inner) = match head.split_once('{') {
-                Some((n, rest)) => (n, rest.strip_suffix('}')?),
-                None => (head, ""),
-            };
-            let all = labels
-                .iter()
-                .all(|(k, v)| inner.split(',').any(|kv| kv == format!("{k}=\"{v}\"")));
-            (n == name && all).then(|| value.parse().ok()).flatten()
-        })
-}
+use palaver_test_support::metric_sample as sample;
 
 #[tokio::test]
 async fn basic_auth_guards_metrics_when_set() {

@@ -606,3 +606,22 @@ impl TestApp {
         }
     }
 }
+
+/// The value of the first sample of `name` carrying every one of `labels` in a Prometheus
+/// text scrape.
+pub fn metric_sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (head, value) = l.rsplit_once(' ')?;
+            let (n, inner) = match head.split_once('{') {
+                Some((n, rest)) => (n, rest.strip_suffix('}')?),
+                None => (head, ""),
+            };
+            let all = labels
+                .iter()
+                .all(|(k, v)| inner.split(',').any(|kv| kv == format!("{k}=\"{v}\"")));
+            (n == name && all).then(|| value.parse().ok()).flatten()
+        })
+}

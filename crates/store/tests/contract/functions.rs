@@ -7,13 +7,12 @@ use palaver_domain::platform::functions::{
     Dependencies, FunctionTrigger, InstallState, InvocationStatus, RuntimeVersion,
 };
 use palaver_store::platform::{
-    Applications, Functions, InvocationEnd, Invocations, NewApplication, NewFunctionRow,
-    NewInvocation, Runtimes,
+    Functions, InvocationEnd, Invocations, NewFunctionRow, NewInvocation, Runtimes,
 };
-use palaver_store::{Db, Documents, StoreError};
+use palaver_store::{Db, StoreError};
 use serde_json::json;
 
-use crate::support::{contract, organisation};
+use crate::support::{application, contract};
 
 contract!(
     a_runtime_is_made_once_with_defaults_and_saved_under_its_lock,
@@ -21,22 +20,6 @@ contract!(
     versions_are_numbered_in_order_under_concurrent_deployments,
     invocations_end_once_and_page_newest_first,
 );
-
-async fn application(db: &Db, org: &str) -> i64 {
-    organisation(&Documents::new(db.clone()), org).await;
-    Applications::new(db.clone())
-        .insert(&NewApplication {
-            organisation_id: org.into(),
-            name: "app".into(),
-            api_key: format!("key-{org}"),
-            client_id: format!("client-{org}"),
-            client_secret_digest: "digest".into(),
-            created: 1,
-        })
-        .await
-        .unwrap()
-        .id
-}
 
 fn function(app: i64, trigger: FunctionTrigger) -> NewFunctionRow {
     NewFunctionRow {

@@ -5,11 +5,10 @@
 use std::collections::HashSet;
 
 use palaver_domain::job::{JobProgress, JobState};
-use palaver_store::platform::{Applications, NewApplication};
-use palaver_store::{Db, Documents, JobErrorRow, Jobs, NewJob};
+use palaver_store::{Db, JobErrorRow, Jobs, NewJob};
 use serde_json::json;
 
-use crate::support::{contract, organisation};
+use crate::support::{application, contract};
 
 contract!(
     a_due_job_is_claimed_once_and_finished_by_its_holder,
@@ -22,22 +21,6 @@ contract!(
 );
 
 const IMPORT: &str = "USER_IMPORT";
-
-async fn application(db: &Db, org: &str) -> i64 {
-    organisation(&Documents::new(db.clone()), org).await;
-    Applications::new(db.clone())
-        .insert(&NewApplication {
-            organisation_id: org.into(),
-            name: "app".into(),
-            api_key: format!("key-{org}"),
-            client_id: format!("client-{org}"),
-            client_secret_digest: "digest".into(),
-            created: 1,
-        })
-        .await
-        .unwrap()
-        .id
-}
 
 fn job(app: i64, run_at: i64) -> NewJob {
     NewJob {

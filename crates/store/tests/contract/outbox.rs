@@ -2,35 +2,16 @@
 //! else; numbering goes on after it, and other applications keep their events.
 
 use palaver_domain::platform::event::Event;
-use palaver_store::platform::{
-    Applications, Consumers, EventRow, Events, NewApplication, NewEvent,
-};
-use palaver_store::{Db, Documents};
+use palaver_store::platform::{Consumers, EventRow, Events, NewEvent};
+use palaver_store::Db;
 
-use crate::support::{contract, organisation};
+use crate::support::{application, contract};
 
 contract!(
     pruning_keeps_recent_and_unhandled_events,
     pruning_waits_for_the_slowest_consumer,
     pruning_walks_a_long_outbox_in_windows,
 );
-
-/// A fresh application in organisation `org`.
-async fn application(db: &Db, org: &str) -> i64 {
-    organisation(&Documents::new(db.clone()), org).await;
-    Applications::new(db.clone())
-        .insert(&NewApplication {
-            organisation_id: org.into(),
-            name: "app".into(),
-            api_key: format!("key-{org}"),
-            client_id: format!("client-{org}"),
-            client_secret_digest: "digest".into(),
-            created: 1,
-        })
-        .await
-        .unwrap()
-        .id
-}
 
 /// Appends one event per creation time to `app`'s outbox, in one transaction.
 async fn append(db: &Db, app: i64, created: &[i64]) -> Vec<EventRow> {

@@ -3,32 +3,16 @@
 
 use palaver_domain::job::JobState;
 use palaver_domain::platform::event::Event;
-use palaver_store::platform::{Applications, Consumers, Events, NewApplication, NewEvent};
-use palaver_store::{Db, Documents, JobCount, Jobs, NewJob, Stats};
+use palaver_store::platform::{Consumers, Events, NewEvent};
+use palaver_store::{Db, JobCount, Jobs, NewJob, Stats};
 use serde_json::json;
 
-use crate::support::{contract, organisation};
+use crate::support::{application, contract};
 
 contract!(
     outbox_lag_sums_what_each_consumer_has_not_handled,
     jobs_are_counted_by_kind_and_state,
 );
-
-async fn application(db: &Db, org: &str) -> i64 {
-    organisation(&Documents::new(db.clone()), org).await;
-    Applications::new(db.clone())
-        .insert(&NewApplication {
-            organisation_id: org.into(),
-            name: "app".into(),
-            api_key: format!("key-{org}"),
-            client_id: format!("client-{org}"),
-            client_secret_digest: "digest".into(),
-            created: 1,
-        })
-        .await
-        .unwrap()
-        .id
-}
 
 async fn append(db: &Db, app: i64, n: usize) {
     let events: Vec<NewEvent> = (0..n)

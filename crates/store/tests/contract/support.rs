@@ -210,3 +210,21 @@ pub fn flake(id: &str, fields: Value) -> Map<String, Value> {
     d.extend(doc(fields));
     d
 }
+
+/// A fresh platform application in a new organisation `org`; answers its id.
+pub async fn application(db: &palaver_store::Db, org: &str) -> i64 {
+    use palaver_store::platform::{Applications, NewApplication};
+    organisation(&Documents::new(db.clone()), org).await;
+    Applications::new(db.clone())
+        .insert(&NewApplication {
+            organisation_id: org.into(),
+            name: "app".into(),
+            api_key: format!("key-{org}"),
+            client_id: format!("client-{org}"),
+            client_secret_digest: "digest".into(),
+            created: 1,
+        })
+        .await
+        .unwrap()
+        .id
+}

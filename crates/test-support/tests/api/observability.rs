@@ -4,23 +4,7 @@
 
 use crate::spawn;
 
-/// The value of the first sample of `name` carrying every one of `labels`.
-fn sample(scrape: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    scrape
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (head, value) = l.rsplit_once(' ')?;
-            let (n, inner) = match head.split_once('{') {
-                Some((n, rest)) => (n, rest.strip_suffix('}')?),
-                None => (head, ""),
-            };
-            let all = labels
-                .iter()
-                .all(|(k, v)| inner.split(',').any(|kv| kv == format!("{k}=\"{v}\"")));
-            (n == name && all).then(|| value.parse().ok()).flatten()
-        })
-}
+use palaver_test_support::metric_sample as sample;
 
 async fn scrape(app: &palaver_test_support::TestApp) -> String {
     let r = app.client.get(app.url("/metrics")).send().await.unwrap();
