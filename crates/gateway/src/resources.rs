@@ -178,7 +178,6 @@ pub fn channel(base: &LinkBase, v: &ChannelView, member: bool) -> Value {
         ("clearHistory", action(owner, "clear_history")),
         ("hide", action(owner, "hide")),
         ("createThread", action(owner, "create_thread")),
-        ("call", action(owner, "call")),
         ("block", action(owner, "block")),
     ];
     if c.r#type != "DIRECT" && !member {

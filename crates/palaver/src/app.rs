@@ -214,7 +214,15 @@ impl App {
                 action_limit: RateLimit::new(self.config.gateway_action_limit, window),
                 relay_limit: RateLimit::new(self.config.gateway_relay_limit, window),
                 typing_timeout: std::time::Duration::from_millis(self.config.typing_timeout_millis),
-                ..GatewayConfig::default()
+                max_frame_bytes: self.config.gateway_max_frame_bytes,
+                outgoing_queue: self.config.gateway_outgoing_queue,
+                heartbeat: std::time::Duration::from_millis(self.config.gateway_heartbeat_millis),
+                connect_timeout: std::time::Duration::from_secs(
+                    self.config.gateway_connect_timeout_seconds,
+                ),
+                idle_timeout: std::time::Duration::from_secs(
+                    self.config.gateway_idle_timeout_seconds,
+                ),
             },
         )
         // Secured sessions start as the application's start-session function decides.

@@ -184,6 +184,21 @@ settings! {
     gateway_relay_limit: req u32 = 200, "PALAVER_GATEWAY_RELAY_LIMIT";
     /// The window of the two real-time limits above, in seconds (1 to 3600).
     gateway_limit_window_seconds: req u64 = 10, "PALAVER_GATEWAY_LIMIT_WINDOW_SECONDS";
+    /// Largest STOMP frame a real-time client may send, headers and body, in bytes (1024 to
+    /// 16777216); a larger one is answered `ERROR` and the connection closed.
+    gateway_max_frame_bytes: req usize = 65_536, "PALAVER_GATEWAY_MAX_FRAME_BYTES";
+    /// Topic messages queued for one real-time connection (16 to 65536); a client that falls
+    /// this far behind is disconnected with an `ERROR` rather than held in memory.
+    gateway_outgoing_queue: req usize = 1_024, "PALAVER_GATEWAY_OUTGOING_QUEUE";
+    /// The heart-beat interval the gateway offers and accepts at least, in milliseconds (1000 to
+    /// 600000); a connection silent past its negotiated interval and a grace is closed.
+    gateway_heartbeat_millis: req u64 = 10_000, "PALAVER_GATEWAY_HEARTBEAT_MILLIS";
+    /// How long a new real-time connection may stay silent before its CONNECT, in seconds (1 to
+    /// 3600).
+    gateway_connect_timeout_seconds: req u64 = 30, "PALAVER_GATEWAY_CONNECT_TIMEOUT_SECONDS";
+    /// How long a real-time connection that negotiated no heart-beats may stay silent, in seconds
+    /// (1 to 86400).
+    gateway_idle_timeout_seconds: req u64 = 300, "PALAVER_GATEWAY_IDLE_TIMEOUT_SECONDS";
     /// How long after its last keystrokes a user is told to have stopped typing
     /// (`thread.typing.stopped`), in milliseconds (10 to 600000).
     typing_timeout_millis: req u64 = 5_000, "PALAVER_TYPING_TIMEOUT_MILLIS";
@@ -409,6 +424,26 @@ impl Config {
         anyhow::ensure!(
             (1..=3600).contains(&c.gateway_limit_window_seconds),
             "gateway_limit_window_seconds must be 1 to 3600"
+        );
+        anyhow::ensure!(
+            (1024..=16 * 1024 * 1024).contains(&c.gateway_max_frame_bytes),
+            "gateway_max_frame_bytes must be 1024 to 16777216"
+        );
+        anyhow::ensure!(
+            (16..=65_536).contains(&c.gateway_outgoing_queue),
+            "gateway_outgoing_queue must be 16 to 65536"
+        );
+        anyhow::ensure!(
+            (1_000..=600_000).contains(&c.gateway_heartbeat_millis),
+            "gateway_heartbeat_millis must be 1000 to 600000"
+        );
+        anyhow::ensure!(
+            (1..=3600).contains(&c.gateway_connect_timeout_seconds),
+            "gateway_connect_timeout_seconds must be 1 to 3600"
+        );
+        anyhow::ensure!(
+            (1..=86_400).contains(&c.gateway_idle_timeout_seconds),
+            "gateway_idle_timeout_seconds must be 1 to 86400"
         );
         anyhow::ensure!(
             (10..=600_000).contains(&c.typing_timeout_millis),

@@ -1554,3 +1554,60 @@ async fn members_are_filtered_by_display_name_as_the_sdk_asks() {
         "{mods}"
     );
 }
+
+#[tokio::test]
+async fn frame_size_and_heart_beats_follow_the_settings() {
+    let (app, token) = live_with(|c| {
+        c.gateway_max_frame_bytes = 4096;
+        c.gateway_heartbeat_millis = 25_000;
+    })
+    .await;
+    users(&app, &token, &["alice"]).await;
+    let ch = channel(
+        &app,
+        &token,
+        json!({"type": "PUBLIC", "name": "lobby", "creator": {"username": "alice"}}),
+    )
+    .await;
+
+    // CONNECTED offers the configured interval both ways.
+    let mut c = StompClient::connect(&app, &app.api_key).await;
+    let f = c.connect_as("alice").await;
+    assert_eq!(f.get("heart-beat"), Some("25000,25000"), "{}", f.describe());
+
+    // A frame under the configured size passes (the default 64 KiB would pass both).
+    let dest = format!("/application/channels/{ch}/message.action");
+    c.listen("errors", ERRORS).await;
+    let small = json!({"type": "TEXT", "body": "s".repeat(3000)}).to_string();
+    c.send_frame(
+        Command::Send,
+        &[("destination", &dest), ("receipt", "small")],
+        small.as_bytes(),
+    )
+    .await;
+    let f = c.wait_for(|f| f.command == Command::Receipt).await;
+    assert_eq!(f.get("receipt-id"), Some("small"), "{}", f.describe());
+
+    // One over it is refused and closes the connection; nothing of it is stored.
+    let big = json!({"type": "TEXT", "body": "b".repeat(5000)}).to_string();
+    c.send_frame(
+        Command::Send,
+        &[("destination", &dest), ("receipt", "big")],
+        big.as_bytes(),
+    )
+    .await;
+    let f = c.wait_for(|f| f.command == Command::Error).await;
+    let body = f.json();
+    assert_eq!(body["error"], "InvalidFrameError", "{}", f.describe());
+    let message = text(&body["message"], "message");
+    assert!(message.contains("4096"), "{message}");
+    assert!(c.is_closed(WAIT).await);
+    let r = app.pget(&format!("/channels/{ch}/messages"), &token).await;
+    let bodies: Vec<usize> = r.body["_embedded"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["body"].as_str().map_or(0, str::len))
+        .collect();
+    assert_eq!(bodies, vec![3000], "{}", r.text);
+}
