@@ -6,6 +6,8 @@
 //! incoming id as it comes (no bound on its length or characters), and the trace layer's
 //! failure hook would log every 5xx a second time, after the line that logged its cause.
 
+mod series;
+
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, OriginalUri, Request};
@@ -13,6 +15,8 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
+
+pub use series::install;
 
 /// The header a request id comes in and goes out in.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -31,7 +35,8 @@ pub const DURATION: &str = "palaver_http_request_duration_seconds";
 pub async fn middleware(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(req.headers().get(&REQUEST_ID));
-    let route = route_of(&req);
+    let matched = route_of(&req);
+    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let method = method_label(req.method());
     let face = face_of(
         req.extensions()
@@ -43,12 +48,7 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     let span = tracing::error_span!("request", request_id = %id, method, route = %route);
     let mut res = next.run(req).instrument(span).await;
     let status = res.status().as_u16();
-    metrics::counter!(REQUESTS, "face" => face, "method" => method, "route" => route.clone(),
-        "status" => status.to_string())
-    .increment(1);
-    metrics::histogram!(DURATION, "face" => face, "method" => method, "route" => route,
-        "status_class" => status_class(status))
-    .record(started.elapsed().as_secs_f64());
+    series::record(face, method, route, status, started.elapsed().as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
@@ -63,16 +63,22 @@ pub fn request_id(given: Option<&HeaderValue>) -> String {
             return v.to_string();
         }
     }
-    format!("{:032x}", rand::random::<u128>())
+    // Digit by digit: `format!` would go through the formatting machinery on every request.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let n = rand::random::<u128>();
+    (0..32)
+        .rev()
+        .map(|i| char::from(HEX[((n >> (i * 4)) & 0xf) as usize]))
+        .collect()
 }
 
-/// The route template that matched (`/v1/users/{id}`), never the raw path.
-fn route_of(req: &Request) -> String {
-    match req.extensions().get::<MatchedPath>() {
-        // A nested router's fallback matches as a private catch-all: that is no route either.
-        Some(p) if !p.as_str().contains("__private__") => p.as_str().to_string(),
-        _ => UNMATCHED.to_string(),
-    }
+/// The route template that matched (`/v1/users/{id}`), never the raw path; `None` for no route.
+/// A nested router's fallback matches as a private catch-all: that is no route either.
+fn route_of(req: &Request) -> Option<MatchedPath> {
+    req.extensions()
+        .get::<MatchedPath>()
+        .filter(|p| !p.as_str().contains("__private__"))
+        .cloned()
 }
 
 /// The standard methods by name; any other (a client may send anything) as one label.
@@ -108,18 +114,9 @@ pub fn face_of(path: &str) -> &'static str {
     }
 }
 
-fn status_class(status: u16) -> &'static str {
-    match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::series::status_class;
     use super::*;
 
     #[test]

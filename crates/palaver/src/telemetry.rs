@@ -88,6 +88,9 @@ pub fn recorder() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("another metrics recorder was installed first; /metrics is empty");
             }
+            // The HTTP faces and the store keep their series' handles from now on.
+            palaver_api::observe::install();
+            palaver_store::timing::install();
             describe();
             handle
         })

@@ -69,7 +69,11 @@ impl governor::clock::Clock for RateClock {
     }
 }
 
-type Limiter<K> = RateLimiter<K, DashMapStateStore<K>, RateClock, NoOpMiddleware<Nanos>>;
+/// Keys are hashed with foldhash, seeded per limiter: std's SipHash was most of a check's cost,
+/// and the keys (addresses, token digests, application ids) are not the caller's to choose
+/// freely enough to flood one bucket of a seeded hash.
+type Hasher = foldhash::fast::RandomState;
+type Limiter<K> = RateLimiter<K, DashMapStateStore<K, Hasher>, RateClock, NoOpMiddleware<Nanos>>;
 
 /// A limiter for one kind of key; `None` inside when its limit is off.
 pub(crate) struct Keyed<K: Hash + Eq + Clone> {
@@ -82,7 +86,8 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
         let limiter = NonZeroU32::new(limit.per_second).map(|rate| {
             let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
             let quota = Quota::per_second(rate).allow_burst(burst);
-            RateLimiter::new(quota, DashMapStateStore::default(), clock.clone())
+            let store = DashMapStateStore::with_hasher(Hasher::default());
+            RateLimiter::new(quota, store, clock.clone())
         });
         Keyed {
             limiter,
