@@ -256,18 +256,17 @@ impl Conn {
         crate::frame::encode_message_into(&mut self.out, &headers[..count], body.as_bytes());
     }
 
+    /// Writes a topic message once for each of this connection's subscriptions to its topic:
+    /// the frame is encoded already, but for the subscription id.
     fn deliver(&mut self, push: Push) {
-        let subs: Vec<String> = self
-            .subs
-            .iter()
-            .filter(|(_, k)| **k == push.key)
-            .map(|(s, _)| s.clone())
-            .collect();
-        crate::telemetry::delivered(subs.len());
-        let dest = topic_destination(push.key);
-        for sub in subs {
-            self.message(&sub, &dest, &push.body, None);
+        let mut count = 0;
+        for (sub, key) in &self.subs {
+            if *key == push.key {
+                push.frame.write_for(&mut self.out, sub);
+                count += 1;
+            }
         }
+        crate::telemetry::delivered(count);
     }
 
     /// Reports a failed relay or action on `/user/queue/errors` (or, before the client listens
@@ -620,8 +619,7 @@ impl Conn {
             return;
         };
         let body = json!({"type": a.kind, "version": "v1", "resource": a.resource}).to_string();
-        let dest = topic_destination(key);
-        self.message(&sub, &dest, &body, Some(receipt));
+        self.message(&sub, &key.destination(), &body, Some(receipt));
     }
 
     /// Starts the chat session of `channel` unless this connection has it open already.
@@ -696,13 +694,6 @@ impl Conn {
 impl Drop for Conn {
     fn drop(&mut self) {
         crate::telemetry::unsubscribed(self.subs.len());
-    }
-}
-
-fn topic_destination(key: Key) -> String {
-    match key {
-        Key::User(_, name) => Topic::User(name).destination(),
-        Key::Channel(id, name) => Topic::Channel(id, name).destination(),
     }
 }
 

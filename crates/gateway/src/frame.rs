@@ -2,6 +2,9 @@
 
 #[cfg(test)]
 mod tests;
+mod topic;
+
+pub use topic::TopicFrame;
 
 /// STOMP commands, client and server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,9 +153,14 @@ impl Frame {
 /// of these headers and body, without building the frame (a topic message is written once per
 /// listening connection, so the owned headers and the body's copy would be made each time).
 pub fn encode_message_into(out: &mut Vec<u8>, headers: &[(&str, &str)], body: &[u8]) {
-    let escape = Command::Message.escapes_headers();
     out.extend_from_slice(Command::Message.as_str().as_bytes());
     out.push(b'\n');
+    encode_message_rest(out, headers, body);
+}
+
+/// A MESSAGE frame after its command line: headers, `content-length`, blank line, body, NUL.
+fn encode_message_rest(out: &mut Vec<u8>, headers: &[(&str, &str)], body: &[u8]) {
+    let escape = Command::Message.escapes_headers();
     for (name, value) in headers {
         write_header_text(out, name, escape);
         out.push(b':');

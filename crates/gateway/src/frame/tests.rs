@@ -146,6 +146,27 @@ fn unescaped_headers_cannot_inject_lines() {
 }
 
 #[test]
+fn a_topic_frame_is_the_message_frame_with_its_subscription_first() {
+    let shared = TopicFrame::new(
+        &[("message-id", "t-7"), ("destination", "/topic/a:b")],
+        "{\"x\":1}",
+    );
+    let mut out = Vec::new();
+    shared.write_for(&mut out, "sub\n1");
+    assert_eq!(
+        out,
+        b"MESSAGE\nsubscription:sub\\n1\nmessage-id:t-7\ndestination:/topic/a\\cb\ncontent-length:7\n\n{\"x\":1}\0"
+    );
+    assert_eq!(shared.body(), "{\"x\":1}");
+    // No body, no content-length.
+    let empty = TopicFrame::new(&[], "");
+    let mut out = Vec::new();
+    empty.write_for(&mut out, "s");
+    assert_eq!(out, b"MESSAGE\nsubscription:s\n\n\0");
+    assert_eq!(empty.body(), "");
+}
+
+#[test]
 fn crlf_line_endings() {
     let decoded = decode_one(b"SEND\r\ndestination:/a\r\nreceipt:r\\r\r\n\r\nbody\0");
     assert_eq!(decoded.command, Command::Send);
@@ -492,6 +513,37 @@ proptest! {
         encode_message_into(&mut in_place, &pairs, &body);
         let frame = Frame { command: Command::Message, headers, body };
         prop_assert_eq!(in_place, frame.encode());
+    }
+
+    #[test]
+    fn a_topic_frame_written_per_subscriber_is_the_frame_encoded(
+        subscriptions in prop::collection::vec(header_text(&[]), 1..4),
+        headers in headers(Command::Message),
+        body in prop::collection::vec(any::<char>(), 0..64),
+    ) {
+        let body: String = body.into_iter().collect();
+        let pairs: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let shared = TopicFrame::new(&pairs, &body);
+        prop_assert_eq!(shared.body(), body.as_str());
+        // Several subscribers' frames one after the other, as a connection writes them.
+        let mut written = Vec::new();
+        let mut expected = Vec::new();
+        for sub in &subscriptions {
+            shared.write_for(&mut written, sub);
+            let mut all = vec![("subscription".to_string(), sub.clone())];
+            all.extend(headers.iter().cloned());
+            let frame = Frame { command: Command::Message, headers: all, body: body.clone().into() };
+            frame.encode_into(&mut expected);
+        }
+        prop_assert_eq!(&written, &expected);
+        let decoded = decode_all(&written);
+        prop_assert_eq!(decoded.len(), subscriptions.len());
+        for (item, sub) in decoded.iter().zip(&subscriptions) {
+            let Item::Frame(f) = item else { panic!("a frame") };
+            prop_assert_eq!(f.get("subscription"), Some(sub.as_str()));
+            prop_assert_eq!(&f.body, body.as_bytes());
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use palaver_service::{AppPrincipal, Services};
 use palaver_views::LinkBase;
 use serde_json::json;
 
+use super::render::Outputs;
 use super::typing::Typist;
 use super::{event_body, Hub, Key};
 use crate::destinations::{relay, Owner};
@@ -17,7 +18,7 @@ use crate::{records, resources};
 
 impl Hub {
     /// Tells `who`'s channel that it stopped typing.
-    pub(super) async fn typing_stopped(&self, services: &Services, who: Typist) {
+    pub(super) async fn typing_stopped(&self, services: &Services, who: Typist, out: &mut Outputs) {
         let (app, channel, user) = who;
         let key = Key::Channel(channel, "typing");
         if !self.heard(app, key) {
@@ -26,7 +27,7 @@ impl Hub {
         let p = principal(app);
         if let Ok(u) = services.platform.get_user(&p, user).await {
             let body = event_body("thread.typing.stopped", resources::user(&self.base(), &u));
-            self.publish(app, key, body);
+            out.publish(app, key, body);
         }
     }
 
@@ -38,6 +39,7 @@ impl Hub {
         base: &LinkBase,
         c: &ChannelRef,
         deleted: bool,
+        out: &mut Outputs,
     ) {
         let app = p.application_id;
         let (resource, members) = if deleted {
@@ -60,14 +62,14 @@ impl Hub {
         } else {
             ("channel.self.updated", "user.channel.updated")
         };
-        self.publish(
+        out.publish(
             app,
             Key::Channel(c.id, "self"),
             event_body(own, resource.clone()),
         );
         let body = event_body(theirs, resource);
         for m in members {
-            self.publish(app, Key::User(m, "channels"), body.clone());
+            out.publish(app, Key::User(m, "channels"), body.clone());
         }
     }
 
@@ -78,6 +80,7 @@ impl Hub {
         p: &AppPrincipal,
         base: &LinkBase,
         e: &Published,
+        out: &mut Outputs,
     ) {
         let app = p.application_id;
         let platform = &services.platform;
@@ -91,7 +94,7 @@ impl Hub {
                 let key = Key::Channel(r.channel_id, "moderators");
                 if self.heard(app, key) {
                     if let Ok(u) = platform.get_user(p, r.user_id).await {
-                        self.publish(app, key, event_body(kind, resources::user(base, &u)));
+                        out.publish(app, key, event_body(kind, resources::user(base, &u)));
                     }
                 }
             }
@@ -99,13 +102,11 @@ impl Hub {
                 if let Ok(c) = platform.get_channel(p, r.channel_id).await {
                     let body =
                         event_body("user.channel.invited", resources::channel(base, &c, false));
-                    self.publish(app, Key::User(r.user_id, "channels"), body);
+                    out.publish(app, Key::User(r.user_id, "channels"), body);
                 }
             }
             Event::ChannelUserBlocked(r) | Event::ChannelUserUnblocked(r) => {
-                let blocked = matches!(e.event, Event::ChannelUserBlocked(_));
-                self.block_record(services, p, base, r, e.created, blocked)
-                    .await
+                self.block_record(services, p, base, r, e, out).await
             }
             Event::UserBlocked {
                 user_id,
@@ -120,7 +121,7 @@ impl Hub {
                         "user.user_blocklist_item.created",
                         records::blocked_item(base, &item),
                     );
-                    self.publish(app, Key::User(*user_id, "users"), body);
+                    out.publish(app, Key::User(*user_id, "users"), body);
                 }
             }
             Event::UserUnblocked {
@@ -129,7 +130,7 @@ impl Hub {
             } => {
                 if let Ok(u) = platform.get_user(p, *blocked_id).await {
                     let body = event_body("user.user.unblocked", resources::user(base, &u));
-                    self.publish(app, Key::User(*user_id, "users"), body);
+                    out.publish(app, Key::User(*user_id, "users"), body);
                 }
             }
             Event::ChannelStateChanged {
@@ -151,14 +152,14 @@ impl Hub {
                             .await
                             .unwrap_or(false);
                         let body = event_body(kind, resources::channel(base, &c, member));
-                        self.publish(app, key, body);
+                        out.publish(app, key, body);
                     }
                 }
             }
             Event::ThreadCreated(t) => {
                 if let Ok(t) = platform.get_thread(p, t.id).await {
                     let key = Key::Channel(t.channel_id, "self");
-                    self.publish(
+                    out.publish(
                         app,
                         key,
                         event_body("channel.thread.created", records::thread(base, &t)),
@@ -179,7 +180,7 @@ impl Hub {
                             "createdTime": format_millis(e.created),
                             "_relays": {"message": relay(Owner::Message(*message_id), "")},
                         });
-                        self.publish(
+                        out.publish(
                             app,
                             key,
                             event_body("message.read_receipt.deleted", receipt),
@@ -194,7 +195,7 @@ impl Hub {
             } => {
                 let gone = json!({"id": message_id, "channelId": channel_id, "properties": {}});
                 let key = Key::User(*user_id, "messages");
-                self.publish(app, key, event_body("user.message.deleted", gone));
+                out.publish(app, key, event_body("user.message.deleted", gone));
             }
             _ => {}
         }
@@ -207,9 +208,10 @@ impl Hub {
         p: &AppPrincipal,
         base: &LinkBase,
         r: &RosterChange,
-        created: i64,
-        blocked: bool,
+        e: &Published,
+        out: &mut Outputs,
     ) {
+        let (created, blocked) = (e.created, matches!(e.event, Event::ChannelUserBlocked(_)));
         let app = p.application_id;
         let key = Key::Channel(r.channel_id, "blockRecords");
         if !self.heard(app, key) {
@@ -224,7 +226,7 @@ impl Hub {
         } else {
             "channel.block_record.deleted"
         };
-        self.publish(app, key, event_body(kind, record));
+        out.publish(app, key, event_body(kind, record));
     }
 }
 

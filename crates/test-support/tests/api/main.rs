@@ -21,6 +21,7 @@ mod docs_pages;
 mod gateway;
 mod gateway_catch_up;
 mod gateway_channels;
+mod gateway_hub_lanes;
 mod gateway_reactions;
 mod gateway_sessions;
 mod gateway_streams;

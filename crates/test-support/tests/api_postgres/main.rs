@@ -19,6 +19,8 @@ mod content_stock_routes;
 mod gateway;
 #[path = "../api/gateway_channels.rs"]
 mod gateway_channels;
+#[path = "../api/gateway_hub_lanes.rs"]
+mod gateway_hub_lanes;
 #[path = "../api/gateway_reactions.rs"]
 mod gateway_reactions;
 #[path = "../api/gateway_sessions.rs"]
