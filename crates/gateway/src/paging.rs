@@ -212,7 +212,8 @@ pub fn cursor_paged<T>(name: &str, items: Vec<Value>, page: &CursorPage<T>, at: 
         ];
         relays.insert("prev".into(), json!(at.with(&q)));
     }
-    let meta = json!({"size": items.len(), "start": page.start.map(|s| s.to_string()),
+    let meta = json!({"size": items.len(), "total": page.total,
+                      "start": page.start.map(|s| s.to_string()),
                       "next": page.next.map(|n| n.to_string())});
     page_body(name, items, meta, relays)
 }

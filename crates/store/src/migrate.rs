@@ -105,6 +105,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_server_settings.sql"),
         include_str!("../migrations/postgres/0016_server_settings.sql"),
     ),
+    (
+        17,
+        "message counts",
+        include_str!("../migrations/sqlite/0017_message_counts.sql"),
+        include_str!("../migrations/postgres/0017_message_counts.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

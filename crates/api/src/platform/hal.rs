@@ -142,11 +142,8 @@ fn cursor_url(
 /// one; `page` always has `size` and `total`, and `start`/`next` when there are such cursors.
 /// The request's other parameters (its filters) are carried into every link.
 ///
-/// `total` is the number of items on this page, not in the whole listing: the newest client
-/// (`chatkitty` 2.106) requires the field but no client reads it, and counting a listing costs
-/// a pass over all of its history on every page, where a cursor page costs the same however
-/// long the history is. The counts that clients do ask for have endpoints of their own
-/// (`/users/{id}/messages/unread/count`).
+/// `total` is the number of items of the whole listing, now (a traversal's cursors keep to
+/// the messages that existed when it began; its total does not).
 pub fn cursor_page<'n, T: Serialize>(
     ctx: &Ctx,
     path: &str,
@@ -201,7 +198,7 @@ pub fn cursor_page<'n, T: Serialize>(
 /// The size, item count and encoded cursors of a cursor page.
 pub struct CursorLinks {
     pub size: u64,
-    /// Items on the page.
+    /// Items of the whole listing.
     pub total: u64,
     pub start: Option<i64>,
     pub next: Option<i64>,
@@ -213,7 +210,7 @@ impl<T> From<&CursorPage<T>> for CursorLinks {
     fn from(p: &CursorPage<T>) -> Self {
         CursorLinks {
             size: p.size,
-            total: p.items.len() as u64,
+            total: p.total,
             start: p.start,
             next: p.next,
             prev: p.prev,

@@ -20,11 +20,15 @@ pub struct MessageFilter {
     pub viewing: Viewing,
 }
 
-/// One cursor page: its items, and the encoded cursors its links carry.
+/// One cursor page: its items, how many the whole listing holds, and the encoded cursors its
+/// links carry.
 #[derive(Debug, Clone)]
 pub struct CursorPage<T> {
     pub items: Vec<T>,
     pub size: u64,
+    /// Items of the whole listing now (not only up to the traversal's `start`): each page of one
+    /// traversal says how many there are when it is read.
+    pub total: u64,
     /// The newest position the traversal started from.
     pub start: Option<i64>,
     /// Where the next (older) page starts; None on the last page.
@@ -36,12 +40,14 @@ pub struct CursorPage<T> {
 }
 
 impl<T> CursorPage<T> {
-    /// The page `cut` from `listing` showing `items`, its cursors encoded for that listing.
-    pub(crate) fn of<R>(listing: &str, size: u64, cut: Cut<R>, items: Vec<T>) -> Self {
+    /// The page `cut` from `listing` showing `items`, of `total` in all, its cursors encoded
+    /// for that listing.
+    pub(crate) fn of<R>(listing: &str, size: u64, total: u64, cut: Cut<R>, items: Vec<T>) -> Self {
         let enc = |k: Option<i64>| k.map(|k| cursor::encode(listing, k));
         CursorPage {
             items,
             size,
+            total,
             start: enc(cut.start),
             next: enc(cut.next),
             prev: enc(cut.prev),
@@ -61,26 +67,29 @@ impl Platform {
     ) -> Result<CursorPage<MessageView>> {
         let listing = format!("{}:{listing}", p.application_id);
         let window = req.window(&listing)?;
+        let history = History {
+            scope,
+            username: filter.username.clone(),
+            text: filter.query.clone(),
+            before: window.below,
+            after: window.above,
+            limit: req.size + 1,
+        };
         let rows: Vec<MessageRow> = self
             .messages
-            .history_as(
-                p.application_id,
-                &History {
-                    scope,
-                    username: filter.username.clone(),
-                    text: filter.query.clone(),
-                    before: window.below,
-                    after: window.above,
-                    limit: req.size + 1,
-                },
-                &filter.viewing,
-            )
+            .history_as(p.application_id, &history, &filter.viewing)
+            .await?;
+        // Kept counts for the unfiltered listings, a count for the filtered ones: see
+        // `Messages::total_as`.
+        let total = self
+            .messages
+            .total_as(p.application_id, &history, &filter.viewing)
             .await?;
         let mut cut = window.cut(rows, req.size, |m| scope.key_of(m));
         let items = self
             .message_views(p, std::mem::take(&mut cut.items))
             .await?;
-        Ok(CursorPage::of(&listing, req.size, cut, items))
+        Ok(CursorPage::of(&listing, req.size, total, cut, items))
     }
 
     pub async fn channel_messages(

@@ -288,6 +288,7 @@ impl Platform {
                 req.size + 1,
             )
             .await?;
+        let total = self.notifications.count(p.application_id, id).await?;
         let mut cut = window.cut(rows, req.size, |n| n.id);
         let rows = std::mem::take(&mut cut.items);
         let ids: Vec<i64> = rows.iter().filter_map(|n| n.message_id).collect();
@@ -338,6 +339,6 @@ impl Platform {
                 recipient: recipient.clone(),
             });
         }
-        Ok(CursorPage::of(&listing, req.size, cut, items))
+        Ok(CursorPage::of(&listing, req.size, total, cut, items))
     }
 }

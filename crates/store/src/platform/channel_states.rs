@@ -68,6 +68,30 @@ async fn last_seq(tx: &mut Tx, channel: i64) -> Result<i64, StoreError> {
         .unwrap_or(0))
 }
 
+/// `channel`'s last message number and its message counts (all, MAIN-thread), read from one row
+/// and locked with it: a delete committing in between would otherwise leave the counts it
+/// moved (see migration 0017) one behind what they describe. (0, 0, 0) before its first message.
+async fn cleared_counts(tx: &mut Tx, channel: i64) -> Result<(i64, i64, i64), StoreError> {
+    let mut q = Query::update();
+    q.table(Alias::new("chat_threads"))
+        .value(Alias::new("last_seq"), Expr::col(Alias::new("last_seq")))
+        .and_where(Expr::col(Alias::new("main_of")).eq(channel))
+        .returning(
+            Query::returning().columns(
+                ["last_seq", "channel_message_count", "channel_main_count"].map(Alias::new),
+            ),
+        );
+    let rows = tx.fetch_all(&q).await?;
+    let Some(r) = rows.first() else {
+        return Ok((0, 0, 0));
+    };
+    Ok((
+        r.int("last_seq")?.unwrap_or_default(),
+        r.int("channel_message_count")?.unwrap_or_default(),
+        r.int("channel_main_count")?.unwrap_or_default(),
+    ))
+}
+
 #[derive(Debug, Clone)]
 pub struct ChannelStates {
     db: Db,
@@ -102,18 +126,30 @@ impl ChannelStates {
         value: sea_query::Value,
         now: i64,
     ) -> Result<(), StoreError> {
+        Self::put_all(tx, channel, user, &[(column, value)], now).await
+    }
+
+    /// Sets `values` of `user`'s row in `channel` inside `tx`, making the row if needed.
+    async fn put_all(
+        tx: &mut Tx,
+        channel: i64,
+        user: i64,
+        values: &[(&str, sea_query::Value)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut columns = vec!["channel_id", "user_id"];
+        columns.extend(values.iter().map(|(c, _)| *c));
+        columns.push("updated");
+        let mut row: Vec<sea_query::SimpleExpr> = vec![channel.into(), user.into()];
+        row.extend(values.iter().map(|(_, v)| Expr::val(v.clone()).into()));
+        row.push(now.into());
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(["channel_id", "user_id", column, "updated"].map(Alias::new))
-            .values_panic([
-                channel.into(),
-                user.into(),
-                Expr::val(value).into(),
-                now.into(),
-            ])
+            .columns(columns.iter().map(|c| Alias::new(*c)))
+            .values_panic(row)
             .on_conflict(
                 OnConflict::columns(["channel_id", "user_id"].map(Alias::new))
-                    .update_columns([column, "updated"].map(Alias::new))
+                    .update_columns(columns[2..].iter().map(|c| Alias::new(*c)))
                     .to_owned(),
             );
         tx.execute(&q).await?;
@@ -139,9 +175,22 @@ impl ChannelStates {
 
     /// Clears `user`'s history of `channel` up to its last message, inside `tx`; answers that
     /// message's number (0 when there is none).
+    /// With the number, how many messages (all, and MAIN-thread ones) it hides, so that a
+    /// history page can count what this user sees without counting the history.
     pub async fn clear(tx: &mut Tx, channel: i64, user: i64, now: i64) -> Result<i64, StoreError> {
-        let seq = last_seq(tx, channel).await?;
-        Self::put(tx, channel, user, "cleared_seq", seq.into(), now).await?;
+        let (seq, all, main) = cleared_counts(tx, channel).await?;
+        Self::put_all(
+            tx,
+            channel,
+            user,
+            &[
+                ("cleared_seq", seq.into()),
+                ("cleared_count", all.into()),
+                ("cleared_main_count", main.into()),
+            ],
+            now,
+        )
+        .await?;
         Ok(seq)
     }
 

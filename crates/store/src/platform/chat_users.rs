@@ -473,6 +473,7 @@ impl ChatUsers {
 
     /// Deletes a user inside `tx` (its messages go with it); false when there was none.
     pub async fn delete(tx: &mut Tx, app: i64, id: i64) -> Result<bool, StoreError> {
+        super::message_totals::lock_channels(tx, app, Some(id)).await?;
         let mut q = Query::delete();
         q.from_table(table())
             .and_where(Expr::col(Alias::new("application_id")).eq(app))

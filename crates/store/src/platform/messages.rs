@@ -300,6 +300,10 @@ impl Messages {
         Self { db }
     }
 
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Inserts `m` inside `tx` and answers it with its new id and application sequence number.
     pub async fn insert(tx: &mut Tx, m: &MessageRow) -> Result<MessageRow, StoreError> {
         Self::insert_all(tx, std::slice::from_ref(m))
@@ -558,6 +562,7 @@ impl Messages {
     /// does not count rows that a foreign key cascade deleted before the statement reached them,
     /// so replies going with their parents would be missing from its count.
     pub async fn delete_all(tx: &mut Tx, app: i64) -> Result<u64, StoreError> {
+        super::message_totals::lock_channels(tx, app, None).await?;
         let mut replies = Query::delete();
         replies
             .from_table(table())

@@ -15,6 +15,7 @@ mod function_invocations;
 mod functions;
 mod import_keys;
 mod json_match;
+mod message_totals;
 mod messages;
 mod notifications;
 mod oauth_tokens;

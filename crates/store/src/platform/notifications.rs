@@ -1,11 +1,11 @@
 //! Notifications of chat users, one per recipient and message, read newest first by keyset on
 //! their id. Written inside the transaction of the consumer that makes them.
 
-use sea_query::{Alias, Expr, OnConflict, Order, Query};
+use sea_query::{Alias, Expr, Func, OnConflict, Order, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::row::DbRow;
+use crate::row::{count_of, DbRow};
 
 /// A stored notification (`id` is ignored on insert).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +57,16 @@ fn read(r: &DbRow) -> Result<NotificationRow, StoreError> {
         read_time: r.int("read_time")?,
         muted: r.boolean("muted")?.unwrap_or(false),
     })
+}
+
+/// `user` when it is a user of `app`: scopes a read keyed by user alone.
+fn owned_by(app: i64, user: i64) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from(Alias::new("chat_users"))
+        .and_where(Expr::col(Alias::new("application_id")).eq(app))
+        .and_where(Expr::col(Alias::new("id")).eq(user));
+    q
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +121,18 @@ impl Notifications {
             }
         }
         Ok(added)
+    }
+
+    /// How many notifications `user` has: counted, through the `(user_id, id)` index alone, so
+    /// it costs one user's notifications, never the application's. (A count kept on the user's
+    /// row would lock that row in every batch of notifications.)
+    pub async fn count(&self, app: i64, user: i64) -> Result<u64, StoreError> {
+        let mut q = Query::select();
+        q.from(table())
+            .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
+            .and_where(Expr::col(Alias::new("user_id")).eq(user))
+            .and_where(Expr::exists(owned_by(app, user)));
+        count_of(&self.db.fetch_all(&q).await?)
     }
 
     /// Up to `limit` of `user`'s notifications, newest first: the newest with ids below

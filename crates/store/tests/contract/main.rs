@@ -21,4 +21,5 @@ mod scoping;
 mod secrets;
 mod sorting;
 mod stats;
+mod totals;
 mod writes;

@@ -184,7 +184,13 @@ pub(crate) async fn send(
     m
 }
 
-async fn reply(db: &Db, app: i64, parent: &MessageRow, user: i64, body: &str) -> MessageRow {
+pub(crate) async fn reply(
+    db: &Db,
+    app: i64,
+    parent: &MessageRow,
+    user: i64,
+    body: &str,
+) -> MessageRow {
     let thread = Threads::new(db.clone())
         .replies_of(app, &[parent.id])
         .await

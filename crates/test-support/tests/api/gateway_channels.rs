@@ -327,8 +327,11 @@ async fn replies_go_to_the_message_thread_and_are_listed_apart() {
     let history = text(&ch["_relays"]["messages"], "messages").to_string();
     let all = k.alice.c.relay(&history, &[]).await;
     assert_eq!(items(&all, "messages").len(), 2, "{all}");
+    assert_eq!(all["page"]["total"], 2, "{all}");
     let main = k.alice.c.relay(&history, &[("mainThread", "true")]).await;
     assert_eq!(ids(&main, "messages"), vec![parent["id"].as_i64().unwrap()]);
+    assert_eq!(main["page"]["total"], 1, "{main}");
+    assert_eq!(replies["page"]["total"], 1, "{replies}");
     let files = k.alice.c.relay(&history, &[("type", "FILE")]).await;
     assert!(items(&files, "messages").is_empty(), "{files}");
 
@@ -385,6 +388,8 @@ async fn history_pages_follow_their_next_relay() {
     let mut page = k.alice.c.relay(&history, &[("size", "2")]).await;
     let mut bodies = Vec::new();
     loop {
+        // Every page counts the whole history, as the REST page does.
+        assert_eq!(page["page"]["total"], 5, "{page}");
         for m in items(&page, "messages") {
             bodies.push(text(&m["body"], "body").to_string());
         }
@@ -396,9 +401,19 @@ async fn history_pages_follow_their_next_relay() {
         page = k.alice.c.relay(next, &[("size", "2")]).await;
     }
     assert_eq!(bodies, ["m4", "m3", "m2", "m1", "m0"]);
+    let rest = k
+        .app
+        .pget_query(
+            &format!("/channels/{}/messages", k.id),
+            &k.token,
+            &[("size", "2")],
+        )
+        .await;
+    assert_eq!(rest.body["page"]["total"], 5, "{}", rest.text);
     // The user's own messages page: bob's.
-    let mine = k.bob.mine("messages", &[]).await;
-    assert_eq!(items(&mine, "messages").len(), 5);
+    let mine = k.bob.mine("messages", &[("size", "2")]).await;
+    assert_eq!(items(&mine, "messages").len(), 2);
+    assert_eq!(mine["page"]["total"], 5, "{mine}");
     assert!(items(&k.alice.mine("messages", &[]).await, "messages").is_empty());
 }
 
@@ -849,11 +864,12 @@ async fn mute_hide_and_clear_are_the_users_own() {
     let history = text(&ch["_relays"]["messages"], "messages").to_string();
     let result = k.alice.act(&ch, "clearHistory", "x-7", json!({})).await;
     assert_eq!(result["resource"]["id"], json!(k.id));
-    assert!(items(&k.alice.c.relay(&history, &[]).await, "messages").is_empty());
-    assert_eq!(
-        items(&k.bob.c.relay(&history, &[]).await, "messages").len(),
-        3
-    );
+    let cleared = k.alice.c.relay(&history, &[]).await;
+    assert!(items(&cleared, "messages").is_empty());
+    assert_eq!(cleared["page"]["total"], 0, "{cleared}");
+    let theirs = k.bob.c.relay(&history, &[]).await;
+    assert_eq!(items(&theirs, "messages").len(), 3);
+    assert_eq!(theirs["page"]["total"], 3, "{theirs}");
     let count = text(&ch["_relays"]["messagesCount"], "messagesCount").to_string();
     assert_eq!(k.alice.c.relay(&count, &[]).await, json!({"count": 0}));
     assert_eq!(
@@ -868,8 +884,12 @@ async fn mute_hide_and_clear_are_the_users_own() {
         k.alice.c.relay(&count, &[("unread", "true")]).await,
         json!({"count": 1})
     );
+    assert_eq!(k.alice.c.relay(&history, &[]).await["page"]["total"], 1);
     let result = k.alice.act(&m, "deleteForMe", "x-9", json!({})).await;
     assert_eq!(result["type"], "user.message.deleted");
+    // Her total leaves it out; bob's does not.
+    assert_eq!(k.alice.c.relay(&history, &[]).await["page"]["total"], 0);
+    assert_eq!(k.bob.c.relay(&history, &[]).await["page"]["total"], 4);
     // A message deleted for oneself is not waiting to be read.
     assert_eq!(
         k.alice.c.relay(&count, &[("unread", "true")]).await,

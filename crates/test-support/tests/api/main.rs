@@ -44,6 +44,7 @@ mod platform_messages;
 mod platform_oauth;
 mod platform_paging;
 mod platform_reactions;
+mod platform_totals;
 mod platform_users;
 mod rate_limits;
 mod secrets_at_rest;

@@ -51,7 +51,7 @@ async fn post_form(
 }
 
 /// Uploads `elements` as a browser's `Blob` would send them (`filename="blob"`).
-async fn import(app: &TestApp, path: &str, token: &str, elements: Value) -> Resp {
+pub(crate) async fn import(app: &TestApp, path: &str, token: &str, elements: Value) -> Resp {
     let bytes = elements.to_string().into_bytes();
     post_form(
         app,

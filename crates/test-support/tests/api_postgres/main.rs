@@ -61,6 +61,8 @@ mod platform_oauth;
 mod platform_paging;
 #[path = "../api/platform_reactions.rs"]
 mod platform_reactions;
+#[path = "../api/platform_totals.rs"]
+mod platform_totals;
 #[path = "../api/platform_users.rs"]
 mod platform_users;
 #[path = "../api/secrets_at_rest.rs"]

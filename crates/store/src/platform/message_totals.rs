@@ -1,0 +1,191 @@
+//! How many messages a history listing holds (a cursor page's `total`). The unfiltered channel,
+//! thread and application histories, and what one reader sees of a channel, are read from the
+//! counts that migration 0017 keeps in step with every insert and delete: one row (and the
+//! reader's own deletions), however long the history. Listings filtered anyway (by sender,
+//! text, type, unread) are counted.
+
+use sea_query::{Alias, Expr, Func, Query, SelectStatement, SimpleExpr, SubQueryStatement};
+
+use super::messages::{History, Messages, Scope, Viewing};
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::row::DbRow;
+
+fn sub(q: SelectStatement) -> SimpleExpr {
+    SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
+}
+
+fn threads() -> Alias {
+    Alias::new("chat_threads")
+}
+
+fn states() -> Alias {
+    Alias::new("chat_channel_user_states")
+}
+
+fn int(rows: &[DbRow], col: &str) -> Result<i64, StoreError> {
+    Ok(rows
+        .first()
+        .map(|r| r.int(col))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// `viewer`'s column `col` of its state in `channel` (0 when it has none).
+fn state_of(channel: i64, viewer: i64, col: &str) -> SimpleExpr {
+    let mut q = Query::select();
+    q.column((states(), Alias::new(col)))
+        .from(states())
+        .and_where(Expr::col((states(), Alias::new("channel_id"))).eq(channel))
+        .and_where(Expr::col((states(), Alias::new("user_id"))).eq(viewer));
+    Func::coalesce([sub(q), Expr::val(0).into()]).into()
+}
+
+/// How many of `channel`'s messages `viewer` deleted for itself and did not clear since: the
+/// reader's own deletions, visited through their key, never the history.
+fn deleted_by(channel: i64, viewer: i64, main: bool) -> SelectStatement {
+    let (d, m) = (
+        Alias::new("chat_message_deletions"),
+        Alias::new("chat_messages"),
+    );
+    let mut q = Query::select();
+    q.expr(Func::count(Expr::col((d.clone(), Alias::new("user_id")))))
+        .from(d.clone())
+        .inner_join(
+            m.clone(),
+            Expr::col((m.clone(), Alias::new("id"))).equals((d.clone(), Alias::new("message_id"))),
+        )
+        .and_where(Expr::col((d, Alias::new("user_id"))).eq(viewer))
+        .and_where(Expr::col((m.clone(), Alias::new("channel_id"))).eq(channel))
+        .and_where(Expr::col((m.clone(), Alias::new("seq"))).gt(state_of(
+            channel,
+            viewer,
+            "cleared_seq",
+        )));
+    if main {
+        q.and_where(Expr::col((m, Alias::new("nested_level"))).eq(0));
+    }
+    q
+}
+
+/// Messages of `channel` (MAIN-thread ones with `main`), less what `viewer` cleared or deleted
+/// for itself.
+async fn channel_total(
+    db: &Db,
+    app: i64,
+    channel: i64,
+    main: bool,
+    viewer: Option<i64>,
+) -> Result<u64, StoreError> {
+    let counted = if main {
+        "channel_main_count"
+    } else {
+        "channel_message_count"
+    };
+    let mut q = Query::select();
+    q.from(threads())
+        .expr_as(Expr::col((threads(), Alias::new(counted))), Alias::new("n"))
+        .and_where(Expr::col((threads(), Alias::new("application_id"))).eq(app))
+        .and_where(Expr::col((threads(), Alias::new("main_of"))).eq(channel));
+    if let Some(u) = viewer {
+        let cleared = if main {
+            "cleared_main_count"
+        } else {
+            "cleared_count"
+        };
+        q.expr_as(state_of(channel, u, cleared), Alias::new("cleared"))
+            .expr_as(sub(deleted_by(channel, u, main)), Alias::new("deleted"));
+    }
+    let rows = db.fetch_all(&q).await?;
+    let mut n = int(&rows, "n")?;
+    if viewer.is_some() {
+        n -= int(&rows, "cleared")? + int(&rows, "deleted")?;
+    }
+    Ok(n.max(0) as u64)
+}
+
+/// Thread `thread`'s channel if it is a MAIN thread, and its message count.
+async fn thread_counts(db: &Db, app: i64, thread: i64) -> Result<(Option<i64>, i64), StoreError> {
+    let mut q = Query::select();
+    q.from(threads())
+        .columns(["main_of", "message_count"].map(Alias::new))
+        .and_where(Expr::col(Alias::new("application_id")).eq(app))
+        .and_where(Expr::col(Alias::new("id")).eq(thread));
+    let rows = db.fetch_all(&q).await?;
+    Ok((
+        rows.first()
+            .map(|r| r.int("main_of"))
+            .transpose()?
+            .flatten(),
+        int(&rows, "message_count")?,
+    ))
+}
+
+async fn application_total(db: &Db, app: i64) -> Result<u64, StoreError> {
+    let mut q = Query::select();
+    q.from(Alias::new("applications"))
+        .column(Alias::new("message_count"))
+        .and_where(Expr::col(Alias::new("id")).eq(app));
+    Ok(int(&db.fetch_all(&q).await?, "message_count")?.max(0) as u64)
+}
+
+/// Locks, inside `tx`, the MAIN thread rows of `app`'s channels (of those where `user` wrote,
+/// when given) before a delete that may reach messages of several channels. The counts' triggers
+/// take a channel's MAIN thread row and then the application's row for each message deleted, and
+/// a send takes them in the same order: a delete crossing channels would otherwise hold the
+/// application's row while waiting for a sender's MAIN thread row, and that sender for it.
+pub(crate) async fn lock_channels(
+    tx: &mut Tx,
+    app: i64,
+    user: Option<i64>,
+) -> Result<(), StoreError> {
+    let mut q = Query::update();
+    q.table(threads())
+        .value(Alias::new("last_seq"), Expr::col(Alias::new("last_seq")))
+        .and_where(Expr::col(Alias::new("application_id")).eq(app))
+        .and_where(Expr::col(Alias::new("main_of")).is_not_null());
+    if let Some(u) = user {
+        let mut written = Query::select();
+        written
+            .column(Alias::new("channel_id"))
+            .from(Alias::new("chat_messages"))
+            .and_where(Expr::col(Alias::new("user_id")).eq(u));
+        q.and_where(Expr::col(Alias::new("main_of")).in_subquery(written));
+    }
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+impl Messages {
+    /// How many messages the listing `h` (ignoring its bounds and limit) holds as `v` sees it.
+    pub async fn total_as(&self, app: i64, h: &History, v: &Viewing) -> Result<u64, StoreError> {
+        let db = self.db();
+        let filtered = h.username.is_some() || h.text.is_some() || !v.types.is_empty();
+        let other_channel = |c: i64| v.channel.is_some_and(|x| x != c);
+        match h.scope {
+            Scope::Channel(c) if !filtered && !other_channel(c) => {
+                channel_total(db, app, c, v.main_thread, v.viewer).await
+            }
+            Scope::Thread(t) if !filtered => {
+                let (main_of, count) = thread_counts(db, app, t).await?;
+                match main_of {
+                    // A channel's MAIN thread is its MAIN-thread history.
+                    Some(c) if !other_channel(c) => channel_total(db, app, c, true, v.viewer).await,
+                    None if v.viewer.is_none() && !v.main_thread && v.channel.is_none() => {
+                        Ok(count.max(0) as u64)
+                    }
+                    // A reply or standalone thread seen by one reader: counted, a thread long.
+                    _ => self.count_as(app, h, v).await,
+                }
+            }
+            Scope::Application
+                if !filtered && v.viewer.is_none() && !v.main_thread && v.channel.is_none() =>
+            {
+                application_total(db, app).await
+            }
+            // A sender's, a member's unread and every filtered listing: counted.
+            _ => self.count_as(app, h, v).await,
+        }
+    }
+}
