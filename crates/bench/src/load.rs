@@ -12,6 +12,9 @@ pub struct Outcome {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub errors: usize,
+    /// CPU time of this whole process (server and load generator) per answered request, in
+    /// microseconds: steadier than throughput when other processes share the machine.
+    pub cpu_us_per_request: f64,
 }
 
 pub async fn login(
@@ -100,6 +103,8 @@ pub async fn run(
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| tokio::spawn(worker(client.clone(), make.clone(), until, measure_from)))
         .collect();
+    tokio::time::sleep_until(measure_from.into()).await;
+    let ticks_from = crate::procs::process_ticks("self");
     let mut all = Vec::new();
     let mut errors = 0;
     for t in tasks {
@@ -108,6 +113,8 @@ pub async fn run(
             errors += e;
         }
     }
+    let ticks = crate::procs::process_ticks("self").saturating_sub(ticks_from);
+    let cpu_us = ticks as f64 * 1e6 / crate::procs::clock_ticks_per_second() as f64;
     all.sort_unstable();
     let pct = |p: f64| -> f64 {
         if all.is_empty() {
@@ -121,20 +128,27 @@ pub async fn run(
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         errors,
+        cpu_us_per_request: if all.is_empty() {
+            0.0
+        } else {
+            cpu_us / all.len() as f64
+        },
     }
 }
 
 /// Prints one result row of the markdown table.
 pub fn row(name: &str, concurrency: usize, r: &Outcome) {
     println!(
-        "| {name} | {concurrency} | {:.0} | {:.2} | {:.2} | {} |",
-        r.per_second, r.p50_ms, r.p99_ms, r.errors
+        "| {name} | {concurrency} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
+        r.per_second, r.p50_ms, r.p99_ms, r.errors, r.cpu_us_per_request
     );
 }
 
 pub fn header() {
-    println!("| scenario | concurrency | requests/s | p50 ms | p99 ms | errors |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| scenario | concurrency | requests/s | p50 ms | p99 ms | errors | CPU µs/request (bench process) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
 }
 
 /// Peak resident memory of this process, from /proc (0 where unavailable).

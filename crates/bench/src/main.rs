@@ -15,6 +15,7 @@ mod gateway;
 mod imports;
 mod load;
 mod messages;
+mod mixed;
 mod platform_api;
 mod procs;
 mod seed;
@@ -30,7 +31,7 @@ use palaver::{App, Config};
 /// Which API the run measures.
 #[derive(Clone, Copy, ValueEnum)]
 enum Suite {
-    /// Content API: list and count flakes.
+    /// Content API: list and count flakes, alone and while a writer changes flakes (`mixed`).
     Content,
     /// Platform API: send messages, page history.
     Messages,
@@ -78,6 +79,10 @@ pub struct Args {
     /// Messages of history to page through at the second size (messages suite; the first is 10,000).
     #[arg(long, default_value_t = 1_000_000)]
     history_messages: usize,
+    /// Writes per second the content suite's mixed scenarios make while the load reads
+    /// (flakes created and updated, in other bots of the organisation or in the read bot).
+    #[arg(long, default_value_t = 50)]
+    mixed_writes_per_second: u32,
     /// Concurrent client connections.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,

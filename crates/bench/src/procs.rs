@@ -267,8 +267,8 @@ pub fn spawn_baseline() -> anyhow::Result<Server> {
     }
 }
 
-/// CPU time of process `pid` so far (user and system, all threads), in clock ticks.
-fn process_ticks(pid: &str) -> u64 {
+/// CPU time of process `pid` (or `self`) so far (user and system, all threads), in clock ticks.
+pub fn process_ticks(pid: &str) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The command name (2nd field) may hold spaces: count fields after its closing parenthesis,
     // where utime and stime are the 12th and 13th.
@@ -297,7 +297,7 @@ fn machine_ticks() -> (u64, u64) {
     (busy, at(7))
 }
 
-fn clock_ticks_per_second() -> u64 {
+pub fn clock_ticks_per_second() -> u64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()

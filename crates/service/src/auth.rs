@@ -195,7 +195,9 @@ impl Auth {
         };
         let row = owner.token;
         if self.clock.now_millis() - row.created >= row.ttl.saturating_mul(1000) {
-            self.tokens.delete(&digest).await?;
+            self.tokens
+                .delete(&row.organisation_id, &row.account_id, &digest)
+                .await?;
             return Ok(None);
         }
         let Some(role) = Role::parse(&owner.role) else {
@@ -221,7 +223,11 @@ impl Auth {
         let Some(p) = principal else {
             return Err(refused().into());
         };
-        if !self.tokens.delete(&p.token_digest).await? {
+        if !self
+            .tokens
+            .delete(&p.organisation_id, &p.account_id, &p.token_digest)
+            .await?
+        {
             return Err(refused().into());
         }
         Ok(())

@@ -1,6 +1,8 @@
-//! An in-process read cache with exact invalidation: every cached result remembers the write
-//! generation of each table it was read from, and every write through this process bumps its
-//! table's generation after committing. A result whose tables have moved on is never served.
+//! An in-process read cache with exact invalidation, scoped by region: every cached result
+//! remembers the regions (a table, one organisation's rows of it, or one part of those, such
+//! as one bot's) it was read from, every write through this process names the regions it
+//! touches, and a result is served only while no write has touched a region overlapping its own
+//! since it was read. A write to bot B's flakes leaves bot A's cached flakes in place.
 //!
 //! It is exact only while this process makes every write to those tables, which is why it is on
 //! by default for an embedded SQLite file (one server per file) and off for PostgreSQL, where
@@ -37,8 +39,76 @@ pub(crate) enum CacheKey {
     Owner(String),
 }
 
+/// Rows a read saw or a write may change: a whole table, one organisation's rows of it, or one
+/// part of those. Each table is split into parts by one column only (the repository decides
+/// which, e.g. `bot_id`), so two parts of one organisation never share a row; a region that
+/// cannot be told that finely is named at the level above, which is always exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Region<'a> {
+    pub table: &'static str,
+    /// `None`: every organisation (then `part` is `None` too).
+    pub org: Option<&'a str>,
+    pub part: Option<&'a str>,
+}
+
+impl<'a> Region<'a> {
+    pub fn table(table: &'static str) -> Self {
+        Self {
+            table,
+            org: None,
+            part: None,
+        }
+    }
+
+    pub fn org(table: &'static str, org: &'a str) -> Self {
+        Self {
+            table,
+            org: Some(org),
+            part: None,
+        }
+    }
+
+    pub fn part(table: &'static str, org: &'a str, part: &'a str) -> Self {
+        Self {
+            table,
+            org: Some(org),
+            part: Some(part),
+        }
+    }
+
+    fn owned(&self) -> OwnedRegion {
+        OwnedRegion {
+            table: self.table,
+            org: self.org.map(str::to_string),
+            part: self.org.and(self.part).map(str::to_string),
+        }
+    }
+}
+
+/// A [`Region`] kept in an entry or a write guard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OwnedRegion {
+    table: &'static str,
+    org: Option<String>,
+    part: Option<String>,
+}
+
+impl OwnedRegion {
+    fn borrow(&self) -> Region<'_> {
+        Region {
+            table: self.table,
+            org: self.org.as_deref(),
+            part: self.part.as_deref(),
+        }
+    }
+}
+
 /// The most results kept; past it the cache starts afresh (cheaper than tracking recency).
 const MAX_ENTRIES: usize = 4096;
+
+/// The most regions whose writes are remembered; past it they are forgotten together with every
+/// result (a forgotten region could not prove a result current).
+const MAX_REGIONS: usize = 16_384;
 
 /// A cached result.
 #[derive(Debug, Clone)]
@@ -48,12 +118,143 @@ pub(crate) enum Cached {
     Owner(Option<TokenOwner>),
 }
 
+/// What the cache knows of writes to one region. Times are ticks of the cache's clock.
+#[derive(Debug, Default)]
+struct Node {
+    /// The last write that named exactly this region (it may change any row of it).
+    own: u64,
+    /// The last write that named this region or one inside it.
+    below: u64,
+    /// Writes under way that named exactly this region.
+    writing_own: u32,
+    /// Writes under way that named this region or one inside it.
+    writing_below: u32,
+}
+
+impl Node {
+    fn idle(&self) -> bool {
+        self.writing_below == 0
+    }
+}
+
+#[derive(Debug, Default)]
+struct OrgNode {
+    node: Node,
+    parts: HashMap<String, Node>,
+}
+
+#[derive(Debug, Default)]
+struct TableNode {
+    node: Node,
+    orgs: HashMap<String, OrgNode>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// The clock when the read began.
+    read_at: u64,
+    regions: Vec<OwnedRegion>,
+    value: Cached,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    generations: HashMap<&'static str, u64>,
-    /// Writes under way per table: while any is, reads of that table bypass the cache.
-    writing: HashMap<&'static str, usize>,
-    entries: HashMap<CacheKey, (Vec<u64>, Cached)>,
+    /// Ticks once per write start and once per write end.
+    clock: u64,
+    /// The clock when regions were last forgotten: no read begun before it may be kept.
+    floor: u64,
+    tables: HashMap<&'static str, TableNode>,
+    regions: usize,
+    entries: HashMap<CacheKey, Entry>,
+}
+
+/// How a write moves a region's node: the time, and one more or one fewer write under way.
+#[derive(Clone, Copy)]
+enum Step {
+    Start(u64),
+    End(u64),
+}
+
+impl Step {
+    fn apply(self, node: &mut Node, exact: bool) {
+        let (at, under_way): (u64, fn(&mut u32)) = match self {
+            Step::Start(at) => (at, |n| *n += 1),
+            Step::End(at) => (at, |n| *n = n.saturating_sub(1)),
+        };
+        node.below = at;
+        under_way(&mut node.writing_below);
+        if exact {
+            node.own = at;
+            under_way(&mut node.writing_own);
+        }
+    }
+}
+
+impl Inner {
+    /// Whether no write has touched a region overlapping `r` since `since`, and none is under
+    /// way there: every enclosing region's own writes, and every write in or under `r`.
+    fn unchanged(&self, r: Region, since: u64) -> bool {
+        let Some(t) = self.tables.get(r.table) else {
+            return true;
+        };
+        let (Some(org), true) = (r.org, t.node.own <= since && t.node.writing_own == 0) else {
+            // The whole table is the region, or a write to the whole table touched it.
+            return r.org.is_none() && t.node.below <= since && t.node.idle();
+        };
+        let Some(o) = t.orgs.get(org) else {
+            return true;
+        };
+        let (Some(part), true) = (r.part, o.node.own <= since && o.node.writing_own == 0) else {
+            return r.part.is_none() && o.node.below <= since && o.node.idle();
+        };
+        o.parts
+            .get(part)
+            .is_none_or(|p| p.below <= since && p.idle())
+    }
+
+    /// Moves the nodes of `r` and of every region enclosing it.
+    fn step(&mut self, r: Region, step: Step) {
+        let mut created = 0;
+        let t = self.tables.entry(r.table).or_insert_with(|| {
+            created += 1;
+            TableNode::default()
+        });
+        step.apply(&mut t.node, r.org.is_none());
+        if let Some(org) = r.org {
+            let o = t.orgs.entry(org.to_string()).or_insert_with(|| {
+                created += 1;
+                OrgNode::default()
+            });
+            step.apply(&mut o.node, r.part.is_none());
+            if let Some(part) = r.part {
+                let p = o.parts.entry(part.to_string()).or_insert_with(|| {
+                    created += 1;
+                    Node::default()
+                });
+                step.apply(p, true);
+            }
+        }
+        self.regions += created;
+    }
+
+    /// Forgets every region no write is under way in, and every result: past this point a
+    /// region without a node has not been written since [`Inner::floor`], and no result read
+    /// before it is kept.
+    fn forget(&mut self) {
+        self.floor = self.clock;
+        self.entries.clear();
+        let mut kept = 0;
+        self.tables.retain(|_, t| {
+            t.orgs.retain(|_, o| {
+                o.parts.retain(|_, p| p.writing_below > 0);
+                kept += o.parts.len();
+                o.node.writing_below > 0
+            });
+            kept += t.orgs.len();
+            t.node.writing_below > 0
+        });
+        self.regions = kept + self.tables.len();
+    }
 }
 
 /// Shared by the repositories of one process.
@@ -72,174 +273,93 @@ impl ReadCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn busy(inner: &Inner, tables: &[&'static str]) -> bool {
-        tables
-            .iter()
-            .any(|t| inner.writing.get(t).is_some_and(|n| *n > 0))
+    /// The time to tag a read with, taken before the read begins.
+    pub(crate) fn read_start(&self) -> u64 {
+        self.lock().clock
     }
 
-    /// The current generations of `tables`, to be taken before the read they will tag; `None`
-    /// while one of them is being written (the read may straddle the commit, so it must not be
-    /// kept).
-    pub(crate) fn generations(&self, tables: &[&'static str]) -> Option<Vec<u64>> {
+    /// The result cached under `key`, if no write has touched its regions since it was read
+    /// and none is touching them now.
+    pub(crate) fn get(&self, key: &CacheKey) -> Option<Cached> {
         let inner = self.lock();
-        if Self::busy(&inner, tables) {
-            return None;
-        }
-        Some(
-            tables
+        let e = inner.entries.get(key)?;
+        let current = e.read_at >= inner.floor
+            && e.regions
                 .iter()
-                .map(|t| inner.generations.get(t).copied().unwrap_or(0))
-                .collect(),
-        )
+                .all(|r| inner.unchanged(r.borrow(), e.read_at));
+        current.then(|| e.value.clone())
     }
 
-    /// The result cached under `key`, if none of `tables` has been written since it was read
-    /// and none is being written now.
-    pub(crate) fn get(&self, key: &CacheKey, tables: &[&'static str]) -> Option<Cached> {
-        let inner = self.lock();
-        if Self::busy(&inner, tables) {
-            return None;
-        }
-        let (gens, value) = inner.entries.get(key)?;
-        let current = tables
-            .iter()
-            .map(|t| inner.generations.get(t).copied().unwrap_or(0));
-        current.eq(gens.iter().copied()).then(|| value.clone())
-    }
-
-    pub(crate) fn put(&self, key: CacheKey, generations: Vec<u64>, value: Cached) {
+    /// Keeps `value`, read from `regions` by a read begun at `read_at` (see
+    /// [`ReadCache::read_start`]), unless a write touched one of them since then or is under
+    /// way there now: then the read may have straddled a commit.
+    pub(crate) fn put(&self, key: CacheKey, read_at: u64, regions: &[Region], value: Cached) {
         let mut inner = self.lock();
+        if read_at < inner.floor || !regions.iter().all(|r| inner.unchanged(*r, read_at)) {
+            return;
+        }
         if inner.entries.len() >= MAX_ENTRIES {
             inner.entries.clear();
         }
-        inner.entries.insert(key, (generations, value));
+        let entry = Entry {
+            read_at,
+            regions: regions.iter().map(Region::owned).collect(),
+            value,
+        };
+        inner.entries.insert(key, entry);
     }
 
-    /// Marks `tables` as being written until the guard drops (after the commit, or the failure).
-    /// Generations move on both at the start and at the end, so no result read before or during
-    /// the write is served after it.
-    pub(crate) fn writing(&self, tables: &[&'static str]) -> WriteGuard<'_> {
-        let mut inner = self.lock();
-        for t in tables {
-            *inner.generations.entry(t).or_insert(0) += 1;
-            *inner.writing.entry(t).or_insert(0) += 1;
-        }
-        WriteGuard {
+    /// Marks `regions` as being written until the guard drops (after the commit, or the
+    /// failure). Their times move on both at the start and at the end, so no result read before
+    /// or during the write is served after it.
+    pub(crate) fn writing(&self, regions: &[Region]) -> WriteGuard<'_> {
+        let mut guard = WriteGuard {
             cache: self,
-            tables: tables.to_vec(),
+            regions: Vec::with_capacity(regions.len()),
+        };
+        for r in regions {
+            guard.add(*r);
         }
+        guard
     }
 }
 
 /// A write under way; see [`ReadCache::writing`].
+#[derive(Debug)]
 pub(crate) struct WriteGuard<'a> {
     cache: &'a ReadCache,
-    tables: Vec<&'static str>,
+    regions: Vec<OwnedRegion>,
+}
+
+impl WriteGuard<'_> {
+    /// Adds `r` to the regions being written (before the statement that writes it runs); a
+    /// region already held is not counted twice.
+    pub(crate) fn add(&mut self, r: Region) {
+        let r = r.owned();
+        if self.regions.contains(&r) {
+            return;
+        }
+        let mut inner = self.cache.lock();
+        if inner.regions >= MAX_REGIONS {
+            inner.forget();
+        }
+        inner.clock += 1;
+        let at = inner.clock;
+        inner.step(r.borrow(), Step::Start(at));
+        self.regions.push(r);
+    }
 }
 
 impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
         let mut inner = self.cache.lock();
-        for t in &self.tables {
-            *inner.generations.entry(t).or_insert(0) += 1;
-            if let Some(n) = inner.writing.get_mut(t) {
-                *n = n.saturating_sub(1);
-            }
+        inner.clock += 1;
+        let at = inner.clock;
+        for r in &self.regions {
+            inner.step(r.borrow(), Step::End(at));
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(s: &str) -> CacheKey {
-        CacheKey::Owner(s.to_string())
-    }
-
-    #[test]
-    fn a_write_to_any_read_table_hides_the_result() {
-        let c = ReadCache::new();
-        let gens = c.generations(&["a", "b"]).unwrap();
-        c.put(key("k"), gens, Cached::Count(7));
-        assert!(matches!(
-            c.get(&key("k"), &["a", "b"]),
-            Some(Cached::Count(7))
-        ));
-        assert!(c.get(&key("other"), &["a", "b"]).is_none());
-        drop(c.writing(&["c"]));
-        assert!(
-            c.get(&key("k"), &["a", "b"]).is_some(),
-            "other tables do not matter"
-        );
-        drop(c.writing(&["b"]));
-        assert!(c.get(&key("k"), &["a", "b"]).is_none());
-    }
-
-    #[test]
-    fn a_result_read_before_a_write_is_never_served_after_it() {
-        let c = ReadCache::new();
-        let gens = c.generations(&["a"]).unwrap(); // taken before the read
-        drop(c.writing(&["a"])); // a write runs and commits while the read runs
-        c.put(key("k"), gens, Cached::Count(1));
-        assert!(c.get(&key("k"), &["a"]).is_none());
-    }
-
-    #[test]
-    fn nothing_is_served_or_kept_while_a_table_is_being_written() {
-        let c = ReadCache::new();
-        let gens = c.generations(&["a"]).unwrap();
-        c.put(key("k"), gens, Cached::Count(1));
-        let w = c.writing(&["a"]);
-        assert!(c.get(&key("k"), &["a"]).is_none(), "served during a write");
-        assert!(
-            c.generations(&["a"]).is_none(),
-            "a read during a write would be kept"
-        );
-        drop(w);
-        assert!(c.get(&key("k"), &["a"]).is_none(), "served after the write");
-        let gens = c.generations(&["a"]).unwrap();
-        c.put(key("k"), gens, Cached::Count(2));
-        assert!(matches!(c.get(&key("k"), &["a"]), Some(Cached::Count(2))));
-    }
-
-    #[test]
-    fn different_filters_are_different_keys() {
-        use palaver_domain::filter::parse_where;
-        use palaver_domain::models::FLAKE;
-        let rows = |w: serde_json::Value| CacheKey::Count {
-            table: "flakes",
-            org: "o".into(),
-            parent: None,
-            r#where: parse_where(&FLAKE, &w).unwrap(),
-        };
-        let c = ReadCache::new();
-        c.put(
-            rows(serde_json::json!({"status": "draft"})),
-            vec![0],
-            Cached::Count(1),
-        );
-        assert!(c
-            .get(&rows(serde_json::json!({"status": "draft"})), &["flakes"])
-            .is_some());
-        assert!(c
-            .get(&rows(serde_json::json!({"status": "publish"})), &["flakes"])
-            .is_none());
-        assert!(c
-            .get(
-                &rows(serde_json::json!({"status": {"neq": "draft"}})),
-                &["flakes"]
-            )
-            .is_none());
-    }
-
-    #[test]
-    fn the_cache_is_bounded() {
-        let c = ReadCache::new();
-        for i in 0..(MAX_ENTRIES + 10) {
-            c.put(key(&format!("k{i}")), vec![], Cached::Count(i as u64));
-        }
-        assert!(c.lock().entries.len() <= MAX_ENTRIES);
-    }
-}
+mod tests;

@@ -19,8 +19,19 @@ fn posts() -> Alias {
     Alias::new("flake_posts")
 }
 
-/// Document writes (see [`crate::Documents`]) inside a transaction the caller holds.
+/// Document writes (see [`crate::Documents`]) inside a transaction the caller holds. The read
+/// cache does not see them, so they are only for tables it never depends on (delivery logs);
+/// bot content is written through [`crate::DocumentWrite`].
 pub struct DocumentsIn;
+
+/// Refuses, in debug builds, a write the read cache would miss.
+fn not_cached(model: &Model) {
+    debug_assert!(
+        !crate::documents::cache_depends_on(model.table),
+        "{} is written through DocumentWrite, not DocumentsIn",
+        model.table
+    );
+}
 
 impl DocumentsIn {
     /// Inserts a document, as [`crate::Documents::insert`], inside `tx`.
@@ -30,6 +41,7 @@ impl DocumentsIn {
         scope: &Scope<'_>,
         doc: &Map<String, Value>,
     ) -> Result<(), StoreError> {
+        not_cached(model);
         tx.execute(&insert_statement(model, scope, doc)?).await?;
         Ok(())
     }
@@ -42,6 +54,7 @@ impl DocumentsIn {
         id: &str,
         changes: &Map<String, Value>,
     ) -> Result<bool, StoreError> {
+        not_cached(model);
         match update_statement(model, scope, id, changes)? {
             Some(q) => Ok(tx.execute(&q).await? > 0),
             None => Ok(false),
@@ -57,6 +70,7 @@ impl DocumentsIn {
         scope: &Scope<'_>,
         id: &str,
     ) -> Result<bool, StoreError> {
+        not_cached(model);
         let mut q = Query::delete();
         q.from_table(Alias::new(model.table))
             .and_where(scope_condition(model, scope))

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use std::sync::Arc;
 
-use crate::cache::{CacheKey, Cached, ReadCache, WriteGuard};
+use crate::cache::{CacheKey, Cached, ReadCache, Region, WriteGuard};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::filter_sql;
@@ -51,6 +51,78 @@ const CACHEABLE: &[&str] = &["bots", "flakes", "tags", "categories", "channels"]
 
 /// The most rows one cached result may hold.
 const MAX_CACHED_ROWS: usize = 1000;
+
+/// The column that splits a table's rows into the read cache's parts: bot content is read and
+/// written one bot at a time, so a write to one bot's rows leaves another's cached results be.
+/// Scopes under any other parent key are taken as the whole organisation, which is exact.
+const PART_KEY: &str = "bot_id";
+
+/// Whether the read cache depends on `table`: the tables whose reads it keeps, and the accounts
+/// that token resolutions read.
+pub(crate) fn cache_depends_on(table: &str) -> bool {
+    CACHEABLE.contains(&table) || table == "accounts"
+}
+
+/// The rows of `model` a read or write in `scope` may see or change, for the read cache.
+fn region<'a>(model: &Model, scope: &Scope<'a>) -> Region<'a> {
+    match scope.parent {
+        Some((PART_KEY, part)) => Region::part(model.table, scope.organisation_id, part),
+        _ => Region::org(model.table, scope.organisation_id),
+    }
+}
+
+/// What a delete from a table takes with it (`ON DELETE CASCADE` in the schema): each table
+/// whose rows point at the deleted ones, and whether its read cache parts are keyed by that
+/// pointer (then only the deleted rows' parts are touched, else the whole organisation's rows).
+fn cascades(table: &str) -> &'static [(&'static str, bool)] {
+    const BOT_CONTENT: &[(&str, bool)] = &[
+        ("flakes", true),
+        ("tags", true),
+        ("categories", true),
+        ("channels", true),
+    ];
+    match table {
+        "bots" => BOT_CONTENT,
+        // Token parts are keyed by account (see `Tokens`).
+        "accounts" => &[("access_tokens", true)],
+        "organisations" => &[
+            ("accounts", false),
+            ("access_tokens", false),
+            ("bots", false),
+            ("flakes", false),
+            ("tags", false),
+            ("categories", false),
+            ("channels", false),
+        ],
+        _ => &[],
+    }
+}
+
+/// The regions a delete in `scope` touches: its own, and those of the rows deleted with it.
+/// `id` is the deleted row's, when one row is deleted.
+fn delete_regions<'a>(model: &Model, scope: &Scope<'a>, id: Option<&'a str>) -> Vec<Region<'a>> {
+    let org = scope.organisation_id;
+    let mut regions = vec![region(model, scope)];
+    for &(child, by_part) in cascades(model.table) {
+        regions.push(match id.filter(|_| by_part) {
+            Some(id) => Region::part(child, org, id),
+            None => Region::org(child, org),
+        });
+    }
+    regions
+}
+
+/// The rows an update of `changes` in `scope` may change: a row whose organisation or bot is
+/// changed leaves its region for another, so the write is named at the level that holds both.
+fn update_region<'a>(model: &Model, scope: &Scope<'a>, changes: &Map<String, Value>) -> Region<'a> {
+    if changes.contains_key(tenant_column(model)) {
+        Region::table(model.table)
+    } else if changes.contains_key(PART_KEY) {
+        Region::org(model.table, scope.organisation_id)
+    } else {
+        region(model, scope)
+    }
+}
 
 /// The column that ties a row to its organisation.
 fn tenant_column(model: &Model) -> &'static str {
@@ -106,28 +178,28 @@ impl Documents {
             .filter(|_| CACHEABLE.contains(&model.table))
     }
 
-    /// Marks `tables` as being written for as long as the guard lives (see [`ReadCache::writing`]).
-    fn writing(&self, tables: &[&'static str]) -> Option<WriteGuard<'_>> {
-        self.cache.as_deref().map(|c| c.writing(tables))
+    /// Marks `regions` as being written for as long as the guard lives (see
+    /// [`ReadCache::writing`]).
+    fn writing(&self, regions: &[Region]) -> Option<WriteGuard<'_>> {
+        self.cache.as_deref().map(|c| c.writing(regions))
     }
 
-    /// Runs a select, through the cache when the model allows it.
     /// Runs a select (built only when needed), through the cache when the model allows it.
     async fn rows(
         &self,
         model: &Model,
+        scope: &Scope<'_>,
         key: impl FnOnce() -> CacheKey,
         select: impl FnOnce() -> sea_query::SelectStatement,
     ) -> Result<Arc<Vec<Map<String, Value>>>, StoreError> {
-        let tables = [model.table];
         let cache = self.cache_for(model);
         let key = cache.map(|_| key());
-        let generations = cache.and_then(|c| c.generations(&tables));
         if let (Some(c), Some(k)) = (cache, &key) {
-            if let Some(Cached::Documents(docs)) = c.get(k, &tables) {
+            if let Some(Cached::Documents(docs)) = c.get(k) {
                 return Ok(docs);
             }
         }
+        let read_at = cache.map(ReadCache::read_start);
         let rows = self.db.fetch_all(&select()).await?;
         let docs = Arc::new(
             rows.iter()
@@ -135,9 +207,14 @@ impl Documents {
                 .collect::<Result<Vec<_>, _>>()?,
         );
         // Big results (a list without a limit) are not kept: memory, not speed, is their cost.
-        if let (Some(c), Some(k), Some(g)) = (cache, key, generations) {
+        if let (Some(c), Some(k), Some(at)) = (cache, key, read_at) {
             if docs.len() <= MAX_CACHED_ROWS {
-                c.put(k, g, Cached::Documents(docs.clone()));
+                c.put(
+                    k,
+                    at,
+                    &[region(model, scope)],
+                    Cached::Documents(docs.clone()),
+                );
             }
         }
         Ok(docs)
@@ -213,7 +290,7 @@ impl Documents {
             skip: filter.skip,
             id: None,
         };
-        self.rows(model, key, select).await
+        self.rows(model, scope, key, select).await
     }
 
     /// The row with this id in scope.
@@ -238,7 +315,7 @@ impl Documents {
             skip: 0,
             id: Some(id.to_string()),
         };
-        Ok(self.rows(model, key, select).await?.first().cloned())
+        Ok(self.rows(model, scope, key, select).await?.first().cloned())
     }
 
     /// How many rows in scope match `w`.
@@ -253,7 +330,6 @@ impl Documents {
             .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
             .and_where(scope_condition(model, scope))
             .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
-        let tables = [model.table];
         let cache = self.cache_for(model);
         let key = cache.map(|_| CacheKey::Count {
             table: model.table,
@@ -261,20 +337,20 @@ impl Documents {
             parent: scope.parent.map(|(k, v)| (k, v.to_string())),
             r#where: w.clone(),
         });
-        let generations = cache.and_then(|c| c.generations(&tables));
         if let (Some(c), Some(k)) = (cache, &key) {
-            if let Some(Cached::Count(n)) = c.get(k, &tables) {
+            if let Some(Cached::Count(n)) = c.get(k) {
                 return Ok(n);
             }
         }
+        let read_at = cache.map(ReadCache::read_start);
         let rows = self.db.fetch_all(&q).await?;
         let n = match rows.first() {
             Some(r) => r.int("n")?.unwrap_or(0),
             None => 0,
         };
         let n = n.max(0) as u64;
-        if let (Some(c), Some(k), Some(g)) = (cache, key, generations) {
-            c.put(k, g, Cached::Count(n));
+        if let (Some(c), Some(k), Some(at)) = (cache, key, read_at) {
+            c.put(k, at, &[region(model, scope)], Cached::Count(n));
         }
         Ok(n)
     }
@@ -308,7 +384,7 @@ impl Documents {
         scope: &Scope<'_>,
         doc: &Map<String, Value>,
     ) -> Result<(), StoreError> {
-        let _writing = self.writing(&[model.table]);
+        let _writing = self.writing(&[region(model, scope)]);
         let q = insert_statement(model, scope, doc)?;
         self.db.execute(&q).await?;
         Ok(())
@@ -321,7 +397,7 @@ impl Documents {
         scope: &Scope<'_>,
         docs: &[Map<String, Value>],
     ) -> Result<(), StoreError> {
-        let _writing = self.writing(&[model.table]);
+        let _writing = self.writing(&[region(model, scope)]);
         let mut tx = self.db.begin().await?;
         for doc in docs {
             tx.execute(&insert_statement(model, scope, doc)?).await?;
@@ -330,18 +406,13 @@ impl Documents {
         Ok(())
     }
 
-    /// Starts a write of `tables` in one transaction, for writes that must commit with other
-    /// rows (a job they cause): cached reads of the tables are set aside until it ends.
-    pub async fn begin_write(
-        &self,
-        tables: &[&'static str],
-    ) -> Result<DocumentWrite<'_>, StoreError> {
-        let writing = self.writing(tables);
+    /// Starts document writes in one transaction, for writes that must commit with other rows
+    /// (a job they cause): each write sets aside the cached reads of the rows it may change
+    /// until the transaction ends.
+    pub async fn begin_write(&self) -> Result<DocumentWrite<'_>, StoreError> {
+        let writing = self.writing(&[]);
         let tx = self.db.begin().await?;
-        Ok(DocumentWrite {
-            tx,
-            _writing: writing,
-        })
+        Ok(DocumentWrite { tx, writing })
     }
 
     /// Sets `changes` on the row with this id in scope only while each field of `expect` still
@@ -355,7 +426,7 @@ impl Documents {
         expect: &Map<String, Value>,
         changes: &Map<String, Value>,
     ) -> Result<bool, StoreError> {
-        let _writing = self.writing(&[model.table]);
+        let _writing = self.writing(&[update_region(model, scope, changes)]);
         let Some(q) = update_if_statement(model, scope, id, expect, changes)? else {
             return Ok(false);
         };
@@ -370,7 +441,7 @@ impl Documents {
         id: &str,
         changes: &Map<String, Value>,
     ) -> Result<bool, StoreError> {
-        let _writing = self.writing(&[model.table]);
+        let _writing = self.writing(&[update_region(model, scope, changes)]);
         let Some(q) = update_statement(model, scope, id, changes)? else {
             return Ok(self.get(model, scope, id).await?.is_some());
         };
@@ -385,7 +456,7 @@ impl Documents {
         scope: &Scope<'_>,
         id: &str,
     ) -> Result<bool, StoreError> {
-        let _writing = self.writing(&[model.table]);
+        let _writing = self.writing(&delete_regions(model, scope, Some(id)));
         let mut q = Query::delete();
         q.from_table(Alias::new(model.table))
             .and_where(scope_condition(model, scope))
@@ -396,7 +467,7 @@ impl Documents {
 
     /// Deletes every row in scope; returns how many.
     pub async fn delete_all(&self, model: &Model, scope: &Scope<'_>) -> Result<u64, StoreError> {
-        let _writing = self.writing(&[model.table]);
+        let _writing = self.writing(&delete_regions(model, scope, None));
         let mut tx = self.db.begin().await?;
         let n = delete_all_in(&mut tx, model, scope).await?;
         tx.commit().await?;
@@ -413,14 +484,15 @@ impl Documents {
         children: &[&Model],
         child_key: &'static str,
     ) -> Result<bool, StoreError> {
+        let child_scope = Scope::child(scope.organisation_id, child_key, id);
         let _writing = self.writing(
-            &std::iter::once(model.table)
-                .chain(children.iter().map(|c| c.table))
+            &delete_regions(model, scope, Some(id))
+                .into_iter()
+                .chain(children.iter().map(|c| region(c, &child_scope)))
                 .collect::<Vec<_>>(),
         );
         let mut tx = self.db.begin().await?;
         for child in children {
-            let child_scope = Scope::child(scope.organisation_id, child_key, id);
             delete_all_in(&mut tx, child, &child_scope).await?;
         }
         let mut q = Query::delete();
@@ -437,11 +509,19 @@ impl Documents {
 /// [`DocumentWrite::commit`] they roll back.
 pub struct DocumentWrite<'a> {
     tx: Tx,
-    // Declared after `tx`: the tables count as written until the commit or rollback is done.
-    _writing: Option<WriteGuard<'a>>,
+    // Declared after `tx`: the regions count as written until the commit or rollback is done.
+    writing: Option<WriteGuard<'a>>,
 }
 
 impl DocumentWrite<'_> {
+    /// Counts `region` as written from now until the transaction ends: called before the
+    /// statement that writes it.
+    fn writes(&mut self, region: Region) {
+        if let Some(w) = &mut self.writing {
+            w.add(region);
+        }
+    }
+
     /// The transaction, for the other rows that commit with these writes.
     pub fn tx(&mut self) -> &mut Tx {
         &mut self.tx
@@ -454,10 +534,29 @@ impl DocumentWrite<'_> {
         scope: &Scope<'_>,
         doc: &Map<String, Value>,
     ) -> Result<(), StoreError> {
+        self.writes(region(model, scope));
         self.tx
             .execute(&insert_statement(model, scope, doc)?)
             .await?;
         Ok(())
+    }
+
+    /// Deletes the row with this id in scope, as [`Documents::delete`]. False when there was
+    /// none.
+    pub async fn delete(
+        &mut self,
+        model: &Model,
+        scope: &Scope<'_>,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        for r in delete_regions(model, scope, Some(id)) {
+            self.writes(r);
+        }
+        let mut q = Query::delete();
+        q.from_table(Alias::new(model.table))
+            .and_where(scope_condition(model, scope))
+            .and_where(col(model, "id").eq(id));
+        Ok(self.tx.execute(&q).await? > 0)
     }
 
     /// Sets the given fields of the row with this id in scope, as [`Documents::update`]. False
@@ -469,6 +568,7 @@ impl DocumentWrite<'_> {
         id: &str,
         changes: &Map<String, Value>,
     ) -> Result<bool, StoreError> {
+        self.writes(update_region(model, scope, changes));
         match update_statement(model, scope, id, changes)? {
             Some(q) => Ok(self.tx.execute(&q).await? > 0),
             None => Ok(false),
@@ -484,6 +584,7 @@ impl DocumentWrite<'_> {
         expect: &Map<String, Value>,
         changes: &Map<String, Value>,
     ) -> Result<bool, StoreError> {
+        self.writes(update_region(model, scope, changes));
         match update_if_statement(model, scope, id, expect, changes)? {
             Some(q) => Ok(self.tx.execute(&q).await? > 0),
             None => Ok(false),

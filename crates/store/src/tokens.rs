@@ -5,7 +5,7 @@ use sea_query::{Alias, Expr, Query};
 
 use std::sync::Arc;
 
-use crate::cache::{CacheKey, Cached, ReadCache, WriteGuard};
+use crate::cache::{CacheKey, Cached, ReadCache, Region, WriteGuard};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::row::DbRow;
@@ -37,11 +37,16 @@ pub struct Tokens {
     cache: Option<Arc<ReadCache>>,
 }
 
-/// What a cached token resolution depends on.
-const OWNER_TABLES: [&str; 2] = ["access_tokens", "accounts"];
+const TABLE: &str = "access_tokens";
 
 fn table() -> Alias {
-    Alias::new("access_tokens")
+    Alias::new(TABLE)
+}
+
+/// The tokens of one account, for the read cache: every token write names its account, so a
+/// write to one account's tokens leaves the cached resolutions of every other account be.
+fn account_tokens<'a>(organisation_id: &'a str, account_id: &'a str) -> Region<'a> {
+    Region::part(TABLE, organisation_id, account_id)
 }
 
 impl Tokens {
@@ -49,18 +54,21 @@ impl Tokens {
         Self { db, cache: None }
     }
 
-    /// With token resolutions served from `cache` until a token or account is written.
+    /// With token resolutions served from `cache` until a token of their account, or an
+    /// account of their organisation, is written.
     pub fn with_cache(db: Db, cache: Option<Arc<ReadCache>>) -> Self {
         Self { db, cache }
     }
 
-    /// Marks the token table as being written while the guard lives.
-    fn writing(&self) -> Option<WriteGuard<'_>> {
-        self.cache.as_deref().map(|c| c.writing(&["access_tokens"]))
+    /// Marks the tokens of one account as being written while the guard lives.
+    fn writing(&self, organisation_id: &str, account_id: &str) -> Option<WriteGuard<'_>> {
+        self.cache
+            .as_deref()
+            .map(|c| c.writing(&[account_tokens(organisation_id, account_id)]))
     }
 
     pub async fn insert(&self, t: &AccessTokenRow) -> Result<(), StoreError> {
-        let _writing = self.writing();
+        let _writing = self.writing(&t.organisation_id, &t.account_id);
         let mut q = Query::insert();
         q.into_table(table())
             .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Alias::new))
@@ -87,11 +95,19 @@ impl Tokens {
         Ok(Some(read_row(r)?))
     }
 
-    /// Removes one token; false when it was already gone.
-    pub async fn delete(&self, digest: &str) -> Result<bool, StoreError> {
-        let _writing = self.writing();
+    /// Removes one token of an account; false when it was already gone (or is another
+    /// account's).
+    pub async fn delete(
+        &self,
+        organisation_id: &str,
+        account_id: &str,
+        digest: &str,
+    ) -> Result<bool, StoreError> {
+        let _writing = self.writing(organisation_id, account_id);
         let mut q = Query::delete();
         q.from_table(table())
+            .and_where(Expr::col(Alias::new("organisation_id")).eq(organisation_id))
+            .and_where(Expr::col(Alias::new("account_id")).eq(account_id))
             .and_where(Expr::col(Alias::new("id")).eq(digest));
         let deleted = self.db.execute(&q).await? > 0;
         Ok(deleted)
@@ -104,7 +120,7 @@ impl Tokens {
         account_id: &str,
         keep: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let _writing = self.writing();
+        let _writing = self.writing(organisation_id, account_id);
         let mut q = Query::delete();
         q.from_table(table())
             .and_where(Expr::col(Alias::new("organisation_id")).eq(organisation_id))
@@ -133,20 +149,24 @@ impl Tokens {
             return self.resolve_uncached(digest).await;
         };
         let key = CacheKey::Owner(digest.to_string());
-        let generations = cache.generations(&OWNER_TABLES);
-        if let Some(Cached::Owner(owner)) = cache.get(&key, &OWNER_TABLES) {
+        if let Some(Cached::Owner(owner)) = cache.get(&key) {
             return Ok(owner);
         }
+        let read_at = cache.read_start();
         let owner = self.resolve_uncached(digest).await?;
         // Unknown tokens are not kept, so guessing tokens cannot fill (and so empty) the cache.
-        if let (Some(g), Some(_)) = (generations, &owner) {
-            cache.put(key, g, Cached::Owner(owner.clone()));
+        if let Some(o) = &owner {
+            let (org, account) = (&o.token.organisation_id, &o.token.account_id);
+            // The token's row is one of its account's tokens; the account's row is one of its
+            // organisation's accounts (account writes name the organisation, see `Documents`).
+            let regions = [account_tokens(org, account), Region::org("accounts", org)];
+            cache.put(key, read_at, &regions, Cached::Owner(owner.clone()));
         }
         Ok(owner)
     }
 
     async fn resolve_uncached(&self, digest: &str) -> Result<Option<TokenOwner>, StoreError> {
-        let t = Alias::new("access_tokens");
+        let t = Alias::new(TABLE);
         let a = Alias::new("accounts");
         let mut q = Query::select();
         q.from(t.clone())

@@ -153,7 +153,7 @@ impl Content {
             Vec::new()
         };
         // All the rows or none, with the publish jobs of the scheduled ones.
-        let mut write = self.docs.begin_write(&[model.table]).await?;
+        let mut write = self.docs.begin_write().await?;
         for doc in &docs {
             write.insert(model, &scope, doc).await?;
         }
@@ -242,7 +242,7 @@ impl Content {
         self.touch(&mut delta);
         match (publish, event) {
             (None, None) if channel.is_some() => {
-                let mut write = self.docs.begin_write(&[model.table]).await?;
+                let mut write = self.docs.begin_write().await?;
                 if let (true, Some(doc)) =
                     (write.update(model, &scope, id, &delta).await?, &channel)
                 {
@@ -255,7 +255,7 @@ impl Content {
                 self.docs.update(model, &scope, id, &delta).await?;
             }
             (job, event) => {
-                let mut write = self.docs.begin_write(&[model.table]).await?;
+                let mut write = self.docs.begin_write().await?;
                 // A flake deleted meanwhile gets no job (and the read below misses it).
                 if write.update(model, &scope, id, &delta).await? {
                     if let Some(job) = &job {

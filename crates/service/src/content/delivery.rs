@@ -271,8 +271,8 @@ impl Content {
         let Some(flake) = self.docs.get(&models::FLAKE, &scope, id).await? else {
             return Ok(false);
         };
-        let mut write = self.docs.begin_write(&[models::FLAKE.table]).await?;
-        let deleted = DocumentsIn::delete(write.tx(), &models::FLAKE, &scope, id).await?;
+        let mut write = self.docs.begin_write().await?;
+        let deleted = write.delete(&models::FLAKE, &scope, id).await?;
         let mut enqueued = 0;
         if deleted {
             enqueued = self
@@ -294,13 +294,13 @@ impl Content {
             .docs
             .find(&models::FLAKE, &scope, &Filter::default())
             .await?;
-        let mut write = self.docs.begin_write(&[models::FLAKE.table]).await?;
+        let mut write = self.docs.begin_write().await?;
         let mut enqueued = 0;
         for flake in &flakes {
             let Some(id) = text(flake, "id") else {
                 continue;
             };
-            if DocumentsIn::delete(write.tx(), &models::FLAKE, &scope, id).await? {
+            if write.delete(&models::FLAKE, &scope, id).await? {
                 enqueued += self
                     .enqueue_flake_events(write.tx(), org, bot_id, flake, FlakeEvent::Deleted)
                     .await?;

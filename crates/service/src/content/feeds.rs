@@ -663,7 +663,7 @@ impl Content {
     ) -> Result<bool> {
         let flake_id = self.stamp_new(&mut doc);
         let scope = Scope::child(target.organisation_id, "bot_id", target.bot_id);
-        let mut write = self.docs.begin_write(&[models::FLAKE.table]).await?;
+        let mut write = self.docs.begin_write().await?;
         let item = TakenItem {
             organisation_id: target.organisation_id,
             bot_id: target.bot_id,

@@ -102,7 +102,7 @@ impl Content {
             return Ok(false);
         };
         flake.extend(changes.clone());
-        let mut write = self.docs.begin_write(&[models::FLAKE.table]).await?;
+        let mut write = self.docs.begin_write().await?;
         let published = write
             .update_if(&models::FLAKE, &scope, &job.flake_id, &expect, &changes)
             .await?;

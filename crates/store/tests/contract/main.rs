@@ -17,6 +17,7 @@ mod jobs;
 mod messages;
 mod outbox;
 mod reactions;
+mod read_cache;
 mod scoping;
 mod secrets;
 mod sorting;

@@ -331,7 +331,7 @@ async fn a_document_write_commits_with_its_job_or_not_at_all(db: Db) {
         .unwrap();
 
     // Dropped before its commit: neither the rows nor the job are kept.
-    let mut write = docs.begin_write(&[FLAKE.table]).await.unwrap();
+    let mut write = docs.begin_write().await.unwrap();
     write
         .insert(&FLAKE, &scope, &flake("f1", json!({"title": "t"})))
         .await
@@ -348,7 +348,7 @@ async fn a_document_write_commits_with_its_job_or_not_at_all(db: Db) {
     assert!(jobs.by_id(dropped.id).await.unwrap().is_none());
 
     // Committed: all of it.
-    let mut write = docs.begin_write(&[FLAKE.table]).await.unwrap();
+    let mut write = docs.begin_write().await.unwrap();
     write
         .insert(&FLAKE, &scope, &flake("f1", json!({"title": "t"})))
         .await
@@ -416,8 +416,14 @@ async fn tokens_insert_get_delete(db: Db) {
         .unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
 
-    assert!(tokens.delete("d3").await.unwrap());
-    assert!(!tokens.delete("d3").await.unwrap());
+    assert!(
+        !tokens.delete("org-a", "acc-2", "d3").await.unwrap(),
+        "a token is deleted only as its own account's"
+    );
+    assert!(!tokens.delete("org-b", "acc-1", "d3").await.unwrap());
+    assert!(tokens.get("d3").await.unwrap().is_some());
+    assert!(tokens.delete("org-a", "acc-1", "d3").await.unwrap());
+    assert!(!tokens.delete("org-a", "acc-1", "d3").await.unwrap());
     assert!(tokens.get("d3").await.unwrap().is_none());
 
     // Every other token of the account goes; the kept one and other accounts' stay.

@@ -13,6 +13,7 @@ mod content_errors;
 mod content_filter_semantics;
 mod content_filters;
 mod content_orgs;
+mod content_read_cache;
 mod content_scheduling;
 mod content_stock_routes;
 mod content_tenancy;
