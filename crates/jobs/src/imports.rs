@@ -7,11 +7,11 @@ use std::io::{BufReader, Read};
 
 use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt;
-use palaver_domain::job::JobKind;
+use palaver_domain::job::{JobKind, JobProgress};
 use palaver_domain::platform::imports::ImportTarget;
 use palaver_service::jobs::{JobLease, JobRow};
 use palaver_service::platform::{import_job_kind, FileError};
-use palaver_service::Services;
+use palaver_service::{ServiceError, Services};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -93,36 +93,13 @@ impl ImportHandler {
             )
         });
         let mut progress = job.progress;
-        let mut failure = None;
-        while let Some(parsed) = rx.recv().await {
-            let elements = match parsed {
-                Ok(e) => e,
-                Err(reason) => {
-                    failure = Some(reason);
-                    break;
-                }
-            };
-            let first = progress.processed;
-            match platform
-                .import_batch(job, lease, self.target, first, elements, progress)
-                .await
-            {
-                Ok(Some(p)) => progress = p,
-                Ok(None) => {
-                    return Err(JobFailure::Transient(
-                        "The job's lease ran out; it goes on from its last checkpoint".into(),
-                    ))
-                }
-                Err(e) => {
-                    let e = e.into_domain();
-                    return Err(if e.code.status() >= 500 {
-                        JobFailure::Transient(e.message)
-                    } else {
-                        JobFailure::Permanent(e.message)
-                    });
-                }
-            }
-        }
+        let failure = if self.target == ImportTarget::Messages {
+            self.import_messages(job, lease, &mut rx, &mut progress)
+                .await?
+        } else {
+            self.import_batches(job, lease, &mut rx, &mut progress)
+                .await?
+        };
         // Dropping the receiver stops a parser still reading.
         drop(rx);
         let _ = parser.await;
@@ -138,6 +115,94 @@ impl ImportHandler {
             tracing::warn!(error = %e, "imported file not deleted");
         }
         Ok(json!({ "progress": progress }))
+    }
+}
+
+impl ImportHandler {
+    /// Imports the parser's batches one after the other; answers why the file could not be
+    /// read to its end, if it could not.
+    async fn import_batches(
+        &self,
+        job: &JobRow,
+        lease: &JobLease,
+        rx: &mut mpsc::Receiver<Parsed>,
+        progress: &mut JobProgress,
+    ) -> Result<Option<String>, JobFailure> {
+        while let Some(parsed) = rx.recv().await {
+            let elements = match parsed {
+                Ok(e) => e,
+                Err(reason) => return Ok(Some(reason)),
+            };
+            let first = progress.processed;
+            let done = self
+                .services
+                .platform
+                .import_batch(job, lease, self.target, first, elements, *progress)
+                .await;
+            *progress = written(done)?;
+        }
+        Ok(None)
+    }
+
+    /// As [`ImportHandler::import_batches`] for messages, reading each batch into rows while
+    /// the one before is written: the writer (on SQLite, one thread) waits on neither.
+    async fn import_messages(
+        &self,
+        job: &JobRow,
+        lease: &JobLease,
+        rx: &mut mpsc::Receiver<Parsed>,
+        progress: &mut JobProgress,
+    ) -> Result<Option<String>, JobFailure> {
+        let platform = &self.services.platform;
+        let mut next = match rx.recv().await {
+            None => return Ok(None),
+            Some(Err(reason)) => return Ok(Some(reason)),
+            Some(Ok(elements)) => platform
+                .prepare_messages(job, progress.processed, elements)
+                .await
+                .map_err(failed)?,
+        };
+        loop {
+            let following = progress.processed + next.len();
+            let write = platform.import_messages(job, lease, next, *progress);
+            let read = async {
+                match rx.recv().await {
+                    None => Ok(None),
+                    Some(Err(reason)) => Err(reason),
+                    Some(Ok(elements)) => Ok(Some(
+                        platform.prepare_messages(job, following, elements).await,
+                    )),
+                }
+            };
+            let (done, read) = tokio::join!(write, read);
+            *progress = written(done)?;
+            match read {
+                Ok(None) => return Ok(None),
+                Err(reason) => return Ok(Some(reason)),
+                Ok(Some(prepared)) => next = prepared.map_err(failed)?,
+            }
+        }
+    }
+}
+
+/// The progress after a batch, or why the job stops: its lease ran out, or the batch failed.
+fn written(done: Result<Option<JobProgress>, ServiceError>) -> Result<JobProgress, JobFailure> {
+    match done {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(JobFailure::Transient(
+            "The job's lease ran out; it goes on from its last checkpoint".into(),
+        )),
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// A failed batch: retried later when the server failed, for good when the data did.
+fn failed(e: ServiceError) -> JobFailure {
+    let e = e.into_domain();
+    if e.code.status() >= 500 {
+        JobFailure::Transient(e.message)
+    } else {
+        JobFailure::Permanent(e.message)
     }
 }
 

@@ -75,6 +75,10 @@ impl Db {
             // file did as well for reads, but every write then made each reading connection
             // unmap and map the file again: sends were ~15 % slower.
             .pragma("cache_size", "-16384")
+            // A multi-row write inside a transaction keeps the pages it changes in a statement
+            // journal, which SQLite spills to a temporary file past 64 KiB: a bulk batch paid
+            // a file write per page. Kept in memory, it lasts one statement (a few hundred KiB).
+            .pragma("temp_store", "memory")
             .with_regexp();
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {

@@ -23,7 +23,7 @@ use super::channel_input::NewChannelInput;
 use super::channel_rosters::{check_roster, roster_event};
 use super::channels::{channel_ref, random_name};
 use super::messages::{mention_names, parse_body};
-use super::send_queue::{insert_sends, NewSend};
+use super::send_queue::{insert_sends_unreturned, NewSend};
 use super::users::NewUserInput;
 use super::{AppPrincipal, Platform};
 use crate::error::Result;
@@ -64,6 +64,38 @@ fn parse_all<T>(
         .into_iter()
         .map(|(pos, key, v)| (pos, key, parse(v)))
         .collect()
+}
+
+/// A batch's elements with their index in the file (the first is `first`) and their key.
+fn numbered_elements(first: u64, elements: Vec<Value>) -> Vec<Element> {
+    elements
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let position = i64::try_from(first + i as u64).unwrap_or(i64::MAX);
+            (position, key_of(&v), v)
+        })
+        .collect()
+}
+
+/// A batch of message elements read into rows (or why each makes none), not written yet.
+#[derive(Debug)]
+pub struct PreparedMessages {
+    app: i64,
+    /// How many elements the batch holds.
+    n: u64,
+    items: Vec<(i64, Option<String>, std::result::Result<MessageRow, String>)>,
+}
+
+impl PreparedMessages {
+    /// How many elements the batch holds.
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
 }
 
 /// What the job of an import reads: the stored file and, for members, the channel.
@@ -236,18 +268,15 @@ impl Platform {
         target: ImportTarget,
         first: u64,
         elements: Vec<Value>,
-        mut progress: JobProgress,
+        progress: JobProgress,
     ) -> Result<Option<JobProgress>> {
+        if target == ImportTarget::Messages {
+            let prepared = self.prepare_messages(job, first, elements).await?;
+            return self.import_messages(job, held, prepared, progress).await;
+        }
         let app = job.application_id.ok_or_else(DomainError::internal)?;
         let n = elements.len() as u64;
-        let items: Vec<Element> = elements
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let position = i64::try_from(first + i as u64).unwrap_or(i64::MAX);
-                (position, key_of(&v), v)
-            })
-            .collect();
+        let items = numbered_elements(first, elements);
         let mut tx = self.db.begin().await?;
         let mut out = Outcome::default();
         match target {
@@ -260,9 +289,23 @@ impl Platform {
                 self.import_members(&mut tx, app, channel, items, &mut out)
                     .await?
             }
-            ImportTarget::Messages => self.import_messages(&mut tx, app, items, &mut out).await?,
+            ImportTarget::Messages => return Err(DomainError::internal().into()),
         }
         ImportKeys::insert_all(&mut tx, app, target.key_kind(), &out.keys).await?;
+        self.end_batch(tx, held, target, n, out, progress).await
+    }
+
+    /// Records what a batch of `n` elements wrote in `tx` (its progress, failures and events)
+    /// and commits it; `None` when the lease was lost (nothing was written).
+    async fn end_batch(
+        &self,
+        mut tx: Tx,
+        held: &JobLease,
+        target: ImportTarget,
+        n: u64,
+        out: Outcome,
+        mut progress: JobProgress,
+    ) -> Result<Option<JobProgress>> {
         progress.processed += n;
         progress.created += out.created;
         progress.skipped += out.skipped;
@@ -530,15 +573,22 @@ impl Platform {
         Ok(())
     }
 
-    async fn import_messages(
+    /// Reads a batch of message elements of `job` (`first` is the index of the first in the
+    /// file) into the rows they make, writing nothing: the job reads the next batch while the
+    /// one before is being written. Which elements were imported before is known only when
+    /// the batch is written ([`Platform::import_messages`]).
+    pub async fn prepare_messages(
         &self,
-        tx: &mut Tx,
-        app: i64,
-        items: Vec<Element>,
-        out: &mut Outcome,
-    ) -> Result<()> {
-        let mut seen = Self::known_keys(tx, app, ImportTarget::Messages, &items).await?;
-        let parsed: Vec<Parsed<MessageImport>> = parse_all(items, parse_element::<MessageImport>);
+        job: &JobRow,
+        first: u64,
+        elements: Vec<Value>,
+    ) -> Result<PreparedMessages> {
+        let app = job.application_id.ok_or_else(DomainError::internal)?;
+        let n = elements.len() as u64;
+        let parsed: Vec<Parsed<MessageImport>> = parse_all(
+            numbered_elements(first, elements),
+            parse_element::<MessageImport>,
+        );
         let mut channel_ids: BTreeSet<i64> = BTreeSet::new();
         let mut names: BTreeSet<String> = BTreeSet::new();
         for m in parsed.iter().filter_map(|(_, _, m)| m.as_ref().ok()) {
@@ -562,14 +612,44 @@ impl Platform {
             .collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let users = self.users_named(&system_principal(app), &names).await?;
+        let items = parsed
+            .into_iter()
+            .map(|(pos, key, message)| {
+                let row = message.and_then(|m| self.imported_message(app, m, &channels, &users));
+                (pos, key, row)
+            })
+            .collect();
+        Ok(PreparedMessages { app, n, items })
+    }
+
+    /// Writes a batch read by [`Platform::prepare_messages`] in one transaction with its
+    /// checkpoint; answers the progress after it, or `None` when the lease was lost.
+    pub async fn import_messages(
+        &self,
+        job: &JobRow,
+        held: &JobLease,
+        batch: PreparedMessages,
+        progress: JobProgress,
+    ) -> Result<Option<JobProgress>> {
+        let PreparedMessages { app, n, items } = batch;
+        if job.application_id != Some(app) {
+            return Err(DomainError::internal().into());
+        }
+        let mut tx = self.db.begin().await?;
+        let keys: Vec<&str> = items.iter().filter_map(|(_, k, _)| k.as_deref()).collect();
+        let mut seen: HashSet<String> =
+            ImportKeys::known(&mut tx, app, ImportTarget::Messages.key_kind(), &keys)
+                .await?
+                .into_keys()
+                .collect();
+        let mut out = Outcome::default();
         let mut sends = Vec::new();
         let mut keys = Vec::new();
-        for (pos, key, message) in parsed {
+        for (pos, key, row) in items {
             if key.as_ref().is_some_and(|k| seen.contains(k)) {
                 out.skipped += 1;
                 continue;
             }
-            let row = message.and_then(|m| self.imported_message(app, m, &channels, &users));
             match row {
                 Ok(message) => {
                     if let Some(k) = &key {
@@ -584,23 +664,27 @@ impl Platform {
                 Err(reason) => out.fail(pos, key, reason),
             }
         }
-        if sends.is_empty() {
-            return Ok(());
-        }
-        let (rows, _) = insert_sends(tx, &sends, self.now()).await?;
-        let mut per_channel: BTreeMap<i64, u64> = BTreeMap::new();
-        for (row, key) in rows.iter().zip(keys) {
-            *per_channel.entry(row.channel_id).or_default() += 1;
-            if let Some(k) = key {
-                out.keys.push((k, row.id));
+        if !sends.is_empty() {
+            // Nothing of the new rows is read back: keys find their messages by number.
+            let rows = insert_sends_unreturned(&mut tx, &sends, self.now()).await?;
+            let mut per_channel: BTreeMap<i64, u64> = BTreeMap::new();
+            let mut numbered_keys = Vec::new();
+            for (row, key) in rows.iter().zip(keys) {
+                *per_channel.entry(row.channel_id).or_default() += 1;
+                if let Some(k) = key {
+                    numbered_keys.push((k, row.app_seq));
+                }
+            }
+            let kind = ImportTarget::Messages.key_kind();
+            ImportKeys::insert_all_numbered(&mut tx, app, kind, &numbered_keys).await?;
+            out.created += rows.len() as u64;
+            for (channel_id, count) in per_channel {
+                out.events
+                    .push(self.event(app, Event::MessagesImported { channel_id, count }));
             }
         }
-        out.created += rows.len() as u64;
-        for (channel_id, count) in per_channel {
-            out.events
-                .push(self.event(app, Event::MessagesImported { channel_id, count }));
-        }
-        Ok(())
+        self.end_batch(tx, held, ImportTarget::Messages, n, out, progress)
+            .await
     }
 
     /// The message an element makes, or why it makes none.

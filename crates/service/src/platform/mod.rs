@@ -56,7 +56,7 @@ pub use functions::{
     INVOCATION_SORTABLE,
 };
 pub use history::{CursorPage, MessageFilter};
-pub use imports::{import_job_kind, import_payload};
+pub use imports::{import_job_kind, import_payload, PreparedMessages};
 pub use jobs::JOB_SORTABLE;
 pub use message_input::{MessagePatch, NewMessageInput};
 pub use messages::MessageView;

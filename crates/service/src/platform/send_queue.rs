@@ -166,13 +166,64 @@ impl Platform {
 
 /// Inserts `sends` inside `tx`, in that order: numbers them in their channels (and the
 /// application), and opens a reply thread for each top-level one. Answers the written messages
-/// and the reply threads by parent message id. Sends and imports write messages this one way,
-/// so that imported history is numbered and indexed exactly as sent messages are.
+/// and the reply threads by parent message id. Sends and imports write messages this one way
+/// (imports through [`insert_sends_unreturned`]), so that imported history is numbered and
+/// indexed exactly as sent messages are.
 pub(crate) async fn insert_sends(
     tx: &mut Tx,
     sends: &[NewSend],
     now: i64,
 ) -> Result<(Vec<MessageRow>, HashMap<i64, ThreadRow>)> {
+    let rows = numbered(tx, sends, now).await?;
+    let rows = Messages::insert_all(tx, &rows).await?;
+    // Every top-level message gets its reply thread.
+    let mut parents: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+    for m in rows.iter().filter(|m| m.nested_level == 0) {
+        parents
+            .entry(m.application_id)
+            .or_default()
+            .push((m.channel_id, m.id));
+    }
+    let mut threads: HashMap<i64, ThreadRow> = HashMap::new();
+    for (app, list) in parents {
+        for t in Threads::insert_replies(tx, app, &list, now).await? {
+            if let Some(parent) = t.parent_message_id {
+                threads.insert(parent, t);
+            }
+        }
+    }
+    Ok((rows, threads))
+}
+
+/// As [`insert_sends`], for bulk writes that need neither the new ids nor the reply threads
+/// back (imports): the same rows, numbers and threads, but no row travels back from the
+/// database per message. Answers the written messages with their numbers (`seq`, `app_seq`)
+/// and `id` 0; a message is found again by its application and `app_seq`.
+pub(crate) async fn insert_sends_unreturned(
+    tx: &mut Tx,
+    sends: &[NewSend],
+    now: i64,
+) -> Result<Vec<MessageRow>> {
+    let rows = numbered(tx, sends, now).await?;
+    let rows = Messages::insert_all_unreturned(tx, &rows).await?;
+    // Every top-level message gets its reply thread: those of each application's run of
+    // numbers, which this transaction holds alone (the counter row stays locked).
+    let mut runs: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for m in rows.iter().filter(|m| m.nested_level == 0) {
+        let run = runs
+            .entry(m.application_id)
+            .or_insert((m.app_seq, m.app_seq));
+        run.0 = run.0.min(m.app_seq);
+        run.1 = run.1.max(m.app_seq);
+    }
+    for (app, (first, last)) in runs {
+        Threads::insert_replies_numbered(tx, app, first, last, now).await?;
+    }
+    Ok(rows)
+}
+
+/// `sends` as rows to insert: numbered in their channels, in their threads, dated `now`.
+async fn numbered(tx: &mut Tx, sends: &[NewSend], now: i64) -> Result<Vec<MessageRow>> {
     // Channel counters in ascending channel order: one lock order for every writer.
     let mut counts: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for s in sends {
@@ -206,24 +257,7 @@ pub(crate) async fn insert_sends(
         });
         *seq += 1;
     }
-    let rows = Messages::insert_all(tx, &rows).await?;
-    // Every top-level message gets its reply thread.
-    let mut parents: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
-    for m in rows.iter().filter(|m| m.nested_level == 0) {
-        parents
-            .entry(m.application_id)
-            .or_default()
-            .push((m.channel_id, m.id));
-    }
-    let mut threads: HashMap<i64, ThreadRow> = HashMap::new();
-    for (app, list) in parents {
-        for t in Threads::insert_replies(tx, app, &list, now).await? {
-            if let Some(parent) = t.parent_message_id {
-                threads.insert(parent, t);
-            }
-        }
-    }
-    Ok((rows, threads))
+    Ok(rows)
 }
 
 #[cfg(test)]

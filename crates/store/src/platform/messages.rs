@@ -166,6 +166,38 @@ pub(crate) fn select(app: i64) -> SelectStatement {
     q
 }
 
+/// Rows a multi-row insert writes at once: 16 values a row, well under SQLite's limit of
+/// bound values per statement.
+const INSERT_CHUNK: usize = 500;
+
+/// The insert of `rows` (numbered already), without `id`.
+fn insert_of(rows: &[MessageRow]) -> sea_query::InsertStatement {
+    let mut q = Query::insert();
+    q.into_table(table())
+        .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)));
+    for m in rows {
+        q.values_panic([
+            m.application_id.into(),
+            m.channel_id.into(),
+            m.thread_id.into(),
+            m.seq.into(),
+            m.app_seq.into(),
+            m.r#type.clone().into(),
+            m.user_id.into(),
+            m.body.clone().into(),
+            m.file.as_ref().map(Value::to_string).into(),
+            m.group_tag.clone().into(),
+            m.properties.to_string().into(),
+            m.mentions.to_string().into(),
+            m.links.to_string().into(),
+            m.nested_level.into(),
+            m.created.into(),
+            m.last_edited.into(),
+        ]);
+    }
+    q
+}
+
 fn sub(q: SelectStatement) -> SimpleExpr {
     SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
 }
@@ -321,6 +353,49 @@ impl Messages {
         tx: &mut Tx,
         rows: &[MessageRow],
     ) -> Result<Vec<MessageRow>, StoreError> {
+        let mut out = Self::numbered(tx, rows).await?;
+        let mut ids = std::collections::HashMap::new();
+        for chunk in out.chunks(INSERT_CHUNK) {
+            let mut q = insert_of(chunk);
+            // Neither engine promises RETURNING rows in VALUES order: match them by number.
+            q.returning(
+                Query::returning().columns(["id", "application_id", "app_seq"].map(Alias::new)),
+            );
+            for r in tx.fetch_all(&q).await? {
+                ids.insert(
+                    (
+                        r.int("application_id")?.unwrap_or_default(),
+                        r.int("app_seq")?.unwrap_or_default(),
+                    ),
+                    r.int("id")?.unwrap_or_default(),
+                );
+            }
+        }
+        for m in &mut out {
+            m.id = *ids
+                .get(&(m.application_id, m.app_seq))
+                .ok_or_else(|| StoreError::Decode("chat_messages.id".into()))?;
+        }
+        Ok(out)
+    }
+
+    /// As [`Messages::insert_all`], but answers the rows with their application sequence
+    /// numbers only (`id` stays 0): for bulk writes that find their rows again by number
+    /// (`app_seq` is unique per application), so that no row travels back per message.
+    pub async fn insert_all_unreturned(
+        tx: &mut Tx,
+        rows: &[MessageRow],
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let out = Self::numbered(tx, rows).await?;
+        for chunk in out.chunks(INSERT_CHUNK) {
+            tx.execute(&insert_of(chunk)).await?;
+        }
+        Ok(out)
+    }
+
+    /// `rows` with their application sequence numbers, taken from each application's counter
+    /// row (which stays locked until `tx` ends).
+    async fn numbered(tx: &mut Tx, rows: &[MessageRow]) -> Result<Vec<MessageRow>, StoreError> {
         let mut counts: std::collections::BTreeMap<i64, i64> = Default::default();
         for m in rows {
             *counts.entry(m.application_id).or_default() += 1;
@@ -354,51 +429,6 @@ impl Messages {
                 ..m.clone()
             });
             *seq += 1;
-        }
-        let mut ids = std::collections::HashMap::new();
-        // 16 values a row: well under SQLite's limit of bound values per statement.
-        for chunk in out.chunks(500) {
-            let mut q = Query::insert();
-            q.into_table(table())
-                .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)));
-            for m in chunk {
-                q.values_panic([
-                    m.application_id.into(),
-                    m.channel_id.into(),
-                    m.thread_id.into(),
-                    m.seq.into(),
-                    m.app_seq.into(),
-                    m.r#type.clone().into(),
-                    m.user_id.into(),
-                    m.body.clone().into(),
-                    m.file.as_ref().map(Value::to_string).into(),
-                    m.group_tag.clone().into(),
-                    m.properties.to_string().into(),
-                    m.mentions.to_string().into(),
-                    m.links.to_string().into(),
-                    m.nested_level.into(),
-                    m.created.into(),
-                    m.last_edited.into(),
-                ]);
-            }
-            // Neither engine promises RETURNING rows in VALUES order: match them by number.
-            q.returning(
-                Query::returning().columns(["id", "application_id", "app_seq"].map(Alias::new)),
-            );
-            for r in tx.fetch_all(&q).await? {
-                ids.insert(
-                    (
-                        r.int("application_id")?.unwrap_or_default(),
-                        r.int("app_seq")?.unwrap_or_default(),
-                    ),
-                    r.int("id")?.unwrap_or_default(),
-                );
-            }
-        }
-        for m in &mut out {
-            m.id = *ids
-                .get(&(m.application_id, m.app_seq))
-                .ok_or_else(|| StoreError::Decode("chat_messages.id".into()))?;
         }
         Ok(out)
     }

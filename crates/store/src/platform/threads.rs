@@ -209,6 +209,47 @@ impl Threads {
             .collect()
     }
 
+    /// Opens the reply threads of `app`'s top-level messages numbered `first..=last` in the
+    /// application (its `app_seq`), in that order, in one statement that reads the messages
+    /// where they are: a bulk write that did not read back its messages' ids opens their
+    /// threads without them. Answers how many it opened.
+    pub async fn insert_replies_numbered(
+        tx: &mut Tx,
+        app: i64,
+        first: i64,
+        last: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let m = Alias::new("chat_messages");
+        let mut parents = Query::select();
+        parents
+            .from(m.clone())
+            .column((m.clone(), Alias::new("application_id")))
+            .column((m.clone(), Alias::new("channel_id")))
+            .expr(Expr::val("MESSAGE"))
+            .column((m.clone(), Alias::new("id")))
+            .expr(Expr::val(now))
+            .and_where(Expr::col((m.clone(), Alias::new("application_id"))).eq(app))
+            .and_where(Expr::col((m.clone(), Alias::new("app_seq"))).between(first, last))
+            .and_where(Expr::col((m.clone(), Alias::new("nested_level"))).eq(0))
+            .order_by((m, Alias::new("app_seq")), sea_query::Order::Asc);
+        let mut q = Query::insert();
+        q.into_table(table())
+            .columns(
+                [
+                    "application_id",
+                    "channel_id",
+                    "type",
+                    "parent_message_id",
+                    "created",
+                ]
+                .map(Alias::new),
+            )
+            .select_from(parents)
+            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?;
+        tx.execute(&q).await
+    }
+
     /// Opens a STANDALONE thread named `name` in `channel`.
     pub async fn insert_standalone(
         tx: &mut Tx,

@@ -7,6 +7,7 @@
 mod support;
 
 mod basics;
+mod bulk_writes;
 mod channel_states;
 mod channels;
 mod cross_engine;

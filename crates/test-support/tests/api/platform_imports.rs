@@ -599,3 +599,105 @@ async fn deleting_a_file_message_or_its_sender_cleans_the_stored_file_up_in_a_jo
     let jobs = app.pget("/jobs", &token).await;
     assert_eq!(jobs.body["page"]["total_elements"], 0, "{}", jobs.text);
 }
+
+#[tokio::test]
+async fn imported_messages_get_reply_threads_and_keys_across_batches() {
+    let app = crate::spawn().await;
+    let token = app.platform_token().await;
+    for name in ["alice", "bob"] {
+        let r = app
+            .ppost(
+                "/users",
+                &token,
+                json!({"name": name, "display_name": name}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let mut channels = Vec::new();
+    for name in ["one", "two"] {
+        let r = app
+            .ppost("/channels", &token, json!({"type": "PUBLIC", "name": name}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        channels.push(r.body["id"].as_i64().unwrap());
+    }
+    // More than a batch (1,000) and than a statement (500); every other one with a key.
+    let elements: Vec<Value> = (0..1_005)
+        .map(|i| {
+            let mut e = json!({"type": "TEXT", "channel_id": channels[i % 2],
+                               "body": format!("m{i}"), "user": "alice"});
+            if i % 2 == 0 {
+                e["idempotency_key"] = json!(format!("k{i}"));
+            }
+            e
+        })
+        .collect();
+    let job = imported(
+        &app,
+        "/imports/messages",
+        &token,
+        Value::Array(elements.clone()),
+        JobKind::MessageImport,
+    )
+    .await;
+    assert_eq!(progress(&job), [1_005, 1_005, 0, 0], "{job}");
+
+    // The newest of channel two is the file's last element for it, numbered after the rest.
+    let history = app
+        .pget_query(
+            &format!("/channels/{}/messages", channels[1]),
+            &token,
+            &[("size", "2")],
+        )
+        .await;
+    assert_eq!(history.status, 200, "{}", history.text);
+    let newest = &history.body["_embedded"]["messages"][0];
+    assert_eq!(newest["body"], "m1003");
+    assert_eq!(newest["replies_count"], 0, "{newest}");
+    // Its reply thread is there and answers; a reply goes to it and is counted.
+    let thread = newest["_links"]["reply_thread"]["href"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&app.base)
+        .unwrap()
+        .to_string();
+    let t = app.pget(&thread, &token).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    assert_eq!(t.body["type"], "MESSAGE");
+    assert_eq!(
+        t.body["_links"]["message"]["href"],
+        newest["_links"]["self"]["href"]
+    );
+    let r = app
+        .ppost(
+            &format!("{thread}/messages"),
+            &token,
+            json!({"type": "TEXT", "body": "a reply", "user": {"username": "bob"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["nested_level"], 1);
+    let again = app
+        .pget(&format!("/messages/{}", newest["id"]), &token)
+        .await;
+    assert_eq!(again.body["replies_count"], 1, "{}", again.text);
+    // Every imported message has a thread of its own: the older one on the page too.
+    let older = &history.body["_embedded"]["messages"][1];
+    assert_eq!(older["body"], "m1001");
+    assert_ne!(
+        older["_links"]["reply_thread"]["href"],
+        newest["_links"]["reply_thread"]["href"]
+    );
+
+    // The same file again: what carried a key (503 elements, over both batches) is skipped.
+    let again = imported(
+        &app,
+        "/imports/messages",
+        &token,
+        Value::Array(elements),
+        JobKind::MessageImport,
+    )
+    .await;
+    assert_eq!(progress(&again), [1_005, 502, 503, 0], "{again}");
+}
