@@ -16,6 +16,8 @@ use palaver_test_support::TestApp;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
 
+use crate::gateway::rest_message;
+
 use crate::platform_messages::chat;
 
 /// A connection of the test's own: its handle for the hub and what it receives.
@@ -80,17 +82,6 @@ fn presence(app: i64, user: i64) -> Arc<Published> {
     )
 }
 
-async fn send(app: &TestApp, token: &str, channel: i64, user: &str, body: &str) {
-    let r = app
-        .ppost(
-            &format!("/channels/{channel}/messages"),
-            token,
-            json!({"type": "TEXT", "body": body, "user": {"username": user}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-}
-
 /// A hook that holds the renders of the events `hold` picks until released, telling when
 /// one is held.
 struct Gate {
@@ -130,7 +121,7 @@ async fn other_app_message(app: &TestApp) -> (i64, i64, i64, Arc<Published>) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let channel = r.body["id"].as_i64().expect("channel id");
-    send(app, &other.token, channel, "dora", "from b").await;
+    rest_message(app, &other.token, channel, "dora", "from b").await;
     let event = created(app, other.app_id).await.pop().expect("b's message");
     let dora = dora["id"].as_i64().expect("dora's id");
     (other.app_id, channel, dora, event)
@@ -141,7 +132,7 @@ async fn a_held_presence_render_holds_back_no_message() {
     let c = chat().await;
     let a = c.app.app_id;
     let alice = c.users[0]["id"].as_i64().expect("alice's id");
-    send(&c.app, &c.token, c.general, "alice", "m0").await;
+    rest_message(&c.app, &c.token, c.general, "alice", "m0").await;
     let m0 = created(&c.app, a).await.pop().expect("m0's event");
     let (b, b_channel, dora, b_message) = other_app_message(&c.app).await;
 
@@ -184,8 +175,8 @@ async fn a_held_message_render_holds_back_its_application_only_and_its_order_sta
     let c = chat().await;
     let a = c.app.app_id;
     let alice = c.users[0]["id"].as_i64().expect("alice's id");
-    send(&c.app, &c.token, c.general, "alice", "m0").await;
-    send(&c.app, &c.token, c.general, "alice", "m1").await;
+    rest_message(&c.app, &c.token, c.general, "alice", "m0").await;
+    rest_message(&c.app, &c.token, c.general, "alice", "m1").await;
     let ours = created(&c.app, a).await;
     assert_eq!(ours.len(), 2);
     let (b, b_channel, dora, b_message) = other_app_message(&c.app).await;
@@ -226,7 +217,7 @@ async fn messages_rendered_side_by_side_arrive_in_order() {
     c.app.limits.rates_off();
     let total = 40;
     for n in 0..total {
-        send(&c.app, &c.token, c.general, "alice", &format!("m{n}")).await;
+        rest_message(&c.app, &c.token, c.general, "alice", &format!("m{n}")).await;
     }
     let events = created(&c.app, a).await;
     assert_eq!(events.len(), total);
