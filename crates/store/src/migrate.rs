@@ -111,6 +111,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0017_message_counts.sql"),
         include_str!("../migrations/postgres/0017_message_counts.sql"),
     ),
+    (
+        18,
+        "counted by writer",
+        include_str!("../migrations/sqlite/0018_counted_by_writer.sql"),
+        include_str!("../migrations/postgres/0018_counted_by_writer.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

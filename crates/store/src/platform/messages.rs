@@ -166,6 +166,58 @@ pub(crate) fn select(app: i64) -> SelectStatement {
     q
 }
 
+/// Adds `rows` to the message counts of their threads (`message_count`) and of their channels
+/// (`channel_message_count`, `channel_main_count` on each channel's MAIN thread row), in one
+/// statement: `CASE` over the batch's threads and channels. The MAIN thread rows are locked by
+/// the caller already (the channel sequences), so this takes no lock in a new order.
+async fn count_in_threads(tx: &mut Tx, rows: &[MessageRow]) -> Result<(), StoreError> {
+    use std::collections::BTreeMap;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut threads: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut channels: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for m in rows {
+        *threads.entry(m.thread_id).or_default() += 1;
+        let c = channels.entry(m.channel_id).or_default();
+        c.0 += 1;
+        c.1 += i64::from(m.nested_level == 0);
+    }
+    let by = |key: &str, adds: &mut dyn Iterator<Item = (i64, i64)>| {
+        let mut case = sea_query::CaseStatement::new();
+        for (k, n) in adds {
+            case = case.case(Expr::col(Alias::new(key)).eq(k), Expr::val(n));
+        }
+        let e: SimpleExpr = case.finally(Expr::val(0i64)).into();
+        e
+    };
+    let plus =
+        |column: &str, by: SimpleExpr| (Alias::new(column), Expr::col(Alias::new(column)).add(by));
+    let mut q = Query::update();
+    q.table(Alias::new("chat_threads"))
+        .values([
+            plus(
+                "message_count",
+                by("id", &mut threads.iter().map(|(k, n)| (*k, *n))),
+            ),
+            plus(
+                "channel_message_count",
+                by("main_of", &mut channels.iter().map(|(k, n)| (*k, n.0))),
+            ),
+            plus(
+                "channel_main_count",
+                by("main_of", &mut channels.iter().map(|(k, n)| (*k, n.1))),
+            ),
+        ])
+        .cond_where(
+            Cond::any()
+                .add(Expr::col(Alias::new("id")).is_in(threads.keys().copied()))
+                .add(Expr::col(Alias::new("main_of")).is_in(channels.keys().copied())),
+        );
+    tx.execute(&q).await?;
+    Ok(())
+}
+
 /// Rows a multi-row insert writes at once: 16 values a row, well under SQLite's limit of
 /// bound values per statement.
 const INSERT_CHUNK: usize = 500;
@@ -394,8 +446,20 @@ impl Messages {
     }
 
     /// `rows` with their application sequence numbers, taken from each application's counter
-    /// row (which stays locked until `tx` ends).
+    /// row (which stays locked until `tx` ends), and counted in the histories they join: every
+    /// insert passes here, so inserts are counted once per application, thread and channel of a
+    /// batch instead of once per row by a trigger (deletes stay with the trigger of 0017, since
+    /// cascades never pass through code).
     async fn numbered(tx: &mut Tx, rows: &[MessageRow]) -> Result<Vec<MessageRow>, StoreError> {
+        let out = Self::numbered_only(tx, rows).await?;
+        count_in_threads(tx, rows).await?;
+        Ok(out)
+    }
+
+    async fn numbered_only(
+        tx: &mut Tx,
+        rows: &[MessageRow],
+    ) -> Result<Vec<MessageRow>, StoreError> {
         let mut counts: std::collections::BTreeMap<i64, i64> = Default::default();
         for m in rows {
             *counts.entry(m.application_id).or_default() += 1;
@@ -408,6 +472,10 @@ impl Messages {
                 .value(
                     Alias::new("last_message_seq"),
                     Expr::col(Alias::new("last_message_seq")).add(count),
+                )
+                .value(
+                    Alias::new("message_count"),
+                    Expr::col(Alias::new("message_count")).add(count),
                 )
                 .and_where(Expr::col(Alias::new("id")).eq(app))
                 .returning_col(Alias::new("last_message_seq"));
