@@ -8,13 +8,14 @@ use std::time::Duration;
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_binder::SqlxBinder;
 use sqlx::postgres::{PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::StoreError;
 use crate::row::DbRow;
-use crate::timing::timed;
+use crate::sqlite::{Pooled, SqliteFile};
+use crate::timing::{timed, timed_now};
 
 /// Which SQL dialect a statement is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +25,21 @@ pub enum Dialect {
 }
 
 /// A pool on the configured database.
+///
+/// SQLite's statements run through [`SqliteFile`] (rusqlite, on the calling thread); its sqlx
+/// pool (one connection, opened when first used) only runs the migrations, with sqlx's
+/// migrator, and serves tests that look at the file with plain SQL.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool, WriteLock),
+    Sqlite(SqlitePool, SqliteDb),
     Postgres(PgPool),
+}
+
+/// A SQLite file's connections and this process's turn to write to it.
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    file: SqliteFile,
+    lock: WriteLock,
 }
 
 /// SQLite lets one connection write at a time. Left to SQLite, the others wait in its busy
@@ -51,8 +63,9 @@ impl WriteLock {
 
 impl Db {
     /// Connects to `url`: `postgres://…` / `postgresql://…` for PostgreSQL, anything else
-    /// (`sqlite://path`, `sqlite::memory:`) for SQLite. SQLite files and their folder are created,
-    /// run in WAL mode with foreign keys on and a busy timeout.
+    /// (`sqlite://path`) for a SQLite file. SQLite files and their folder are created, run in
+    /// WAL mode with foreign keys on and a busy timeout. `max_connections` bounds PostgreSQL's
+    /// pool, and how many idle SQLite connections are kept.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
@@ -62,38 +75,37 @@ impl Db {
                 .await?;
             return Ok(Db::Postgres(pool));
         }
+        // The migrations' (and tests') sqlx connection; statements run on `SqliteFile`'s
+        // connections, which set the rest of this file's settings (see `crate::sqlite`).
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // LoopBack's `like` is case-sensitive; SQLite's is not unless told so.
-            .pragma("case_sensitive_like", "ON")
-            // Each connection keeps up to 16 MiB of pages (SQLite's default is 2 MB), so that
-            // the pages a large history's newest page reads stay in memory. A memory map of the
-            // file did as well for reads, but every write then made each reading connection
-            // unmap and map the file again: sends were ~15 % slower.
-            .pragma("cache_size", "-16384")
-            // A multi-row write inside a transaction keeps the pages it changes in a statement
-            // journal, which SQLite spills to a temporary file past 64 KiB: a bulk batch paid
-            // a file write per page. Kept in memory, it lasts one statement (a few hundred KiB).
-            .pragma("temp_store", "memory")
-            .with_regexp();
+            .pragma("case_sensitive_like", "ON");
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(e.into()))?;
             }
         }
+        let file = SqliteFile::open(
+            options.get_filename().to_path_buf(),
+            max_connections as usize,
+        )?;
         let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
+            .max_connections(1)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
-            // A connection to a local file does not go stale; pinging it before every use
-            // would cost each statement a second trip to its worker thread.
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
-        Ok(Db::Sqlite(pool, WriteLock::default()))
+            .connect_lazy_with(options);
+        Ok(Db::Sqlite(
+            pool,
+            SqliteDb {
+                file,
+                lock: WriteLock::default(),
+            },
+        ))
     }
 
     /// Connects to PostgreSQL with every connection's `search_path` set to `schema`
@@ -167,7 +179,11 @@ impl Db {
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         match self {
-            Db::Sqlite(p, _) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
+            Db::Sqlite(_, s) => s
+                .file
+                .connection()
+                .and_then(|c| c.query("SELECT 1", &sea_query::Values(Vec::new())))
+                .is_ok(),
             Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
         }
     }
@@ -175,14 +191,17 @@ impl Db {
     /// The pool's connections: how many are open, and how many of those are idle.
     pub fn pool_usage(&self) -> (u32, usize) {
         match self {
-            Db::Sqlite(p, _) => (p.size(), p.num_idle()),
+            Db::Sqlite(_, s) => s.file.usage(),
             Db::Postgres(p) => (p.size(), p.num_idle()),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p, _) => p.close().await,
+            Db::Sqlite(p, s) => {
+                s.file.close();
+                p.close().await
+            }
             Db::Postgres(p) => p.close().await,
         }
     }
@@ -191,9 +210,11 @@ impl Db {
     /// a transaction never waits inside SQLite for another of ours.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p, lock) => {
-                let guard = lock.acquire().await;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
+            Db::Sqlite(_, s) => {
+                let guard = s.lock.acquire().await;
+                let conn = s.file.connection()?;
+                timed_now("BEGIN IMMEDIATE", || conn.batch("BEGIN IMMEDIATE"))?;
+                Tx::Sqlite(conn, guard)
             }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
@@ -204,11 +225,13 @@ impl Db {
         stmt: &S,
     ) -> Result<Vec<DbRow>, StoreError> {
         Ok(match self {
-            Db::Sqlite(p, _) => {
+            Db::Sqlite(_, s) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                let rows: Vec<SqliteRow> =
-                    timed(&sql, sqlx::query_with(&sql, values).fetch_all(p)).await?;
-                rows.into_iter().map(DbRow::Sqlite).collect()
+                let conn = s.file.connection()?;
+                timed_now(&sql, || conn.query(&sql, &values.0))?
+                    .into_iter()
+                    .map(DbRow::Sqlite)
+                    .collect()
             }
             Db::Postgres(p) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
@@ -226,7 +249,7 @@ impl Db {
         stmt: &S,
     ) -> Result<Vec<DbRow>, StoreError> {
         let _turn = match self {
-            Db::Sqlite(_, lock) => Some(lock.acquire().await),
+            Db::Sqlite(_, s) => Some(s.lock.acquire().await),
             Db::Postgres(_) => None,
         };
         self.fetch_all(stmt).await
@@ -236,12 +259,11 @@ impl Db {
     /// transactions of this process.
     pub(crate) async fn execute<S: SqlxBinder>(&self, stmt: &S) -> Result<u64, StoreError> {
         Ok(match self {
-            Db::Sqlite(p, lock) => {
-                let _turn = lock.acquire().await;
+            Db::Sqlite(_, s) => {
+                let _turn = s.lock.acquire().await;
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                timed(&sql, sqlx::query_with(&sql, values).execute(p))
-                    .await?
-                    .rows_affected()
+                let conn = s.file.connection()?;
+                timed_now(&sql, || conn.execute(&sql, &values.0))?
             }
             Db::Postgres(p) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
@@ -253,10 +275,11 @@ impl Db {
     }
 }
 
-/// An open transaction on either engine; dropped without [`Tx::commit`] it rolls back.
-/// A SQLite one holds the write lock until then.
+/// An open transaction on either engine; dropped without [`Tx::commit`] it rolls back (a
+/// SQLite connection is rolled back as it goes back to its idle list). A SQLite one holds the
+/// write lock until then.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+    Sqlite(Pooled, OwnedMutexGuard<()>),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -266,11 +289,12 @@ impl Tx {
         stmt: &S,
     ) -> Result<Vec<DbRow>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t, _) => {
+            Tx::Sqlite(conn, _) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                let rows: Vec<SqliteRow> =
-                    timed(&sql, sqlx::query_with(&sql, values).fetch_all(&mut **t)).await?;
-                rows.into_iter().map(DbRow::Sqlite).collect()
+                timed_now(&sql, || conn.query(&sql, &values.0))?
+                    .into_iter()
+                    .map(DbRow::Sqlite)
+                    .collect()
             }
             Tx::Postgres(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
@@ -283,11 +307,9 @@ impl Tx {
 
     pub(crate) async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t, _) => {
+            Tx::Sqlite(conn, _) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                timed(&sql, sqlx::query_with(&sql, values).execute(&mut **t))
-                    .await?
-                    .rows_affected()
+                timed_now(&sql, || conn.execute(&sql, &values.0))?
             }
             Tx::Postgres(t) => {
                 let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
@@ -300,7 +322,7 @@ impl Tx {
 
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t, _) => t.commit().await?,
+            Tx::Sqlite(conn, _turn) => timed_now("COMMIT", || conn.batch("COMMIT"))?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())

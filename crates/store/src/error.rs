@@ -11,8 +11,28 @@ pub enum StoreError {
     Decode(String),
     #[error(transparent)]
     Database(sqlx::Error),
+    /// The database was closed (`Db::close`): the process is stopping.
+    #[error("the database connections are closed")]
+    Closed,
+    /// A SQLite statement failed (SQLite runs through rusqlite; see `crate::sqlite`).
+    #[error(transparent)]
+    Sqlite(rusqlite::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, message)
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                StoreError::Conflict(message.clone().unwrap_or_else(|| f.to_string()))
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {

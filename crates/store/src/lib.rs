@@ -1,5 +1,6 @@
 //! Palaver's persistence. One code path serves SQLite and PostgreSQL: statements are built with
-//! sea-query for the connected dialect and run through sqlx with bound values.
+//! sea-query for the connected dialect and run with bound values, through sqlx on PostgreSQL
+//! and through rusqlite on the calling thread on SQLite (see `sqlite`).
 //! Every read and write is scoped by organisation; nothing here can return another tenant's rows.
 
 mod cache;
@@ -15,13 +16,14 @@ mod plain_secrets;
 pub mod platform;
 mod row;
 mod settings;
+mod sqlite;
 mod stats;
 pub mod timing;
 mod tokens;
 
 pub use cache::ReadCache;
 pub use channel_feeds::{ChannelItems, ChannelSchedules, TakenItem};
-pub use db::{Db, Dialect, Tx};
+pub use db::{Db, Dialect, SqliteDb, Tx};
 pub use deliveries::{DocumentsIn, FlakePosts, SUBSCRIPTION_PROPERTY};
 pub use documents::{DocumentWrite, Documents, Scope};
 pub use error::StoreError;

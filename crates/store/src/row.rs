@@ -5,10 +5,10 @@ use palaver_domain::time::format_millis;
 use palaver_domain::{Kind, Model};
 use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use crate::error::StoreError;
+use crate::sqlite::SqliteRow;
 
 pub(crate) enum DbRow {
     Sqlite(SqliteRow),
@@ -18,21 +18,21 @@ pub(crate) enum DbRow {
 impl DbRow {
     pub(crate) fn text(&self, col: &str) -> Result<Option<String>, StoreError> {
         Ok(match self {
-            DbRow::Sqlite(r) => r.try_get(col)?,
+            DbRow::Sqlite(r) => r.text(col)?,
             DbRow::Postgres(r) => r.try_get(col)?,
         })
     }
 
     pub(crate) fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
         Ok(match self {
-            DbRow::Sqlite(r) => r.try_get(col)?,
+            DbRow::Sqlite(r) => r.int(col)?,
             DbRow::Postgres(r) => r.try_get(col)?,
         })
     }
 
     pub(crate) fn boolean(&self, col: &str) -> Result<Option<bool>, StoreError> {
         Ok(match self {
-            DbRow::Sqlite(r) => r.try_get(col)?,
+            DbRow::Sqlite(r) => r.boolean(col)?,
             DbRow::Postgres(r) => r.try_get(col)?,
         })
     }

@@ -52,6 +52,17 @@ pub(crate) async fn timed<T>(sql: &str, query: impl Future<Output = T>) -> T {
     out
 }
 
+/// Runs `statement` (the statement `sql`, run on this thread) and records how long it took.
+pub(crate) fn timed_now<T>(sql: &str, statement: impl FnOnce() -> T) -> T {
+    let Some(timers) = TIMERS.get() else {
+        return statement();
+    };
+    let started = Instant::now();
+    let out = statement();
+    timers.statements[statement_kind(sql)].record(started.elapsed().as_secs_f64());
+    out
+}
+
 /// Records how long a write waited for its turn.
 pub(crate) fn waited_for_writer(since: Instant) {
     if let Some(timers) = TIMERS.get() {

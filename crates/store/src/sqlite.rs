@@ -1,0 +1,317 @@
+//! SQLite statements run where they are asked for, through rusqlite on a small set of pooled
+//! connections, instead of on a driver thread per connection.
+//!
+//! sqlx runs each SQLite connection on a worker thread of its own and hands every statement
+//! and every row between it and the async runtime: a 50-message history page spent about a
+//! third of its CPU copying rows across, and another third in the kernel switching threads,
+//! against under 2 % in SQLite itself. A local SQLite read takes microseconds, so it is cheaper
+//! to run it on the calling thread: a connection is taken from the idle list, the statement
+//! (prepared once per connection and kept) runs to its last row, and the connection goes back,
+//! all without an `.await`. Reads never wait in WAL mode, and this process's writers queue on
+//! the async [`crate::db::WriteLock`] before they begin, so a statement here never sleeps in
+//! SQLite's busy handler unless another process holds the file.
+//!
+//! Connections are opened on demand: as many as statements run at once (about one per runtime
+//! thread, and the one open transaction), not a fixed pool, each keeping up to 16 MiB of pages.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use regex::Regex;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, OpenFlags};
+
+use crate::error::StoreError;
+
+/// Statements each connection keeps prepared: more than the store has distinct statement
+/// shapes on a hot path, so a page's statements are parsed once per connection.
+const PREPARED_PER_CONNECTION: usize = 256;
+
+/// A SQLite database file and the connections open on it.
+#[derive(Debug, Clone)]
+pub struct SqliteFile(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    /// The file's path.
+    target: String,
+    idle: Mutex<Vec<Connection>>,
+    /// Connections open now, idle or in use.
+    open: AtomicU32,
+    /// Idle connections kept beyond this many are closed when they come back.
+    max_idle: usize,
+    /// Set by [`SqliteFile::close`]: no connection is handed out after it.
+    closed: AtomicBool,
+}
+
+impl SqliteFile {
+    /// Opens (creating when missing) the file at `path` in WAL mode, and checks that one
+    /// connection can be made to it.
+    pub(crate) fn open(path: PathBuf, max_idle: usize) -> Result<Self, StoreError> {
+        if path.as_os_str() == ":memory:" {
+            // Each connection would see a database of its own.
+            return Err(StoreError::Decode(
+                "an in-memory SQLite database: give the path of a file".into(),
+            ));
+        }
+        let target = path.to_string_lossy().into_owned();
+        let file = SqliteFile(Arc::new(Inner {
+            target,
+            idle: Mutex::new(Vec::new()),
+            open: AtomicU32::new(0),
+            max_idle: max_idle.max(1),
+            closed: AtomicBool::new(false),
+        }));
+        let first = file.connection()?;
+        first.conn().pragma_update(None, "journal_mode", "WAL")?;
+        drop(first);
+        Ok(file)
+    }
+
+    /// An idle connection, or a new one.
+    pub(crate) fn connection(&self) -> Result<Pooled, StoreError> {
+        if self.0.closed.load(Ordering::Relaxed) {
+            return Err(StoreError::Closed);
+        }
+        let idle = self.0.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
+        let conn = match idle {
+            Some(c) => c,
+            None => {
+                let c = self.connect()?;
+                self.0.open.fetch_add(1, Ordering::Relaxed);
+                c
+            }
+        };
+        Ok(Pooled {
+            conn: Some(conn),
+            file: self.clone(),
+        })
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.0.target, flags)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(PREPARED_PER_CONNECTION);
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             -- LoopBack's `like` is case-sensitive; SQLite's is not unless told so.
+             PRAGMA case_sensitive_like = ON;
+             -- Up to 16 MiB of pages (SQLite's default is 2 MB), so that the pages a large
+             -- history's newest page reads stay in memory. A memory map of the file did as
+             -- well for reads, but every write then made each reading connection unmap and
+             -- map the file again: sends were ~15 % slower.
+             PRAGMA cache_size = -16384;
+             -- A multi-row write inside a transaction keeps the pages it changes in a
+             -- statement journal, which SQLite spills to a temporary file past 64 KiB: a bulk
+             -- batch paid a file write per page. Kept in memory, it lasts one statement.
+             PRAGMA temp_store = memory;",
+        )?;
+        conn.create_scalar_function(
+            "regexp",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            regexp,
+        )?;
+        Ok(conn)
+    }
+
+    /// Connections open now, and how many of them are idle.
+    pub(crate) fn usage(&self) -> (u32, usize) {
+        let idle = self.0.idle.lock().map(|v| v.len()).unwrap_or(0);
+        (self.0.open.load(Ordering::Relaxed), idle)
+    }
+
+    /// Closes the idle connections (those in use close when they come back) and refuses any
+    /// statement from now on.
+    pub(crate) fn close(&self) {
+        self.0.closed.store(true, Ordering::Relaxed);
+        let idle = self
+            .0
+            .idle
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        self.0.open.fetch_sub(idle.len() as u32, Ordering::Relaxed);
+    }
+}
+
+/// `X REGEXP Y` (LoopBack's `regexp`): whether the text `X` matches the pattern `Y`, with each
+/// statement's pattern compiled once. NULL for a value that is not text; an invalid pattern
+/// fails the statement.
+fn regexp(ctx: &rusqlite::functions::Context<'_>) -> rusqlite::Result<Option<bool>> {
+    let re: Arc<Regex> = ctx.get_or_create_aux(0, |v| -> Result<Regex, BoxError> {
+        Ok(Regex::new(v.as_str()?)?)
+    })?;
+    Ok(match ctx.get_raw(1) {
+        rusqlite::types::ValueRef::Text(t) => Some(re.is_match(
+            std::str::from_utf8(t).map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?,
+        )),
+        _ => None,
+    })
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A connection taken from a [`SqliteFile`]; it goes back to the idle list when dropped.
+#[derive(Debug)]
+pub struct Pooled {
+    conn: Option<Connection>,
+    file: SqliteFile,
+}
+
+impl Pooled {
+    fn conn(&self) -> &Connection {
+        // Taken out only by `drop`.
+        #[allow(clippy::expect_used)]
+        self.conn
+            .as_ref()
+            .expect("a pooled connection is present until dropped")
+    }
+
+    /// Runs `sql` with `values` bound and answers every row it yields.
+    pub(crate) fn query(
+        &self,
+        sql: &str,
+        values: &sea_query::Values,
+    ) -> Result<Vec<SqliteRow>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(sql)?;
+        let names: Arc<[String]> = stmt.column_names().into_iter().map(String::from).collect();
+        let width = names.len();
+        let mut rows = stmt.query(params_from_iter(values.0.iter().map(bound)))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                cells.push(Value::from(row.get_ref(i)?));
+            }
+            out.push(SqliteRow {
+                names: names.clone(),
+                cells,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Runs `sql` with `values` bound to its end and answers how many rows it changed.
+    pub(crate) fn execute(&self, sql: &str, values: &sea_query::Values) -> Result<u64, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params_from_iter(values.0.iter().map(bound)))?;
+        while rows.next()?.is_some() {}
+        Ok(conn.changes())
+    }
+
+    /// Runs statements without parameters (`BEGIN`, `COMMIT`, `ROLLBACK`).
+    pub(crate) fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.conn().execute_batch(sql)?)
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        // A connection left inside a transaction (a panic between BEGIN and its end) must not
+        // be handed to the next caller as it is.
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            self.file.0.open.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        let mut idle = match self.file.0.idle.lock() {
+            Ok(idle) => idle,
+            Err(_) => {
+                self.file.0.open.fetch_sub(1, Ordering::Relaxed);
+                return;
+            }
+        };
+        if idle.len() < self.file.0.max_idle && !self.file.0.closed.load(Ordering::Relaxed) {
+            idle.push(conn);
+        } else {
+            drop(idle);
+            self.file.0.open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A sea-query value as SQLite stores it (booleans as 0 and 1, as sqlx bound them).
+fn bound(v: &sea_query::Value) -> Value {
+    use sea_query::Value as V;
+    let int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
+    match v {
+        V::Bool(b) => int(b.map(i64::from)),
+        V::TinyInt(i) => int(i.map(i64::from)),
+        V::SmallInt(i) => int(i.map(i64::from)),
+        V::Int(i) => int(i.map(i64::from)),
+        V::BigInt(i) => int(*i),
+        V::TinyUnsigned(i) => int(i.map(i64::from)),
+        V::SmallUnsigned(i) => int(i.map(i64::from)),
+        V::Unsigned(i) => int(i.map(i64::from)),
+        V::BigUnsigned(i) => i.map_or(Value::Null, |u| match i64::try_from(u) {
+            Ok(i) => Value::Integer(i),
+            Err(_) => Value::Real(u as f64),
+        }),
+        V::Float(f) => f.map_or(Value::Null, |f| Value::Real(f64::from(f))),
+        V::Double(f) => f.map_or(Value::Null, Value::Real),
+        V::String(s) => s
+            .as_ref()
+            .map_or(Value::Null, |s| Value::Text(s.to_string())),
+        V::Char(c) => c.map_or(Value::Null, |c| Value::Text(c.to_string())),
+        V::Bytes(b) => b.as_ref().map_or(Value::Null, |b| Value::Blob(b.to_vec())),
+        #[allow(unreachable_patterns)]
+        other => Value::Text(other.to_string()),
+    }
+}
+
+/// One result row: its cells, and the statement's column names (shared by its rows).
+#[derive(Debug)]
+pub(crate) struct SqliteRow {
+    names: Arc<[String]>,
+    cells: Vec<Value>,
+}
+
+impl SqliteRow {
+    fn cell(&self, col: &str) -> Result<&Value, StoreError> {
+        self.names
+            .iter()
+            .position(|n| n == col)
+            .map(|i| &self.cells[i])
+            .ok_or_else(|| StoreError::Decode(format!("no column {col}")))
+    }
+
+    pub(crate) fn text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(match self.cell(col)? {
+            Value::Null => None,
+            Value::Text(s) => Some(s.clone()),
+            Value::Integer(i) => Some(i.to_string()),
+            Value::Real(f) => Some(f.to_string()),
+            Value::Blob(b) => Some(
+                String::from_utf8(b.clone()).map_err(|_| StoreError::Decode(col.to_string()))?,
+            ),
+        })
+    }
+
+    pub(crate) fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        Ok(match self.cell(col)? {
+            Value::Null => None,
+            Value::Integer(i) => Some(*i),
+            // SUM and arithmetic over integers stay integers; a real here is a whole number
+            // stored as one (or an average), read as the integer part as sqlx did.
+            Value::Real(f) => Some(*f as i64),
+            Value::Text(_) | Value::Blob(_) => {
+                return Err(StoreError::Decode(format!("{col} is not an integer")))
+            }
+        })
+    }
+
+    pub(crate) fn boolean(&self, col: &str) -> Result<Option<bool>, StoreError> {
+        Ok(self.int(col)?.map(|i| i != 0))
+    }
+}
