@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 use crate::cache::{CacheKey, Cached, ReadCache, Region, WriteGuard};
+use crate::content_counts;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::filter_sql;
@@ -318,18 +319,14 @@ impl Documents {
         Ok(self.rows(model, scope, key, select).await?.first().cloned())
     }
 
-    /// How many rows in scope match `w`.
+    /// How many rows in scope match `w`: from the kept counts when they hold this count (see
+    /// [`content_counts::key_for`]), else counted over the rows.
     pub async fn count(
         &self,
         model: &Model,
         scope: &Scope<'_>,
         w: &Where,
     ) -> Result<u64, StoreError> {
-        let mut q = Query::select();
-        q.from(Alias::new(model.table))
-            .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
-            .and_where(scope_condition(model, scope))
-            .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
         let cache = self.cache_for(model);
         let key = cache.map(|_| CacheKey::Count {
             table: model.table,
@@ -343,16 +340,34 @@ impl Documents {
             }
         }
         let read_at = cache.map(ReadCache::read_start);
+        let n = match content_counts::key_for(model, scope, w) {
+            Some(kept) => content_counts::read(&self.db, model.table, scope, &kept).await?,
+            None => self.count_rows(model, scope, w).await?,
+        };
+        if let (Some(c), Some(k), Some(at)) = (cache, key, read_at) {
+            c.put(k, at, &[region(model, scope)], Cached::Count(n));
+        }
+        Ok(n)
+    }
+
+    /// How many rows in scope match `w`, counted over the rows.
+    async fn count_rows(
+        &self,
+        model: &Model,
+        scope: &Scope<'_>,
+        w: &Where,
+    ) -> Result<u64, StoreError> {
+        let mut q = Query::select();
+        q.from(Alias::new(model.table))
+            .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
+            .and_where(scope_condition(model, scope))
+            .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
         let rows = self.db.fetch_all(&q).await?;
         let n = match rows.first() {
             Some(r) => r.int("n")?.unwrap_or(0),
             None => 0,
         };
-        let n = n.max(0) as u64;
-        if let (Some(c), Some(k), Some(at)) = (cache, key, read_at) {
-            c.put(k, at, &[region(model, scope)], Cached::Count(n));
-        }
-        Ok(n)
+        Ok(n.max(0) as u64)
     }
 
     /// Which of `ids` exist in scope.

@@ -5,6 +5,7 @@
 
 mod cache;
 mod channel_feeds;
+mod content_counts;
 mod db;
 mod deliveries;
 mod documents;

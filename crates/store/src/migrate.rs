@@ -117,6 +117,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_counted_by_writer.sql"),
         include_str!("../migrations/postgres/0018_counted_by_writer.sql"),
     ),
+    (
+        19,
+        "content counts",
+        include_str!("../migrations/sqlite/0019_content_counts.sql"),
+        include_str!("../migrations/postgres/0019_content_counts.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

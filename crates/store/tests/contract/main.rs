@@ -10,6 +10,7 @@ mod basics;
 mod bulk_writes;
 mod channel_states;
 mod channels;
+mod content_counts;
 mod cross_engine;
 mod files;
 mod filters;

@@ -8,6 +8,7 @@ mod content_auth;
 mod content_bots;
 mod content_channel_runs;
 mod content_children;
+mod content_counts;
 mod content_delivery;
 mod content_errors;
 mod content_filter_semantics;

@@ -7,6 +7,8 @@
 
 #[path = "../api/content_channel_runs.rs"]
 mod content_channel_runs;
+#[path = "../api/content_counts.rs"]
+mod content_counts;
 #[path = "../api/content_delivery.rs"]
 mod content_delivery;
 #[path = "../api/content_filter_semantics.rs"]
