@@ -5,6 +5,7 @@ mod avatar;
 pub mod content;
 mod docs;
 mod health;
+mod json_body;
 mod limits;
 pub mod observe;
 pub mod openapi;

@@ -221,12 +221,13 @@ async fn no_method(method: Method, uri: Uri) -> LbError {
 
 /// A JSON response with LoopBack's content type.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut res = (status, body.to_string()).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    res
+    // A `Value` always serialises (its keys are text).
+    crate::json_body::json_response(status, "application/json; charset=utf-8", body).unwrap_or_else(
+        |e| {
+            tracing::error!(error = %e, "a document could not be serialised");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        },
+    )
 }
 
 /// 200 with a JSON body.

@@ -31,7 +31,7 @@ use axum::extract::Request;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::Router;
 use palaver_domain::platform::naming::{Naming, Rendered};
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_service::Services;
@@ -304,24 +304,27 @@ async fn require_json_accept(req: Request, next: Next) -> Response {
 /// serialised as it stands; camelCase ones through a JSON tree whose keys are renamed as it is
 /// written.
 pub(crate) fn respond(ctx: &Ctx, body: impl Serialize) -> Response {
-    match ctx.naming {
-        Naming::Snake => (StatusCode::OK, Json(body)).into_response(),
-        naming => match serde_json::to_value(body) {
-            Ok(value) => (
+    let written = match ctx.naming {
+        Naming::Snake => crate::json_body::json_response(StatusCode::OK, JSON, &body),
+        naming => serde_json::to_value(body).and_then(|value| {
+            crate::json_body::json_response(
                 StatusCode::OK,
-                Json(Rendered {
+                JSON,
+                &Rendered {
                     value: &value,
                     naming,
-                }),
+                },
             )
-                .into_response(),
-            Err(e) => {
-                // The renderer logs no 5xx: this one's cause is logged here, once.
-                tracing::error!(error = %e, "a resource could not be serialised");
-                ApiError(DomainError::new(ErrorCode::Internal, e.to_string())).into_response()
-            }
-        },
-    }
+        }),
+    };
+    written.unwrap_or_else(|e| {
+        // The renderer logs no 5xx: this one's cause is logged here, once.
+        tracing::error!(error = %e, "a resource could not be serialised");
+        ApiError(DomainError::new(ErrorCode::Internal, e.to_string())).into_response()
+    })
 }
+
+/// The platform API's content type, as axum's `Json` set it.
+const JSON: &str = "application/json";
 
 type Result = std::result::Result<Response, ApiError>;
