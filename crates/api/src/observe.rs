@@ -2,17 +2,19 @@
 //! it answers with, and its Prometheus series: a count and a latency histogram by face, method,
 //! route template and status.
 //!
-//! One middleware rather than tower-http's `request-id` and `trace` layers: those keep any
+//! One layer rather than tower-http's `request-id` and `trace` layers: those keep any
 //! incoming id as it comes (no bound on its length or characters), and the trace layer's
 //! failure hook would log every 5xx a second time, after the line that logged its cause.
 
 mod series;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, OriginalUri, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
@@ -31,28 +33,107 @@ pub const UNMATCHED: &str = "unmatched";
 pub const REQUESTS: &str = "palaver_http_requests_total";
 pub const DURATION: &str = "palaver_http_request_duration_seconds";
 
-/// Runs the request inside its span and records it; answers with its request id.
-pub async fn middleware(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = request_id(req.headers().get(&REQUEST_ID));
-    let matched = route_of(&req);
-    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    let method = method_label(req.method());
-    let face = face_of(
-        req.extensions()
-            .get::<OriginalUri>()
-            .map_or(req.uri().path(), |o| o.0.path()),
-    );
-    // At ERROR level so that its fields are on every line the filter lets through, however
-    // quiet it is set: an error line always carries its request id.
-    let span = tracing::error_span!("request", request_id = %id, method, route = %route);
-    let mut res = next.run(req).instrument(span).await;
-    let status = res.status().as_u16();
-    series::record(face, method, route, status, started.elapsed().as_secs_f64());
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(REQUEST_ID, v);
+/// The layer that runs every request inside its span, records it, and answers with its request
+/// id. A tower layer rather than `axum::middleware::from_fn`, which boxes the routes' future and
+/// clones the routes' service on every request: here the routes' own future is wrapped as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestLayer;
+
+impl<S> tower::Layer<S> for RequestLayer {
+    type Service = RequestService<S>;
+
+    fn layer(&self, inner: S) -> RequestService<S> {
+        RequestService { inner }
     }
-    res
+}
+
+/// The service of [`RequestLayer`] around the routes.
+#[derive(Debug, Clone)]
+pub struct RequestService<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for RequestService<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Observed<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let started = Instant::now();
+        let id = request_id(req.headers().get(&REQUEST_ID));
+        let route = route_of(&req);
+        let method = method_label(req.method());
+        let face = face_of(
+            req.extensions()
+                .get::<OriginalUri>()
+                .map_or(req.uri().path(), |o| o.0.path()),
+        );
+        // At ERROR level so that its fields are on every line the filter lets through, however
+        // quiet it is set: an error line always carries its request id.
+        let span = tracing::error_span!(
+            "request",
+            request_id = %id,
+            method,
+            route = %route.as_ref().map_or(UNMATCHED, MatchedPath::as_str)
+        );
+        Observed {
+            inner: self.inner.call(req).instrument(span),
+            started,
+            id: HeaderValue::from_str(&id).ok(),
+            face,
+            method,
+            route,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's answer on its way: recorded, and given its request id, when it is ready.
+    pub struct Observed<F> {
+        #[pin]
+        inner: tracing::instrument::Instrumented<F>,
+        started: Instant,
+        id: Option<HeaderValue>,
+        face: &'static str,
+        method: &'static str,
+        route: Option<MatchedPath>,
+    }
+}
+
+impl<F, E> Future for Observed<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut res = match this.inner.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok(res)) => res,
+        };
+        let route = this.route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+        let status = res.status().as_u16();
+        series::record(
+            this.face,
+            this.method,
+            route,
+            status,
+            this.started.elapsed().as_secs_f64(),
+        );
+        if let Some(id) = this.id.take() {
+            res.headers_mut().insert(REQUEST_ID, id);
+        }
+        Poll::Ready(Ok(res))
+    }
 }
 
 /// The caller's request id when it is sane (1 to [`MAX_ID_LEN`] visible ASCII characters),

@@ -259,7 +259,7 @@ impl App {
                 .unwrap_or_default(),
         );
         let router = if self.request_spans {
-            router.layer(axum::middleware::from_fn(palaver_api::observe::middleware))
+            router.layer(palaver_api::observe::RequestLayer)
         } else {
             router
         };
