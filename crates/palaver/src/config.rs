@@ -143,7 +143,8 @@ settings! {
     /// `postgres://user:password@host:5432/dbname`.
     database_url: req String = "sqlite://data/palaver.db".into(), "PALAVER_DATABASE_URL",
         shown redact_url;
-    /// Most database connections held open.
+    /// Most database connections held open: PostgreSQL's pool; on SQLite, the most idle
+    /// connections kept (SQLite opens one per statement running at the same moment).
     max_connections: req u32 = 16, "PALAVER_MAX_CONNECTIONS";
     /// Content API token life in seconds when a login does not ask for one (two weeks).
     token_ttl_seconds: req i64 = 1_209_600, "PALAVER_TOKEN_TTL_SECONDS";
