@@ -52,10 +52,8 @@ impl SqliteFile {
     /// connection can be made to it.
     pub(crate) fn open(path: PathBuf, max_idle: usize) -> Result<Self, StoreError> {
         if path.as_os_str() == ":memory:" {
-            // Each connection would see a database of its own.
-            return Err(StoreError::Decode(
-                "an in-memory SQLite database: give the path of a file".into(),
-            ));
+            // Each connection would see a database of its own: a file is needed.
+            return Err(StoreError::Sqlite(rusqlite::Error::InvalidPath(path)));
         }
         let target = path.to_string_lossy().into_owned();
         let file = SqliteFile(Arc::new(Inner {
