@@ -23,6 +23,19 @@ impl DbRow {
         })
     }
 
+    /// `f` of the column's text, borrowed from the row: a JSON column is parsed without a copy
+    /// of its text first.
+    pub(crate) fn with_text<T>(
+        &self,
+        col: &str,
+        f: impl FnOnce(Option<&str>) -> T,
+    ) -> Result<T, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => f(r.text_ref(col)?),
+            DbRow::Postgres(r) => f(r.try_get::<Option<&str>, _>(col)?),
+        })
+    }
+
     pub(crate) fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
         Ok(match self {
             DbRow::Sqlite(r) => r.int(col)?,
@@ -42,19 +55,15 @@ impl DbRow {
     pub(crate) fn document(&self, model: &Model) -> Result<Map<String, Value>, StoreError> {
         let mut doc = Map::with_capacity(model.fields.len());
         for f in model.fields {
-            let v =
-                match f.kind {
-                    Kind::Id | Kind::Text => self.text(f.name)?.map(Value::String),
-                    Kind::Int => self.int(f.name)?.map(Value::from),
-                    Kind::Bool => self.boolean(f.name)?.map(Value::Bool),
-                    Kind::Date => self.int(f.name)?.map(|ms| Value::String(format_millis(ms))),
-                    Kind::TextArray | Kind::Json => match self.text(f.name)? {
-                        Some(s) => Some(serde_json::from_str(&s).map_err(|_| {
-                            StoreError::Decode(format!("{}.{}", model.table, f.name))
-                        })?),
-                        None => None,
-                    },
-                };
+            let v = match f.kind {
+                Kind::Id | Kind::Text => self.text(f.name)?.map(Value::String),
+                Kind::Int => self.int(f.name)?.map(Value::from),
+                Kind::Bool => self.boolean(f.name)?.map(Value::Bool),
+                Kind::Date => self.int(f.name)?.map(|ms| Value::String(format_millis(ms))),
+                Kind::TextArray | Kind::Json => self
+                    .with_text(f.name, |s| s.map(serde_json::from_str).transpose())?
+                    .map_err(|_| StoreError::Decode(format!("{}.{}", model.table, f.name)))?,
+            };
             doc.insert(f.name.to_string(), v.unwrap_or(Value::Null));
         }
         Ok(doc)

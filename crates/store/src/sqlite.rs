@@ -296,6 +296,16 @@ impl SqliteRow {
         })
     }
 
+    /// The column's text where it holds text (or NULL), borrowed: for a JSON column parsed at
+    /// once, whose copy would be thrown away.
+    pub(crate) fn text_ref(&self, col: &str) -> Result<Option<&str>, StoreError> {
+        match self.cell(col)? {
+            Value::Null => Ok(None),
+            Value::Text(s) => Ok(Some(s)),
+            _ => Err(StoreError::Decode(format!("{col} is not text"))),
+        }
+    }
+
     pub(crate) fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
         Ok(match self.cell(col)? {
             Value::Null => None,

@@ -127,7 +127,9 @@ fn col(c: &str) -> Expr {
 
 pub(crate) fn read(r: &DbRow) -> Result<ChatUserRow, StoreError> {
     let text = |c: &str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
-    let properties = r.text("properties")?.unwrap_or_else(|| "{}".into());
+    let properties = r
+        .with_text("properties", |s| serde_json::from_str(s.unwrap_or("{}")))?
+        .map_err(|_| StoreError::Decode("chat_users.properties".into()))?;
     Ok(ChatUserRow {
         id: r.int("id")?.unwrap_or_default(),
         application_id: r.int("application_id")?.unwrap_or_default(),
@@ -136,8 +138,7 @@ pub(crate) fn read(r: &DbRow) -> Result<ChatUserRow, StoreError> {
         display_picture_url: text("display_picture_url")?,
         r#type: text("type")?,
         is_guest: r.boolean("is_guest")?.unwrap_or(false),
-        properties: serde_json::from_str(&properties)
-            .map_err(|_| StoreError::Decode("chat_users.properties".into()))?,
+        properties,
         presence_status: text("presence_status")?,
         call_status: text("call_status")?,
         created: r.int("created")?.unwrap_or_default(),

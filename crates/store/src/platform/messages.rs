@@ -128,8 +128,8 @@ fn col(c: &str) -> Expr {
 }
 
 fn json(r: &DbRow, c: &str, default: &str) -> Result<Value, StoreError> {
-    let s = r.text(c)?.unwrap_or_else(|| default.into());
-    serde_json::from_str(&s).map_err(|_| StoreError::Decode(format!("chat_messages.{c}")))
+    r.with_text(c, |s| serde_json::from_str(s.unwrap_or(default)))?
+        .map_err(|_| StoreError::Decode(format!("chat_messages.{c}")))
 }
 
 pub(crate) fn read(r: &DbRow) -> Result<MessageRow, StoreError> {
@@ -144,9 +144,7 @@ pub(crate) fn read(r: &DbRow) -> Result<MessageRow, StoreError> {
         user_id: r.int("user_id")?,
         body: r.text("body")?,
         file: r
-            .text("file")?
-            .map(|s| serde_json::from_str(&s))
-            .transpose()
+            .with_text("file", |s| s.map(serde_json::from_str).transpose())?
             .map_err(|_| StoreError::Decode("chat_messages.file".into()))?,
         group_tag: r.text("group_tag")?,
         properties: json(r, "properties", "{}")?,

@@ -50,7 +50,9 @@ fn table() -> Alias {
 }
 
 fn read(r: &DbRow) -> Result<ThreadRow, StoreError> {
-    let properties = r.text("properties")?.unwrap_or_else(|| "{}".into());
+    let properties = r
+        .with_text("properties", |s| serde_json::from_str(s.unwrap_or("{}")))?
+        .map_err(|_| StoreError::Decode("chat_threads.properties".into()))?;
     Ok(ThreadRow {
         id: r.int("id")?.unwrap_or_default(),
         application_id: r.int("application_id")?.unwrap_or_default(),
@@ -58,8 +60,7 @@ fn read(r: &DbRow) -> Result<ThreadRow, StoreError> {
         r#type: r.text("type")?.unwrap_or_default(),
         parent_message_id: r.int("parent_message_id")?,
         name: r.text("name")?,
-        properties: serde_json::from_str(&properties)
-            .map_err(|_| StoreError::Decode("chat_threads.properties".into()))?,
+        properties,
         created: r.int("created")?.unwrap_or_default(),
     })
 }
