@@ -323,3 +323,61 @@ impl SqliteRow {
         Ok(self.int(col)?.map(|i| i != 0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn none() -> sea_query::Values {
+        sea_query::Values(Vec::new())
+    }
+
+    #[test]
+    fn an_in_memory_database_is_refused() {
+        let err = SqliteFile::open(PathBuf::from(":memory:"), 2).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Sqlite(rusqlite::Error::InvalidPath(_))),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_connection_given_back_inside_a_transaction_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SqliteFile::open(dir.path().join("t.db"), 2).unwrap();
+        let c = file.connection().unwrap();
+        c.batch("CREATE TABLE t (x INTEGER)").unwrap();
+        c.batch("BEGIN IMMEDIATE").unwrap();
+        c.execute("INSERT INTO t (x) VALUES (1)", &none()).unwrap();
+        drop(c);
+        let again = file.connection().unwrap();
+        let rows = again.query("SELECT COUNT(*) AS n FROM t", &none()).unwrap();
+        assert_eq!(rows[0].int("n").unwrap(), Some(0));
+        // The same connection came back, out of its transaction: a new one can begin.
+        assert_eq!(file.usage(), (1, 0));
+        again.batch("BEGIN IMMEDIATE").unwrap();
+        again.batch("COMMIT").unwrap();
+    }
+
+    #[test]
+    fn a_closed_file_hands_out_no_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SqliteFile::open(dir.path().join("t.db"), 2).unwrap();
+        file.close();
+        assert!(matches!(file.connection(), Err(StoreError::Closed)));
+        assert_eq!(file.usage(), (0, 0));
+    }
+
+    #[test]
+    fn regexp_matches_text_and_refuses_a_bad_pattern() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SqliteFile::open(dir.path().join("t.db"), 2).unwrap();
+        let c = file.connection().unwrap();
+        let one = |sql: &str| c.query(sql, &none()).map(|r| r[0].int("m").unwrap());
+        assert_eq!(one("SELECT 'abc' REGEXP '^a.c$' AS m").unwrap(), Some(1));
+        assert_eq!(one("SELECT 'abd' REGEXP '^a.c$' AS m").unwrap(), Some(0));
+        assert_eq!(one("SELECT NULL REGEXP 'a' AS m").unwrap(), None);
+        assert_eq!(one("SELECT 5 REGEXP 'a' AS m").unwrap(), None);
+        assert!(one("SELECT 'a' REGEXP '(' AS m").is_err());
+    }
+}
