@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query::SqliteQueryBuilder;
 use sea_query_binder::SqlxBinder;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -13,6 +13,7 @@ use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::StoreError;
+use crate::pg_statement;
 use crate::row::DbRow;
 use crate::sqlite::{Pooled, SqliteFile};
 use crate::timing::{timed, timed_now};
@@ -234,7 +235,7 @@ impl Db {
                     .collect()
             }
             Db::Postgres(p) => {
-                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                let (sql, values) = pg_statement::build(stmt);
                 let rows: Vec<PgRow> =
                     timed(&sql, sqlx::query_with(&sql, values).fetch_all(p)).await?;
                 rows.into_iter().map(DbRow::Postgres).collect()
@@ -266,7 +267,7 @@ impl Db {
                 timed_now(&sql, || conn.execute(&sql, &values.0))?
             }
             Db::Postgres(p) => {
-                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                let (sql, values) = pg_statement::build(stmt);
                 timed(&sql, sqlx::query_with(&sql, values).execute(p))
                     .await?
                     .rows_affected()
@@ -297,7 +298,7 @@ impl Tx {
                     .collect()
             }
             Tx::Postgres(t) => {
-                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                let (sql, values) = pg_statement::build(stmt);
                 let rows: Vec<PgRow> =
                     timed(&sql, sqlx::query_with(&sql, values).fetch_all(&mut **t)).await?;
                 rows.into_iter().map(DbRow::Postgres).collect()
@@ -312,7 +313,7 @@ impl Tx {
                 timed_now(&sql, || conn.execute(&sql, &values.0))?
             }
             Tx::Postgres(t) => {
-                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                let (sql, values) = pg_statement::build(stmt);
                 timed(&sql, sqlx::query_with(&sql, values).execute(&mut **t))
                     .await?
                     .rows_affected()

@@ -13,6 +13,7 @@ mod error;
 mod filter_sql;
 mod jobs;
 mod migrate;
+mod pg_statement;
 mod plain_secrets;
 pub mod platform;
 mod row;
