@@ -70,6 +70,67 @@ impl DbRow {
     }
 }
 
+/// Named columns of a result row: a whole row ([`DbRow`]), or the columns a join named with a
+/// prefix ([`Prefixed`]), so that one `read` function serves a table read alone or joined.
+pub(crate) trait Columns {
+    fn text(&self, col: &str) -> Result<Option<String>, StoreError>;
+    fn with_text<T>(&self, col: &str, f: impl FnOnce(Option<&str>) -> T) -> Result<T, StoreError>;
+    fn int(&self, col: &str) -> Result<Option<i64>, StoreError>;
+    fn boolean(&self, col: &str) -> Result<Option<bool>, StoreError>;
+}
+
+impl Columns for DbRow {
+    fn text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        DbRow::text(self, col)
+    }
+    fn with_text<T>(&self, col: &str, f: impl FnOnce(Option<&str>) -> T) -> Result<T, StoreError> {
+        DbRow::with_text(self, col, f)
+    }
+    fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        DbRow::int(self, col)
+    }
+    fn boolean(&self, col: &str) -> Result<Option<bool>, StoreError> {
+        DbRow::boolean(self, col)
+    }
+}
+
+/// The columns of `row` selected as `prefix` + name (`su_name` for a joined sender's `name`).
+pub(crate) struct Prefixed<'a> {
+    pub row: &'a DbRow,
+    pub prefix: &'static str,
+}
+
+impl Prefixed<'_> {
+    /// `f` of the prefixed name, spelled out on the stack (names are short).
+    fn named<T>(&self, col: &str, f: impl FnOnce(&str) -> T) -> T {
+        let mut buf = [0u8; 64];
+        let (p, c) = (self.prefix.as_bytes(), col.as_bytes());
+        let n = p.len() + c.len();
+        if n > buf.len() {
+            return f(&format!("{}{col}", self.prefix));
+        }
+        buf[..p.len()].copy_from_slice(p);
+        buf[p.len()..n].copy_from_slice(c);
+        // Both parts are whole strings: so is their concatenation.
+        f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+    }
+}
+
+impl Columns for Prefixed<'_> {
+    fn text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        self.named(col, |c| self.row.text(c))
+    }
+    fn with_text<T>(&self, col: &str, f: impl FnOnce(Option<&str>) -> T) -> Result<T, StoreError> {
+        self.named(col, |c| self.row.with_text(c, f))
+    }
+    fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        self.named(col, |c| self.row.int(c))
+    }
+    fn boolean(&self, col: &str) -> Result<Option<bool>, StoreError> {
+        self.named(col, |c| self.row.boolean(c))
+    }
+}
+
 /// The `n` of a `COUNT(*) AS n` query's one row (0 when there is none).
 pub(crate) fn count_of(rows: &[DbRow]) -> Result<u64, StoreError> {
     Ok(rows

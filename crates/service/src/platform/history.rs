@@ -3,7 +3,7 @@
 //! Cursors are bound to their listing and checked when they come back.
 
 use palaver_domain::platform::cursor::{self, CursorRequest, Cut};
-use palaver_store::platform::{History, HistoryScope, MessageRow, Viewing};
+use palaver_store::platform::{History, HistoryPage, HistoryScope, Viewing};
 
 use super::messages::MessageView;
 use super::{AppPrincipal, Platform};
@@ -75,19 +75,22 @@ impl Platform {
             after: window.above,
             limit: req.size + 1,
         };
-        let rows: Vec<MessageRow> = self
+        // The messages, what each shows beside it, and the total (kept counts for the
+        // unfiltered listings, a count for the filtered ones): one statement, see
+        // `Messages::history_page_as`.
+        let HistoryPage { rows, total } = self
             .messages
-            .history_as(p.application_id, &history, &filter.viewing)
+            .history_page_as(p.application_id, &history, &filter.viewing)
             .await?;
-        // Kept counts for the unfiltered listings, a count for the filtered ones: see
-        // `Messages::total_as`.
-        let total = self
-            .messages
-            .total_as(p.application_id, &history, &filter.viewing)
-            .await?;
-        let mut cut = window.cut(rows, req.size, |m| scope.key_of(m));
+        let mut cut = window.cut(rows, req.size, |(m, _)| scope.key_of(m));
         let items = self
-            .message_views(p, std::mem::take(&mut cut.items))
+            .message_views_beside(
+                p,
+                std::mem::take(&mut cut.items)
+                    .into_iter()
+                    .map(|(m, b)| (m, Some(b)))
+                    .collect(),
+            )
             .await?;
         Ok(CursorPage::of(&listing, req.size, total, cut, items))
     }

@@ -8,7 +8,7 @@ use palaver_domain::platform::event::{Event, MessageRef};
 use palaver_domain::platform::merge_patch;
 use palaver_domain::{DomainError, ErrorCode};
 use palaver_store::platform::{
-    ApplicationRow, ChannelRow, ChatUserRow, MessageRow, Messages, Roster, ThreadRow,
+    ApplicationRow, Beside, ChannelRow, ChatUserRow, MessageRow, Messages, Roster, ThreadRow,
 };
 use serde_json::{json, Map, Value};
 
@@ -294,21 +294,64 @@ impl Platform {
         p: &AppPrincipal,
         rows: Vec<MessageRow>,
     ) -> Result<Vec<MessageView>> {
+        self.message_views_beside(p, rows.into_iter().map(|m| (m, None)).collect())
+            .await
+    }
+
+    /// As [`Platform::message_views`], for rows some of which come with what they show beside
+    /// them already (a history page reads it with the messages): for those, users are read only
+    /// for mentions, reactions only when there are some, reply threads and report counts not at
+    /// all.
+    pub(crate) async fn message_views_beside(
+        &self,
+        p: &AppPrincipal,
+        rows: Vec<(MessageRow, Option<Beside>)>,
+    ) -> Result<Vec<MessageView>> {
         let app = p.application_id;
+        let mut known_users: HashMap<i64, ChatUserRow> = HashMap::new();
+        let mut known_threads: HashMap<i64, (ThreadRow, u64)> = HashMap::new();
+        let mut report_counts = HashMap::new();
         let mut user_ids = BTreeSet::new();
         let mut channel_ids = BTreeSet::new();
-        for m in &rows {
-            user_ids.extend(m.user_id);
-            for men in m.mentions.as_array().into_iter().flatten() {
-                user_ids.extend(men["user_id"].as_i64());
-                if men["type"] == "CHANNEL" {
-                    channel_ids.insert(m.channel_id);
+        let (mut reacted, mut unknown) = (Vec::new(), Vec::new());
+        let rows: Vec<MessageRow> = rows
+            .into_iter()
+            .map(|(m, beside)| {
+                match beside {
+                    Some(b) => {
+                        if let Some(u) = b.sender {
+                            known_users.insert(u.id, u);
+                        }
+                        if let Some(t) = b.reply_thread {
+                            known_threads.insert(m.id, t);
+                        }
+                        if b.report_count > 0 {
+                            report_counts.insert(m.id, b.report_count);
+                        }
+                        if b.reacted {
+                            reacted.push(m.id);
+                        }
+                    }
+                    None => {
+                        user_ids.extend(m.user_id);
+                        reacted.push(m.id);
+                        unknown.push(m.id);
+                    }
                 }
-            }
-        }
-        let ids: Vec<i64> = user_ids.into_iter().collect();
+                for men in m.mentions.as_array().into_iter().flatten() {
+                    user_ids.extend(men["user_id"].as_i64());
+                    if men["type"] == "CHANNEL" {
+                        channel_ids.insert(m.channel_id);
+                    }
+                }
+                m
+            })
+            .collect();
+        let ids: Vec<i64> = user_ids
+            .into_iter()
+            .filter(|id| !known_users.contains_key(id))
+            .collect();
         let channel_ids: Vec<i64> = channel_ids.into_iter().collect();
-        let parents: Vec<i64> = rows.iter().map(|m| m.id).collect();
         // Replies name their parent: the parent of the thread they are in.
         let mut reply_threads: Vec<i64> = rows
             .iter()
@@ -318,23 +361,28 @@ impl Platform {
         reply_threads.sort_unstable();
         reply_threads.dedup();
         // Independent reads, on connections of their own: a page waits for the slowest only.
-        let (users, channels, threads, in_threads, mut feedback) = tokio::try_join!(
+        // Each is skipped when its list is empty.
+        let (users_read, channels, threads_read, in_threads, mut feedback) = tokio::try_join!(
             self.users.by_ids(app, &ids),
             self.channels.by_ids(app, &channel_ids),
-            self.threads.replies_of(app, &parents),
+            self.threads.replies_of(app, &unknown),
             self.threads.by_ids(app, &reply_threads),
-            self.feedback(app, &parents),
+            self.feedback(app, &reacted, &unknown),
         )?;
+        feedback.report_counts.extend(report_counts);
         let parent_of: HashMap<i64, i64> = in_threads
             .into_iter()
             .filter_map(|t| t.parent_message_id.map(|m| (t.id, m)))
             .collect();
-        let users: HashMap<i64, ChatUserRow> = users.into_iter().map(|u| (u.id, u)).collect();
+        let mut users = known_users;
+        users.extend(users_read.into_iter().map(|u| (u.id, u)));
         let channels: HashMap<i64, ChannelRow> = channels.into_iter().map(|c| (c.id, c)).collect();
-        let mut threads: HashMap<i64, (ThreadRow, u64)> = threads
-            .into_iter()
-            .filter_map(|(t, n)| t.parent_message_id.map(|m| (m, (t, n))))
-            .collect();
+        let mut threads = known_threads;
+        threads.extend(
+            threads_read
+                .into_iter()
+                .filter_map(|(t, n)| t.parent_message_id.map(|m| (m, (t, n)))),
+        );
         Ok(rows
             .into_iter()
             .map(|m| {

@@ -311,19 +311,19 @@ impl Platform {
         Ok(counts.get(&m.id).copied().unwrap_or(0))
     }
 
-    /// The reactions and report counts of `messages`: two queries whatever their number, run
-    /// side by side (none for no messages). A store result, to be joined with other reads.
+    /// The reactions of `reacted` and the report counts of `reported`: two queries whatever
+    /// their number, run side by side (none for no messages). A store result, to be joined
+    /// with other reads.
     pub(crate) async fn feedback(
         &self,
         app: i64,
-        messages: &[i64],
+        reacted: &[i64],
+        reported: &[i64],
     ) -> std::result::Result<Feedback, StoreError> {
-        if messages.is_empty() {
-            return Ok(Feedback::default());
-        }
+        // Each read answers at once, without a statement, for no messages.
         let (reactions, report_counts) = tokio::try_join!(
-            self.reactions.of_messages(app, messages),
-            self.reports.counts(app, messages),
+            self.reactions.of_messages(app, reacted),
+            self.reports.counts(app, reported),
         )?;
         let mut by_message: HashMap<i64, Vec<ReactionSummary>> = HashMap::new();
         // In the order they were made: each emoji's users, and the emojis, in first-use order.

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::json_match;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::row::DbRow;
+use crate::row::Columns;
 
 /// A stored chat user.
 #[derive(Debug, Clone)]
@@ -125,7 +125,7 @@ fn col(c: &str) -> Expr {
     Expr::col((table(), Alias::new(c)))
 }
 
-pub(crate) fn read(r: &DbRow) -> Result<ChatUserRow, StoreError> {
+pub(crate) fn read(r: &impl Columns) -> Result<ChatUserRow, StoreError> {
     let text = |c: &str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
     let properties = r
         .with_text("properties", |s| serde_json::from_str(s.unwrap_or("{}")))?
@@ -153,15 +153,31 @@ pub(crate) fn select_joined(q: &mut SelectStatement) {
         .expr_as(online(), Alias::new("online"));
 }
 
+/// Selects into `q`, which joins `chat_users` as `alias`, what [`read`] reads, each column
+/// named `prefix` and its name (read back through [`crate::row::Prefixed`]).
+pub(crate) fn select_as(q: &mut SelectStatement, alias: &str, prefix: &str) {
+    let user = Alias::new(alias);
+    for c in COLUMNS {
+        q.expr_as(
+            Expr::col((user.clone(), Alias::new(c))),
+            Alias::new(format!("{prefix}{c}")),
+        );
+    }
+    q.expr_as(online_of(user), Alias::new(format!("{prefix}online")));
+}
+
 /// True while the user has an active user session: read with every user, one index probe.
 fn online() -> SimpleExpr {
+    online_of(table())
+}
+
+/// [`online`] of the user row that `user` names.
+fn online_of(user: Alias) -> SimpleExpr {
     let s = Alias::new("s");
     let mut q = Query::select();
     q.expr(Expr::val(1))
         .from_as(Alias::new("user_sessions"), s.clone())
-        .and_where(
-            Expr::col((s.clone(), Alias::new("user_id"))).equals((table(), Alias::new("id"))),
-        )
+        .and_where(Expr::col((s.clone(), Alias::new("user_id"))).equals((user, Alias::new("id"))))
         .and_where(Expr::col((s, Alias::new("state"))).eq("ACTIVE"));
     Expr::exists(q)
 }

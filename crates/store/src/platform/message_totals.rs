@@ -70,14 +70,8 @@ fn deleted_by(channel: i64, viewer: i64, main: bool) -> SelectStatement {
 }
 
 /// Messages of `channel` (MAIN-thread ones with `main`), less what `viewer` cleared or deleted
-/// for itself.
-async fn channel_total(
-    db: &Db,
-    app: i64,
-    channel: i64,
-    main: bool,
-    viewer: Option<i64>,
-) -> Result<u64, StoreError> {
+/// for itself, as one scalar expression (NULL when the channel has no MAIN thread row).
+fn channel_total(app: i64, channel: i64, main: bool, viewer: Option<i64>) -> SimpleExpr {
     let counted = if main {
         "channel_main_count"
     } else {
@@ -85,24 +79,23 @@ async fn channel_total(
     };
     let mut q = Query::select();
     q.from(threads())
-        .expr_as(Expr::col((threads(), Alias::new(counted))), Alias::new("n"))
+        .column((threads(), Alias::new(counted)))
         .and_where(Expr::col((threads(), Alias::new("application_id"))).eq(app))
         .and_where(Expr::col((threads(), Alias::new("main_of"))).eq(channel));
-    if let Some(u) = viewer {
-        let cleared = if main {
-            "cleared_main_count"
-        } else {
-            "cleared_count"
-        };
-        q.expr_as(state_of(channel, u, cleared), Alias::new("cleared"))
-            .expr_as(sub(deleted_by(channel, u, main)), Alias::new("deleted"));
+    let n = sub(q);
+    match viewer {
+        None => n,
+        Some(u) => {
+            let cleared = if main {
+                "cleared_main_count"
+            } else {
+                "cleared_count"
+            };
+            Expr::expr(n)
+                .sub(state_of(channel, u, cleared))
+                .sub(sub(deleted_by(channel, u, main)))
+        }
     }
-    let rows = db.fetch_all(&q).await?;
-    let mut n = int(&rows, "n")?;
-    if viewer.is_some() {
-        n -= int(&rows, "cleared")? + int(&rows, "deleted")?;
-    }
-    Ok(n.max(0) as u64)
 }
 
 /// Thread `thread`'s channel if it is a MAIN thread, and its message count.
@@ -122,12 +115,12 @@ async fn thread_counts(db: &Db, app: i64, thread: i64) -> Result<(Option<i64>, i
     ))
 }
 
-async fn application_total(db: &Db, app: i64) -> Result<u64, StoreError> {
+fn application_total(app: i64) -> SimpleExpr {
     let mut q = Query::select();
     q.from(Alias::new("applications"))
         .column(Alias::new("message_count"))
         .and_where(Expr::col(Alias::new("id")).eq(app));
-    Ok(int(&db.fetch_all(&q).await?, "message_count")?.max(0) as u64)
+    sub(q)
 }
 
 /// Locks, inside `tx`, the MAIN thread rows of `app`'s channels (of those where `user` wrote,
@@ -157,34 +150,71 @@ pub(crate) async fn lock_channels(
     Ok(())
 }
 
+/// The total of a listing whose scope is not a thread, as one scalar expression: a kept count
+/// where one exists, else a count of the listing. A thread's depends on what the thread is
+/// (read first, see [`Messages::total_as`]).
+pub(crate) fn total_expr(app: i64, h: &History, v: &Viewing) -> Option<SimpleExpr> {
+    let filtered = h.username.is_some() || h.text.is_some() || !v.types.is_empty();
+    let other_channel = |c: i64| v.channel.is_some_and(|x| x != c);
+    Some(match h.scope {
+        Scope::Thread(_) => return None,
+        Scope::Channel(c) if !filtered && !other_channel(c) => {
+            channel_total(app, c, v.main_thread, v.viewer)
+        }
+        Scope::Application
+            if !filtered && v.viewer.is_none() && !v.main_thread && v.channel.is_none() =>
+        {
+            application_total(app)
+        }
+        // A sender's, a member's unread and every filtered listing: counted.
+        _ => sub(Messages::count_query(app, h, v)),
+    })
+}
+
+/// The value of a total expression as a count: NULL (no such channel) is none, and a reader's
+/// deductions never take it below zero.
+pub(crate) fn total_of(n: Option<i64>) -> u64 {
+    n.unwrap_or(0).max(0) as u64
+}
+
+/// Reads `e`, a total expression, on its own.
+async fn read_total(db: &Db, e: SimpleExpr) -> Result<u64, StoreError> {
+    let mut q = Query::select();
+    q.expr_as(e, Alias::new("n"));
+    Ok(total_of(
+        db.fetch_all(&q)
+            .await?
+            .first()
+            .map(|r| r.int("n"))
+            .transpose()?
+            .flatten(),
+    ))
+}
+
 impl Messages {
     /// How many messages the listing `h` (ignoring its bounds and limit) holds as `v` sees it.
     pub async fn total_as(&self, app: i64, h: &History, v: &Viewing) -> Result<u64, StoreError> {
         let db = self.db();
+        if let Some(e) = total_expr(app, h, v) {
+            return read_total(db, e).await;
+        }
+        let Scope::Thread(t) = h.scope else {
+            unreachable!("only a thread's total needs a read first")
+        };
         let filtered = h.username.is_some() || h.text.is_some() || !v.types.is_empty();
-        let other_channel = |c: i64| v.channel.is_some_and(|x| x != c);
-        match h.scope {
-            Scope::Channel(c) if !filtered && !other_channel(c) => {
-                channel_total(db, app, c, v.main_thread, v.viewer).await
+        if filtered {
+            return self.count_as(app, h, v).await;
+        }
+        let (main_of, count) = thread_counts(db, app, t).await?;
+        match main_of {
+            // A channel's MAIN thread is its MAIN-thread history.
+            Some(c) if v.channel.is_none_or(|x| x == c) => {
+                read_total(db, channel_total(app, c, true, v.viewer)).await
             }
-            Scope::Thread(t) if !filtered => {
-                let (main_of, count) = thread_counts(db, app, t).await?;
-                match main_of {
-                    // A channel's MAIN thread is its MAIN-thread history.
-                    Some(c) if !other_channel(c) => channel_total(db, app, c, true, v.viewer).await,
-                    None if v.viewer.is_none() && !v.main_thread && v.channel.is_none() => {
-                        Ok(count.max(0) as u64)
-                    }
-                    // A reply or standalone thread seen by one reader: counted, a thread long.
-                    _ => self.count_as(app, h, v).await,
-                }
+            None if v.viewer.is_none() && !v.main_thread && v.channel.is_none() => {
+                Ok(count.max(0) as u64)
             }
-            Scope::Application
-                if !filtered && v.viewer.is_none() && !v.main_thread && v.channel.is_none() =>
-            {
-                application_total(db, app).await
-            }
-            // A sender's, a member's unread and every filtered listing: counted.
+            // A reply or standalone thread seen by one reader: counted, a thread long.
             _ => self.count_as(app, h, v).await,
         }
     }

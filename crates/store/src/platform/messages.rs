@@ -372,6 +372,26 @@ fn viewed(app: i64, h: &History, v: &Viewing) -> SelectStatement {
     q
 }
 
+/// The statement of a history page: `h`'s window of what `v` sees, in key order (ascending
+/// when it reads up from `after`).
+pub(crate) fn history_query(app: i64, h: &History, v: &Viewing) -> SelectStatement {
+    let mut q = viewed(app, h, v);
+    let key = h.scope.key();
+    if let Some(b) = h.before {
+        q.and_where(col(key).lt(b));
+    }
+    if let Some(a) = h.after {
+        q.and_where(col(key).gt(a));
+    }
+    let order = if h.after.is_some() {
+        Order::Asc
+    } else {
+        Order::Desc
+    };
+    q.order_by((table(), Alias::new(key)), order).limit(h.limit);
+    q
+}
+
 #[derive(Debug, Clone)]
 pub struct Messages {
     db: Db,
@@ -586,21 +606,7 @@ impl Messages {
         h: &History,
         v: &Viewing,
     ) -> Result<Vec<MessageRow>, StoreError> {
-        let mut q = viewed(app, h, v);
-        let key = h.scope.key();
-        if let Some(b) = h.before {
-            q.and_where(col(key).lt(b));
-        }
-        if let Some(a) = h.after {
-            q.and_where(col(key).gt(a));
-        }
-        let order = if h.after.is_some() {
-            Order::Asc
-        } else {
-            Order::Desc
-        };
-        q.order_by((table(), Alias::new(key)), order).limit(h.limit);
-        let rows = self.db.fetch_all(&q).await?;
+        let rows = self.db.fetch_all(&history_query(app, h, v)).await?;
         let mut out = rows.iter().map(read).collect::<Result<Vec<_>, _>>()?;
         if h.after.is_some() {
             out.reverse();
@@ -615,10 +621,15 @@ impl Messages {
 
     /// As [`Messages::count`], narrowed to what `v` lets through.
     pub async fn count_as(&self, app: i64, h: &History, v: &Viewing) -> Result<u64, StoreError> {
+        count_of(&self.db.fetch_all(&Self::count_query(app, h, v)).await?)
+    }
+
+    /// The statement [`Messages::count_as`] reads: `COUNT(id) AS n` of the listing.
+    pub(crate) fn count_query(app: i64, h: &History, v: &Viewing) -> SelectStatement {
         let mut q = viewed(app, h, v);
         q.clear_selects();
         q.expr_as(Func::count(col("id")), Alias::new("n"));
-        count_of(&self.db.fetch_all(&q).await?)
+        q
     }
 
     /// How many channels hold messages of `h` (for `UnreadBy`: the member's unread channels).

@@ -2,12 +2,12 @@
 //! a MESSAGE reply thread per top-level message, and named STANDALONE threads its users open.
 //! Writes take the caller's transaction.
 
-use sea_query::{Alias, Expr, Func, OnConflict, Query};
+use sea_query::{Alias, Expr, Func, OnConflict, Query, SelectStatement};
 use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::row::DbRow;
+use crate::row::{Columns, DbRow};
 
 /// A stored thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,18 @@ fn table() -> Alias {
     Alias::new("chat_threads")
 }
 
-fn read(r: &DbRow) -> Result<ThreadRow, StoreError> {
+/// Selects into `q`, which joins `chat_threads` as `alias`, what [`read`] reads, each column
+/// named `prefix` and its name (read back through [`crate::row::Prefixed`]).
+pub(crate) fn select_as(q: &mut SelectStatement, alias: &str, prefix: &str) {
+    for c in COLUMNS {
+        q.expr_as(
+            Expr::col((Alias::new(alias), Alias::new(c))),
+            Alias::new(format!("{prefix}{c}")),
+        );
+    }
+}
+
+pub(crate) fn read(r: &impl Columns) -> Result<ThreadRow, StoreError> {
     let properties = r
         .with_text("properties", |s| serde_json::from_str(s.unwrap_or("{}")))?
         .map_err(|_| StoreError::Decode("chat_threads.properties".into()))?;

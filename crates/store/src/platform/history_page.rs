@@ -1,0 +1,156 @@
+//! One history page in one statement: its messages, what a page shows beside each message (its
+//! sender, report count, whether it has reactions, its reply thread and that thread's size) and
+//! the listing's total. Read
+//! apart, these were six statements a page; on PostgreSQL each is a round trip, and the round
+//! trips (the network stack and both processes' thread switches) were most of a page's cost.
+
+use sea_query::{
+    Alias, Cond, Expr, Func, JoinType, Query, SelectStatement, SimpleExpr, SubQueryStatement,
+};
+
+use super::chat_users::{self, ChatUserRow};
+use super::message_totals::{total_expr, total_of};
+use super::messages::{self, History, MessageRow, Messages, Viewing};
+use super::threads::{self, ThreadRow};
+use crate::error::StoreError;
+use crate::row::{Columns, DbRow, Prefixed};
+
+/// What a page shows beside a message, read with it.
+#[derive(Debug, Clone, Default)]
+pub struct Beside {
+    /// Its sender, if it has one (and the user is still there).
+    pub sender: Option<ChatUserRow>,
+    /// How many users reported it.
+    pub report_count: u64,
+    /// Whether it has any reaction (the reactions themselves are read only for these).
+    pub reacted: bool,
+    /// The thread of its replies, if it has one, and how many messages that thread holds.
+    pub reply_thread: Option<(ThreadRow, u64)>,
+}
+
+/// A history page as read: its messages in page order, each with what it shows beside it, and
+/// how many the whole listing holds.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    pub rows: Vec<(MessageRow, Beside)>,
+    pub total: u64,
+}
+
+/// The names the page statement gives its joins and their columns.
+const SENDER: &str = "su";
+const SENDER_COLUMNS: &str = "su_";
+const THREAD: &str = "rt";
+const THREAD_COLUMNS: &str = "rt_";
+
+fn sub(q: SelectStatement) -> SimpleExpr {
+    SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
+}
+
+fn message_id() -> (Alias, Alias) {
+    (Alias::new("chat_messages"), Alias::new("id"))
+}
+
+/// `table`'s rows of `app` that are about the page's message.
+fn about_message(table: &str, app: i64) -> SelectStatement {
+    let t = Alias::new(table);
+    let mut q = Query::select();
+    q.from(t.clone())
+        .and_where(Expr::col((t.clone(), Alias::new("application_id"))).eq(app))
+        .and_where(Expr::col((t, Alias::new("message_id"))).equals(message_id()));
+    q
+}
+
+/// Adds to the page statement `q` the joins and columns [`read_beside`] reads: the sender and
+/// the reply thread joined (each at most one row: a user by its key, a thread by its unique
+/// parent), the report count and whether there are reactions as one index probe each.
+fn select_beside(q: &mut SelectStatement, app: i64) {
+    let (sender, thread) = (Alias::new(SENDER), Alias::new(THREAD));
+    q.join_as(
+        JoinType::LeftJoin,
+        Alias::new("chat_users"),
+        sender.clone(),
+        Expr::col((sender, Alias::new("id")))
+            .equals((Alias::new("chat_messages"), Alias::new("user_id"))),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        Alias::new("chat_threads"),
+        thread.clone(),
+        Cond::all()
+            .add(Expr::col((thread.clone(), Alias::new("parent_message_id"))).equals(message_id()))
+            .add(Expr::col((thread.clone(), Alias::new("application_id"))).eq(app)),
+    );
+    chat_users::select_as(q, SENDER, SENDER_COLUMNS);
+    threads::select_as(q, THREAD, THREAD_COLUMNS);
+    // The thread's kept count of its messages (migration 0017), not a count of them.
+    q.expr_as(
+        Expr::col((thread, Alias::new("message_count"))),
+        Alias::new("rt_message_count"),
+    );
+    let mut reports = about_message("chat_message_reports", app);
+    reports.expr(Func::count(Expr::col(Alias::new("user_id"))));
+    let mut reactions = about_message("chat_message_reactions", app);
+    reactions.expr(Expr::val(1));
+    q.expr_as(sub(reports), Alias::new("beside_reports"))
+        .expr_as(Expr::exists(reactions), Alias::new("beside_reacted"));
+}
+
+fn read_beside(r: &DbRow) -> Result<Beside, StoreError> {
+    let sender = Prefixed {
+        row: r,
+        prefix: SENDER_COLUMNS,
+    };
+    let thread = Prefixed {
+        row: r,
+        prefix: THREAD_COLUMNS,
+    };
+    Ok(Beside {
+        sender: match sender.int("id")? {
+            Some(_) => Some(chat_users::read(&sender)?),
+            None => None,
+        },
+        report_count: r.int("beside_reports")?.unwrap_or(0).max(0) as u64,
+        reacted: r.boolean("beside_reacted")?.unwrap_or(false),
+        reply_thread: match thread.int("id")? {
+            Some(_) => Some((
+                threads::read(&thread)?,
+                thread.int("message_count")?.unwrap_or(0).max(0) as u64,
+            )),
+            None => None,
+        },
+    })
+}
+
+impl Messages {
+    /// The page `h` of what `v` sees, as [`Messages::history_as`], with what each message shows
+    /// beside it and the listing's total ([`Messages::total_as`]), read in one statement when
+    /// the page has messages and its total needs no read first.
+    pub async fn history_page_as(
+        &self,
+        app: i64,
+        h: &History,
+        v: &Viewing,
+    ) -> Result<HistoryPage, StoreError> {
+        let mut q = messages::history_query(app, h, v);
+        select_beside(&mut q, app);
+        let total = total_expr(app, h, v);
+        let with_total = total.is_some();
+        if let Some(e) = total {
+            q.expr_as(e, Alias::new("page_total"));
+        }
+        let found = self.db().fetch_all(&q).await?;
+        let mut rows = found
+            .iter()
+            .map(|r| Ok((messages::read(r)?, read_beside(r)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if h.after.is_some() {
+            rows.reverse();
+        }
+        let total = match found.first() {
+            Some(r) if with_total => total_of(r.int("page_total")?),
+            // No row to carry it, or a thread's: read on its own.
+            _ => self.total_as(app, h, v).await?,
+        };
+        Ok(HistoryPage { rows, total })
+    }
+}
