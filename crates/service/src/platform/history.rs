@@ -78,7 +78,11 @@ impl Platform {
         // The messages, what each shows beside it, and the total (kept counts for the
         // unfiltered listings, a count for the filtered ones): one statement, see
         // `Messages::history_page_as`.
-        let HistoryPage { rows, total } = self
+        let HistoryPage {
+            rows,
+            senders,
+            total,
+        } = self
             .messages
             .history_page_as(p.application_id, &history, &filter.viewing)
             .await?;
@@ -90,6 +94,7 @@ impl Platform {
                     .into_iter()
                     .map(|(m, b)| (m, Some(b)))
                     .collect(),
+                senders,
             )
             .await?;
         Ok(CursorPage::of(&listing, req.size, total, cut, items))

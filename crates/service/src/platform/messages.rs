@@ -294,21 +294,23 @@ impl Platform {
         p: &AppPrincipal,
         rows: Vec<MessageRow>,
     ) -> Result<Vec<MessageView>> {
-        self.message_views_beside(p, rows.into_iter().map(|m| (m, None)).collect())
+        self.message_views_beside(p, rows.into_iter().map(|m| (m, None)).collect(), Vec::new())
             .await
     }
 
     /// As [`Platform::message_views`], for rows some of which come with what they show beside
-    /// them already (a history page reads it with the messages): for those, users are read only
-    /// for mentions, reactions only when there are some, reply threads and report counts not at
-    /// all.
+    /// them already (a history page reads it with the messages, and `senders`, the users who
+    /// sent those): for those, users are read only for mentions, reactions only when there are
+    /// some, reply threads and report counts not at all.
     pub(crate) async fn message_views_beside(
         &self,
         p: &AppPrincipal,
         rows: Vec<(MessageRow, Option<Beside>)>,
+        senders: Vec<ChatUserRow>,
     ) -> Result<Vec<MessageView>> {
         let app = p.application_id;
-        let mut known_users: HashMap<i64, ChatUserRow> = HashMap::new();
+        let known_users: HashMap<i64, ChatUserRow> =
+            senders.into_iter().map(|u| (u.id, u)).collect();
         let mut known_threads: HashMap<i64, (ThreadRow, u64)> = HashMap::new();
         let mut report_counts = HashMap::new();
         let mut user_ids = BTreeSet::new();
@@ -319,9 +321,6 @@ impl Platform {
             .map(|(m, beside)| {
                 match beside {
                     Some(b) => {
-                        if let Some(u) = b.sender {
-                            known_users.insert(u.id, u);
-                        }
                         if let Some(t) = b.reply_thread {
                             known_threads.insert(m.id, t);
                         }

@@ -18,8 +18,6 @@ use crate::row::{Columns, DbRow, Prefixed};
 /// What a page shows beside a message, read with it.
 #[derive(Debug, Clone, Default)]
 pub struct Beside {
-    /// Its sender, if it has one (and the user is still there).
-    pub sender: Option<ChatUserRow>,
     /// How many users reported it.
     pub report_count: u64,
     /// Whether it has any reaction (the reactions themselves are read only for these).
@@ -33,6 +31,9 @@ pub struct Beside {
 #[derive(Debug, Clone)]
 pub struct HistoryPage {
     pub rows: Vec<(MessageRow, Beside)>,
+    /// The page's senders, each once (a sender's columns are decoded from its first message
+    /// only; most pages have a handful of senders for fifty messages).
+    pub senders: Vec<ChatUserRow>,
     pub total: u64,
 }
 
@@ -95,20 +96,24 @@ fn select_beside(q: &mut SelectStatement, app: i64) {
         .expr_as(Expr::exists(reactions), Alias::new("beside_reacted"));
 }
 
-fn read_beside(r: &DbRow) -> Result<Beside, StoreError> {
+/// The sender of the page row `r`, unless it has none or `senders` holds it already.
+fn read_sender(r: &DbRow, senders: &[ChatUserRow]) -> Result<Option<ChatUserRow>, StoreError> {
     let sender = Prefixed {
         row: r,
         prefix: SENDER_COLUMNS,
     };
+    match sender.int("id")? {
+        Some(id) if !senders.iter().any(|u| u.id == id) => Ok(Some(chat_users::read(&sender)?)),
+        _ => Ok(None),
+    }
+}
+
+fn read_beside(r: &DbRow) -> Result<Beside, StoreError> {
     let thread = Prefixed {
         row: r,
         prefix: THREAD_COLUMNS,
     };
     Ok(Beside {
-        sender: match sender.int("id")? {
-            Some(_) => Some(chat_users::read(&sender)?),
-            None => None,
-        },
         report_count: r.int("beside_reports")?.unwrap_or(0).max(0) as u64,
         reacted: r.boolean("beside_reacted")?.unwrap_or(false),
         reply_thread: match thread.int("id")? {
@@ -139,10 +144,12 @@ impl Messages {
             q.expr_as(e, Alias::new("page_total"));
         }
         let found = self.db().fetch_all(&q).await?;
-        let mut rows = found
-            .iter()
-            .map(|r| Ok((messages::read(r)?, read_beside(r)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut rows = Vec::with_capacity(found.len());
+        let mut senders = Vec::new();
+        for r in &found {
+            rows.push((messages::read(r)?, read_beside(r)?));
+            senders.extend(read_sender(r, &senders)?);
+        }
         if h.after.is_some() {
             rows.reverse();
         }
@@ -151,6 +158,10 @@ impl Messages {
             // No row to carry it, or a thread's: read on its own.
             _ => self.total_as(app, h, v).await?,
         };
-        Ok(HistoryPage { rows, total })
+        Ok(HistoryPage {
+            rows,
+            senders,
+            total,
+        })
     }
 }

@@ -15,6 +15,7 @@ mod cross_engine;
 mod files;
 mod filters;
 mod functions;
+mod history_pages;
 mod jobs;
 mod messages;
 mod outbox;
