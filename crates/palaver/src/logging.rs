@@ -1,7 +1,16 @@
 //! The process's log lines on stderr: human-readable by default, one JSON object per line with
-//! `PALAVER_LOG_FORMAT=json`; `PALAVER_LOG` filters them (an `EnvFilter`, `info` by default).
+//! `PALAVER_LOG_FORMAT=json`; `PALAVER_LOG` filters them by level and target (`info` by
+//! default, `palaver_api=debug,sqlx=warn`).
+//!
+//! The filter is a fixed `Targets` list, not an `EnvFilter`: an `EnvFilter` keeps a map of live
+//! spans behind a lock shared by every thread and takes it at each span's creation, each
+//! entry into and exit from it (every poll of a request's future) and its close; a list of
+//! targets is read without one. The span-field directives an `EnvFilter` would also take are
+//! not needed here.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,18 +33,30 @@ impl LogFormat {
     }
 }
 
+/// The filter `PALAVER_LOG` spells (`info` when unset or empty).
+pub fn targets(value: Option<&str>) -> Result<Targets, String> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(Targets::new().with_default(tracing::Level::INFO)),
+        Some(v) => v.parse().map_err(|e| {
+            format!(
+                "PALAVER_LOG is \"{v}\" ({e}); it takes a level (`info`) or targets with levels \
+                 (`palaver_api=debug,sqlx=warn,info`)"
+            )
+        }),
+    }
+}
+
 /// Installs the process's subscriber as `PALAVER_LOG_FORMAT` and `PALAVER_LOG` say.
 pub fn init_from_env() -> Result<(), String> {
     let format = LogFormat::parse(std::env::var("PALAVER_LOG_FORMAT").ok().as_deref())?;
-    let filter = EnvFilter::try_from_env("PALAVER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let lines = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = targets(std::env::var("PALAVER_LOG").ok().as_deref())?;
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Text => lines.init(),
+        LogFormat::Text => registry.with(lines).init(),
         // The event's fields at the top level beside `message`; the spans it happened in
         // (a request's id, method and route) under `span` and `spans`.
-        LogFormat::Json => lines.json().flatten_event(true).init(),
+        LogFormat::Json => registry.with(lines.json().flatten_event(true)).init(),
     }
     Ok(())
 }
@@ -52,5 +73,24 @@ mod tests {
         assert_eq!(LogFormat::parse(Some(" json ")), Ok(LogFormat::Json));
         let e = LogFormat::parse(Some("yaml")).unwrap_err();
         assert!(e.contains("\"yaml\""), "{e}");
+    }
+
+    #[test]
+    fn the_filter_takes_a_level_or_targets_with_levels() {
+        use tracing::Level;
+        let default = targets(None).unwrap();
+        assert!(default.would_enable("palaver_api", &Level::INFO));
+        assert!(!default.would_enable("palaver_api", &Level::DEBUG));
+        assert_eq!(
+            targets(Some(" ")).unwrap().default_level(),
+            default.default_level()
+        );
+        let some = targets(Some("palaver_api=debug,sqlx=warn,info")).unwrap();
+        assert!(some.would_enable("palaver_api::observe", &Level::DEBUG));
+        assert!(!some.would_enable("sqlx::query", &Level::INFO));
+        assert!(some.would_enable("palaver_store", &Level::INFO));
+        assert!(!some.would_enable("palaver_store", &Level::DEBUG));
+        let e = targets(Some("palaver=loud")).unwrap_err();
+        assert!(e.contains("\"palaver=loud\""), "{e}");
     }
 }
