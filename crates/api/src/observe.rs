@@ -79,14 +79,14 @@ where
         // quiet it is set: an error line always carries its request id.
         let span = tracing::error_span!(
             "request",
-            request_id = %id,
+            request_id = %id.to_str().unwrap_or_default(),
             method,
             route = %route.as_ref().map_or(UNMATCHED, MatchedPath::as_str)
         );
         Observed {
             inner: self.inner.call(req).instrument(span),
             started,
-            id: HeaderValue::from_str(&id).ok(),
+            id: Some(id),
             face,
             method,
             route,
@@ -137,20 +137,23 @@ where
 }
 
 /// The caller's request id when it is sane (1 to [`MAX_ID_LEN`] visible ASCII characters),
-/// else a new one: 32 hex digits.
-pub fn request_id(given: Option<&HeaderValue>) -> String {
-    if let Some(v) = given.and_then(|v| v.to_str().ok()) {
-        if !v.is_empty() && v.len() <= MAX_ID_LEN && v.bytes().all(|b| b.is_ascii_graphic()) {
-            return v.to_string();
+/// else a new one: 32 hex digits. Made as the header value it goes back in: a caller's is the
+/// same bytes shared, a new one is written once.
+pub fn request_id(given: Option<&HeaderValue>) -> HeaderValue {
+    if let Some(v) = given {
+        let b = v.as_bytes();
+        if !b.is_empty() && b.len() <= MAX_ID_LEN && b.iter().all(u8::is_ascii_graphic) {
+            return v.clone();
         }
     }
-    // Digit by digit: `format!` would go through the formatting machinery on every request.
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let n = rand::random::<u128>();
-    (0..32)
-        .rev()
-        .map(|i| char::from(HEX[((n >> (i * 4)) & 0xf) as usize]))
-        .collect()
+    let mut digits = [0u8; 32];
+    for (i, d) in digits.iter_mut().enumerate() {
+        *d = HEX[((n >> ((31 - i) * 4)) & 0xf) as usize];
+    }
+    // Hex digits are always a valid header value: the fallback is never taken.
+    HeaderValue::from_bytes(&digits).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 /// The route template that matched (`/v1/users/{id}`), never the raw path; `None` for no route.
@@ -204,6 +207,7 @@ mod tests {
     fn a_sane_request_id_is_kept_and_any_other_replaced() {
         let keep = HeaderValue::from_static("abc-123_XYZ.~");
         assert_eq!(request_id(Some(&keep)), "abc-123_XYZ.~");
+        assert_eq!(request_id(Some(&keep)).as_bytes(), keep.as_bytes());
         let long = HeaderValue::from_str(&"a".repeat(MAX_ID_LEN + 1)).unwrap();
         let spaced = HeaderValue::from_static("has space");
         let empty = HeaderValue::from_static("");
@@ -216,6 +220,7 @@ mod tests {
             Some(&binary),
         ] {
             let id = request_id(bad);
+            let id = id.to_str().unwrap();
             assert_eq!(id.len(), 32, "{id}");
             assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
         }
