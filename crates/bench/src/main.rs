@@ -62,8 +62,8 @@ enum Layers {
     On,
     /// None of them: the baseline that shows what they cost.
     Off,
-    /// Only the request middleware (span, request id; its HTTP series record nothing without a
-    /// recorder): to tell the layers' costs apart.
+    /// Only the request middleware (span, request id, the log subscriber the span goes to; its
+    /// HTTP series record nothing without a recorder): to tell the layers' costs apart.
     Spans,
     /// Only the metrics recorder (store timings, the upkeep task; the HTTP series are recorded
     /// by the request middleware, off here).
@@ -224,6 +224,11 @@ fn main() -> anyhow::Result<()> {
         ..config
     };
 
+    // As served: request spans go to the server's log subscriber (stderr, `info` unless
+    // `PALAVER_LOG` says otherwise), without which a span is nothing to create or enter.
+    if args.layers.spans() {
+        palaver::logging::init_from_env().map_err(anyhow::Error::msg)?;
+    }
     // The server gets its own runtime and threads; the load generator runs on this thread.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.server_threads)
