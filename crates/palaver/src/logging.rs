@@ -46,11 +46,25 @@ pub fn targets(value: Option<&str>) -> Result<Targets, String> {
     }
 }
 
+/// Whether text lines are coloured: only for a person at a terminal, and not when `NO_COLOR`
+/// is set to anything. Escape codes in a file or a log collector are noise (and formatting them
+/// is work done for every request's span).
+pub fn colours(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Installs the process's subscriber as `PALAVER_LOG_FORMAT` and `PALAVER_LOG` say.
 pub fn init_from_env() -> Result<(), String> {
+    use std::io::IsTerminal;
     let format = LogFormat::parse(std::env::var("PALAVER_LOG_FORMAT").ok().as_deref())?;
     let filter = targets(std::env::var("PALAVER_LOG").ok().as_deref())?;
-    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let ansi = colours(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let lines = tracing_subscriber::fmt::layer()
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         LogFormat::Text => registry.with(lines).init(),
@@ -73,6 +87,15 @@ mod tests {
         assert_eq!(LogFormat::parse(Some(" json ")), Ok(LogFormat::Json));
         let e = LogFormat::parse(Some("yaml")).unwrap_err();
         assert!(e.contains("\"yaml\""), "{e}");
+    }
+
+    #[test]
+    fn lines_are_coloured_only_at_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colours(true, None));
+        assert!(colours(true, Some(OsStr::new(""))));
+        assert!(!colours(true, Some(OsStr::new("1"))));
+        assert!(!colours(false, None));
     }
 
     #[test]
