@@ -64,7 +64,7 @@ impl Content {
         if rows.is_empty() {
             self.require_bot(p, bot_id).await?;
         }
-        self.render(&p.organisation_id, kind.model(), &rows, filter)
+        self.render_shared(&p.organisation_id, kind.model(), rows, filter)
             .await
     }
 

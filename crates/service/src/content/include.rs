@@ -1,14 +1,16 @@
 //! Rendering a page of rows: each row presented (hidden fields out, projection applied) with its
 //! `include` relations fetched in one query per relation and attached under the relation's name.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use palaver_domain::filter::{Filter, Projection, Scalar, Test, Where};
 use palaver_domain::{models, DomainError, Model, RelationKind};
 use palaver_store::Scope;
 use serde_json::{Map, Value};
 
-use super::{present, Content, Doc};
+use super::{present, present_owned, Content, Doc};
 use crate::error::Result;
 
 fn key_of(row: &Map<String, Value>, key: &str) -> Option<String> {
@@ -24,6 +26,32 @@ impl Content {
         rows: &[Map<String, Value>],
         filter: &Filter,
     ) -> Result<Vec<Doc>> {
+        self.render_rows(org, model, Cow::Borrowed(rows), filter)
+            .await
+    }
+
+    /// As [`Content::render`], for rows read for this request only (the read cache off, or
+    /// not holding them): each is presented in place, not copied ([`present_owned`]).
+    pub(crate) async fn render_shared(
+        &self,
+        org: &str,
+        model: &'static Model,
+        rows: Arc<Vec<Map<String, Value>>>,
+        filter: &Filter,
+    ) -> Result<Vec<Doc>> {
+        match Arc::try_unwrap(rows) {
+            Ok(own) => self.render_rows(org, model, Cow::Owned(own), filter).await,
+            Err(shared) => self.render(org, model, &shared, filter).await,
+        }
+    }
+
+    async fn render_rows(
+        &self,
+        org: &str,
+        model: &'static Model,
+        rows: Cow<'_, [Map<String, Value>]>,
+        filter: &Filter,
+    ) -> Result<Vec<Doc>> {
         let mut attached: Vec<Vec<(&'static str, Value)>> = vec![Vec::new(); rows.len()];
         for inc in &filter.include {
             let target = models::by_name(inc.relation.target).ok_or_else(DomainError::internal)?;
@@ -32,7 +60,7 @@ impl Content {
                 RelationKind::HasMany => (inc.relation.key, "id"),
             };
             let mut wanted: Vec<Scalar> = Vec::new();
-            for r in rows {
+            for r in rows.iter() {
                 if let Some(k) = key_of(r, own_key) {
                     let k = Scalar::Text(k);
                     if !wanted.contains(&k) {
@@ -69,7 +97,8 @@ impl Content {
                 Some(Projection::Except(names)) => names.retain(|n| n != match_key),
                 _ => {}
             }
-            let rendered = Box::pin(self.render(org, target, &related, &shown)).await?;
+            let rendered =
+                Box::pin(self.render_rows(org, target, Cow::Owned(related), &shown)).await?;
             let mut by_key: HashMap<String, Vec<Doc>> = HashMap::new();
             for (k, doc) in keys.into_iter().zip(rendered) {
                 if let Some(k) = k {
@@ -98,11 +127,21 @@ impl Content {
                 out.push((inc.relation.name, value));
             }
         }
-        Ok(rows
-            .iter()
+        let projection = filter.fields.as_ref();
+        let presented: Vec<Doc> = match rows {
+            Cow::Owned(rows) => rows
+                .into_iter()
+                .map(|row| present_owned(model, row, projection))
+                .collect(),
+            Cow::Borrowed(rows) => rows
+                .iter()
+                .map(|row| present(model, row, projection))
+                .collect(),
+        };
+        Ok(presented
+            .into_iter()
             .zip(attached)
-            .map(|(row, extra)| {
-                let mut doc = present(model, row, filter.fields.as_ref());
+            .map(|(mut doc, extra)| {
                 for (name, value) in extra {
                     doc.insert(name.to_string(), value);
                 }

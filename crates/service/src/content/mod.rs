@@ -73,6 +73,29 @@ pub fn present(model: &Model, doc: &Map<String, Value>, projection: Option<&Proj
     out
 }
 
+/// As [`present`], taking the document: when its entries are the model's fields in model order
+/// (as the store reads every row), the shown values stay where they are and the rest are
+/// dropped, instead of each key and value being copied into a new map.
+pub fn present_owned(model: &Model, mut doc: Doc, projection: Option<&Projection>) -> Doc {
+    let in_model_order =
+        doc.len() == model.fields.len() && doc.keys().zip(model.fields).all(|(k, f)| k == f.name);
+    if !in_model_order {
+        return present(model, &doc, projection);
+    }
+    let bot_user =
+        model.name == "user" && doc.get("role").and_then(Value::as_str) == Some("customer");
+    let mut fields = model.fields.iter();
+    doc.retain(|_, v| {
+        let Some(f) = fields.next() else {
+            return false;
+        };
+        !f.hidden
+            && (!v.is_null() || (bot_user && BOT_PROFILE_FIELDS.contains(&f.name)))
+            && projection.is_none_or(|p| p.keeps(f.name))
+    });
+    doc
+}
+
 /// The content use-cases.
 #[derive(Debug, Clone)]
 pub struct Content {
@@ -182,4 +205,80 @@ impl Content {
 /// `{"count": n}`, LoopBack's answer to count and delete.
 pub fn count_body(n: u64) -> Value {
     serde_json::json!({ "count": n })
+}
+
+#[cfg(test)]
+mod presenting {
+    use palaver_domain::models;
+    use serde_json::json;
+
+    use super::*;
+
+    /// A document as the store reads it: every field of the model, in model order.
+    fn stored(model: &Model, values: Value) -> Doc {
+        model
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.name.to_string(),
+                    values.get(f.name).cloned().unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn presenting_in_place_shows_what_presenting_a_copy_shows() {
+        let customer = stored(
+            &models::USER,
+            json!({"id": "u1", "email": "a@b.c", "password": "$2b$hash", "role": "customer",
+                   "realm": null}),
+        );
+        let admin = stored(
+            &models::USER,
+            json!({"id": "u2", "email": "d@e.f", "password": "$2b$hash", "role": "admin"}),
+        );
+        let flake = stored(
+            &models::FLAKE,
+            json!({"id": "f1", "title": "t", "status": "publish", "tags": ["a"]}),
+        );
+        let only = Projection::Only(vec!["id".into(), "status".into()]);
+        let except = Projection::Except(vec!["title".into()]);
+        for (model, doc) in [
+            (&models::USER, &customer),
+            (&models::USER, &admin),
+            (&models::FLAKE, &flake),
+        ] {
+            for projection in [None, Some(&only), Some(&except)] {
+                let copied = present(model, doc, projection);
+                let in_place = present_owned(model, doc.clone(), projection);
+                assert_eq!(
+                    serde_json::to_string(&in_place).unwrap(),
+                    serde_json::to_string(&copied).unwrap(),
+                    "{} {projection:?}",
+                    model.name
+                );
+            }
+        }
+        // Hidden fields never show; a customer keeps its null profile fields, an admin not.
+        let shown = present_owned(&models::USER, customer, None);
+        assert!(!shown.contains_key("password"));
+        assert_eq!(shown.get("bot_id"), Some(&Value::Null));
+        assert!(!present_owned(&models::USER, admin, None).contains_key("bot_id"));
+        // The projection's fields, in the model's order (a flake declares `status` first).
+        let projected = present_owned(&models::FLAKE, flake, Some(&only));
+        assert_eq!(projected.keys().collect::<Vec<_>>(), ["status", "id"]);
+    }
+
+    #[test]
+    fn a_document_out_of_model_order_is_presented_as_a_copy_in_model_order() {
+        let mut doc = Doc::new();
+        doc.insert("status".into(), json!("publish"));
+        doc.insert("unknown".into(), json!(1));
+        doc.insert("id".into(), json!("f1"));
+        let shown = present_owned(&models::FLAKE, doc.clone(), None);
+        assert_eq!(shown, present(&models::FLAKE, &doc, None));
+        assert_eq!(shown.keys().collect::<Vec<_>>(), ["status", "id"]);
+    }
 }
