@@ -195,11 +195,11 @@ impl Messages {
     /// How many messages the listing `h` (ignoring its bounds and limit) holds as `v` sees it.
     pub async fn total_as(&self, app: i64, h: &History, v: &Viewing) -> Result<u64, StoreError> {
         let db = self.db();
-        if let Some(e) = total_expr(app, h, v) {
-            return read_total(db, e).await;
-        }
-        let Scope::Thread(t) = h.scope else {
-            unreachable!("only a thread's total needs a read first")
+        let t = match (total_expr(app, h, v), h.scope) {
+            (Some(e), _) => return read_total(db, e).await,
+            (None, Scope::Thread(t)) => t,
+            // Only a thread's total has no expression; any other is counted.
+            (None, _) => return self.count_as(app, h, v).await,
         };
         let filtered = h.username.is_some() || h.text.is_some() || !v.types.is_empty();
         if filtered {
