@@ -2,13 +2,11 @@
 //! beside each its sender, report count, whether it has reactions and its reply thread with
 //! that thread's size, and the listing's total, on both engines.
 
-use palaver_store::platform::{
-    History, HistoryScope, Messages, ReactionRow, Reactions, ReportRow, Reports, Viewing,
-};
+use palaver_store::platform::{History, HistoryScope, Messages, Viewing};
 use palaver_store::Db;
-use serde_json::json;
 
 use crate::messages::{fixture, reply, send};
+use crate::reactions::{put_report, react, reaction, report};
 use crate::support::contract;
 
 contract!(
@@ -34,41 +32,6 @@ fn main_thread() -> Viewing {
     }
 }
 
-async fn report(db: &Db, app: i64, message: i64, user: i64) {
-    let mut tx = db.begin().await.unwrap();
-    Reports::put(
-        &mut tx,
-        &ReportRow {
-            application_id: app,
-            message_id: message,
-            user_id: user,
-            reason: "spam".into(),
-            properties: json!({}),
-            created: 5,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-}
-
-async fn react(db: &Db, app: i64, message: i64, user: i64) {
-    let mut tx = db.begin().await.unwrap();
-    Reactions::add(
-        &mut tx,
-        &ReactionRow {
-            application_id: app,
-            message_id: message,
-            user_id: user,
-            emoji: "👍".into(),
-            created: 6,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-}
-
 async fn a_page_reads_what_each_message_shows_beside_it(db: Db) {
     let a = fixture(&db, "org-a").await;
     let b = fixture(&db, "org-b").await;
@@ -79,13 +42,13 @@ async fn a_page_reads_what_each_message_shows_beside_it(db: Db) {
     let p3 = send(&db, a.id, one, None, "system").await;
     let r1 = reply(&db, a.id, &p1, bob, "r1").await;
     reply(&db, a.id, &p1, carol, "r2").await;
-    report(&db, a.id, p1.id, bob).await;
-    report(&db, a.id, p1.id, carol).await;
-    react(&db, a.id, p2.id, carol).await;
+    put_report(&db, &report(a.id, p1.id, bob, "spam", 5)).await;
+    put_report(&db, &report(a.id, p1.id, carol, "spam", 5)).await;
+    react(&db, &reaction(a.id, p2.id, carol, "👍", 6)).await;
     // Another application's feedback on its own message shows nowhere here.
     let theirs = send(&db, b.id, b.channels[0], Some(b.users[0]), "theirs").await;
-    report(&db, b.id, theirs.id, b.users[1]).await;
-    react(&db, b.id, theirs.id, b.users[1]).await;
+    put_report(&db, &report(b.id, theirs.id, b.users[1], "spam", 5)).await;
+    react(&db, &reaction(b.id, theirs.id, b.users[1], "👍", 6)).await;
 
     let messages = Messages::new(db.clone());
     let h = page(HistoryScope::Channel(one), None, None, 10);
@@ -123,6 +86,14 @@ async fn a_page_reads_what_each_message_shows_beside_it(db: Db) {
         (thread.id, thread.parent_message_id, *size),
         (r1.thread_id, Some(p1.id), 2)
     );
+
+    // Another application asking for this channel's page finds nothing, and a total of none.
+    let foreign = messages
+        .history_page_as(b.id, &h, &Viewing::default())
+        .await
+        .unwrap();
+    assert!(foreign.rows.is_empty() && foreign.senders.is_empty());
+    assert_eq!(foreign.total, 0);
 
     // The whole channel, replies included: the replies have no reply thread of their own.
     let all = messages

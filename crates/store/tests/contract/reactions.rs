@@ -19,7 +19,13 @@ contract!(
     reactions_and_reports_are_scoped_by_application,
 );
 
-fn reaction(app: i64, message: i64, user: i64, emoji: &str, created: i64) -> ReactionRow {
+pub(crate) fn reaction(
+    app: i64,
+    message: i64,
+    user: i64,
+    emoji: &str,
+    created: i64,
+) -> ReactionRow {
     ReactionRow {
         application_id: app,
         message_id: message,
@@ -29,7 +35,7 @@ fn reaction(app: i64, message: i64, user: i64, emoji: &str, created: i64) -> Rea
     }
 }
 
-async fn react(db: &Db, r: &ReactionRow) -> (ReactionRow, bool) {
+pub(crate) async fn react(db: &Db, r: &ReactionRow) -> (ReactionRow, bool) {
     let mut tx = db.begin().await.unwrap();
     let out = Reactions::add(&mut tx, r).await.unwrap();
     tx.commit().await.unwrap();
@@ -45,7 +51,7 @@ async fn unreact(db: &Db, message: i64, user: i64, emoji: &str) -> Option<Reacti
     out
 }
 
-fn report(app: i64, message: i64, user: i64, reason: &str, created: i64) -> ReportRow {
+pub(crate) fn report(app: i64, message: i64, user: i64, reason: &str, created: i64) -> ReportRow {
     ReportRow {
         application_id: app,
         message_id: message,
@@ -56,7 +62,7 @@ fn report(app: i64, message: i64, user: i64, reason: &str, created: i64) -> Repo
     }
 }
 
-async fn put_report(db: &Db, r: &ReportRow) -> ReportRow {
+pub(crate) async fn put_report(db: &Db, r: &ReportRow) -> ReportRow {
     let mut tx = db.begin().await.unwrap();
     let out = Reports::put(&mut tx, r).await.unwrap();
     tx.commit().await.unwrap();
