@@ -33,10 +33,6 @@ const KEYWORDS: [&str; 5] = ["rust", "sqlite", "chat", "robots", "gardens"];
 /// How long one published flake may take to reach the gateway before it counts as missed.
 const DELIVERY_WAIT: Duration = Duration::from_secs(30);
 
-fn wanted(args: &Args, name: &str) -> bool {
-    args.only.as_deref().is_none_or(|o| name.contains(o))
-}
-
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let bin = match &args.palaver_bin {
         Some(p) => p.clone(),
@@ -51,12 +47,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        if wanted(args, "channel run") {
+        if args.runs("channel run") {
             let server = procs::spawn_palaver_with(&bin, args.database_url.as_deref(), &env)?;
             channel_runs(args, &server).await?;
             server.report_warnings("channel runs");
         }
-        if wanted(args, "publish") {
+        if args.runs("publish") {
             let server = procs::spawn_palaver_with(&bin, args.database_url.as_deref(), &env)?;
             publish_latency(args, &server).await?;
             server.report_warnings("publish to chat");

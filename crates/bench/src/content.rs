@@ -8,7 +8,7 @@ use std::time::Duration;
 use palaver_store::Db;
 use serde_json::json;
 
-use crate::{load, mixed, seed, Args, Server};
+use crate::{compare, load, mixed, seed, Args, Server};
 
 /// Which bots the mixed scenarios' writer writes to.
 #[derive(Clone, Copy)]
@@ -59,6 +59,7 @@ pub async fn run(args: &Args, server: &Server, db: Db) -> anyhow::Result<()> {
     ];
     let rate = args.mixed_writes_per_second;
     let mut others = Vec::new();
+    let mut notes = Vec::new();
     load::header();
     for writes in [Writes::None, Writes::OtherBots, Writes::SameBot] {
         for (read, path, (k, v)) in &reads {
@@ -67,7 +68,7 @@ pub async fn run(args: &Args, server: &Server, db: Db) -> anyhow::Result<()> {
                 Writes::OtherBots => format!("mixed: {read}, {rate} writes/s to other bots"),
                 Writes::SameBot => format!("mixed: {read}, {rate} writes/s to the same bot"),
             };
-            if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
+            if !args.runs(&name) {
                 continue;
             }
             let targets = match writes {
@@ -91,16 +92,20 @@ pub async fn run(args: &Args, server: &Server, db: Db) -> anyhow::Result<()> {
                     stop.clone(),
                 ))
             });
-            let mut url = reqwest::Url::parse(&format!("{base}{path}"))?;
-            url.query_pairs_mut().append_pair(k, v);
-            let make = load::get_with_token(url, "KTL-Access-Token", token.clone());
-            let r = load::run(
+            let make = |base: &str| {
+                let mut url = reqwest::Url::parse(&format!("{base}{path}"))?;
+                url.query_pairs_mut().append_pair(k, v);
+                anyhow::Ok(load::get_with_token(url, "KTL-Access-Token", token.clone()))
+            };
+            let measured = compare::scenario(
                 &client,
-                make,
+                server,
                 args.concurrency,
                 Duration::from_secs(args.seconds),
+                args.rounds,
+                make,
             )
-            .await;
+            .await?;
             stop.store(true, Ordering::Relaxed);
             let name = match writer {
                 Some(w) => {
@@ -109,8 +114,12 @@ pub async fn run(args: &Args, server: &Server, db: Db) -> anyhow::Result<()> {
                 }
                 None => name,
             };
-            load::row(&name, args.concurrency, &r);
+            measured.print(&name, args.concurrency);
+            notes.extend(measured.note.map(|n| format!("{name}, {n}")));
         }
+    }
+    for n in notes {
+        println!("{n}");
     }
     Ok(())
 }

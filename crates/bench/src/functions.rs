@@ -68,10 +68,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     rt.block_on(suite(args, bin))
 }
 
-fn wanted(args: &Args, name: &str) -> bool {
-    args.only.as_deref().is_none_or(|o| name.contains(o))
-}
-
 async fn suite(args: &Args, bin: PathBuf) -> anyhow::Result<()> {
     let functions_dir = tempfile::tempdir()?;
     let dir = functions_dir.path().display().to_string();
@@ -88,10 +84,10 @@ async fn suite(args: &Args, bin: PathBuf) -> anyhow::Result<()> {
     tokio::time::sleep(SETTLE).await;
     let mut memory = vec![("after start, no worker yet", Memory::read(&server)?)];
 
-    if wanted(args, "invocations") || wanted(args, "cold") {
+    if args.runs("invocations") || args.runs("cold") {
         invocations(args, &server, &api, &mut memory).await?;
     }
-    if wanted(args, "sessions") {
+    if args.runs("sessions") {
         sessions(args, &server, &api).await?;
     }
 
@@ -129,7 +125,7 @@ async fn invocations(
     println!("\n### Non-blocking invocations: `system.triggered.event`, one at a time\n");
     println!("| series | invocations | step | p50 ms | p99 ms | max ms |");
     println!("|---|---:|---|---:|---:|---:|");
-    if wanted(args, "invocations") {
+    if args.runs("invocations") {
         for _ in 0..WARMUP {
             invoke_once(api, channel, function, &mut n).await?;
         }
@@ -139,7 +135,7 @@ async fn invocations(
         }
         Sample::rows("warm worker", &warm);
     }
-    if wanted(args, "cold") {
+    if args.runs("cold") {
         Sample::rows(
             "first after the server started",
             std::slice::from_ref(&first),
@@ -153,7 +149,7 @@ async fn invocations(
         }
         Sample::rows("new worker (environment changed)", &cold);
     }
-    if wanted(args, "invocations") {
+    if args.runs("invocations") {
         throughput(args, server, api, channel, function, &mut n).await?;
     }
     Ok(())

@@ -36,10 +36,6 @@ const DEFAULT_FRAME_BYTES: usize = 1_500;
 /// memory is read.
 const SETTLE: Duration = Duration::from_secs(3);
 
-fn wanted(args: &Args, name: &str) -> bool {
-    args.only.as_deref().is_none_or(|o| name.contains(o))
-}
-
 fn palaver_bin(args: &Args) -> anyhow::Result<PathBuf> {
     match &args.palaver_bin {
         Some(p) => Ok(p.clone()),
@@ -70,8 +66,8 @@ async fn suite(args: &Args) -> anyhow::Result<()> {
     // Scenario names, for `--only`: "<section> gateway|baseline".
     let want = |section: &str| {
         (
-            wanted(args, &format!("{section} gateway")),
-            wanted(args, &format!("{section} baseline")),
+            args.runs(&format!("{section} gateway")),
+            args.runs(&format!("{section} baseline")),
         )
     };
     let (gateway, baseline) = want("idle memory");
@@ -123,7 +119,7 @@ async fn suite(args: &Args) -> anyhow::Result<()> {
         }
     }
     let storm = STORM.0;
-    if wanted(args, &format!("fan-out {storm} during connects gateway")) {
+    if args.runs(&format!("fan-out {storm} during connects gateway")) {
         let (subscribers, rate, connects) = STORM;
         println!(
             "\n### Fan-out while {connects} more sessions connect: {subscribers} subscribers, \

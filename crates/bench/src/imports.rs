@@ -19,10 +19,6 @@ use crate::Args;
 const CHANNELS: usize = 10;
 const SENDERS: usize = 10;
 
-fn wanted(args: &Args, name: &str) -> bool {
-    args.only.as_deref().is_none_or(|o| name.contains(o))
-}
-
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let bin = match &args.palaver_bin {
         Some(p) => p.clone(),
@@ -49,7 +45,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             ];
             for (what, n, are_messages) in runs {
                 let name = format!("import {n} {what}");
-                if !wanted(args, &name) {
+                if !args.runs(&name) {
                     continue;
                 }
                 let schema = Fresh::open(url.as_deref()).await?;
@@ -71,7 +67,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 );
             }
         }
-        if wanted(args, "files") {
+        if args.runs("files") {
             files(&bin, args.file_mb).await?;
         }
         anyhow::Ok(())

@@ -99,41 +99,93 @@ pub async fn run(
     concurrency: usize,
     duration: Duration,
 ) -> Outcome {
-    let measure_from = Instant::now() + Duration::from_secs(2);
+    let w = window(client, make, concurrency, Duration::from_secs(2), duration).await;
+    Outcome::of(&[w])
+}
+
+/// What one measured window of a scenario saw.
+pub struct Window {
+    /// Each answered request's latency, in microseconds.
+    latencies: Vec<u32>,
+    errors: usize,
+    /// The server's CPU time over the window, in clock ticks.
+    ticks: u64,
+    duration: Duration,
+}
+
+impl Window {
+    /// Requests answered in the window.
+    pub fn answered(&self) -> usize {
+        self.latencies.len()
+    }
+}
+
+/// Runs `concurrency` workers sending `make`'s requests for `warmup` plus `duration`; only the
+/// requests sent after the warm-up are counted.
+pub async fn window(
+    client: &reqwest::Client,
+    make: MakeRequest,
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Window {
+    let measure_from = Instant::now() + warmup;
     let until = measure_from + duration;
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| tokio::spawn(worker(client.clone(), make.clone(), until, measure_from)))
         .collect();
     tokio::time::sleep_until(measure_from.into()).await;
     let ticks_from = server_ticks();
-    let mut all = Vec::new();
+    let mut latencies = Vec::new();
     let mut errors = 0;
     for t in tasks {
         if let Ok((l, e)) = t.await {
-            all.extend(l);
+            latencies.extend(l);
             errors += e;
         }
     }
-    let ticks = server_ticks().saturating_sub(ticks_from);
-    let cpu_us = ticks as f64 * 1e6 / crate::procs::clock_ticks_per_second() as f64;
-    all.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        if all.is_empty() {
-            return 0.0;
-        }
-        let i = ((all.len() as f64 - 1.0) * p).round() as usize;
-        f64::from(all[i]) / 1000.0
-    };
-    Outcome {
-        per_second: all.len() as f64 / duration.as_secs_f64(),
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
+    Window {
+        latencies,
         errors,
-        cpu_us_per_request: if all.is_empty() {
-            0.0
-        } else {
-            cpu_us / all.len() as f64
-        },
+        ticks: server_ticks().saturating_sub(ticks_from),
+        duration,
+    }
+}
+
+impl Outcome {
+    /// The figures of `windows` taken together.
+    pub fn of(windows: &[Window]) -> Outcome {
+        let mut all: Vec<u32> = windows
+            .iter()
+            .flat_map(|w| w.latencies.iter().copied())
+            .collect();
+        let errors = windows.iter().map(|w| w.errors).sum();
+        let ticks: u64 = windows.iter().map(|w| w.ticks).sum();
+        let seconds: f64 = windows.iter().map(|w| w.duration.as_secs_f64()).sum();
+        let cpu_us = ticks as f64 * 1e6 / crate::procs::clock_ticks_per_second() as f64;
+        all.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            if all.is_empty() {
+                return 0.0;
+            }
+            let i = ((all.len() as f64 - 1.0) * p).round() as usize;
+            f64::from(all[i]) / 1000.0
+        };
+        Outcome {
+            per_second: if seconds > 0.0 {
+                all.len() as f64 / seconds
+            } else {
+                0.0
+            },
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+            errors,
+            cpu_us_per_request: if all.is_empty() {
+                0.0
+            } else {
+                cpu_us / all.len() as f64
+            },
+        }
     }
 }
 

@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod automation;
 mod baseline;
+mod compare;
 mod content;
 mod fanout;
 mod functions;
@@ -108,14 +109,24 @@ pub struct Args {
     /// Concurrent client connections.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Measured seconds per scenario (after a 2 s warm-up).
+    /// Measured seconds per scenario (after a 2 s warm-up); with `--compare`, per window.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// The content and messages suites: also serve the same services and database on a second
+    /// listener without any layer, and measure each read scenario in alternating windows on the
+    /// two (`--rounds` of `--seconds` each), so that the machine's drift falls on both alike:
+    /// the layers `--layers` names against none.
+    #[arg(long)]
+    compare: bool,
+    /// Rounds of `--compare`: windows on each listener per read scenario.
+    #[arg(long, default_value_t = 8)]
+    rounds: usize,
     /// Database URL; a fresh SQLite file in a temporary folder when absent. A PostgreSQL
     /// database must be empty.
     #[arg(long)]
     database_url: Option<String>,
-    /// Run only the scenarios whose name contains this text.
+    /// Run only the scenarios whose name contains this text (starting with `^`: whose name
+    /// starts with the rest).
     #[arg(long)]
     only: Option<String>,
     /// Turn the server's read cache off (every request reaches the database).
@@ -174,9 +185,24 @@ pub struct Args {
     client_threads: usize,
 }
 
+impl Args {
+    /// Whether `--only` lets the scenario `name` run.
+    pub fn runs(&self, name: &str) -> bool {
+        match self.only.as_deref() {
+            None => true,
+            Some(o) => match o.strip_prefix('^') {
+                Some(start) => name.starts_with(start),
+                None => name.contains(o),
+            },
+        }
+    }
+}
+
 /// The running server: where it listens, its organisation, its runtime.
 pub struct Server {
     pub base: String,
+    /// With `--compare`: a second listener over the same services, without the layers.
+    pub bare: Option<String>,
     pub org_id: String,
     pub rt: tokio::runtime::Runtime,
 }
@@ -234,7 +260,7 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(args.server_threads)
         .enable_all()
         .build()?;
-    let (addr, org_id, services): (SocketAddr, String, _) = rt.block_on(async {
+    let (addr, org_id, services, bare): (SocketAddr, String, _, _) = rt.block_on(async {
         let mut app = App::build(config).await?;
         app.request_spans = args.layers.spans();
         let boot = app
@@ -244,10 +270,15 @@ fn main() -> anyhow::Result<()> {
         let services = app.services.clone();
         let (addr, server) = app.serve(std::future::pending()).await?;
         tokio::spawn(server);
-        anyhow::Ok((addr, boot.account.organisation_id, services))
+        let bare = match args.compare {
+            true => Some(serve_bare(&services).await?),
+            false => None,
+        };
+        anyhow::Ok((addr, boot.account.organisation_id, services, bare))
     })?;
     let server = Server {
         base: format!("http://{addr}"),
+        bare: bare.map(|a| format!("http://{a}")),
         org_id,
         rt,
     };
@@ -270,4 +301,28 @@ fn main() -> anyhow::Result<()> {
         );
         anyhow::Ok(())
     })
+}
+
+/// Serves the HTTP faces over `services` without the layers: no request spans or series, the
+/// rate limits off; the same listener, body limits and routes as the served one otherwise.
+async fn serve_bare(services: &palaver_service::Services) -> anyhow::Result<SocketAddr> {
+    let limits = palaver_api::Limits::new(
+        &palaver_api::RateLimitConfig::off(),
+        &palaver_api::BodyLimitConfig::default(),
+    );
+    let router = palaver_api::router_with(
+        services.clone(),
+        None,
+        &limits,
+        &palaver_api::DocsConfig::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(palaver::listener::serve(
+        listener,
+        router,
+        palaver::ServeLimits::default(),
+        std::future::pending(),
+    ));
+    Ok(addr)
 }

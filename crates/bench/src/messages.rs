@@ -10,7 +10,7 @@ use anyhow::Context;
 use palaver_service::Services;
 use serde_json::{json, Value};
 
-use crate::{load, seed, Args, Server};
+use crate::{compare, load, seed, Args, Server};
 
 /// Client credentials of the application the benchmark's server starts with.
 pub const CLIENT_ID: &str = "bench-client";
@@ -81,6 +81,7 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
         .application_id;
 
     load::header();
+    let mut notes = Vec::new();
     let duration = Duration::from_secs(args.seconds);
     // History first, so the application holds exactly the loaded messages when it is paged.
     let mut have = 0usize;
@@ -106,24 +107,29 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
             ),
             ("newest application page, size 50", "/messages".to_string()),
         ] {
-            let mut url = reqwest::Url::parse(&format!("{base}{path}"))?;
-            url.query_pairs_mut().append_pair("size", "50");
-            let make = load::get_with_token(url, "authorization", format!("Bearer {token}"));
-            if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
+            let make = |base: &str| {
+                let mut url = reqwest::Url::parse(&format!("{base}{path}"))?;
+                url.query_pairs_mut().append_pair("size", "50");
+                let bearer = format!("Bearer {token}");
+                anyhow::Ok(load::get_with_token(url, "authorization", bearer))
+            };
+            if !args.runs(name) {
                 continue;
             }
             for clients in [1, args.concurrency] {
-                let r = load::run(&client, make.clone(), clients, duration).await;
-                load::row(&format!("{name}, {target} messages"), clients, &r);
+                let measured =
+                    compare::scenario(&client, server, clients, duration, args.rounds, &make)
+                        .await?;
+                let name = format!("{name}, {target} messages");
+                measured.print(&name, clients);
+                notes.extend(measured.note.map(|n| format!("{name}, {n}")));
             }
         }
     }
+
     let send_url = format!("{base}/channels/{channel}/messages");
-    if args
-        .only
-        .as_deref()
-        .is_some_and(|o| !"send message".contains(o))
-    {
+    if !args.runs("send message, 3-member channel") {
+        notes.iter().for_each(|n| println!("{n}"));
         return Ok(());
     }
     for senders in [1, args.concurrency] {
@@ -136,5 +142,6 @@ pub async fn run(args: &Args, server: &Server, services: Services) -> anyhow::Re
         let r = load::run(&client, make, senders, duration).await;
         load::row("send message, 3-member channel", senders, &r);
     }
+    notes.iter().for_each(|n| println!("{n}"));
     Ok(())
 }
