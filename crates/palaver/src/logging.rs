@@ -10,7 +10,6 @@
 
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,22 +61,126 @@ pub fn init_from_env() -> Result<(), String> {
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
+    tracing::dispatcher::set_global_default(dispatch(format, filter, ansi, std::io::stderr))
+        .map_err(|e| format!("cannot install the log subscriber: {e}"))
+}
+
+/// The subscriber writing `format` lines that `filter` lets through to `writer`.
+fn dispatch<W>(format: LogFormat, filter: Targets, ansi: bool, writer: W) -> tracing::Dispatch
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let lines = tracing_subscriber::fmt::layer()
         .with_ansi(ansi)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Text => registry.with(lines).init(),
+        LogFormat::Text => tracing::Dispatch::new(registry.with(lines)),
         // The event's fields at the top level beside `message`; the spans it happened in
         // (a request's id, method and route) under `span` and `spans`.
-        LogFormat::Json => registry.with(lines.json().flatten_event(true)).init(),
+        LogFormat::Json => tracing::Dispatch::new(registry.with(lines.json().flatten_event(true))),
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    /// Lines written into memory.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Buffer {
+        type Writer = Buffer;
+        fn make_writer(&'w self) -> Buffer {
+            self.clone()
+        }
+    }
+
+    /// The lines `format` writes while a route logs twice inside a request, another request logs
+    /// nothing, and a line is logged outside any request.
+    async fn lines_of_requests(format: LogFormat) -> Vec<String> {
+        let buffer = Buffer::default();
+        let d = dispatch(format, targets(None).unwrap(), false, buffer.clone());
+        let _default = tracing::dispatcher::set_default(&d);
+        let app = axum::Router::new()
+            .route(
+                "/things/{id}",
+                get(|| async {
+                    tracing::error!("first");
+                    tracing::warn!(n = 2, "second");
+                    "ok"
+                }),
+            )
+            .route("/quiet", get(|| async { "ok" }))
+            .layer(palaver_api::observe::RequestLayer);
+        for (uri, id) in [("/things/7", "abc-1"), ("/quiet", "quiet-1")] {
+            let req = axum::http::Request::get(uri)
+                .header("x-request-id", id)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.headers()["x-request-id"], id);
+        }
+        tracing::error!("outside");
+        let written = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        written.lines().map(str::to_string).collect()
+    }
+
+    #[tokio::test]
+    async fn a_text_line_inside_a_request_carries_its_span_fields_once() {
+        let lines = lines_of_requests(LogFormat::Text).await;
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        let span = r#"request{request_id=abc-1 method="GET" route=/things/{id}}:"#;
+        for (line, message) in lines[..2].iter().zip(["first", "second"]) {
+            assert!(line.contains(span), "{line}");
+            assert!(
+                line.ends_with(message) || line.contains(&format!("{message} ")),
+                "{line}"
+            );
+            assert_eq!(line.matches("request_id=").count(), 1, "{line}");
+        }
+        assert!(lines[1].contains("n=2"), "{}", lines[1]);
+        assert!(lines[2].contains("outside"), "{}", lines[2]);
+        assert!(!lines[2].contains("request"), "{}", lines[2]);
+        assert!(lines.iter().all(|l| !l.contains("quiet-1")), "{lines:#?}");
+    }
+
+    #[tokio::test]
+    async fn a_json_line_inside_a_request_carries_its_span_fields() {
+        let lines = lines_of_requests(LogFormat::Json).await;
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        let lines: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for (line, message) in lines[..2].iter().zip(["first", "second"]) {
+            assert_eq!(line["message"], message, "{line}");
+            let span = &line["span"];
+            assert_eq!(span["name"], "request", "{line}");
+            assert_eq!(span["request_id"], "abc-1", "{line}");
+            assert_eq!(span["method"], "GET", "{line}");
+            assert_eq!(span["route"], "/things/{id}", "{line}");
+            assert_eq!(line["spans"].as_array().map(Vec::len), Some(1), "{line}");
+        }
+        assert_eq!(lines[1]["n"], 2);
+        assert_eq!(lines[2]["message"], "outside");
+        assert!(lines[2].get("span").is_none(), "{}", lines[2]);
+    }
 
     #[test]
     fn the_format_is_text_unless_json_is_asked_for() {
