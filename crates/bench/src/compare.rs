@@ -133,8 +133,9 @@ pub async fn scenario(
         .iter()
         .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
     let note = format!(
-        "{concurrency} connections: layers on/off throughput {:.3} (median of {} rounds of {} s \
+        "{concurrency} connection{}: layers on/off throughput {:.3} (median of {} rounds of {} s \
          each, {:.3} – {:.3}; of the totals {:.3}); server CPU {:.1} against {:.1} µs/request",
+        if concurrency == 1 { "" } else { "s" },
         median(&c.ratios),
         c.ratios.len(),
         duration.as_secs(),

@@ -270,9 +270,10 @@ fn main() -> anyhow::Result<()> {
         let services = app.services.clone();
         let (addr, server) = app.serve(std::future::pending()).await?;
         tokio::spawn(server);
-        let bare = match args.compare {
-            true => Some(serve_bare(&services).await?),
-            false => None,
+        let bare = if args.compare {
+            Some(serve_bare(&services).await?)
+        } else {
+            None
         };
         anyhow::Ok((addr, boot.account.organisation_id, services, bare))
     })?;
