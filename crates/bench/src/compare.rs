@@ -128,23 +128,31 @@ pub async fn scenario(
         rounds,
     )
     .await;
-    let (lo, hi) = c
-        .ratios
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
-    let note = format!(
-        "{concurrency} connection{}: layers on/off throughput {:.3} (median of {} rounds of {} s \
-         each, {:.3} – {:.3}; of the totals {:.3}); server CPU {:.1} against {:.1} µs/request",
-        if concurrency == 1 { "" } else { "s" },
-        median(&c.ratios),
-        c.ratios.len(),
-        duration.as_secs(),
-        lo,
-        hi,
-        c.served.per_second / c.bare.per_second.max(f64::MIN_POSITIVE),
-        c.served.cpu_us_per_request,
-        c.bare.cpu_us_per_request,
-    );
+    let plural = if concurrency == 1 { "" } else { "s" };
+    let note = if c.ratios.is_empty() {
+        format!(
+            "{concurrency} connection{plural}: no round was answered without the layers, so \
+             there is no ratio"
+        )
+    } else {
+        let (lo, hi) = c
+            .ratios
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+        format!(
+            "{concurrency} connection{plural}: layers on/off throughput {:.3} (median of {} \
+                 rounds of {} s each, {:.3} – {:.3}; of the totals {:.3}); server CPU {:.1} \
+                 against {:.1} µs/request",
+            median(&c.ratios),
+            c.ratios.len(),
+            duration.as_secs(),
+            lo,
+            hi,
+            c.served.per_second / c.bare.per_second.max(f64::MIN_POSITIVE),
+            c.served.cpu_us_per_request,
+            c.bare.cpu_us_per_request,
+        )
+    };
     Ok(Scenario {
         rows: vec![(" — layers on", c.served), (" — layers off", c.bare)],
         note: Some(note),

@@ -327,3 +327,27 @@ async fn serve_bare(services: &palaver_service::Services) -> anyhow::Result<Sock
     ));
     Ok(addr)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Args;
+
+    #[test]
+    fn only_matches_a_part_of_a_name_or_with_a_caret_its_start() {
+        let all = Args::parse_from(["palaver-bench"]);
+        assert!(all.runs("list publish"));
+        let part = Args::parse_from(["palaver-bench", "--only", "list publish"]);
+        assert!(part.runs("list publish, created DESC"));
+        assert!(part.runs("mixed: list publish, created DESC"));
+        assert!(!part.runs("count publish"));
+        let start = Args::parse_from(["palaver-bench", "--only", "^list publish"]);
+        assert!(start.runs("list publish, created DESC"));
+        assert!(!start.runs("mixed: list publish, created DESC"));
+        // A caret anywhere but first is an ordinary character.
+        let caret = Args::parse_from(["palaver-bench", "--only", "a^b"]);
+        assert!(caret.runs("xa^by"));
+        assert!(!caret.runs("ab"));
+    }
+}
