@@ -3,21 +3,22 @@
 //! taken. Schedule changes lock the channel's row before they look at it, so writers on several
 //! instances take turns, and a job the row does not name knows it is stale.
 
-use sea_query::{Alias, Expr, LockType, OnConflict, Query};
+use sea_query::{Expr, LockType, OnConflict, Query};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::Ident;
 
-fn schedules() -> Alias {
-    Alias::new("channel_schedules")
+fn schedules() -> Ident {
+    Ident::new("channel_schedules")
 }
 
-fn items() -> Alias {
-    Alias::new("channel_items")
+fn items() -> Ident {
+    Ident::new("channel_items")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col(Alias::new(c))
+fn col(c: &'static str) -> Expr {
+    Expr::col(Ident::new(c))
 }
 
 /// The job kind the schedule's jobs have (the domain's `CHANNEL_RUN`); only such pending jobs
@@ -39,16 +40,16 @@ impl ChannelSchedules {
     ) -> Result<Option<i64>, StoreError> {
         let mut ins = Query::insert();
         ins.into_table(schedules())
-            .columns(["channel_id", "organisation_id", "bot_id"].map(Alias::new))
+            .columns(["channel_id", "organisation_id", "bot_id"].map(Ident::new))
             .values_panic([channel_id.into(), organisation_id.into(), bot_id.into()])
             .on_conflict(
-                OnConflict::column(Alias::new("channel_id"))
+                OnConflict::column(Ident::new("channel_id"))
                     .do_nothing()
                     .to_owned(),
             );
         tx.execute(&ins).await?;
         let mut q = Query::select();
-        q.column(Alias::new("job_id"))
+        q.column(Ident::new("job_id"))
             .from(schedules())
             .and_where(col("channel_id").eq(channel_id))
             .and_where(col("organisation_id").eq(organisation_id))
@@ -64,7 +65,7 @@ impl ChannelSchedules {
     pub async fn set(tx: &mut Tx, channel_id: &str, job_id: Option<i64>) -> Result<(), StoreError> {
         let mut q = Query::update();
         q.table(schedules())
-            .value(Alias::new("job_id"), job_id)
+            .value(Ident::new("job_id"), job_id)
             .and_where(col("channel_id").eq(channel_id));
         tx.execute(&q).await?;
         Ok(())
@@ -74,7 +75,7 @@ impl ChannelSchedules {
     /// will find itself stale).
     pub async fn cancel_job(tx: &mut Tx, job_id: i64) -> Result<(), StoreError> {
         let mut q = Query::delete();
-        q.from_table(Alias::new("jobs"))
+        q.from_table(Ident::new("jobs"))
             .and_where(col("id").eq(job_id))
             .and_where(col("kind").eq(RUN_KIND))
             .and_where(col("state").eq("PENDING"));
@@ -93,7 +94,7 @@ impl ChannelSchedules {
         let mut tx = db.begin().await?;
         let mut scoped = Query::select();
         scoped
-            .column(Alias::new("job_id"))
+            .column(Ident::new("job_id"))
             .from(schedules())
             .and_where(col("organisation_id").eq(organisation_id))
             .and_where(col("bot_id").eq(bot_id))
@@ -102,7 +103,7 @@ impl ChannelSchedules {
             scoped.and_where(col("channel_id").eq(id));
         }
         let mut jobs = Query::delete();
-        jobs.from_table(Alias::new("jobs"))
+        jobs.from_table(Ident::new("jobs"))
             .and_where(col("id").in_subquery(scoped))
             .and_where(col("kind").eq(RUN_KIND))
             .and_where(col("state").eq("PENDING"));
@@ -146,7 +147,7 @@ impl ChannelItems {
         // Bounded lists keep each statement's parameters well under either engine's limit.
         for chunk in keys.chunks(500) {
             let mut q = Query::select();
-            q.column(Alias::new("item_key"))
+            q.column(Ident::new("item_key"))
                 .from(items())
                 .and_where(col("organisation_id").eq(organisation_id))
                 .and_where(col("bot_id").eq(bot_id))
@@ -176,7 +177,7 @@ impl ChannelItems {
                 "flake_id",
                 "created",
             ]
-            .map(Alias::new),
+            .map(Ident::new),
         );
         for k in item.keys {
             q.values_panic([
@@ -189,7 +190,7 @@ impl ChannelItems {
             ]);
         }
         q.on_conflict(
-            OnConflict::columns([Alias::new("bot_id"), Alias::new("item_key")])
+            OnConflict::columns([Ident::new("bot_id"), Ident::new("item_key")])
                 .do_nothing()
                 .to_owned(),
         );

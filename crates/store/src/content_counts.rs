@@ -4,11 +4,12 @@
 
 use palaver_domain::filter::{Scalar, Test, Where};
 use palaver_domain::Model;
-use sea_query::{Alias, Expr, Query};
+use sea_query::{Expr, Query};
 
 use crate::db::Db;
 use crate::documents::Scope;
 use crate::error::StoreError;
+use crate::Ident;
 
 /// The tables with kept counts and, for each, the fields counted by value besides the total.
 /// Only low-cardinality text fields (enums the models check) belong here: each value is a row
@@ -76,15 +77,15 @@ pub(crate) async fn read(
         Key::Value { field, value } => (*field, value.unwrap_or(""), value.is_none()),
     };
     let mut q = Query::select();
-    q.from(Alias::new("content_counts"))
-        .column(Alias::new("n"))
-        .and_where(Expr::col(Alias::new("table_name")).eq(table))
-        .and_where(Expr::col(Alias::new("organisation_id")).eq(scope.organisation_id))
-        .and_where(Expr::col(Alias::new("field")).eq(field))
-        .and_where(Expr::col(Alias::new("value")).eq(value))
-        .and_where(Expr::col(Alias::new("is_null")).eq(is_null));
+    q.from(Ident::new("content_counts"))
+        .column(Ident::new("n"))
+        .and_where(Expr::col(Ident::new("table_name")).eq(table))
+        .and_where(Expr::col(Ident::new("organisation_id")).eq(scope.organisation_id))
+        .and_where(Expr::col(Ident::new("field")).eq(field))
+        .and_where(Expr::col(Ident::new("value")).eq(value))
+        .and_where(Expr::col(Ident::new("is_null")).eq(is_null));
     if let Some((_, bot)) = scope.parent {
-        q.and_where(Expr::col(Alias::new("bot_id")).eq(bot));
+        q.and_where(Expr::col(Ident::new("bot_id")).eq(bot));
     }
     let mut n: i64 = 0;
     for row in db.fetch_all(&q).await? {

@@ -5,18 +5,17 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_query::SqliteQueryBuilder;
-use sea_query_binder::SqlxBinder;
+use sea_query::{QueryStatementBuilder, SqliteQueryBuilder};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::StoreError;
-use crate::pg_statement;
 use crate::row::DbRow;
 use crate::sqlite::{Pooled, SqliteFile};
 use crate::timing::{timed, timed_now};
+use crate::{pg_statement, statement_text};
 
 /// Which SQL dialect a statement is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,15 +220,15 @@ impl Db {
         })
     }
 
-    pub(crate) async fn fetch_all<S: SqlxBinder>(
+    pub(crate) async fn fetch_all<S: QueryStatementBuilder>(
         &self,
         stmt: &S,
     ) -> Result<Vec<DbRow>, StoreError> {
         Ok(match self {
             Db::Sqlite(_, s) => {
-                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                let (sql, values) = statement_text::build(stmt, &SqliteQueryBuilder);
                 let conn = s.file.connection()?;
-                timed_now(&sql, || conn.query(&sql, &values.0))?
+                timed_now(&sql, || conn.query(&sql, &values))?
                     .into_iter()
                     .map(DbRow::Sqlite)
                     .collect()
@@ -245,7 +244,7 @@ impl Db {
 
     /// Runs a write that answers rows (`… RETURNING`) on its own; on SQLite in turn with the
     /// transactions of this process.
-    pub(crate) async fn write_returning<S: SqlxBinder>(
+    pub(crate) async fn write_returning<S: QueryStatementBuilder>(
         &self,
         stmt: &S,
     ) -> Result<Vec<DbRow>, StoreError> {
@@ -258,13 +257,16 @@ impl Db {
 
     /// Runs a write on its own (it commits by itself); on SQLite in turn with the
     /// transactions of this process.
-    pub(crate) async fn execute<S: SqlxBinder>(&self, stmt: &S) -> Result<u64, StoreError> {
+    pub(crate) async fn execute<S: QueryStatementBuilder>(
+        &self,
+        stmt: &S,
+    ) -> Result<u64, StoreError> {
         Ok(match self {
             Db::Sqlite(_, s) => {
                 let _turn = s.lock.acquire().await;
-                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                let (sql, values) = statement_text::build(stmt, &SqliteQueryBuilder);
                 let conn = s.file.connection()?;
-                timed_now(&sql, || conn.execute(&sql, &values.0))?
+                timed_now(&sql, || conn.execute(&sql, &values))?
             }
             Db::Postgres(p) => {
                 let (sql, values) = pg_statement::build(stmt);
@@ -285,14 +287,14 @@ pub enum Tx {
 }
 
 impl Tx {
-    pub(crate) async fn fetch_all<S: SqlxBinder>(
+    pub(crate) async fn fetch_all<S: QueryStatementBuilder>(
         &mut self,
         stmt: &S,
     ) -> Result<Vec<DbRow>, StoreError> {
         Ok(match self {
             Tx::Sqlite(conn, _) => {
-                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                timed_now(&sql, || conn.query(&sql, &values.0))?
+                let (sql, values) = statement_text::build(stmt, &SqliteQueryBuilder);
+                timed_now(&sql, || conn.query(&sql, &values))?
                     .into_iter()
                     .map(DbRow::Sqlite)
                     .collect()
@@ -306,11 +308,14 @@ impl Tx {
         })
     }
 
-    pub(crate) async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64, StoreError> {
+    pub(crate) async fn execute<S: QueryStatementBuilder>(
+        &mut self,
+        stmt: &S,
+    ) -> Result<u64, StoreError> {
         Ok(match self {
             Tx::Sqlite(conn, _) => {
-                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
-                timed_now(&sql, || conn.execute(&sql, &values.0))?
+                let (sql, values) = statement_text::build(stmt, &SqliteQueryBuilder);
+                timed_now(&sql, || conn.execute(&sql, &values))?
             }
             Tx::Postgres(t) => {
                 let (sql, values) = pg_statement::build(stmt);

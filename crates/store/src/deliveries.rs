@@ -4,19 +4,20 @@
 //! commit with the write that caused them).
 
 use palaver_domain::Model;
-use sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr};
+use sea_query::{Expr, OnConflict, Query, SimpleExpr};
 use serde_json::{Map, Value};
 
 use crate::db::{Db, Dialect, Tx};
 use crate::documents::{insert_statement, scope_condition, update_statement, Scope};
 use crate::error::StoreError;
+use crate::Ident;
 
 /// The channel property that lists the flake categories (ids or slugs) a chat channel
 /// subscribes to.
 pub const SUBSCRIPTION_PROPERTY: &str = "flake_categories";
 
-fn posts() -> Alias {
-    Alias::new("flake_posts")
+fn posts() -> Ident {
+    Ident::new("flake_posts")
 }
 
 /// Document writes (see [`crate::Documents`]) inside a transaction the caller holds. The read
@@ -72,9 +73,9 @@ impl DocumentsIn {
     ) -> Result<bool, StoreError> {
         not_cached(model);
         let mut q = Query::delete();
-        q.from_table(Alias::new(model.table))
+        q.from_table(Ident::new(model.table))
             .and_where(scope_condition(model, scope))
-            .and_where(Expr::col((Alias::new(model.table), Alias::new("id"))).eq(id));
+            .and_where(Expr::col((Ident::new(model.table), Ident::new("id"))).eq(id));
         Ok(tx.execute(&q).await? > 0)
     }
 }
@@ -94,7 +95,7 @@ impl FlakePosts {
     ) -> Result<bool, StoreError> {
         let mut q = Query::insert();
         q.into_table(posts())
-            .columns(["flake_id", "channel_id", "application_id", "created"].map(Alias::new))
+            .columns(["flake_id", "channel_id", "application_id", "created"].map(Ident::new))
             .values_panic([
                 flake_id.into(),
                 channel_id.into(),
@@ -102,7 +103,7 @@ impl FlakePosts {
                 now.into(),
             ])
             .on_conflict(
-                OnConflict::columns(["flake_id", "channel_id"].map(Alias::new))
+                OnConflict::columns(["flake_id", "channel_id"].map(Ident::new))
                     .do_nothing()
                     .to_owned(),
             );
@@ -118,9 +119,9 @@ impl FlakePosts {
     ) -> Result<(), StoreError> {
         let mut q = Query::update();
         q.table(posts())
-            .value(Alias::new("message_id"), message_id)
-            .and_where(Expr::col(Alias::new("flake_id")).eq(flake_id))
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel_id));
+            .value(Ident::new("message_id"), message_id)
+            .and_where(Expr::col(Ident::new("flake_id")).eq(flake_id))
+            .and_where(Expr::col(Ident::new("channel_id")).eq(channel_id));
         tx.execute(&q).await?;
         Ok(())
     }
@@ -136,11 +137,11 @@ impl FlakePosts {
             return Ok(Vec::new());
         }
         let mut q = Query::select();
-        q.from(Alias::new("chat_channels"))
-            .column(Alias::new("id"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(application_id))
+        q.from(Ident::new("chat_channels"))
+            .column(Ident::new("id"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(application_id))
             .and_where(lists_any(db.dialect(), keys))
-            .order_by(Alias::new("id"), sea_query::Order::Asc);
+            .order_by(Ident::new("id"), sea_query::Order::Asc);
         db.fetch_all(&q)
             .await?
             .iter()

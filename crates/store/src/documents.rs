@@ -4,7 +4,7 @@
 use palaver_domain::filter::{Filter, Where};
 use palaver_domain::time::parse_date;
 use palaver_domain::{Field, Kind, Model};
-use sea_query::{Alias, Expr, Func, Query, SimpleExpr};
+use sea_query::{Expr, Func, Query, SimpleExpr};
 use serde_json::{Map, Value};
 
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use crate::content_counts;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::filter_sql;
+use crate::Ident;
 
 /// Which rows a call may see: one organisation's, and optionally only the children of one parent
 /// (`bot_id = …`).
@@ -134,8 +135,8 @@ fn tenant_column(model: &Model) -> &'static str {
     }
 }
 
-fn col(model: &Model, name: &str) -> SimpleExpr {
-    Expr::col((Alias::new(model.table), Alias::new(name))).into()
+fn col(model: &Model, name: &'static str) -> SimpleExpr {
+    Expr::col((Ident::new(model.table), Ident::new(name))).into()
 }
 
 pub(crate) fn scope_condition(model: &Model, scope: &Scope) -> SimpleExpr {
@@ -203,8 +204,8 @@ impl Documents {
         let read_at = cache.map(ReadCache::read_start);
         let rows = self.db.fetch_all(&select()).await?;
         let docs = Arc::new(
-            rows.iter()
-                .map(|r| r.document(model))
+            rows.into_iter()
+                .map(|r| r.into_document(model))
                 .collect::<Result<Vec<_>, _>>()?,
         );
         // Big results (a list without a limit) are not kept: memory, not speed, is their cost.
@@ -227,12 +228,12 @@ impl Documents {
 
     fn select(&self, model: &Model, scope: &Scope, w: &Where) -> sea_query::SelectStatement {
         let mut q = Query::select();
-        q.from(Alias::new(model.table))
+        q.from(Ident::new(model.table))
             .columns(
                 model
                     .fields
                     .iter()
-                    .map(|f| (Alias::new(model.table), Alias::new(f.name))),
+                    .map(|f| (Ident::new(model.table), Ident::new(f.name))),
             )
             .and_where(scope_condition(model, scope))
             .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
@@ -358,8 +359,8 @@ impl Documents {
         w: &Where,
     ) -> Result<u64, StoreError> {
         let mut q = Query::select();
-        q.from(Alias::new(model.table))
-            .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
+        q.from(Ident::new(model.table))
+            .expr_as(Func::count(Expr::col(Ident::new("id"))), Ident::new("n"))
             .and_where(scope_condition(model, scope))
             .and_where(filter_sql::condition(model.table, w, self.db.dialect()));
         let rows = self.db.fetch_all(&q).await?;
@@ -381,8 +382,8 @@ impl Documents {
             return Ok(Vec::new());
         }
         let mut q = Query::select();
-        q.from(Alias::new(model.table))
-            .column(Alias::new("id"))
+        q.from(Ident::new(model.table))
+            .column(Ident::new("id"))
             .and_where(scope_condition(model, scope))
             .and_where(Expr::expr(col(model, "id")).is_in(ids.iter().cloned()));
         let rows = self.db.fetch_all(&q).await?;
@@ -473,7 +474,7 @@ impl Documents {
     ) -> Result<bool, StoreError> {
         let _writing = self.writing(&delete_regions(model, scope, Some(id)));
         let mut q = Query::delete();
-        q.from_table(Alias::new(model.table))
+        q.from_table(Ident::new(model.table))
             .and_where(scope_condition(model, scope))
             .and_where(col(model, "id").eq(id));
         let deleted = self.db.execute(&q).await? > 0;
@@ -511,7 +512,7 @@ impl Documents {
             delete_all_in(&mut tx, child, &child_scope).await?;
         }
         let mut q = Query::delete();
-        q.from_table(Alias::new(model.table))
+        q.from_table(Ident::new(model.table))
             .and_where(scope_condition(model, scope))
             .and_where(col(model, "id").eq(id));
         let deleted = tx.execute(&q).await? > 0;
@@ -568,7 +569,7 @@ impl DocumentWrite<'_> {
             self.writes(r);
         }
         let mut q = Query::delete();
-        q.from_table(Alias::new(model.table))
+        q.from_table(Ident::new(model.table))
             .and_where(scope_condition(model, scope))
             .and_where(col(model, "id").eq(id));
         Ok(self.tx.execute(&q).await? > 0)
@@ -646,14 +647,14 @@ pub(crate) fn update_statement(
     let mut values = Vec::new();
     for (name, v) in changes {
         if let Some(field) = model.any_field(name) {
-            values.push((Alias::new(field.name), SimpleExpr::Value(bind(field, v)?)));
+            values.push((Ident::new(field.name), SimpleExpr::Value(bind(field, v)?)));
         }
     }
     if values.is_empty() {
         return Ok(None);
     }
     let mut q = Query::update();
-    q.table(Alias::new(model.table))
+    q.table(Ident::new(model.table))
         .values(values)
         .and_where(scope_condition(model, scope))
         .and_where(col(model, "id").eq(id));
@@ -662,7 +663,7 @@ pub(crate) fn update_statement(
 
 async fn delete_all_in(tx: &mut Tx, model: &Model, scope: &Scope<'_>) -> Result<u64, StoreError> {
     let mut q = Query::delete();
-    q.from_table(Alias::new(model.table))
+    q.from_table(Ident::new(model.table))
         .and_where(scope_condition(model, scope));
     tx.execute(&q).await
 }
@@ -681,20 +682,20 @@ pub(crate) fn insert_statement(
             continue;
         }
         if let Some(v) = doc.get(field.name) {
-            columns.push(Alias::new(field.name));
+            columns.push(Ident::new(field.name));
             values.push(SimpleExpr::Value(bind(field, v)?));
         }
     }
-    columns.push(Alias::new(tenant));
+    columns.push(Ident::new(tenant));
     values.push(scope.organisation_id.into());
     if let Some((key, parent)) = scope.parent {
         if key != tenant {
-            columns.push(Alias::new(key));
+            columns.push(Ident::new(key));
             values.push(parent.into());
         }
     }
     let mut q = Query::insert();
-    q.into_table(Alias::new(model.table)).columns(columns);
+    q.into_table(Ident::new(model.table)).columns(columns);
     q.values(values)
         .map_err(|e| StoreError::Decode(e.to_string()))?;
     Ok(q)
@@ -707,25 +708,25 @@ impl Documents {
     pub async fn login_candidates(
         &self,
         model: &Model,
-        field: &str,
+        field: &'static str,
         value: &str,
     ) -> Result<Vec<Map<String, Value>>, StoreError> {
         let mut q = Query::select();
-        q.from(Alias::new(model.table))
+        q.from(Ident::new(model.table))
             .columns(
                 model
                     .fields
                     .iter()
-                    .map(|f| (Alias::new(model.table), Alias::new(f.name))),
+                    .map(|f| (Ident::new(model.table), Ident::new(f.name))),
             )
             .and_where(col(model, field).eq(value))
             .order_by(
-                (Alias::new(model.table), Alias::new("id")),
+                (Ident::new(model.table), Ident::new("id")),
                 sea_query::Order::Asc,
             )
             .limit(16);
         let rows = self.db.fetch_all(&q).await?;
-        rows.iter().map(|r| r.document(model)).collect()
+        rows.into_iter().map(|r| r.into_document(model)).collect()
     }
 }
 
@@ -734,22 +735,22 @@ impl Documents {
     pub async fn all_organisations(&self) -> Result<Vec<Map<String, Value>>, StoreError> {
         let model = &palaver_domain::models::ORGANISATION;
         let mut q = Query::select();
-        q.from(Alias::new(model.table))
+        q.from(Ident::new(model.table))
             .columns(
                 model
                     .fields
                     .iter()
-                    .map(|f| (Alias::new(model.table), Alias::new(f.name))),
+                    .map(|f| (Ident::new(model.table), Ident::new(f.name))),
             )
             .order_by(
-                (Alias::new(model.table), Alias::new("created")),
+                (Ident::new(model.table), Ident::new("created")),
                 sea_query::Order::Asc,
             )
             .order_by(
-                (Alias::new(model.table), Alias::new("id")),
+                (Ident::new(model.table), Ident::new("id")),
                 sea_query::Order::Asc,
             );
         let rows = self.db.fetch_all(&q).await?;
-        rows.iter().map(|r| r.document(model)).collect()
+        rows.into_iter().map(|r| r.into_document(model)).collect()
     }
 }

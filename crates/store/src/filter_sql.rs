@@ -9,10 +9,11 @@
 use palaver_domain::filter::{Order as FilterOrder, Scalar, Test, Where};
 use palaver_domain::{Field, Kind};
 use sea_query::{
-    Alias, BinOper, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    BinOper, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
 };
 
 use crate::db::Dialect;
+use crate::Ident;
 
 fn value(s: &Scalar) -> sea_query::Value {
     match s {
@@ -42,7 +43,7 @@ fn by_code_point(e: SimpleExpr, dialect: Dialect) -> SimpleExpr {
 }
 
 /// The SQL condition for `w` on rows of `table`.
-pub(crate) fn condition(table: &str, w: &Where, dialect: Dialect) -> SimpleExpr {
+pub(crate) fn condition(table: &'static str, w: &Where, dialect: Dialect) -> SimpleExpr {
     match w {
         Where::All => always(),
         Where::Nothing => never(),
@@ -60,11 +61,11 @@ pub(crate) fn condition(table: &str, w: &Where, dialect: Dialect) -> SimpleExpr 
     }
 }
 
-fn column(table: &str, field: &Field) -> SimpleExpr {
-    Expr::col((Alias::new(table), Alias::new(field.name))).into()
+fn column(table: &'static str, field: &Field) -> SimpleExpr {
+    Expr::col((Ident::new(table), Ident::new(field.name))).into()
 }
 
-fn field_test(table: &str, field: &Field, test: &Test, dialect: Dialect) -> SimpleExpr {
+fn field_test(table: &'static str, field: &Field, test: &Test, dialect: Dialect) -> SimpleExpr {
     let col = column(table, field);
     if field.kind != Kind::TextArray {
         let text = matches!(field.kind, Kind::Id | Kind::Text);
@@ -98,14 +99,14 @@ fn field_test(table: &str, field: &Field, test: &Test, dialect: Dialect) -> Simp
 /// functions name their text column `value`.
 fn any_element(col: SimpleExpr, test: &Test, dialect: Dialect) -> SimpleExpr {
     let elements = match dialect {
-        Dialect::Sqlite => Func::cust(Alias::new("json_each")).arg(col),
-        Dialect::Postgres => Func::cust(Alias::new("jsonb_array_elements_text"))
-            .arg(col.cast_as(Alias::new("jsonb"))),
+        Dialect::Sqlite => Func::cust(Ident::new("json_each")).arg(col),
+        Dialect::Postgres => Func::cust(Ident::new("jsonb_array_elements_text"))
+            .arg(col.cast_as(Ident::new("jsonb"))),
     };
     let mut sub = Query::select();
     sub.expr(Expr::val(1))
-        .from_function(elements, Alias::new("e"));
-    let element: SimpleExpr = Expr::col((Alias::new("e"), Alias::new("value"))).into();
+        .from_function(elements, Ident::new("e"));
+    let element: SimpleExpr = Expr::col((Ident::new("e"), Ident::new("value"))).into();
     sub.and_where(scalar_test(element, test, dialect, true));
     Expr::exists(sub)
 }
@@ -295,14 +296,14 @@ fn like_to_regex(pattern: &str) -> String {
 /// up and last going down on both engines (SQLite's own default; PostgreSQL is told so).
 pub(crate) fn order(
     select: &mut SelectStatement,
-    table: &str,
+    table: &'static str,
     keys: &[FilterOrder],
     dialect: Dialect,
 ) {
     let mut has_id = false;
     let mut last_desc = false;
     for k in keys {
-        let mut col: SimpleExpr = Expr::col((Alias::new(table), Alias::new(k.field.name))).into();
+        let mut col: SimpleExpr = Expr::col((Ident::new(table), Ident::new(k.field.name))).into();
         if k.field.kind == Kind::Text {
             col = by_code_point(col, dialect);
         }
@@ -327,6 +328,6 @@ pub(crate) fn order(
     }
     if !has_id {
         let dir = if last_desc { Order::Desc } else { Order::Asc };
-        select.order_by((Alias::new(table), Alias::new("id")), dir);
+        select.order_by((Ident::new(table), Ident::new("id")), dir);
     }
 }

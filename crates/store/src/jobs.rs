@@ -5,13 +5,14 @@
 
 use palaver_domain::job::{JobProgress, JobState};
 use sea_query::{
-    Alias, Cond, Expr, Func, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
+    Cond, Expr, Func, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
 };
 use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::{count_of, DbRow};
+use crate::Ident;
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]
@@ -58,16 +59,16 @@ pub struct JobErrorRow {
     pub reason: String,
 }
 
-fn jobs() -> Alias {
-    Alias::new("jobs")
+fn jobs() -> Ident {
+    Ident::new("jobs")
 }
 
-fn errors() -> Alias {
-    Alias::new("job_errors")
+fn errors() -> Ident {
+    Ident::new("job_errors")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col(Alias::new(c))
+fn col(c: &'static str) -> Expr {
+    Expr::col(Ident::new(c))
 }
 
 const COLUMNS: [&str; 16] = [
@@ -166,7 +167,7 @@ impl Jobs {
                     "progress",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 j.application_id.into(),
@@ -179,7 +180,7 @@ impl Jobs {
                 progress_text(&JobProgress::default()).into(),
                 j.created.into(),
             ])
-            .returning(Query::returning().columns(COLUMNS.map(Alias::new)));
+            .returning(Query::returning().columns(COLUMNS.map(Ident::new)));
         q
     }
 
@@ -235,7 +236,7 @@ impl Jobs {
         lease_until: i64,
     ) -> Result<Option<JobRow>, StoreError> {
         let mut due = Query::select();
-        due.column(Alias::new("id"))
+        due.column(Ident::new("id"))
             .from(jobs())
             .cond_where(
                 Cond::any()
@@ -251,23 +252,23 @@ impl Jobs {
                     ),
             )
             .and_where(pick)
-            .order_by(Alias::new("run_at"), Order::Asc)
-            .order_by(Alias::new("id"), Order::Asc)
+            .order_by(Ident::new("run_at"), Order::Asc)
+            .order_by(Ident::new("id"), Order::Asc)
             .limit(1)
             // On PostgreSQL, another worker's claim in flight is passed over, not waited for.
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         let mut q = Query::update();
         q.table(jobs())
-            .value(Alias::new("state"), JobState::Running.as_str())
-            .value(Alias::new("lease_owner"), owner)
-            .value(Alias::new("lease_until"), lease_until)
-            .value(Alias::new("attempts"), col("attempts").add(1))
+            .value(Ident::new("state"), JobState::Running.as_str())
+            .value(Ident::new("lease_owner"), owner)
+            .value(Ident::new("lease_until"), lease_until)
+            .value(Ident::new("attempts"), col("attempts").add(1))
             .value(
-                Alias::new("started"),
+                Ident::new("started"),
                 Func::coalesce([col("started").into(), Expr::val(now).into()]),
             )
             .and_where(col("id").in_subquery(due))
-            .returning(Query::returning().columns(COLUMNS.map(Alias::new)));
+            .returning(Query::returning().columns(COLUMNS.map(Ident::new)));
         Ok(read_all(&self.db.write_returning(&q).await?)?.pop())
     }
 
@@ -276,7 +277,7 @@ impl Jobs {
     pub async fn renew(&self, id: i64, owner: &str, lease_until: i64) -> Result<bool, StoreError> {
         let mut q = Query::update();
         q.table(jobs())
-            .value(Alias::new("lease_until"), lease_until)
+            .value(Ident::new("lease_until"), lease_until)
             .cond_where(held(id, owner));
         Ok(self.db.execute(&q).await? == 1)
     }
@@ -294,8 +295,8 @@ impl Jobs {
     ) -> Result<bool, StoreError> {
         let mut q = Query::update();
         q.table(jobs())
-            .value(Alias::new("progress"), progress_text(progress))
-            .value(Alias::new("lease_until"), lease_until)
+            .value(Ident::new("progress"), progress_text(progress))
+            .value(Ident::new("lease_until"), lease_until)
             .cond_where(held(id, owner));
         if tx.execute(&q).await? != 1 {
             return Ok(false);
@@ -303,7 +304,7 @@ impl Jobs {
         if !failures.is_empty() {
             let mut ins = Query::insert();
             ins.into_table(errors())
-                .columns(["job_id", "position", "idempotency_key", "reason"].map(Alias::new));
+                .columns(["job_id", "position", "idempotency_key", "reason"].map(Ident::new));
             for f in failures {
                 ins.values_panic([
                     id.into(),
@@ -314,7 +315,7 @@ impl Jobs {
             }
             // A run again after a lost lease may meet the same element again.
             ins.on_conflict(
-                OnConflict::columns([Alias::new("job_id"), Alias::new("position")])
+                OnConflict::columns([Ident::new("job_id"), Ident::new("position")])
                     .do_nothing()
                     .to_owned(),
             );
@@ -358,12 +359,12 @@ impl Jobs {
     ) -> Result<bool, StoreError> {
         let mut q = Query::update();
         q.table(jobs())
-            .value(Alias::new("state"), state.as_str())
-            .value(Alias::new("result"), result.map(text_of))
-            .value(Alias::new("error"), reason.map(str::to_string))
-            .value(Alias::new("ended"), now)
-            .value(Alias::new("lease_owner"), Option::<String>::None)
-            .value(Alias::new("lease_until"), Option::<i64>::None)
+            .value(Ident::new("state"), state.as_str())
+            .value(Ident::new("result"), result.map(text_of))
+            .value(Ident::new("error"), reason.map(str::to_string))
+            .value(Ident::new("ended"), now)
+            .value(Ident::new("lease_owner"), Option::<String>::None)
+            .value(Ident::new("lease_until"), Option::<i64>::None)
             .cond_where(held(id, owner));
         Ok(self.db.execute(&q).await? == 1)
     }
@@ -379,11 +380,11 @@ impl Jobs {
     ) -> Result<bool, StoreError> {
         let mut q = Query::update();
         q.table(jobs())
-            .value(Alias::new("state"), JobState::Pending.as_str())
-            .value(Alias::new("error"), reason)
-            .value(Alias::new("run_at"), run_at)
-            .value(Alias::new("lease_owner"), Option::<String>::None)
-            .value(Alias::new("lease_until"), Option::<i64>::None)
+            .value(Ident::new("state"), JobState::Pending.as_str())
+            .value(Ident::new("error"), reason)
+            .value(Ident::new("run_at"), run_at)
+            .value(Ident::new("lease_owner"), Option::<String>::None)
+            .value(Ident::new("lease_until"), Option::<i64>::None)
             .cond_where(held(id, owner));
         Ok(self.db.execute(&q).await? == 1)
     }
@@ -392,7 +393,7 @@ impl Jobs {
     pub async fn get(&self, app: i64, id: i64) -> Result<Option<JobRow>, StoreError> {
         let mut q = Query::select();
         q.from(jobs())
-            .columns(COLUMNS.map(Alias::new))
+            .columns(COLUMNS.map(Ident::new))
             .and_where(col("application_id").eq(app))
             .and_where(col("id").eq(id));
         Ok(read_all(&self.db.fetch_all(&q).await?)?.pop())
@@ -402,7 +403,7 @@ impl Jobs {
     pub async fn by_id(&self, id: i64) -> Result<Option<JobRow>, StoreError> {
         let mut q = Query::select();
         q.from(jobs())
-            .columns(COLUMNS.map(Alias::new))
+            .columns(COLUMNS.map(Ident::new))
             .and_where(col("id").eq(id));
         Ok(read_all(&self.db.fetch_all(&q).await?)?.pop())
     }
@@ -433,11 +434,11 @@ impl Jobs {
             None => {}
         }
         let mut count = q.clone();
-        count.expr_as(Func::count(col("id")), Alias::new("n"));
+        count.expr_as(Func::count(col("id")), Ident::new("n"));
         let total = count_of(&self.db.fetch_all(&count).await?)?;
         let order = if ascending { Order::Asc } else { Order::Desc };
-        q.columns(COLUMNS.map(Alias::new))
-            .order_by(Alias::new("id"), order)
+        q.columns(COLUMNS.map(Ident::new))
+            .order_by(Ident::new("id"), order)
             .offset(offset)
             .limit(limit);
         Ok((read_all(&self.db.fetch_all(&q).await?)?, total))
@@ -453,17 +454,17 @@ impl Jobs {
     ) -> Result<(Vec<JobErrorRow>, u64), StoreError> {
         let mut owned = Query::select();
         owned
-            .column(Alias::new("id"))
+            .column(Ident::new("id"))
             .from(jobs())
             .and_where(col("application_id").eq(app))
             .and_where(col("id").eq(id));
         let mut q = Query::select();
         q.from(errors()).and_where(col("job_id").in_subquery(owned));
         let mut count = q.clone();
-        count.expr_as(Func::count(col("position")), Alias::new("n"));
+        count.expr_as(Func::count(col("position")), Ident::new("n"));
         let total = count_of(&self.db.fetch_all(&count).await?)?;
-        q.columns(["position", "idempotency_key", "reason"].map(Alias::new))
-            .order_by(Alias::new("position"), Order::Asc)
+        q.columns(["position", "idempotency_key", "reason"].map(Ident::new))
+            .order_by(Ident::new("position"), Order::Asc)
             .offset(offset)
             .limit(limit);
         let rows = self

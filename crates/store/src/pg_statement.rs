@@ -5,12 +5,15 @@
 //! of the server's work on a history page). With the limit written out, the plan is kept after
 //! the fifth run. The few limits a server uses (page sizes) make few distinct statements.
 
-use sea_query::{PostgresQueryBuilder, Value};
-use sea_query_binder::{SqlxBinder, SqlxValues};
+use sea_query::{PostgresQueryBuilder, QueryStatementBuilder, Value};
+use sea_query_binder::SqlxValues;
+
+use crate::statement_text;
 
 /// `stmt` for PostgreSQL, its outermost `LIMIT`/`OFFSET` values written into the text.
-pub(crate) fn build<S: SqlxBinder>(stmt: &S) -> (String, SqlxValues) {
-    let (mut sql, mut values) = stmt.build_sqlx(PostgresQueryBuilder);
+pub(crate) fn build<S: QueryStatementBuilder>(stmt: &S) -> (String, SqlxValues) {
+    let (mut sql, values) = statement_text::build(stmt, &PostgresQueryBuilder);
+    let mut values = SqlxValues(values);
     // OFFSET follows LIMIT: when both are there, the offset is the last value.
     inline_last(&mut sql, &mut values.0 .0, " OFFSET ");
     inline_last(&mut sql, &mut values.0 .0, " LIMIT ");
@@ -40,16 +43,18 @@ fn inline_last(sql: &mut String, values: &mut Vec<Value>, clause: &str) {
 
 #[cfg(test)]
 mod tests {
-    use sea_query::{Alias, Expr, Query};
+    use sea_query::{Expr, Query};
+
+    use crate::Ident;
 
     use super::*;
 
     fn page(limit: u64, offset: Option<u64>) -> sea_query::SelectStatement {
         let mut q = Query::select();
-        q.column(Alias::new("id"))
-            .from(Alias::new("t"))
-            .and_where(Expr::col(Alias::new("a")).eq(7))
-            .and_where(Expr::col(Alias::new("b")).eq("x"))
+        q.column(Ident::new("id"))
+            .from(Ident::new("t"))
+            .and_where(Expr::col(Ident::new("a")).eq(7))
+            .and_where(Expr::col(Ident::new("b")).eq("x"))
             .limit(limit);
         if let Some(o) = offset {
             q.offset(o);
@@ -82,12 +87,12 @@ mod tests {
     #[test]
     fn a_limit_inside_a_subquery_stays_bound() {
         let mut inner = page(5, None);
-        inner.and_where(Expr::col(Alias::new("c")).eq(1));
+        inner.and_where(Expr::col(Ident::new("c")).eq(1));
         let mut q = Query::select();
-        q.column(Alias::new("id"))
-            .from(Alias::new("u"))
-            .and_where(Expr::col(Alias::new("id")).in_subquery(inner))
-            .and_where(Expr::col(Alias::new("d")).eq(2));
+        q.column(Ident::new("id"))
+            .from(Ident::new("u"))
+            .and_where(Expr::col(Ident::new("id")).in_subquery(inner))
+            .and_where(Expr::col(Ident::new("d")).eq(2));
         let (sql, values) = build(&q);
         assert!(sql.contains("LIMIT $4"), "{sql}");
         assert_eq!(values.0 .0.len(), 5);
@@ -97,9 +102,9 @@ mod tests {
     fn the_tenth_value_is_not_taken_for_the_first() {
         // Eleven values: `LIMIT $1` must not match the start of `$11`.
         let mut q = Query::select();
-        q.column(Alias::new("id")).from(Alias::new("t"));
+        q.column(Ident::new("id")).from(Ident::new("t"));
         for i in 0..10 {
-            q.and_where(Expr::col(Alias::new("a")).ne(i));
+            q.and_where(Expr::col(Ident::new("a")).ne(i));
         }
         q.limit(3);
         let (sql, values) = build(&q);
@@ -108,9 +113,9 @@ mod tests {
         // A statement without a limit is left as it was built.
         let mut plain = Query::select();
         plain
-            .column(Alias::new("id"))
-            .from(Alias::new("t"))
-            .and_where(Expr::col(Alias::new("a")).eq(1u64));
+            .column(Ident::new("id"))
+            .from(Ident::new("t"))
+            .and_where(Expr::col(Ident::new("a")).eq(1u64));
         let (sql, values) = build(&plain);
         assert_eq!(sql, r#"SELECT "id" FROM "t" WHERE "a" = $1"#);
         assert_eq!(values.0 .0.len(), 1);

@@ -4,11 +4,12 @@
 //! written meanwhile is never overwritten. The service seals them once, at start; what sealing
 //! is stays its business: here they are only text.
 
-use sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr};
+use sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// Which column a plain secret is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +82,7 @@ impl SecretRow {
 
     /// The conditions naming this row.
     fn conditions(&self) -> Vec<SimpleExpr> {
-        let col = |c: &str| Expr::col(Alias::new(c));
+        let col = |c: &'static str| Expr::col(Ident::new(c));
         match self {
             SecretRow::UserSecret {
                 application_id,
@@ -108,8 +109,10 @@ impl SecretRow {
     }
 
     fn read(column: SecretColumn, r: &DbRow) -> Result<SecretRow, StoreError> {
-        let text = |c: &str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
-        let int = |c: &str| -> Result<i64, StoreError> { Ok(r.int(c)?.unwrap_or_default()) };
+        let text =
+            |c: &'static str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
+        let int =
+            |c: &'static str| -> Result<i64, StoreError> { Ok(r.int(c)?.unwrap_or_default()) };
         Ok(match column {
             SecretColumn::UserSecrets => SecretRow::UserSecret {
                 application_id: int("application_id")?,
@@ -154,12 +157,12 @@ impl PlainSecrets {
         limit: u64,
     ) -> Result<Vec<PlainSecret>, StoreError> {
         let mut q: SelectStatement = Query::select();
-        q.from(Alias::new(column.table()))
-            .columns(column.keys().iter().map(|k| Alias::new(*k)))
-            .column(Alias::new(column.column()))
-            .and_where(Expr::col(Alias::new(column.column())).is_not_null())
+        q.from(Ident::new(column.table()))
+            .columns(column.keys().iter().map(|k| Ident::new(*k)))
+            .column(Ident::new(column.column()))
+            .and_where(Expr::col(Ident::new(column.column())).is_not_null())
             // Both engines compare case-sensitively here (SQLite is told `case_sensitive_like`).
-            .and_where(Expr::col(Alias::new(column.column())).not_like(format!("{sealed_prefix}%")))
+            .and_where(Expr::col(Ident::new(column.column())).not_like(format!("{sealed_prefix}%")))
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter()
@@ -177,9 +180,9 @@ impl PlainSecrets {
     pub async fn replace(&self, plain: &PlainSecret, sealed: &str) -> Result<bool, StoreError> {
         let column = plain.row.column();
         let mut q = Query::update();
-        q.table(Alias::new(column.table()))
-            .value(Alias::new(column.column()), sealed)
-            .and_where(Expr::col(Alias::new(column.column())).eq(plain.text.as_str()));
+        q.table(Ident::new(column.table()))
+            .value(Ident::new(column.column()), sealed)
+            .and_where(Expr::col(Ident::new(column.column())).eq(plain.text.as_str()));
         for c in plain.row.conditions() {
             q.and_where(c);
         }

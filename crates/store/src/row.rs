@@ -51,15 +51,19 @@ impl DbRow {
     }
 
     /// The row as a document with every field of `model` (hidden ones included), in field order.
-    /// SQL NULL becomes JSON null.
-    pub(crate) fn document(&self, model: &Model) -> Result<Map<String, Value>, StoreError> {
+    /// SQL NULL becomes JSON null. The row is used up: on SQLite its text cells are moved into
+    /// the document rather than copied, and each column is looked for first where the model's
+    /// order puts it (documents are selected in that order).
+    pub(crate) fn into_document(mut self, model: &Model) -> Result<Map<String, Value>, StoreError> {
         let mut doc = Map::with_capacity(model.fields.len());
-        for f in model.fields {
+        for (at, f) in model.fields.iter().enumerate() {
             let v = match f.kind {
-                Kind::Id | Kind::Text => self.text(f.name)?.map(Value::String),
-                Kind::Int => self.int(f.name)?.map(Value::from),
-                Kind::Bool => self.boolean(f.name)?.map(Value::Bool),
-                Kind::Date => self.int(f.name)?.map(|ms| Value::String(format_millis(ms))),
+                Kind::Id | Kind::Text => self.take_text(f.name, at)?.map(Value::String),
+                Kind::Int => self.int_at(f.name, at)?.map(Value::from),
+                Kind::Bool => self.bool_at(f.name, at)?.map(Value::Bool),
+                Kind::Date => self
+                    .int_at(f.name, at)?
+                    .map(|ms| Value::String(format_millis(ms))),
                 Kind::TextArray | Kind::Json => self
                     .with_text(f.name, |s| s.map(serde_json::from_str).transpose())?
                     .map_err(|_| StoreError::Decode(format!("{}.{}", model.table, f.name)))?,
@@ -67,6 +71,31 @@ impl DbRow {
             doc.insert(f.name.to_string(), v.unwrap_or(Value::Null));
         }
         Ok(doc)
+    }
+
+    /// The text of `col`, expected at index `at`: moved out of a SQLite row, read from a
+    /// PostgreSQL one.
+    fn take_text(&mut self, col: &str, at: usize) -> Result<Option<String>, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.take_text(col, at)?,
+            DbRow::Postgres(r) => r.try_get(col)?,
+        })
+    }
+
+    /// The integer of `col`, expected at index `at`.
+    fn int_at(&self, col: &str, at: usize) -> Result<Option<i64>, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.int_at(col, at)?,
+            DbRow::Postgres(r) => r.try_get(col)?,
+        })
+    }
+
+    /// The boolean of `col` (SQLite's 0 or 1), expected at index `at`.
+    fn bool_at(&self, col: &str, at: usize) -> Result<Option<bool>, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => r.int_at(col, at)?.map(|i| i != 0),
+            DbRow::Postgres(r) => r.try_get(col)?,
+        })
     }
 }
 

@@ -1,13 +1,14 @@
 //! Server-wide settings kept in the database (`server_settings`, name → text): what every
 //! instance on one database must agree on, such as the secrets key's check value.
 
-use sea_query::{Alias, Expr, OnConflict, Query};
+use sea_query::{Expr, OnConflict, Query};
 
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::Ident;
 
-fn table() -> Alias {
-    Alias::new("server_settings")
+fn table() -> Ident {
+    Ident::new("server_settings")
 }
 
 #[derive(Debug, Clone)]
@@ -24,8 +25,8 @@ impl ServerSettings {
     pub async fn get(&self, name: &str) -> Result<Option<String>, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .column(Alias::new("value"))
-            .and_where(Expr::col(Alias::new("name")).eq(name));
+            .column(Ident::new("value"))
+            .and_where(Expr::col(Ident::new("name")).eq(name));
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows.first().map(|r| r.text("value")).transpose()?.flatten())
     }
@@ -35,10 +36,10 @@ impl ServerSettings {
     pub async fn set_once(&self, name: &str, value: &str) -> Result<String, StoreError> {
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(["name", "value"].map(Alias::new))
+            .columns(["name", "value"].map(Ident::new))
             .values_panic([name.into(), value.into()])
             .on_conflict(
-                OnConflict::column(Alias::new("name"))
+                OnConflict::column(Ident::new("name"))
                     .do_nothing()
                     .to_owned(),
             );

@@ -276,12 +276,38 @@ pub(crate) struct SqliteRow {
 }
 
 impl SqliteRow {
-    fn cell(&self, col: &str) -> Result<&Value, StoreError> {
+    /// Where column `col` is: at `at` when it is there (a reader that selected the columns
+    /// knows where each is), else wherever it is found.
+    fn index(&self, col: &str, at: usize) -> Result<usize, StoreError> {
+        if self.names.get(at).is_some_and(|n| n == col) {
+            return Ok(at);
+        }
         self.names
             .iter()
             .position(|n| n == col)
-            .map(|i| &self.cells[i])
             .ok_or_else(|| StoreError::Decode(format!("no column {col}")))
+    }
+
+    fn cell(&self, col: &str) -> Result<&Value, StoreError> {
+        Ok(&self.cells[self.index(col, 0)?])
+    }
+
+    /// The text of column `col` (looked for at `at` first), moved out of the row: the cell is
+    /// left NULL.
+    pub(crate) fn take_text(&mut self, col: &str, at: usize) -> Result<Option<String>, StoreError> {
+        let at = self.index(col, at)?;
+        match std::mem::replace(&mut self.cells[at], Value::Null) {
+            Value::Text(s) => Ok(Some(s)),
+            other => {
+                self.cells[at] = other;
+                self.text(col)
+            }
+        }
+    }
+
+    /// The integer of column `col`, looked for at `at` first.
+    pub(crate) fn int_at(&self, col: &str, at: usize) -> Result<Option<i64>, StoreError> {
+        int_of(&self.cells[self.index(col, at)?], col)
     }
 
     pub(crate) fn text(&self, col: &str) -> Result<Option<String>, StoreError> {
@@ -307,21 +333,26 @@ impl SqliteRow {
     }
 
     pub(crate) fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
-        Ok(match self.cell(col)? {
-            Value::Null => None,
-            Value::Integer(i) => Some(*i),
-            // SUM and arithmetic over integers stay integers; a real here is a whole number
-            // stored as one (or an average), read as the integer part as sqlx did.
-            Value::Real(f) => Some(*f as i64),
-            Value::Text(_) | Value::Blob(_) => {
-                return Err(StoreError::Decode(format!("{col} is not an integer")))
-            }
-        })
+        int_of(self.cell(col)?, col)
     }
 
     pub(crate) fn boolean(&self, col: &str) -> Result<Option<bool>, StoreError> {
         Ok(self.int(col)?.map(|i| i != 0))
     }
+}
+
+/// A cell read as an integer.
+fn int_of(cell: &Value, col: &str) -> Result<Option<i64>, StoreError> {
+    Ok(match cell {
+        Value::Null => None,
+        Value::Integer(i) => Some(*i),
+        // SUM and arithmetic over integers stay integers; a real here is a whole number
+        // stored as one (or an average), read as the integer part as sqlx did.
+        Value::Real(f) => Some(*f as i64),
+        Value::Text(_) | Value::Blob(_) => {
+            return Err(StoreError::Decode(format!("{col} is not an integer")))
+        }
+    })
 }
 
 #[cfg(test)]
@@ -339,6 +370,29 @@ mod tests {
             matches!(err, StoreError::Sqlite(rusqlite::Error::InvalidPath(_))),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn cells_are_found_where_expected_or_wherever_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SqliteFile::open(dir.path().join("t.db"), 2).unwrap();
+        let c = file.connection().unwrap();
+        let mut rows = c
+            .query("SELECT 'a' AS x, 7 AS y, NULL AS z, 8 AS w", &none())
+            .unwrap();
+        let mut r = rows.pop().unwrap();
+        // At the expected index, at a wrong one, and where there is none.
+        assert_eq!(r.int_at("y", 1).unwrap(), Some(7));
+        assert_eq!(r.int_at("y", 3).unwrap(), Some(7));
+        assert_eq!(r.int_at("w", 9).unwrap(), Some(8));
+        assert_eq!(r.int_at("z", 2).unwrap(), None);
+        assert!(r.int_at("v", 0).is_err());
+        assert!(r.int_at("x", 0).is_err(), "text is not an integer");
+        // Text is moved out once; an integer cell is read as its text.
+        assert_eq!(r.take_text("x", 2).unwrap().as_deref(), Some("a"));
+        assert_eq!(r.text("x").unwrap(), None);
+        assert_eq!(r.take_text("y", 1).unwrap().as_deref(), Some("7"));
+        assert_eq!(r.take_text("z", 2).unwrap(), None);
     }
 
     #[test]

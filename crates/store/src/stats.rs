@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use palaver_domain::job::JobState;
-use sea_query::{Alias, Expr, Func, Query};
+use sea_query::{Expr, Func, Query};
 
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::Ident;
 
 /// How many jobs of one kind are in one state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,12 +35,12 @@ impl Stats {
     pub async fn outbox_lag(&self) -> Result<BTreeMap<String, u64>, StoreError> {
         let mut counters = Query::select();
         counters
-            .columns(["application_id", "last_seq"].map(Alias::new))
-            .from(Alias::new("event_counters"));
+            .columns(["application_id", "last_seq"].map(Ident::new))
+            .from(Ident::new("event_counters"));
         let mut offsets = Query::select();
         offsets
-            .columns(["consumer", "application_id", "last_seq"].map(Alias::new))
-            .from(Alias::new("event_consumers"));
+            .columns(["consumer", "application_id", "last_seq"].map(Ident::new))
+            .from(Ident::new("event_consumers"));
         let newest: BTreeMap<i64, i64> = self
             .db
             .fetch_all(&counters)
@@ -78,11 +79,11 @@ impl Stats {
     pub async fn jobs(&self) -> Result<Vec<JobCount>, StoreError> {
         let states = [JobState::Pending, JobState::Running, JobState::Failed];
         let mut q = Query::select();
-        q.columns(["kind", "state"].map(Alias::new))
-            .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
-            .from(Alias::new("jobs"))
-            .and_where(Expr::col(Alias::new("state")).is_in(states.map(JobState::as_str)))
-            .group_by_columns(["kind", "state"].map(Alias::new));
+        q.columns(["kind", "state"].map(Ident::new))
+            .expr_as(Func::count(Expr::col(Ident::new("id"))), Ident::new("n"))
+            .from(Ident::new("jobs"))
+            .and_where(Expr::col(Ident::new("state")).is_in(states.map(JobState::as_str)))
+            .group_by_columns(["kind", "state"].map(Ident::new));
         let mut out = Vec::new();
         for r in self.db.fetch_all(&q).await? {
             let Some(state) = r.text("state")?.as_deref().and_then(JobState::parse) else {

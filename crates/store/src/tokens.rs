@@ -1,7 +1,7 @@
 //! Content API access tokens. Only a SHA-256 digest of each token is stored, so a leaked table
 //! cannot be replayed.
 
-use sea_query::{Alias, Expr, Query};
+use sea_query::{Expr, Query};
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use crate::cache::{CacheKey, Cached, ReadCache, Region, WriteGuard};
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// A stored token: which account it speaks for and when it lapses.
 #[derive(Debug, Clone)]
@@ -39,8 +40,8 @@ pub struct Tokens {
 
 const TABLE: &str = "access_tokens";
 
-fn table() -> Alias {
-    Alias::new(TABLE)
+fn table() -> Ident {
+    Ident::new(TABLE)
 }
 
 /// The tokens of one account, for the read cache: every token write names its account, so a
@@ -71,7 +72,7 @@ impl Tokens {
         let _writing = self.writing(&t.organisation_id, &t.account_id);
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Alias::new))
+            .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Ident::new))
             .values_panic([
                 t.digest.clone().into(),
                 t.account_id.clone().into(),
@@ -86,8 +87,8 @@ impl Tokens {
     pub async fn get(&self, digest: &str) -> Result<Option<AccessTokenRow>, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Alias::new))
-            .and_where(Expr::col(Alias::new("id")).eq(digest));
+            .columns(["id", "account_id", "organisation_id", "ttl", "created"].map(Ident::new))
+            .and_where(Expr::col(Ident::new("id")).eq(digest));
         let rows = self.db.fetch_all(&q).await?;
         let Some(r) = rows.first() else {
             return Ok(None);
@@ -106,9 +107,9 @@ impl Tokens {
         let _writing = self.writing(organisation_id, account_id);
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("organisation_id")).eq(organisation_id))
-            .and_where(Expr::col(Alias::new("account_id")).eq(account_id))
-            .and_where(Expr::col(Alias::new("id")).eq(digest));
+            .and_where(Expr::col(Ident::new("organisation_id")).eq(organisation_id))
+            .and_where(Expr::col(Ident::new("account_id")).eq(account_id))
+            .and_where(Expr::col(Ident::new("id")).eq(digest));
         let deleted = self.db.execute(&q).await? > 0;
         Ok(deleted)
     }
@@ -123,10 +124,10 @@ impl Tokens {
         let _writing = self.writing(organisation_id, account_id);
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("organisation_id")).eq(organisation_id))
-            .and_where(Expr::col(Alias::new("account_id")).eq(account_id));
+            .and_where(Expr::col(Ident::new("organisation_id")).eq(organisation_id))
+            .and_where(Expr::col(Ident::new("account_id")).eq(account_id));
         if let Some(k) = keep {
-            q.and_where(Expr::col(Alias::new("id")).ne(k));
+            q.and_where(Expr::col(Ident::new("id")).ne(k));
         }
         let n = self.db.execute(&q).await?;
         Ok(n)
@@ -166,28 +167,28 @@ impl Tokens {
     }
 
     async fn resolve_uncached(&self, digest: &str) -> Result<Option<TokenOwner>, StoreError> {
-        let t = Alias::new(TABLE);
-        let a = Alias::new("accounts");
+        let t = Ident::new(TABLE);
+        let a = Ident::new("accounts");
         let mut q = Query::select();
         q.from(t.clone())
             .columns(
                 ["id", "account_id", "organisation_id", "ttl", "created"]
-                    .map(|c| (t.clone(), Alias::new(c))),
+                    .map(|c| (t.clone(), Ident::new(c))),
             )
             .columns([
-                (a.clone(), Alias::new("role")),
-                (a.clone(), Alias::new("username")),
+                (a.clone(), Ident::new("role")),
+                (a.clone(), Ident::new("username")),
             ])
             .inner_join(
                 a.clone(),
-                Expr::col((a.clone(), Alias::new("id")))
-                    .equals((t.clone(), Alias::new("account_id")))
+                Expr::col((a.clone(), Ident::new("id")))
+                    .equals((t.clone(), Ident::new("account_id")))
                     .and(
-                        Expr::col((a.clone(), Alias::new("organisation_id")))
-                            .equals((t.clone(), Alias::new("organisation_id"))),
+                        Expr::col((a.clone(), Ident::new("organisation_id")))
+                            .equals((t.clone(), Ident::new("organisation_id"))),
                     ),
             )
-            .and_where(Expr::col((t, Alias::new("id"))).eq(digest));
+            .and_where(Expr::col((t, Ident::new("id"))).eq(digest));
         let rows = self.db.fetch_all(&q).await?;
         let Some(r) = rows.first() else {
             return Ok(None);

@@ -2,12 +2,13 @@
 //! (the secret kept only as a bcrypt hash, or as the hex SHA-256 digest older rows hold, in
 //! `client_secret_digest`) and settings.
 
-use sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_query::{Expr, Query, SelectStatement};
 use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// A stored application.
 #[derive(Debug, Clone)]
@@ -48,19 +49,20 @@ const COLUMNS: [&str; 10] = [
     "created",
 ];
 
-fn table() -> Alias {
-    Alias::new("applications")
+fn table() -> Ident {
+    Ident::new("applications")
 }
 
 fn select() -> SelectStatement {
     let mut q = Query::select();
     q.from(table())
-        .columns(COLUMNS.map(|c| (table(), Alias::new(c))));
+        .columns(COLUMNS.map(|c| (table(), Ident::new(c))));
     q
 }
 
 fn read(r: &DbRow) -> Result<ApplicationRow, StoreError> {
-    let text = |c: &str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
+    let text =
+        |c: &'static str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
     let properties = r.text("properties")?.unwrap_or_else(|| "{}".into());
     Ok(ApplicationRow {
         id: r.int("id")?.unwrap_or_default(),
@@ -99,7 +101,7 @@ impl Applications {
                     "client_secret_digest",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 a.organisation_id.clone().into(),
@@ -109,7 +111,7 @@ impl Applications {
                 a.client_secret_digest.clone().into(),
                 a.created.into(),
             ])
-            .returning_col(Alias::new("id"));
+            .returning_col(Ident::new("id"));
         let rows = self.db.write_returning(&q).await?;
         let id = rows
             .first()
@@ -129,7 +131,7 @@ impl Applications {
         client_id: &str,
     ) -> Result<Option<ApplicationRow>, StoreError> {
         let mut q = select();
-        q.and_where(Expr::col((table(), Alias::new("client_id"))).eq(client_id));
+        q.and_where(Expr::col((table(), Ident::new("client_id"))).eq(client_id));
         let rows = self.db.fetch_all(&q).await?;
         rows.first().map(read).transpose()
     }
@@ -137,7 +139,7 @@ impl Applications {
     /// The application whose public api key this is: how a real-time client names it.
     pub async fn by_key(&self, key: &str) -> Result<Option<ApplicationRow>, StoreError> {
         let mut q = select();
-        q.and_where(Expr::col((table(), Alias::new("api_key"))).eq(key));
+        q.and_where(Expr::col((table(), Ident::new("api_key"))).eq(key));
         let rows = self.db.fetch_all(&q).await?;
         rows.first().map(read).transpose()
     }
@@ -145,7 +147,7 @@ impl Applications {
     /// The application by id, for a caller already bound to it (its bearer token names it).
     pub async fn get(&self, id: i64) -> Result<Option<ApplicationRow>, StoreError> {
         let mut q = select();
-        q.and_where(Expr::col((table(), Alias::new("id"))).eq(id));
+        q.and_where(Expr::col((table(), Ident::new("id"))).eq(id));
         let rows = self.db.fetch_all(&q).await?;
         rows.first().map(read).transpose()
     }
@@ -156,8 +158,8 @@ impl Applications {
         id: i64,
     ) -> Result<Option<ApplicationRow>, StoreError> {
         let mut q = select();
-        q.and_where(Expr::col((table(), Alias::new("id"))).eq(id))
-            .and_where(Expr::col((table(), Alias::new("organisation_id"))).eq(org));
+        q.and_where(Expr::col((table(), Ident::new("id"))).eq(id))
+            .and_where(Expr::col((table(), Ident::new("organisation_id"))).eq(org));
         let rows = self.db.fetch_all(&q).await?;
         rows.first().map(read).transpose()
     }
@@ -166,9 +168,9 @@ impl Applications {
     pub async fn list(&self, org: Option<&str>) -> Result<Vec<ApplicationRow>, StoreError> {
         let mut q = select();
         if let Some(org) = org {
-            q.and_where(Expr::col((table(), Alias::new("organisation_id"))).eq(org));
+            q.and_where(Expr::col((table(), Ident::new("organisation_id"))).eq(org));
         }
-        q.order_by((table(), Alias::new("id")), sea_query::Order::Asc);
+        q.order_by((table(), Ident::new("id")), sea_query::Order::Asc);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
     }
@@ -184,14 +186,14 @@ impl Applications {
         let mut q = Query::update();
         q.table(table())
             .values([
-                (Alias::new("guest_users"), guest_users.into()),
+                (Ident::new("guest_users"), guest_users.into()),
                 (
-                    Alias::new("user_created_channels"),
+                    Ident::new("user_created_channels"),
                     user_created_channels.into(),
                 ),
             ])
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .and_where(Expr::col(Alias::new("organisation_id")).eq(org));
+            .and_where(Expr::col(Ident::new("id")).eq(id))
+            .and_where(Expr::col(Ident::new("organisation_id")).eq(org));
         Ok(tx.execute(&q).await? > 0)
     }
 
@@ -205,9 +207,9 @@ impl Applications {
     ) -> Result<bool, StoreError> {
         let mut q = Query::update();
         q.table(table())
-            .values([(Alias::new("client_secret_digest"), new.into())])
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .and_where(Expr::col(Alias::new("client_secret_digest")).eq(old));
+            .values([(Ident::new("client_secret_digest"), new.into())])
+            .and_where(Expr::col(Ident::new("id")).eq(id))
+            .and_where(Expr::col(Ident::new("client_secret_digest")).eq(old));
         Ok(self.db.execute(&q).await? > 0)
     }
 
@@ -216,12 +218,12 @@ impl Applications {
         let mut tx = self.db.begin().await?;
         let mut q = Query::update();
         q.table(table())
-            .values([(Alias::new("client_secret_digest"), digest.into())])
-            .and_where(Expr::col(Alias::new("id")).eq(id));
+            .values([(Ident::new("client_secret_digest"), digest.into())])
+            .and_where(Expr::col(Ident::new("id")).eq(id));
         let changed = tx.execute(&q).await? > 0;
         let mut d = Query::delete();
-        d.from_table(Alias::new("oauth_tokens"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(id));
+        d.from_table(Ident::new("oauth_tokens"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(id));
         tx.execute(&d).await?;
         tx.commit().await?;
         Ok(changed)

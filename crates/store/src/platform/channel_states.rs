@@ -3,11 +3,12 @@
 //! check first that the channel or message belongs to their application; rows here are keyed by
 //! channel (or message) and user.
 
-use sea_query::{Alias, Expr, Func, OnConflict, Query};
+use sea_query::{Expr, Func, OnConflict, Query};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// One user's settings in one channel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,8 +23,8 @@ pub struct ChannelState {
     pub updated: i64,
 }
 
-fn table() -> Alias {
-    Alias::new("chat_channel_user_states")
+fn table() -> Ident {
+    Ident::new("chat_channel_user_states")
 }
 
 fn read(r: &DbRow) -> Result<ChannelState, StoreError> {
@@ -49,15 +50,15 @@ const COLUMNS: [&str; 6] = [
 /// The last message number `channel` has given (0 before its first message).
 async fn last_seq(tx: &mut Tx, channel: i64) -> Result<i64, StoreError> {
     let mut q = Query::select();
-    q.from(Alias::new("chat_threads"))
+    q.from(Ident::new("chat_threads"))
         .expr_as(
             Func::coalesce([
-                Func::max(Expr::col(Alias::new("last_seq"))).into(),
+                Func::max(Expr::col(Ident::new("last_seq"))).into(),
                 Expr::val(0).into(),
             ]),
-            Alias::new("n"),
+            Ident::new("n"),
         )
-        .and_where(Expr::col(Alias::new("main_of")).eq(channel));
+        .and_where(Expr::col(Ident::new("main_of")).eq(channel));
     Ok(tx
         .fetch_all(&q)
         .await?
@@ -73,12 +74,12 @@ async fn last_seq(tx: &mut Tx, channel: i64) -> Result<i64, StoreError> {
 /// moved (see migration 0017) one behind what they describe. (0, 0, 0) before its first message.
 async fn cleared_counts(tx: &mut Tx, channel: i64) -> Result<(i64, i64, i64), StoreError> {
     let mut q = Query::update();
-    q.table(Alias::new("chat_threads"))
-        .value(Alias::new("last_seq"), Expr::col(Alias::new("last_seq")))
-        .and_where(Expr::col(Alias::new("main_of")).eq(channel))
+    q.table(Ident::new("chat_threads"))
+        .value(Ident::new("last_seq"), Expr::col(Ident::new("last_seq")))
+        .and_where(Expr::col(Ident::new("main_of")).eq(channel))
         .returning(
             Query::returning().columns(
-                ["last_seq", "channel_message_count", "channel_main_count"].map(Alias::new),
+                ["last_seq", "channel_message_count", "channel_main_count"].map(Ident::new),
             ),
         );
     let rows = tx.fetch_all(&q).await?;
@@ -106,9 +107,9 @@ impl ChannelStates {
     pub async fn get(&self, channel: i64, user: i64) -> Result<ChannelState, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(Alias::new))
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user));
+            .columns(COLUMNS.map(Ident::new))
+            .and_where(Expr::col(Ident::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user));
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows.first().map(read).transpose()?.unwrap_or(ChannelState {
             channel_id: channel,
@@ -122,7 +123,7 @@ impl ChannelStates {
         tx: &mut Tx,
         channel: i64,
         user: i64,
-        column: &str,
+        column: &'static str,
         value: sea_query::Value,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -134,7 +135,7 @@ impl ChannelStates {
         tx: &mut Tx,
         channel: i64,
         user: i64,
-        values: &[(&str, sea_query::Value)],
+        values: &[(&'static str, sea_query::Value)],
         now: i64,
     ) -> Result<(), StoreError> {
         let mut columns = vec!["channel_id", "user_id"];
@@ -145,11 +146,11 @@ impl ChannelStates {
         row.push(now.into());
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(columns.iter().map(|c| Alias::new(*c)))
+            .columns(columns.iter().map(|c| Ident::new(*c)))
             .values_panic(row)
             .on_conflict(
-                OnConflict::columns(["channel_id", "user_id"].map(Alias::new))
-                    .update_columns(columns[2..].iter().map(|c| Alias::new(*c)))
+                OnConflict::columns(["channel_id", "user_id"].map(Ident::new))
+                    .update_columns(columns[2..].iter().map(|c| Ident::new(*c)))
                     .to_owned(),
             );
         tx.execute(&q).await?;
@@ -199,9 +200,9 @@ impl ChannelStates {
     pub async fn hidden_at(&self, channel: i64, seq: i64) -> Result<Vec<i64>, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .column(Alias::new("user_id"))
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
-            .and_where(Expr::col(Alias::new("hidden_seq")).eq(seq));
+            .column(Ident::new("user_id"))
+            .and_where(Expr::col(Ident::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Ident::new("hidden_seq")).eq(seq));
         let rows = self.db.fetch_all(&q).await?;
         rows.iter()
             .map(|r| Ok(r.int("user_id")?.unwrap_or_default()))
@@ -215,9 +216,9 @@ impl ChannelStates {
         }
         let mut q = Query::select();
         q.from(table())
-            .columns(["channel_id", "user_id"].map(Alias::new))
-            .and_where(Expr::col(Alias::new("channel_id")).is_in(channels.iter().copied()))
-            .and_where(Expr::col(Alias::new("muted")).eq(true));
+            .columns(["channel_id", "user_id"].map(Ident::new))
+            .and_where(Expr::col(Ident::new("channel_id")).is_in(channels.iter().copied()))
+            .and_where(Expr::col(Ident::new("muted")).eq(true));
         let rows = self.db.fetch_all(&q).await?;
         rows.iter()
             .map(|r| {
@@ -237,11 +238,11 @@ impl ChannelStates {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut q = Query::insert();
-        q.into_table(Alias::new("chat_message_deletions"))
-            .columns(["user_id", "message_id", "created"].map(Alias::new))
+        q.into_table(Ident::new("chat_message_deletions"))
+            .columns(["user_id", "message_id", "created"].map(Ident::new))
             .values_panic([user.into(), message.into(), now.into()])
             .on_conflict(
-                OnConflict::columns(["user_id", "message_id"].map(Alias::new))
+                OnConflict::columns(["user_id", "message_id"].map(Ident::new))
                     .do_nothing()
                     .to_owned(),
             );

@@ -3,7 +3,7 @@
 //! the write's event to it.
 
 use sea_query::{
-    Alias, Cond, Expr, Func, JoinType, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    Cond, Expr, Func, JoinType, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
     SubQueryStatement,
 };
 use serde_json::{Map, Value};
@@ -12,6 +12,7 @@ use super::json_match::property_matches;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// A stored channel.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,14 +70,14 @@ pub enum ChannelField {
 
 impl ChannelField {
     /// Orders `q` by this field of the `chat_channels` row known in `q` as `channels`.
-    pub(crate) fn order(self, q: &mut SelectStatement, channels: &Alias, descending: bool) {
+    pub(crate) fn order(self, q: &mut SelectStatement, channels: &Ident, descending: bool) {
         let (c, nullable) = match self {
             ChannelField::Id => ("id", false),
             ChannelField::Name => ("name", true),
             ChannelField::DisplayName => ("display_name", true),
             ChannelField::Created => ("created", false),
         };
-        let c = (channels.clone(), Alias::new(c));
+        let c = (channels.clone(), Ident::new(c));
         let order = if descending { Order::Desc } else { Order::Asc };
         if nullable {
             // DIRECT channels have no names. SQLite sorts NULL below every value and
@@ -105,12 +106,12 @@ const COLUMNS: [&str; 9] = [
     "created",
 ];
 
-fn table() -> Alias {
-    Alias::new("chat_channels")
+fn table() -> Ident {
+    Ident::new("chat_channels")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col((table(), Alias::new(c)))
+fn col(c: &'static str) -> Expr {
+    Expr::col((table(), Ident::new(c)))
 }
 
 fn read(r: &DbRow) -> Result<ChannelRow, StoreError> {
@@ -131,34 +132,34 @@ fn read(r: &DbRow) -> Result<ChannelRow, StoreError> {
 
 /// `EXISTS (a member row of this channel matching `cond`)`.
 fn has_member(cond: SimpleExpr) -> SimpleExpr {
-    let m = Alias::new("m");
+    let m = Ident::new("m");
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from_as(Alias::new("chat_channel_members"), m.clone())
+        .from_as(Ident::new("chat_channel_members"), m.clone())
         .join_as(
             JoinType::InnerJoin,
-            Alias::new("chat_users"),
-            Alias::new("u"),
-            Expr::col((Alias::new("u"), Alias::new("id")))
-                .equals((m.clone(), Alias::new("user_id"))),
+            Ident::new("chat_users"),
+            Ident::new("u"),
+            Expr::col((Ident::new("u"), Ident::new("id")))
+                .equals((m.clone(), Ident::new("user_id"))),
         )
-        .and_where(Expr::col((m, Alias::new("channel_id"))).equals((table(), Alias::new("id"))))
+        .and_where(Expr::col((m, Ident::new("channel_id"))).equals((table(), Ident::new("id"))))
         .and_where(cond);
     Expr::exists(q)
 }
 
 /// `chat_channels.id`.
-fn channel_id() -> (Alias, Alias) {
-    (table(), Alias::new("id"))
+fn channel_id() -> (Ident, Ident) {
+    (table(), Ident::new("id"))
 }
 
 /// The channel's last message number: its MAIN thread's counter (0 before its first message).
 fn last_seq() -> SimpleExpr {
-    let t = Alias::new("lt");
+    let t = Ident::new("lt");
     let mut q = Query::select();
-    q.column((t.clone(), Alias::new("last_seq")))
-        .from_as(Alias::new("chat_threads"), t.clone())
-        .and_where(Expr::col((t, Alias::new("main_of"))).equals(channel_id()));
+    q.column((t.clone(), Ident::new("last_seq")))
+        .from_as(Ident::new("chat_threads"), t.clone())
+        .and_where(Expr::col((t, Ident::new("main_of"))).equals(channel_id()));
     Func::coalesce([
         SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q))),
         Expr::val(0).into(),
@@ -168,52 +169,52 @@ fn last_seq() -> SimpleExpr {
 
 /// True while `user` has the channel hidden: no message came since it hid it.
 fn hidden_by(user: i64) -> SimpleExpr {
-    let s = Alias::new("hs");
+    let s = Ident::new("hs");
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from_as(Alias::new("chat_channel_user_states"), s.clone())
-        .and_where(Expr::col((s.clone(), Alias::new("channel_id"))).equals(channel_id()))
-        .and_where(Expr::col((s.clone(), Alias::new("user_id"))).eq(user))
-        .and_where(Expr::col((s, Alias::new("hidden_seq"))).gte(last_seq()));
+        .from_as(Ident::new("chat_channel_user_states"), s.clone())
+        .and_where(Expr::col((s.clone(), Ident::new("channel_id"))).equals(channel_id()))
+        .and_where(Expr::col((s.clone(), Ident::new("user_id"))).eq(user))
+        .and_where(Expr::col((s, Ident::new("hidden_seq"))).gte(last_seq()));
     Expr::exists(q)
 }
 
 /// True when the message aliased `m` was deleted by `user` for itself: such a message is not
 /// waiting to be read.
-pub(crate) fn deleted_for(m: &Alias, user: SimpleExpr) -> SimpleExpr {
-    let d = Alias::new("chat_message_deletions");
+pub(crate) fn deleted_for(m: &Ident, user: SimpleExpr) -> SimpleExpr {
+    let d = Ident::new("chat_message_deletions");
     let mut q = Query::select();
     q.expr(Expr::val(1))
         .from(d.clone())
-        .and_where(Expr::col((d.clone(), Alias::new("user_id"))).eq(user))
-        .and_where(Expr::col((d, Alias::new("message_id"))).equals((m.clone(), Alias::new("id"))));
+        .and_where(Expr::col((d.clone(), Ident::new("user_id"))).eq(user))
+        .and_where(Expr::col((d, Ident::new("message_id"))).equals((m.clone(), Ident::new("id"))));
     Expr::exists(q)
 }
 
 /// True while the channel holds a message of someone else (or of the system) after `user`'s
 /// read cursor; the caller asks for membership separately.
 fn unread_for(user: i64) -> SimpleExpr {
-    let (m, rc) = (Alias::new("um"), Alias::new("rc"));
+    let (m, rc) = (Ident::new("um"), Ident::new("rc"));
     let mut cursor = Query::select();
     cursor
-        .column((rc.clone(), Alias::new("last_read_seq")))
-        .from_as(Alias::new("chat_read_cursors"), rc.clone())
-        .and_where(Expr::col((rc.clone(), Alias::new("channel_id"))).equals(channel_id()))
-        .and_where(Expr::col((rc, Alias::new("user_id"))).eq(user));
+        .column((rc.clone(), Ident::new("last_read_seq")))
+        .from_as(Ident::new("chat_read_cursors"), rc.clone())
+        .and_where(Expr::col((rc.clone(), Ident::new("channel_id"))).equals(channel_id()))
+        .and_where(Expr::col((rc, Ident::new("user_id"))).eq(user));
     let read_up_to = Func::coalesce([
         SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(cursor))),
         Expr::val(0).into(),
     ]);
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from_as(Alias::new("chat_messages"), m.clone())
-        .and_where(Expr::col((m.clone(), Alias::new("channel_id"))).equals(channel_id()))
-        .and_where(Expr::col((m.clone(), Alias::new("seq"))).gt(read_up_to))
+        .from_as(Ident::new("chat_messages"), m.clone())
+        .and_where(Expr::col((m.clone(), Ident::new("channel_id"))).equals(channel_id()))
+        .and_where(Expr::col((m.clone(), Ident::new("seq"))).gt(read_up_to))
         .and_where(deleted_for(&m, Expr::val(user).into()).not())
         .cond_where(
             Cond::any()
-                .add(Expr::col((m.clone(), Alias::new("user_id"))).is_null())
-                .add(Expr::col((m, Alias::new("user_id"))).ne(user)),
+                .add(Expr::col((m.clone(), Ident::new("user_id"))).is_null())
+                .add(Expr::col((m, Ident::new("user_id"))).ne(user)),
         );
     Expr::exists(q)
 }
@@ -231,7 +232,7 @@ impl Channels {
     fn select(app: i64) -> SelectStatement {
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+            .columns(COLUMNS.map(|c| (table(), Ident::new(c))))
             .and_where(col("application_id").eq(app));
         q
     }
@@ -246,7 +247,7 @@ impl Channels {
         }
         for name in &f.member_names {
             q.and_where(has_member(
-                Expr::col((Alias::new("u"), Alias::new("name"))).eq(name.as_str()),
+                Expr::col((Ident::new("u"), Ident::new("name"))).eq(name.as_str()),
             ));
         }
         if let Some(s) = f.start {
@@ -260,12 +261,12 @@ impl Channels {
         }
         if let Some(u) = f.user {
             q.cond_where(Cond::any().add(col("creator_id").eq(u)).add(has_member(
-                Expr::col((Alias::new("m"), Alias::new("user_id"))).eq(u),
+                Expr::col((Ident::new("m"), Ident::new("user_id"))).eq(u),
             )));
         }
         if let Some(u) = f.not_member {
             q.and_where(
-                has_member(Expr::col((Alias::new("m"), Alias::new("user_id"))).eq(u)).not(),
+                has_member(Expr::col((Ident::new("m"), Ident::new("user_id"))).eq(u)).not(),
             );
         }
         if let Some(u) = f.visible_to {
@@ -273,7 +274,7 @@ impl Channels {
         }
         if let Some(u) = f.unread_by {
             q.and_where(has_member(
-                Expr::col((Alias::new("m"), Alias::new("user_id"))).eq(u),
+                Expr::col((Ident::new("m"), Ident::new("user_id"))).eq(u),
             ))
             .and_where(unread_for(u));
         }
@@ -294,7 +295,7 @@ impl Channels {
         }
         let mut q = Self::select(app);
         q.and_where(col("id").is_in(ids.iter().copied()))
-            .order_by((table(), Alias::new("id")), Order::Asc);
+            .order_by((table(), Ident::new("id")), Order::Asc);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
     }
@@ -327,16 +328,17 @@ impl Channels {
         let mut q = self.filtered(app, f);
         let mut by_id = false;
         for (c, desc) in sort {
-            if SORTABLE.contains(c) {
+            // Only a sortable column, named by the list's own spelling.
+            if let Some(&c) = SORTABLE.iter().find(|s| *s == c) {
                 q.order_by(
-                    (table(), Alias::new(*c)),
+                    (table(), Ident::new(c)),
                     if *desc { Order::Desc } else { Order::Asc },
                 );
-                by_id |= *c == "id";
+                by_id |= c == "id";
             }
         }
         if !by_id {
-            q.order_by((table(), Alias::new("id")), Order::Asc);
+            q.order_by((table(), Ident::new("id")), Order::Asc);
         }
         q.limit(limit).offset(offset);
         let rows = self.db.fetch_all(&q).await?;
@@ -346,7 +348,7 @@ impl Channels {
     pub async fn count(&self, app: i64, f: &ChannelFilter) -> Result<u64, StoreError> {
         let mut q = self.filtered(app, f);
         q.clear_selects();
-        q.expr_as(sea_query::Func::count(col("id")), Alias::new("n"));
+        q.expr_as(sea_query::Func::count(col("id")), Ident::new("n"));
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows
             .first()
@@ -362,7 +364,7 @@ impl Channels {
     pub async fn insert(tx: &mut Tx, c: &NewChannel) -> Result<ChannelRow, StoreError> {
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)))
+            .columns(COLUMNS[1..].iter().map(|c| Ident::new(*c)))
             .values_panic([
                 c.application_id.into(),
                 c.r#type.clone().into(),
@@ -373,7 +375,7 @@ impl Channels {
                 c.properties.to_string().into(),
                 c.created.into(),
             ])
-            .returning_col(Alias::new("id"));
+            .returning_col(Ident::new("id"));
         let rows = tx.fetch_all(&q).await?;
         let id = rows
             .first()
@@ -389,11 +391,11 @@ impl Channels {
         let mut q = Query::update();
         q.table(table())
             .values([
-                (Alias::new("display_name"), c.display_name.clone().into()),
-                (Alias::new("properties"), c.properties.to_string().into()),
+                (Ident::new("display_name"), c.display_name.clone().into()),
+                (Ident::new("properties"), c.properties.to_string().into()),
             ])
-            .and_where(Expr::col(Alias::new("application_id")).eq(c.application_id))
-            .and_where(Expr::col(Alias::new("id")).eq(c.id));
+            .and_where(Expr::col(Ident::new("application_id")).eq(c.application_id))
+            .and_where(Expr::col(Ident::new("id")).eq(c.id));
         Ok(tx.execute(&q).await? > 0)
     }
 
@@ -401,8 +403,8 @@ impl Channels {
     pub async fn delete(tx: &mut Tx, app: i64, id: i64) -> Result<bool, StoreError> {
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("id")).eq(id));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("id")).eq(id));
         Ok(tx.execute(&q).await? > 0)
     }
 }

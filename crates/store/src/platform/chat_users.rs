@@ -1,15 +1,14 @@
 //! Chat users of an application, their named secrets, and the user fields that pages of other
 //! rows holding users (roster entries, read receipts) sort by.
 
-use sea_query::{
-    Alias, Cond, Expr, Func, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement,
-};
+use sea_query::{Cond, Expr, Func, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement};
 use serde_json::{Map, Value};
 
 use super::json_match;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::Columns;
+use crate::Ident;
 
 /// A stored chat user.
 #[derive(Debug, Clone)]
@@ -91,10 +90,10 @@ impl UserField {
     }
 
     /// Orders `q` by this field of the `chat_users` row known in `q` as `users`.
-    pub(crate) fn order(self, q: &mut SelectStatement, users: &Alias, descending: bool) {
+    pub(crate) fn order(self, q: &mut SelectStatement, users: &Ident, descending: bool) {
         // Every user column sorted on is NOT NULL, so the engines agree without a NULLS clause.
         q.order_by(
-            (users.clone(), Alias::new(self.column())),
+            (users.clone(), Ident::new(self.column())),
             if descending { Order::Desc } else { Order::Asc },
         );
     }
@@ -117,16 +116,17 @@ const COLUMNS: [&str; 11] = [
 /// Columns a page may be sorted by.
 pub const SORTABLE: [&str; 4] = ["id", "name", "display_name", "created"];
 
-fn table() -> Alias {
-    Alias::new("chat_users")
+fn table() -> Ident {
+    Ident::new("chat_users")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col((table(), Alias::new(c)))
+fn col(c: &'static str) -> Expr {
+    Expr::col((table(), Ident::new(c)))
 }
 
 pub(crate) fn read(r: &impl Columns) -> Result<ChatUserRow, StoreError> {
-    let text = |c: &str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
+    let text =
+        |c: &'static str| -> Result<String, StoreError> { Ok(r.text(c)?.unwrap_or_default()) };
     let properties = r
         .with_text("properties", |s| serde_json::from_str(s.unwrap_or("{}")))?
         .map_err(|_| StoreError::Decode("chat_users.properties".into()))?;
@@ -149,21 +149,21 @@ pub(crate) fn read(r: &impl Columns) -> Result<ChatUserRow, StoreError> {
 /// Selects into `q`, which joins `chat_users` under its own name, what [`read`] reads: rows
 /// that show their users (reactions) read them in the same query.
 pub(crate) fn select_joined(q: &mut SelectStatement) {
-    q.columns(COLUMNS.map(|c| (table(), Alias::new(c))))
-        .expr_as(online(), Alias::new("online"));
+    q.columns(COLUMNS.map(|c| (table(), Ident::new(c))))
+        .expr_as(online(), Ident::new("online"));
 }
 
 /// Selects into `q`, which joins `chat_users` as `alias`, what [`read`] reads, each column
 /// named `prefix` and its name (read back through [`crate::row::Prefixed`]).
-pub(crate) fn select_as(q: &mut SelectStatement, alias: &str, prefix: &str) {
-    let user = Alias::new(alias);
+pub(crate) fn select_as(q: &mut SelectStatement, alias: &'static str, prefix: &str) {
+    let user = Ident::new(alias);
     for c in COLUMNS {
         q.expr_as(
-            Expr::col((user.clone(), Alias::new(c))),
-            Alias::new(format!("{prefix}{c}")),
+            Expr::col((user.clone(), Ident::new(c))),
+            Ident::new(format!("{prefix}{c}")),
         );
     }
-    q.expr_as(online_of(user), Alias::new(format!("{prefix}online")));
+    q.expr_as(online_of(user), Ident::new(format!("{prefix}online")));
 }
 
 /// True while the user has an active user session: read with every user, one index probe.
@@ -172,13 +172,13 @@ fn online() -> SimpleExpr {
 }
 
 /// [`online`] of the user row that `user` names.
-fn online_of(user: Alias) -> SimpleExpr {
-    let s = Alias::new("s");
+fn online_of(user: Ident) -> SimpleExpr {
+    let s = Ident::new("s");
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from_as(Alias::new("user_sessions"), s.clone())
-        .and_where(Expr::col((s.clone(), Alias::new("user_id"))).equals((user, Alias::new("id"))))
-        .and_where(Expr::col((s, Alias::new("state"))).eq("ACTIVE"));
+        .from_as(Ident::new("user_sessions"), s.clone())
+        .and_where(Expr::col((s.clone(), Ident::new("user_id"))).equals((user, Ident::new("id"))))
+        .and_where(Expr::col((s, Ident::new("state"))).eq("ACTIVE"));
     Expr::exists(q)
 }
 
@@ -186,17 +186,17 @@ fn online_of(user: Alias) -> SimpleExpr {
 /// in a channel it is a member of: what `Scope::UnreadBy` lists, stopping at the first such
 /// message. Each membership costs one probe of the channel's messages from the cursor on.
 fn has_unread() -> SimpleExpr {
-    let (mm, m, rc) = (Alias::new("mm"), Alias::new("um"), Alias::new("rc"));
-    let user = || (table(), Alias::new("id"));
+    let (mm, m, rc) = (Ident::new("mm"), Ident::new("um"), Ident::new("rc"));
+    let user = || (table(), Ident::new("id"));
     let mut cursor = Query::select();
     cursor
-        .column((rc.clone(), Alias::new("last_read_seq")))
-        .from_as(Alias::new("chat_read_cursors"), rc.clone())
+        .column((rc.clone(), Ident::new("last_read_seq")))
+        .from_as(Ident::new("chat_read_cursors"), rc.clone())
         .and_where(
-            Expr::col((rc.clone(), Alias::new("channel_id")))
-                .equals((mm.clone(), Alias::new("channel_id"))),
+            Expr::col((rc.clone(), Ident::new("channel_id")))
+                .equals((mm.clone(), Ident::new("channel_id"))),
         )
-        .and_where(Expr::col((rc, Alias::new("user_id"))).equals(user()));
+        .and_where(Expr::col((rc, Ident::new("user_id"))).equals(user()));
     let read_up_to = Func::coalesce([
         SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(cursor))),
         Expr::val(0).into(),
@@ -204,42 +204,42 @@ fn has_unread() -> SimpleExpr {
     let mut message = Query::select();
     message
         .expr(Expr::val(1))
-        .from_as(Alias::new("chat_messages"), m.clone())
+        .from_as(Ident::new("chat_messages"), m.clone())
         .and_where(
-            Expr::col((m.clone(), Alias::new("channel_id")))
-                .equals((mm.clone(), Alias::new("channel_id"))),
+            Expr::col((m.clone(), Ident::new("channel_id")))
+                .equals((mm.clone(), Ident::new("channel_id"))),
         )
-        .and_where(Expr::col((m.clone(), Alias::new("seq"))).gt(read_up_to))
+        .and_where(Expr::col((m.clone(), Ident::new("seq"))).gt(read_up_to))
         .and_where(super::channels::deleted_for(&m, Expr::col(user()).into()).not())
         .cond_where(
             Cond::any()
-                .add(Expr::col((m.clone(), Alias::new("user_id"))).is_null())
-                .add(Expr::col((m, Alias::new("user_id"))).not_equals(user())),
+                .add(Expr::col((m.clone(), Ident::new("user_id"))).is_null())
+                .add(Expr::col((m, Ident::new("user_id"))).not_equals(user())),
         );
     let mut member = Query::select();
     member
         .expr(Expr::val(1))
-        .from_as(Alias::new("chat_channel_members"), mm.clone())
-        .and_where(Expr::col((mm, Alias::new("user_id"))).equals(user()))
+        .from_as(Ident::new("chat_channel_members"), mm.clone())
+        .and_where(Expr::col((mm, Ident::new("user_id"))).equals(user()))
         .and_where(Expr::exists(message));
     Expr::exists(member)
 }
 
 /// True when the user is a member of a channel that `user` is a member of too.
 fn shares_a_channel_with(user: i64) -> SimpleExpr {
-    let (mine, theirs) = (Alias::new("cm"), Alias::new("ct"));
+    let (mine, theirs) = (Ident::new("cm"), Ident::new("ct"));
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from_as(Alias::new("chat_channel_members"), mine.clone())
+        .from_as(Ident::new("chat_channel_members"), mine.clone())
         .join_as(
             sea_query::JoinType::InnerJoin,
-            Alias::new("chat_channel_members"),
+            Ident::new("chat_channel_members"),
             theirs.clone(),
-            Expr::col((theirs.clone(), Alias::new("channel_id")))
-                .equals((mine.clone(), Alias::new("channel_id"))),
+            Expr::col((theirs.clone(), Ident::new("channel_id")))
+                .equals((mine.clone(), Ident::new("channel_id"))),
         )
-        .and_where(Expr::col((mine, Alias::new("user_id"))).eq(user))
-        .and_where(Expr::col((theirs, Alias::new("user_id"))).equals((table(), Alias::new("id"))));
+        .and_where(Expr::col((mine, Ident::new("user_id"))).eq(user))
+        .and_where(Expr::col((theirs, Ident::new("user_id"))).equals((table(), Ident::new("id"))));
     Expr::exists(q)
 }
 
@@ -256,8 +256,8 @@ impl ChatUsers {
     fn select(&self, app: i64) -> SelectStatement {
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
-            .expr_as(online(), Alias::new("online"))
+            .columns(COLUMNS.map(|c| (table(), Ident::new(c))))
+            .expr_as(online(), Ident::new("online"))
             .and_where(col("application_id").eq(app));
         q
     }
@@ -337,7 +337,7 @@ impl ChatUsers {
                     "properties",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 u.application_id.into(),
@@ -349,7 +349,7 @@ impl ChatUsers {
                 u.properties.to_string().into(),
                 u.created.into(),
             ])
-            .returning_col(Alias::new("id"));
+            .returning_col(Ident::new("id"));
         let rows = tx.fetch_all(&q).await?;
         rows.first()
             .map(|r| r.int("id"))
@@ -381,8 +381,8 @@ impl ChatUsers {
         limit: u64,
     ) -> Result<Vec<ChatUserRow>, StoreError> {
         let mut q = self.select(app);
-        q.and_where(Expr::col((table(), Alias::new("id"))).gt(after))
-            .order_by((table(), Alias::new("id")), Order::Asc)
+        q.and_where(Expr::col((table(), Ident::new("id"))).gt(after))
+            .order_by((table(), Ident::new("id")), Order::Asc)
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
@@ -421,16 +421,17 @@ impl ChatUsers {
         let mut q = self.filtered(app, f);
         let mut by_id = false;
         for (c, desc) in sort {
-            if SORTABLE.contains(c) {
+            // Only a sortable column, named by the list's own spelling.
+            if let Some(&c) = SORTABLE.iter().find(|s| *s == c) {
                 q.order_by(
-                    (table(), Alias::new(*c)),
+                    (table(), Ident::new(c)),
                     if *desc { Order::Desc } else { Order::Asc },
                 );
-                by_id |= *c == "id";
+                by_id |= c == "id";
             }
         }
         if !by_id {
-            q.order_by((table(), Alias::new("id")), Order::Asc);
+            q.order_by((table(), Ident::new("id")), Order::Asc);
         }
         q.limit(limit).offset(offset);
         let rows = self.db.fetch_all(&q).await?;
@@ -440,7 +441,7 @@ impl ChatUsers {
     pub async fn count(&self, app: i64, f: &UserFilter) -> Result<u64, StoreError> {
         let mut q = self.filtered(app, f);
         q.clear_selects();
-        q.expr_as(sea_query::Func::count(col("id")), Alias::new("n"));
+        q.expr_as(sea_query::Func::count(col("id")), Ident::new("n"));
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows
             .first()
@@ -458,9 +459,10 @@ impl ChatUsers {
         id: i64,
         c: &ChatUserChanges,
     ) -> Result<bool, StoreError> {
-        let mut values: Vec<(Alias, SimpleExpr)> = Vec::new();
-        let mut set =
-            |col: &str, v: sea_query::Value| values.push((Alias::new(col), SimpleExpr::Value(v)));
+        let mut values: Vec<(Ident, SimpleExpr)> = Vec::new();
+        let mut set = |col: &'static str, v: sea_query::Value| {
+            values.push((Ident::new(col), SimpleExpr::Value(v)))
+        };
         if let Some(v) = &c.display_name {
             set("display_name", v.clone().into());
         }
@@ -479,12 +481,12 @@ impl ChatUsers {
         let mut q = Query::update();
         if values.is_empty() {
             // Nothing to change: still tell whether the user exists.
-            values.push((Alias::new("id"), Expr::col(Alias::new("id")).into()));
+            values.push((Ident::new("id"), Expr::col(Ident::new("id")).into()));
         }
         q.table(table())
             .values(values)
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("id")).eq(id));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("id")).eq(id));
         Ok(tx.execute(&q).await? > 0)
     }
 
@@ -493,8 +495,8 @@ impl ChatUsers {
         super::message_totals::lock_channels(tx, app, Some(id)).await?;
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("id")).eq(id));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("id")).eq(id));
         Ok(tx.execute(&q).await? > 0)
     }
 
@@ -506,11 +508,11 @@ impl ChatUsers {
         name: &str,
     ) -> Result<Option<String>, StoreError> {
         let mut q = Query::select();
-        q.from(Alias::new("chat_user_secrets"))
-            .column(Alias::new("secret"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .and_where(Expr::col(Alias::new("name")).eq(name));
+        q.from(Ident::new("chat_user_secrets"))
+            .column(Ident::new("secret"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user))
+            .and_where(Expr::col(Ident::new("name")).eq(name));
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows
             .first()
@@ -528,14 +530,14 @@ impl ChatUsers {
         secret: &str,
     ) -> Result<(), StoreError> {
         let mut d = Query::delete();
-        d.from_table(Alias::new("chat_user_secrets"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .and_where(Expr::col(Alias::new("name")).eq(name));
+        d.from_table(Ident::new("chat_user_secrets"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user))
+            .and_where(Expr::col(Ident::new("name")).eq(name));
         tx.execute(&d).await?;
         let mut q = Query::insert();
-        q.into_table(Alias::new("chat_user_secrets"))
-            .columns(["application_id", "user_id", "name", "secret"].map(Alias::new))
+        q.into_table(Ident::new("chat_user_secrets"))
+            .columns(["application_id", "user_id", "name", "secret"].map(Ident::new))
             .values_panic([app.into(), user.into(), name.into(), secret.into()]);
         tx.execute(&q).await?;
         Ok(())
@@ -549,10 +551,10 @@ impl ChatUsers {
         name: &str,
     ) -> Result<bool, StoreError> {
         let mut q = Query::delete();
-        q.from_table(Alias::new("chat_user_secrets"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .and_where(Expr::col(Alias::new("name")).eq(name));
+        q.from_table(Ident::new("chat_user_secrets"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user))
+            .and_where(Expr::col(Ident::new("name")).eq(name));
         Ok(tx.execute(&q).await? > 0)
     }
 }

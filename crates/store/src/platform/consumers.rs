@@ -2,13 +2,14 @@
 //! consumer moves its offset in the transaction of the work the events caused, so each event's
 //! work is done exactly once even when two workers race.
 
-use sea_query::{Alias, Cond, Expr, Func, OnConflict, Order, Query};
+use sea_query::{Cond, Expr, Func, OnConflict, Order, Query};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::Ident;
 
-fn table() -> Alias {
-    Alias::new("event_consumers")
+fn table() -> Ident {
+    Ident::new("event_consumers")
 }
 
 #[derive(Debug, Clone)]
@@ -24,26 +25,26 @@ impl Consumers {
     /// The applications with events `consumer` has not handled yet: one read of the event
     /// counters (a row per application), however long the outbox.
     pub async fn behind(&self, consumer: &str) -> Result<Vec<i64>, StoreError> {
-        let counters = Alias::new("event_counters");
+        let counters = Ident::new("event_counters");
         let mut q = Query::select();
-        q.column((counters.clone(), Alias::new("application_id")))
+        q.column((counters.clone(), Ident::new("application_id")))
             .from(counters.clone())
             .left_join(
                 table(),
                 Cond::all()
                     .add(
-                        Expr::col((table(), Alias::new("application_id")))
-                            .equals((counters.clone(), Alias::new("application_id"))),
+                        Expr::col((table(), Ident::new("application_id")))
+                            .equals((counters.clone(), Ident::new("application_id"))),
                     )
-                    .add(Expr::col((table(), Alias::new("consumer"))).eq(consumer)),
+                    .add(Expr::col((table(), Ident::new("consumer"))).eq(consumer)),
             )
             .and_where(
-                Expr::col((counters.clone(), Alias::new("last_seq"))).gt(Func::coalesce([
-                    Expr::col((table(), Alias::new("last_seq"))).into(),
+                Expr::col((counters.clone(), Ident::new("last_seq"))).gt(Func::coalesce([
+                    Expr::col((table(), Ident::new("last_seq"))).into(),
                     Expr::val(0).into(),
                 ])),
             )
-            .order_by((counters, Alias::new("application_id")), Order::Asc);
+            .order_by((counters, Ident::new("application_id")), Order::Asc);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter()
             .map(|r| Ok(r.int("application_id")?.unwrap_or_default()))
@@ -53,10 +54,10 @@ impl Consumers {
     /// The last event `consumer` handled for `app`, 0 before the first.
     pub async fn offset(&self, consumer: &str, app: i64) -> Result<i64, StoreError> {
         let mut q = Query::select();
-        q.column(Alias::new("last_seq"))
+        q.column(Ident::new("last_seq"))
             .from(table())
-            .and_where(Expr::col(Alias::new("consumer")).eq(consumer))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app));
+            .and_where(Expr::col(Ident::new("consumer")).eq(consumer))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app));
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows
             .first()
@@ -77,10 +78,10 @@ impl Consumers {
     ) -> Result<bool, StoreError> {
         let mut up = Query::update();
         up.table(table())
-            .value(Alias::new("last_seq"), to)
-            .and_where(Expr::col(Alias::new("consumer")).eq(consumer))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("last_seq")).eq(from));
+            .value(Ident::new("last_seq"), to)
+            .and_where(Expr::col(Ident::new("consumer")).eq(consumer))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("last_seq")).eq(from));
         if tx.execute(&up).await? > 0 {
             return Ok(true);
         }
@@ -89,10 +90,10 @@ impl Consumers {
         }
         let mut ins = Query::insert();
         ins.into_table(table())
-            .columns(["consumer", "application_id", "last_seq"].map(Alias::new))
+            .columns(["consumer", "application_id", "last_seq"].map(Ident::new))
             .values_panic([consumer.into(), app.into(), to.into()])
             .on_conflict(
-                OnConflict::columns(["consumer", "application_id"].map(Alias::new))
+                OnConflict::columns(["consumer", "application_id"].map(Ident::new))
                     .do_nothing()
                     .to_owned(),
             );

@@ -2,11 +2,12 @@
 //! transaction, numbered per application in commit order, and pruned once old and handled.
 
 use palaver_domain::platform::event::Event;
-use sea_query::{Alias, Expr, Func, OnConflict, Order, Query};
+use sea_query::{Expr, Func, OnConflict, Order, Query};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// An event to append.
 #[derive(Debug, Clone)]
@@ -26,8 +27,8 @@ pub struct EventRow {
     pub created: i64,
 }
 
-fn table() -> Alias {
-    Alias::new("events")
+fn table() -> Ident {
+    Ident::new("events")
 }
 
 const COLUMNS: [&str; 5] = ["app_seq", "application_id", "type", "payload", "created"];
@@ -105,7 +106,7 @@ impl Events {
                     "payload",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             );
             for e in chunk {
                 // Serialised once, here, into the outbox's name and payload columns.
@@ -126,24 +127,24 @@ impl Events {
 
     /// Takes application `app`'s next `count` event numbers; answers the last of them.
     async fn take(tx: &mut Tx, app: i64, count: i64) -> Result<i64, StoreError> {
-        let counters = Alias::new("event_counters");
+        let counters = Ident::new("event_counters");
         let mut up = Query::update();
         up.table(counters.clone())
             .value(
-                Alias::new("last_seq"),
-                Expr::col(Alias::new("last_seq")).add(count),
+                Ident::new("last_seq"),
+                Expr::col(Ident::new("last_seq")).add(count),
             )
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .returning_col(Alias::new("last_seq"));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .returning_col(Ident::new("last_seq"));
         let mut rows = tx.fetch_all(&up).await?;
         if rows.is_empty() {
             // The application's first event: make its counter, then take the numbers.
             let mut ins = Query::insert();
             ins.into_table(counters)
-                .columns(["application_id", "last_seq"].map(Alias::new))
+                .columns(["application_id", "last_seq"].map(Ident::new))
                 .values_panic([app.into(), 0.into()])
                 .on_conflict(
-                    OnConflict::column(Alias::new("application_id"))
+                    OnConflict::column(Ident::new("application_id"))
                         .do_nothing()
                         .to_owned(),
                 );
@@ -161,9 +162,9 @@ impl Events {
     /// counters, not a scan of the outbox.
     pub async fn last_seq(&self, app: i64) -> Result<i64, StoreError> {
         let mut q = Query::select();
-        q.from(Alias::new("event_counters"))
-            .column(Alias::new("last_seq"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app));
+        q.from(Ident::new("event_counters"))
+            .column(Ident::new("last_seq"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app));
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows
             .first()
@@ -178,10 +179,10 @@ impl Events {
     pub async fn after(&self, app: i64, seq: i64, limit: u64) -> Result<Vec<EventRow>, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(Alias::new))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("app_seq")).gt(seq))
-            .order_by(Alias::new("app_seq"), Order::Asc)
+            .columns(COLUMNS.map(Ident::new))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("app_seq")).gt(seq))
+            .order_by(Ident::new("app_seq"), Order::Asc)
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
@@ -201,16 +202,16 @@ impl Events {
     /// what follows is recent too (an older straggler past it goes on a later prune), and the
     /// retained part of a long outbox is not read again on every prune.
     pub async fn prune_before(&self, created_before: i64) -> Result<u64, StoreError> {
-        let consumers = Alias::new("event_consumers");
+        let consumers = Ident::new("event_consumers");
         let mut q = Query::select();
-        q.column(Alias::new("application_id"))
+        q.column(Ident::new("application_id"))
             .expr_as(
-                Func::min(Expr::col(Alias::new("last_seq"))),
-                Alias::new("handled"),
+                Func::min(Expr::col(Ident::new("last_seq"))),
+                Ident::new("handled"),
             )
             .from(consumers)
-            .group_by_col(Alias::new("application_id"))
-            .order_by(Alias::new("application_id"), Order::Asc);
+            .group_by_col(Ident::new("application_id"))
+            .order_by(Ident::new("application_id"), Order::Asc);
         // Read once: offsets only grow, so a bound read now stays safe while the walk goes on.
         let bounds = self.db.fetch_all(&q).await?;
         let mut pruned = 0;
@@ -231,19 +232,19 @@ impl Events {
         handled: i64,
         created_before: i64,
     ) -> Result<u64, StoreError> {
-        let col = |c: &str| Expr::col(Alias::new(c));
+        let col = |c: &'static str| Expr::col(Ident::new(c));
         let mut after = i64::MIN;
         let mut pruned = 0;
         loop {
             // The window's last event: the PRUNE_BATCH-th after `after`, found by walking the
             // (application_id, app_seq) index, so a window never spans more events than that.
             let mut last = Query::select();
-            last.columns(["app_seq", "created"].map(Alias::new))
+            last.columns(["app_seq", "created"].map(Ident::new))
                 .from(table())
                 .and_where(col("application_id").eq(app))
                 .and_where(col("app_seq").gt(after))
                 .and_where(col("app_seq").lte(handled))
-                .order_by(Alias::new("app_seq"), Order::Asc)
+                .order_by(Ident::new("app_seq"), Order::Asc)
                 .limit(1)
                 .offset(PRUNE_BATCH - 1);
             let last = match self.db.fetch_all(&last).await?.first() {

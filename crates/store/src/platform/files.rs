@@ -2,11 +2,12 @@
 //! size and owner), which rows may be served, which are left over once their message or user is
 //! gone, and each application's key for signing file read grants.
 
-use sea_query::{Alias, Cond, Expr, OnConflict, Order, Query, SelectStatement, SimpleExpr};
+use sea_query::{Cond, Expr, OnConflict, Order, Query, SelectStatement, SimpleExpr};
 
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// A FILE message's file.
 pub const MESSAGE_FILE: &str = "MESSAGE";
@@ -49,16 +50,16 @@ pub struct NewFile {
     pub created: i64,
 }
 
-fn files() -> Alias {
-    Alias::new("files")
+fn files() -> Ident {
+    Ident::new("files")
 }
 
-fn keys() -> Alias {
-    Alias::new("file_grant_keys")
+fn keys() -> Ident {
+    Ident::new("file_grant_keys")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col((files(), Alias::new(c)))
+fn col(c: &'static str) -> Expr {
+    Expr::col((files(), Ident::new(c)))
 }
 
 const COLUMNS: [&str; 11] = [
@@ -95,18 +96,18 @@ fn read(r: &DbRow) -> Result<FileRow, StoreError> {
 fn select(app: i64) -> SelectStatement {
     let mut q = Query::select();
     q.from(files())
-        .columns(COLUMNS.map(|c| (files(), Alias::new(c))))
+        .columns(COLUMNS.map(|c| (files(), Ident::new(c))))
         .and_where(col("application_id").eq(app));
     q
 }
 
 /// True while a row of `table` has the id in the file's column `column`.
-fn owner_exists(table: &str, column: &str) -> SimpleExpr {
-    let t = Alias::new(table);
+fn owner_exists(table: &'static str, column: &'static str) -> SimpleExpr {
+    let t = Ident::new(table);
     let mut q = Query::select();
     q.expr(Expr::val(1))
         .from(t.clone())
-        .and_where(Expr::col((t, Alias::new("id"))).equals((files(), Alias::new(column))));
+        .and_where(Expr::col((t, Ident::new("id"))).equals((files(), Ident::new(column))));
     Expr::exists(q)
 }
 
@@ -153,7 +154,7 @@ impl Files {
                     "channel_id",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 f.application_id.into(),
@@ -166,7 +167,7 @@ impl Files {
                 f.channel_id.into(),
                 f.created.into(),
             ])
-            .returning_col(Alias::new("id"));
+            .returning_col(Ident::new("id"));
         let id = self
             .db
             .write_returning(&q)
@@ -209,11 +210,11 @@ impl Files {
     pub async fn attach(&self, app: i64, id: i64, message: i64) -> Result<bool, StoreError> {
         let mut q = Query::update();
         q.table(files())
-            .values([(Alias::new("message_id"), message.into())])
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .and_where(Expr::col(Alias::new("purpose")).eq(MESSAGE_FILE))
-            .and_where(Expr::col(Alias::new("message_id")).is_null());
+            .values([(Ident::new("message_id"), message.into())])
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("id")).eq(id))
+            .and_where(Expr::col(Ident::new("purpose")).eq(MESSAGE_FILE))
+            .and_where(Expr::col(Ident::new("message_id")).is_null());
         Ok(self.db.execute(&q).await? > 0)
     }
 
@@ -222,7 +223,7 @@ impl Files {
         let mut q = select(app);
         q.and_where(col("purpose").eq(DISPLAY_PICTURE))
             .and_where(col("user_id").eq(user))
-            .order_by((files(), Alias::new("id")), Order::Asc);
+            .order_by((files(), Ident::new("id")), Order::Asc);
         self.db.fetch_all(&q).await?.iter().map(read).collect()
     }
 
@@ -244,7 +245,7 @@ impl Files {
                         .add(owner_exists("chat_users", "user_id").not()),
                 ),
         )
-        .order_by((files(), Alias::new("id")), Order::Asc)
+        .order_by((files(), Ident::new("id")), Order::Asc)
         .limit(limit);
         self.db.fetch_all(&q).await?.iter().map(read).collect()
     }
@@ -261,7 +262,7 @@ impl Files {
         q.and_where(col("purpose").eq(MESSAGE_FILE))
             .and_where(col("message_id").is_null())
             .and_where(col("created").lt(before))
-            .order_by((files(), Alias::new("id")), Order::Asc)
+            .order_by((files(), Ident::new("id")), Order::Asc)
             .limit(limit);
         self.db.fetch_all(&q).await?.iter().map(read).collect()
     }
@@ -279,12 +280,12 @@ impl Files {
             .replace('%', "\\%")
             .replace('_', "\\_");
         let mut q = Query::select();
-        q.column(Alias::new("id"))
-            .from(Alias::new("chat_messages"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
+        q.column(Ident::new("id"))
+            .from(Ident::new("chat_messages"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("channel_id")).eq(channel))
             .and_where(
-                Expr::col(Alias::new("file"))
+                Expr::col(Ident::new("file"))
                     .like(sea_query::LikeExpr::new(format!("%\"{escaped}\"%")).escape('\\')),
             )
             .limit(1);
@@ -302,17 +303,17 @@ impl Files {
     pub async fn delete(&self, app: i64, id: i64) -> Result<bool, StoreError> {
         let mut q = Query::delete();
         q.from_table(files())
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("id")).eq(id));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("id")).eq(id));
         Ok(self.db.execute(&q).await? > 0)
     }
 
     /// The key `app`'s file read grants are signed with, if it has one yet.
     pub async fn get_grant_key(&self, app: i64) -> Result<Option<String>, StoreError> {
         let mut q = Query::select();
-        q.column(Alias::new("secret"))
+        q.column(Ident::new("secret"))
             .from(keys())
-            .and_where(Expr::col(Alias::new("application_id")).eq(app));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app));
         Ok(self
             .db
             .fetch_all(&q)
@@ -332,10 +333,10 @@ impl Files {
         }
         let mut ins = Query::insert();
         ins.into_table(keys())
-            .columns(["application_id", "secret", "created"].map(Alias::new))
+            .columns(["application_id", "secret", "created"].map(Ident::new))
             .values_panic([app.into(), secret.into(), now.into()])
             .on_conflict(
-                OnConflict::column(Alias::new("application_id"))
+                OnConflict::column(Ident::new("application_id"))
                     .do_nothing()
                     .to_owned(),
             );

@@ -3,12 +3,13 @@
 //! starts and ended once; pages list a function's runs newest first.
 
 use palaver_domain::platform::functions::InvocationStatus;
-use sea_query::{Alias, Expr, Func, Order, Query, SelectStatement};
+use sea_query::{Expr, Func, Order, Query, SelectStatement};
 use serde_json::Value;
 
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// A stored invocation.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,12 +49,12 @@ pub struct InvocationEnd {
     pub ended: i64,
 }
 
-fn invocations() -> Alias {
-    Alias::new("function_invocations")
+fn invocations() -> Ident {
+    Ident::new("function_invocations")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col(Alias::new(c))
+fn col(c: &'static str) -> Expr {
+    Expr::col(Ident::new(c))
 }
 
 const COLUMNS: [&str; 11] = [
@@ -98,7 +99,7 @@ fn read(r: &DbRow) -> Result<InvocationRow, StoreError> {
 fn select(app: i64) -> SelectStatement {
     let mut q = Query::select();
     q.from(invocations())
-        .columns(COLUMNS.map(Alias::new))
+        .columns(COLUMNS.map(Ident::new))
         .and_where(col("application_id").eq(app));
     q
 }
@@ -127,7 +128,7 @@ impl Invocations {
                     "status",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 i.application_id.into(),
@@ -138,7 +139,7 @@ impl Invocations {
                 InvocationStatus::Running.as_str().into(),
                 i.created.into(),
             ])
-            .returning(Query::returning().columns(COLUMNS.map(Alias::new)));
+            .returning(Query::returning().columns(COLUMNS.map(Ident::new)));
         self.db
             .write_returning(&q)
             .await?
@@ -153,11 +154,11 @@ impl Invocations {
     pub async fn finish(&self, app: i64, id: i64, end: &InvocationEnd) -> Result<bool, StoreError> {
         let mut q = Query::update();
         q.table(invocations())
-            .value(Alias::new("status"), end.status.as_str())
-            .value(Alias::new("result"), end.result.to_string())
-            .value(Alias::new("error"), end.error.clone())
-            .value(Alias::new("output"), end.output.clone())
-            .value(Alias::new("ended"), end.ended)
+            .value(Ident::new("status"), end.status.as_str())
+            .value(Ident::new("result"), end.result.to_string())
+            .value(Ident::new("error"), end.error.clone())
+            .value(Ident::new("output"), end.output.clone())
+            .value(Ident::new("ended"), end.ended)
             .and_where(col("application_id").eq(app))
             .and_where(col("id").eq(id))
             .and_where(col("status").eq(InvocationStatus::Running.as_str()));
@@ -184,7 +185,7 @@ impl Invocations {
         let mut count = Query::select();
         count
             .from(invocations())
-            .expr_as(Func::count(col("id")), Alias::new("n"))
+            .expr_as(Func::count(col("id")), Ident::new("n"))
             .and_where(col("application_id").eq(app))
             .and_where(col("function_id").eq(function));
         let total = self
@@ -200,7 +201,7 @@ impl Invocations {
         let mut q = select(app);
         q.and_where(col("function_id").eq(function))
             .order_by(
-                Alias::new("id"),
+                Ident::new("id"),
                 if ascending { Order::Asc } else { Order::Desc },
             )
             .offset(offset)

@@ -4,11 +4,12 @@
 //! deployments each get a number of their own and the function always names its newest.
 
 use palaver_domain::platform::functions::FunctionTrigger;
-use sea_query::{Alias, Expr, Func, Order, Query, SelectStatement};
+use sea_query::{Expr, Func, Order, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::{count_of, DbRow};
+use crate::Ident;
 
 /// A stored function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,16 +48,16 @@ pub struct FunctionVersionRow {
     pub created: i64,
 }
 
-fn functions() -> Alias {
-    Alias::new("functions")
+fn functions() -> Ident {
+    Ident::new("functions")
 }
 
-fn versions() -> Alias {
-    Alias::new("function_versions")
+fn versions() -> Ident {
+    Ident::new("function_versions")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col(Alias::new(c))
+fn col(c: &'static str) -> Expr {
+    Expr::col(Ident::new(c))
 }
 
 const COLUMNS: [&str; 9] = [
@@ -111,7 +112,7 @@ fn read_version(r: &DbRow) -> Result<FunctionVersionRow, StoreError> {
 fn select(app: i64) -> SelectStatement {
     let mut q = Query::select();
     q.from(functions())
-        .columns(COLUMNS.map(Alias::new))
+        .columns(COLUMNS.map(Ident::new))
         .and_where(col("application_id").eq(app));
     q
 }
@@ -120,7 +121,7 @@ fn select(app: i64) -> SelectStatement {
 fn select_versions(app: i64) -> SelectStatement {
     let mut q = Query::select();
     q.from(versions())
-        .columns(VERSION_COLUMNS.map(Alias::new))
+        .columns(VERSION_COLUMNS.map(Ident::new))
         .and_where(col("application_id").eq(app));
     q
 }
@@ -151,7 +152,7 @@ impl Functions {
                     "current_version_number",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 f.application_id.into(),
@@ -163,7 +164,7 @@ impl Functions {
                 0i64.into(),
                 f.created.into(),
             ])
-            .returning(Query::returning().columns(COLUMNS.map(Alias::new)));
+            .returning(Query::returning().columns(COLUMNS.map(Ident::new)));
         tx.fetch_all(&q)
             .await?
             .first()
@@ -208,11 +209,11 @@ impl Functions {
         let mut count = Query::select();
         count
             .from(functions())
-            .expr_as(Func::count(col("id")), Alias::new("n"))
+            .expr_as(Func::count(col("id")), Ident::new("n"))
             .and_where(col("application_id").eq(app));
         let total = count_of(&self.db.fetch_all(&count).await?)?;
         let mut q = select(app);
-        q.order_by(Alias::new("id"), order(ascending))
+        q.order_by(Ident::new("id"), order(ascending))
             .offset(offset)
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;
@@ -234,12 +235,12 @@ impl Functions {
         let mut bump = Query::update();
         bump.table(functions())
             .value(
-                Alias::new("current_version_number"),
+                Ident::new("current_version_number"),
                 col("current_version_number").add(1),
             )
             .and_where(col("application_id").eq(app))
             .and_where(col("id").eq(function))
-            .returning_col(Alias::new("current_version_number"));
+            .returning_col(Ident::new("current_version_number"));
         let Some(number) = tx
             .fetch_all(&bump)
             .await?
@@ -260,7 +261,7 @@ impl Functions {
                     "handler_script",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 app.into(),
@@ -269,7 +270,7 @@ impl Functions {
                 handler_script.into(),
                 created.into(),
             ])
-            .returning(Query::returning().columns(VERSION_COLUMNS.map(Alias::new)));
+            .returning(Query::returning().columns(VERSION_COLUMNS.map(Ident::new)));
         tx.fetch_all(&ins)
             .await?
             .first()
@@ -326,13 +327,13 @@ impl Functions {
         let mut count = Query::select();
         count
             .from(versions())
-            .expr_as(Func::count(col("id")), Alias::new("n"))
+            .expr_as(Func::count(col("id")), Ident::new("n"))
             .and_where(col("application_id").eq(app))
             .and_where(col("function_id").eq(function));
         let total = count_of(&self.db.fetch_all(&count).await?)?;
         let mut q = select_versions(app);
         q.and_where(col("function_id").eq(function))
-            .order_by(Alias::new("version_number"), order(ascending))
+            .order_by(Ident::new("version_number"), order(ascending))
             .offset(offset)
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;

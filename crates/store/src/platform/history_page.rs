@@ -5,7 +5,7 @@
 //! trips (the network stack and both processes' thread switches) were most of a page's cost.
 
 use sea_query::{
-    Alias, Cond, Expr, Func, JoinType, Query, SelectStatement, SimpleExpr, SubQueryStatement,
+    Cond, Expr, Func, JoinType, Query, SelectStatement, SimpleExpr, SubQueryStatement,
 };
 
 use super::chat_users::{self, ChatUserRow};
@@ -14,6 +14,7 @@ use super::messages::{self, History, MessageRow, Messages, Viewing};
 use super::threads::{self, ThreadRow};
 use crate::error::StoreError;
 use crate::row::{Columns, DbRow, Prefixed};
+use crate::Ident;
 
 /// What a page shows beside a message, read with it.
 #[derive(Debug, Clone, Default)]
@@ -47,17 +48,17 @@ fn sub(q: SelectStatement) -> SimpleExpr {
     SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
 }
 
-fn message_id() -> (Alias, Alias) {
-    (Alias::new("chat_messages"), Alias::new("id"))
+fn message_id() -> (Ident, Ident) {
+    (Ident::new("chat_messages"), Ident::new("id"))
 }
 
 /// `table`'s rows of `app` that are about the page's message.
-fn about_message(table: &str, app: i64) -> SelectStatement {
-    let t = Alias::new(table);
+fn about_message(table: &'static str, app: i64) -> SelectStatement {
+    let t = Ident::new(table);
     let mut q = Query::select();
     q.from(t.clone())
-        .and_where(Expr::col((t.clone(), Alias::new("application_id"))).eq(app))
-        .and_where(Expr::col((t, Alias::new("message_id"))).equals(message_id()));
+        .and_where(Expr::col((t.clone(), Ident::new("application_id"))).eq(app))
+        .and_where(Expr::col((t, Ident::new("message_id"))).equals(message_id()));
     q
 }
 
@@ -65,35 +66,35 @@ fn about_message(table: &str, app: i64) -> SelectStatement {
 /// the reply thread joined (each at most one row: a user by its key, a thread by its unique
 /// parent), the report count and whether there are reactions as one index probe each.
 fn select_beside(q: &mut SelectStatement, app: i64) {
-    let (sender, thread) = (Alias::new(SENDER), Alias::new(THREAD));
+    let (sender, thread) = (Ident::new(SENDER), Ident::new(THREAD));
     q.join_as(
         JoinType::LeftJoin,
-        Alias::new("chat_users"),
+        Ident::new("chat_users"),
         sender.clone(),
-        Expr::col((sender, Alias::new("id")))
-            .equals((Alias::new("chat_messages"), Alias::new("user_id"))),
+        Expr::col((sender, Ident::new("id")))
+            .equals((Ident::new("chat_messages"), Ident::new("user_id"))),
     )
     .join_as(
         JoinType::LeftJoin,
-        Alias::new("chat_threads"),
+        Ident::new("chat_threads"),
         thread.clone(),
         Cond::all()
-            .add(Expr::col((thread.clone(), Alias::new("parent_message_id"))).equals(message_id()))
-            .add(Expr::col((thread.clone(), Alias::new("application_id"))).eq(app)),
+            .add(Expr::col((thread.clone(), Ident::new("parent_message_id"))).equals(message_id()))
+            .add(Expr::col((thread.clone(), Ident::new("application_id"))).eq(app)),
     );
     chat_users::select_as(q, SENDER, SENDER_COLUMNS);
     threads::select_as(q, THREAD, THREAD_COLUMNS);
     // The thread's kept count of its messages (migration 0017), not a count of them.
     q.expr_as(
-        Expr::col((thread, Alias::new("message_count"))),
-        Alias::new("rt_message_count"),
+        Expr::col((thread, Ident::new("message_count"))),
+        Ident::new("rt_message_count"),
     );
     let mut reports = about_message("chat_message_reports", app);
-    reports.expr(Func::count(Expr::col(Alias::new("user_id"))));
+    reports.expr(Func::count(Expr::col(Ident::new("user_id"))));
     let mut reactions = about_message("chat_message_reactions", app);
     reactions.expr(Expr::val(1));
-    q.expr_as(sub(reports), Alias::new("beside_reports"))
-        .expr_as(Expr::exists(reactions), Alias::new("beside_reacted"));
+    q.expr_as(sub(reports), Ident::new("beside_reports"))
+        .expr_as(Expr::exists(reactions), Ident::new("beside_reacted"));
 }
 
 /// The sender of the page row `r`, unless it has none or `senders` holds it already.
@@ -141,7 +142,7 @@ impl Messages {
         let total = total_expr(app, h, v);
         let with_total = total.is_some();
         if let Some(e) = total {
-            q.expr_as(e, Alias::new("page_total"));
+            q.expr_as(e, Ident::new("page_total"));
         }
         let found = self.db().fetch_all(&q).await?;
         let mut rows = Vec::with_capacity(found.len());

@@ -3,17 +3,18 @@
 
 use std::collections::HashMap;
 
-use sea_query::{Alias, Expr, OnConflict, Query};
+use sea_query::{Expr, OnConflict, Query};
 
 use crate::db::Tx;
 use crate::error::StoreError;
+use crate::Ident;
 
-fn table() -> Alias {
-    Alias::new("import_keys")
+fn table() -> Ident {
+    Ident::new("import_keys")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col(Alias::new(c))
+fn col(c: &'static str) -> Expr {
+    Expr::col(Ident::new(c))
 }
 
 /// Keys are looked up this many at a time, well under either engine's bound-value limit.
@@ -33,7 +34,7 @@ impl ImportKeys {
         for chunk in keys.chunks(LOOKUP_CHUNK) {
             let mut q = Query::select();
             q.from(table())
-                .columns(["idempotency_key", "target_id"].map(Alias::new))
+                .columns(["idempotency_key", "target_id"].map(Ident::new))
                 .and_where(col("application_id").eq(app))
                 .and_where(col("kind").eq(kind))
                 .and_where(col("idempotency_key").is_in(chunk.iter().copied()));
@@ -57,7 +58,7 @@ impl ImportKeys {
         for chunk in keys.chunks(LOOKUP_CHUNK / 4) {
             let mut q = Query::insert();
             q.into_table(table()).columns(
-                ["application_id", "kind", "idempotency_key", "target_id"].map(Alias::new),
+                ["application_id", "kind", "idempotency_key", "target_id"].map(Ident::new),
             );
             for (key, target) in chunk {
                 q.values_panic([
@@ -68,7 +69,7 @@ impl ImportKeys {
                 ]);
             }
             q.on_conflict(
-                OnConflict::columns(["application_id", "kind", "idempotency_key"].map(Alias::new))
+                OnConflict::columns(["application_id", "kind", "idempotency_key"].map(Ident::new))
                     .do_nothing()
                     .to_owned(),
             );
@@ -94,12 +95,12 @@ impl ImportKeys {
         ) else {
             return Ok(());
         };
-        let messages = Alias::new("chat_messages");
+        let messages = Ident::new("chat_messages");
         let mut q = Query::select();
         q.from(messages.clone())
-            .columns(["id", "app_seq"].map(Alias::new))
-            .and_where(Expr::col((messages.clone(), Alias::new("application_id"))).eq(app))
-            .and_where(Expr::col((messages, Alias::new("app_seq"))).between(low, high));
+            .columns(["id", "app_seq"].map(Ident::new))
+            .and_where(Expr::col((messages.clone(), Ident::new("application_id"))).eq(app))
+            .and_where(Expr::col((messages, Ident::new("app_seq"))).between(low, high));
         let mut ids = HashMap::new();
         for r in tx.fetch_all(&q).await? {
             if let (Some(n), Some(id)) = (r.int("app_seq")?, r.int("id")?) {

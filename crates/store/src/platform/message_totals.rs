@@ -4,23 +4,24 @@
 //! reader's own deletions), however long the history. Listings filtered anyway (by sender,
 //! text, type, unread) are counted.
 
-use sea_query::{Alias, Expr, Func, Query, SelectStatement, SimpleExpr, SubQueryStatement};
+use sea_query::{Expr, Func, Query, SelectStatement, SimpleExpr, SubQueryStatement};
 
 use super::messages::{History, Messages, Scope, Viewing};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 fn sub(q: SelectStatement) -> SimpleExpr {
     SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)))
 }
 
-fn threads() -> Alias {
-    Alias::new("chat_threads")
+fn threads() -> Ident {
+    Ident::new("chat_threads")
 }
 
-fn states() -> Alias {
-    Alias::new("chat_channel_user_states")
+fn states() -> Ident {
+    Ident::new("chat_channel_user_states")
 }
 
 fn int(rows: &[DbRow], col: &str) -> Result<i64, StoreError> {
@@ -33,12 +34,12 @@ fn int(rows: &[DbRow], col: &str) -> Result<i64, StoreError> {
 }
 
 /// `viewer`'s column `col` of its state in `channel` (0 when it has none).
-fn state_of(channel: i64, viewer: i64, col: &str) -> SimpleExpr {
+fn state_of(channel: i64, viewer: i64, col: &'static str) -> SimpleExpr {
     let mut q = Query::select();
-    q.column((states(), Alias::new(col)))
+    q.column((states(), Ident::new(col)))
         .from(states())
-        .and_where(Expr::col((states(), Alias::new("channel_id"))).eq(channel))
-        .and_where(Expr::col((states(), Alias::new("user_id"))).eq(viewer));
+        .and_where(Expr::col((states(), Ident::new("channel_id"))).eq(channel))
+        .and_where(Expr::col((states(), Ident::new("user_id"))).eq(viewer));
     Func::coalesce([sub(q), Expr::val(0).into()]).into()
 }
 
@@ -46,25 +47,25 @@ fn state_of(channel: i64, viewer: i64, col: &str) -> SimpleExpr {
 /// reader's own deletions, visited through their key, never the history.
 fn deleted_by(channel: i64, viewer: i64, main: bool) -> SelectStatement {
     let (d, m) = (
-        Alias::new("chat_message_deletions"),
-        Alias::new("chat_messages"),
+        Ident::new("chat_message_deletions"),
+        Ident::new("chat_messages"),
     );
     let mut q = Query::select();
-    q.expr(Func::count(Expr::col((d.clone(), Alias::new("user_id")))))
+    q.expr(Func::count(Expr::col((d.clone(), Ident::new("user_id")))))
         .from(d.clone())
         .inner_join(
             m.clone(),
-            Expr::col((m.clone(), Alias::new("id"))).equals((d.clone(), Alias::new("message_id"))),
+            Expr::col((m.clone(), Ident::new("id"))).equals((d.clone(), Ident::new("message_id"))),
         )
-        .and_where(Expr::col((d, Alias::new("user_id"))).eq(viewer))
-        .and_where(Expr::col((m.clone(), Alias::new("channel_id"))).eq(channel))
-        .and_where(Expr::col((m.clone(), Alias::new("seq"))).gt(state_of(
+        .and_where(Expr::col((d, Ident::new("user_id"))).eq(viewer))
+        .and_where(Expr::col((m.clone(), Ident::new("channel_id"))).eq(channel))
+        .and_where(Expr::col((m.clone(), Ident::new("seq"))).gt(state_of(
             channel,
             viewer,
             "cleared_seq",
         )));
     if main {
-        q.and_where(Expr::col((m, Alias::new("nested_level"))).eq(0));
+        q.and_where(Expr::col((m, Ident::new("nested_level"))).eq(0));
     }
     q
 }
@@ -79,9 +80,9 @@ fn channel_total(app: i64, channel: i64, main: bool, viewer: Option<i64>) -> Sim
     };
     let mut q = Query::select();
     q.from(threads())
-        .column((threads(), Alias::new(counted)))
-        .and_where(Expr::col((threads(), Alias::new("application_id"))).eq(app))
-        .and_where(Expr::col((threads(), Alias::new("main_of"))).eq(channel));
+        .column((threads(), Ident::new(counted)))
+        .and_where(Expr::col((threads(), Ident::new("application_id"))).eq(app))
+        .and_where(Expr::col((threads(), Ident::new("main_of"))).eq(channel));
     let n = sub(q);
     match viewer {
         None => n,
@@ -102,9 +103,9 @@ fn channel_total(app: i64, channel: i64, main: bool, viewer: Option<i64>) -> Sim
 async fn thread_counts(db: &Db, app: i64, thread: i64) -> Result<(Option<i64>, i64), StoreError> {
     let mut q = Query::select();
     q.from(threads())
-        .columns(["main_of", "message_count"].map(Alias::new))
-        .and_where(Expr::col(Alias::new("application_id")).eq(app))
-        .and_where(Expr::col(Alias::new("id")).eq(thread));
+        .columns(["main_of", "message_count"].map(Ident::new))
+        .and_where(Expr::col(Ident::new("application_id")).eq(app))
+        .and_where(Expr::col(Ident::new("id")).eq(thread));
     let rows = db.fetch_all(&q).await?;
     Ok((
         rows.first()
@@ -117,9 +118,9 @@ async fn thread_counts(db: &Db, app: i64, thread: i64) -> Result<(Option<i64>, i
 
 fn application_total(app: i64) -> SimpleExpr {
     let mut q = Query::select();
-    q.from(Alias::new("applications"))
-        .column(Alias::new("message_count"))
-        .and_where(Expr::col(Alias::new("id")).eq(app));
+    q.from(Ident::new("applications"))
+        .column(Ident::new("message_count"))
+        .and_where(Expr::col(Ident::new("id")).eq(app));
     sub(q)
 }
 
@@ -135,16 +136,16 @@ pub(crate) async fn lock_channels(
 ) -> Result<(), StoreError> {
     let mut q = Query::update();
     q.table(threads())
-        .value(Alias::new("last_seq"), Expr::col(Alias::new("last_seq")))
-        .and_where(Expr::col(Alias::new("application_id")).eq(app))
-        .and_where(Expr::col(Alias::new("main_of")).is_not_null());
+        .value(Ident::new("last_seq"), Expr::col(Ident::new("last_seq")))
+        .and_where(Expr::col(Ident::new("application_id")).eq(app))
+        .and_where(Expr::col(Ident::new("main_of")).is_not_null());
     if let Some(u) = user {
         let mut written = Query::select();
         written
-            .column(Alias::new("channel_id"))
-            .from(Alias::new("chat_messages"))
-            .and_where(Expr::col(Alias::new("user_id")).eq(u));
-        q.and_where(Expr::col(Alias::new("main_of")).in_subquery(written));
+            .column(Ident::new("channel_id"))
+            .from(Ident::new("chat_messages"))
+            .and_where(Expr::col(Ident::new("user_id")).eq(u));
+        q.and_where(Expr::col(Ident::new("main_of")).in_subquery(written));
     }
     tx.execute(&q).await?;
     Ok(())
@@ -180,7 +181,7 @@ pub(crate) fn total_of(n: Option<i64>) -> u64 {
 /// Reads `e`, a total expression, on its own.
 async fn read_total(db: &Db, e: SimpleExpr) -> Result<u64, StoreError> {
     let mut q = Query::select();
-    q.expr_as(e, Alias::new("n"));
+    q.expr_as(e, Ident::new("n"));
     Ok(total_of(
         db.fetch_all(&q)
             .await?

@@ -3,13 +3,14 @@
 //! Writes take the caller's transaction.
 
 use sea_query::{
-    Alias, Cond, Expr, Func, LikeExpr, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement,
+    Cond, Expr, Func, LikeExpr, Order, Query, SelectStatement, SimpleExpr, SubQueryStatement,
 };
 use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::{count_of, DbRow};
+use crate::Ident;
 
 /// A stored message (`id` is ignored on insert).
 #[derive(Debug, Clone, PartialEq)]
@@ -119,12 +120,12 @@ const COLUMNS: [&str; 17] = [
     "last_edited",
 ];
 
-fn table() -> Alias {
-    Alias::new("chat_messages")
+fn table() -> Ident {
+    Ident::new("chat_messages")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col((table(), Alias::new(c)))
+fn col(c: &'static str) -> Expr {
+    Expr::col((table(), Ident::new(c)))
 }
 
 fn json(r: &DbRow, c: &str, default: &str) -> Result<Value, StoreError> {
@@ -159,7 +160,7 @@ pub(crate) fn read(r: &DbRow) -> Result<MessageRow, StoreError> {
 pub(crate) fn select(app: i64) -> SelectStatement {
     let mut q = Query::select();
     q.from(table())
-        .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+        .columns(COLUMNS.map(|c| (table(), Ident::new(c))))
         .and_where(col("application_id").eq(app));
     q
 }
@@ -181,18 +182,19 @@ async fn count_in_threads(tx: &mut Tx, rows: &[MessageRow]) -> Result<(), StoreE
         c.0 += 1;
         c.1 += i64::from(m.nested_level == 0);
     }
-    let by = |key: &str, adds: &mut dyn Iterator<Item = (i64, i64)>| {
+    let by = |key: &'static str, adds: &mut dyn Iterator<Item = (i64, i64)>| {
         let mut case = sea_query::CaseStatement::new();
         for (k, n) in adds {
-            case = case.case(Expr::col(Alias::new(key)).eq(k), Expr::val(n));
+            case = case.case(Expr::col(Ident::new(key)).eq(k), Expr::val(n));
         }
         let e: SimpleExpr = case.finally(Expr::val(0i64)).into();
         e
     };
-    let plus =
-        |column: &str, by: SimpleExpr| (Alias::new(column), Expr::col(Alias::new(column)).add(by));
+    let plus = |column: &'static str, by: SimpleExpr| {
+        (Ident::new(column), Expr::col(Ident::new(column)).add(by))
+    };
     let mut q = Query::update();
-    q.table(Alias::new("chat_threads"))
+    q.table(Ident::new("chat_threads"))
         .values([
             plus(
                 "message_count",
@@ -209,8 +211,8 @@ async fn count_in_threads(tx: &mut Tx, rows: &[MessageRow]) -> Result<(), StoreE
         ])
         .cond_where(
             Cond::any()
-                .add(Expr::col(Alias::new("id")).is_in(threads.keys().copied()))
-                .add(Expr::col(Alias::new("main_of")).is_in(channels.keys().copied())),
+                .add(Expr::col(Ident::new("id")).is_in(threads.keys().copied()))
+                .add(Expr::col(Ident::new("main_of")).is_in(channels.keys().copied())),
         );
     tx.execute(&q).await?;
     Ok(())
@@ -224,7 +226,7 @@ const INSERT_CHUNK: usize = 500;
 fn insert_of(rows: &[MessageRow]) -> sea_query::InsertStatement {
     let mut q = Query::insert();
     q.into_table(table())
-        .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)));
+        .columns(COLUMNS[1..].iter().map(|c| Ident::new(*c)));
     for m in rows {
         q.values_panic([
             m.application_id.into(),
@@ -257,30 +259,30 @@ fn unread_by(user: i64) -> SimpleExpr {
     let mut member = Query::select();
     member
         .expr(Expr::val(1))
-        .from(Alias::new("chat_channel_members"))
-        .and_where(Expr::col(Alias::new("user_id")).eq(user))
+        .from(Ident::new("chat_channel_members"))
+        .and_where(Expr::col(Ident::new("user_id")).eq(user))
         .and_where(
-            Expr::col((Alias::new("chat_channel_members"), Alias::new("channel_id")))
-                .equals((table(), Alias::new("channel_id"))),
+            Expr::col((Ident::new("chat_channel_members"), Ident::new("channel_id")))
+                .equals((table(), Ident::new("channel_id"))),
         );
     let mut cursor = Query::select();
     cursor
-        .column(Alias::new("last_read_seq"))
-        .from(Alias::new("chat_read_cursors"))
-        .and_where(Expr::col(Alias::new("user_id")).eq(user))
+        .column(Ident::new("last_read_seq"))
+        .from(Ident::new("chat_read_cursors"))
+        .and_where(Expr::col(Ident::new("user_id")).eq(user))
         .and_where(
-            Expr::col((Alias::new("chat_read_cursors"), Alias::new("channel_id")))
-                .equals((table(), Alias::new("channel_id"))),
+            Expr::col((Ident::new("chat_read_cursors"), Ident::new("channel_id")))
+                .equals((table(), Ident::new("channel_id"))),
         );
     // Messages the user deleted for itself are not waiting to be read.
-    let deletions = Alias::new("chat_message_deletions");
+    let deletions = Ident::new("chat_message_deletions");
     let mut deleted = Query::select();
     deleted
         .expr(Expr::val(1))
         .from(deletions.clone())
-        .and_where(Expr::col((deletions.clone(), Alias::new("user_id"))).eq(user))
+        .and_where(Expr::col((deletions.clone(), Ident::new("user_id"))).eq(user))
         .and_where(
-            Expr::col((deletions, Alias::new("message_id"))).equals((table(), Alias::new("id"))),
+            Expr::col((deletions, Ident::new("message_id"))).equals((table(), Ident::new("id"))),
         );
     Cond::all()
         .add(Expr::exists(member))
@@ -314,10 +316,10 @@ fn filtered(app: i64, h: &History) -> SelectStatement {
     if let Some(name) = &h.username {
         let mut users = Query::select();
         users
-            .column(Alias::new("id"))
-            .from(Alias::new("chat_users"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("name")).eq(name.as_str()));
+            .column(Ident::new("id"))
+            .from(Ident::new("chat_users"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("name")).eq(name.as_str()));
         q.and_where(col("user_id").in_subquery(users));
     }
     if let Some(text) = &h.text {
@@ -338,24 +340,24 @@ fn filtered(app: i64, h: &History) -> SelectStatement {
 fn viewed(app: i64, h: &History, v: &Viewing) -> SelectStatement {
     let mut q = filtered(app, h);
     if let Some(u) = v.viewer {
-        let d = Alias::new("chat_message_deletions");
+        let d = Ident::new("chat_message_deletions");
         let mut deleted = Query::select();
         deleted
             .expr(Expr::val(1))
             .from(d.clone())
-            .and_where(Expr::col((d.clone(), Alias::new("user_id"))).eq(u))
+            .and_where(Expr::col((d.clone(), Ident::new("user_id"))).eq(u))
             .and_where(
-                Expr::col((d, Alias::new("message_id"))).equals((table(), Alias::new("id"))),
+                Expr::col((d, Ident::new("message_id"))).equals((table(), Ident::new("id"))),
             );
-        let st = Alias::new("chat_channel_user_states");
+        let st = Ident::new("chat_channel_user_states");
         let mut cleared = Query::select();
         cleared
-            .column((st.clone(), Alias::new("cleared_seq")))
+            .column((st.clone(), Ident::new("cleared_seq")))
             .from(st.clone())
-            .and_where(Expr::col((st.clone(), Alias::new("user_id"))).eq(u))
+            .and_where(Expr::col((st.clone(), Ident::new("user_id"))).eq(u))
             .and_where(
-                Expr::col((st, Alias::new("channel_id")))
-                    .equals((table(), Alias::new("channel_id"))),
+                Expr::col((st, Ident::new("channel_id")))
+                    .equals((table(), Ident::new("channel_id"))),
             );
         q.and_where(Expr::exists(deleted).not())
             .and_where(col("seq").gt(Func::coalesce([sub(cleared), Expr::val(0).into()])));
@@ -388,7 +390,7 @@ pub(crate) fn history_query(app: i64, h: &History, v: &Viewing) -> SelectStateme
     } else {
         Order::Desc
     };
-    q.order_by((table(), Alias::new(key)), order).limit(h.limit);
+    q.order_by((table(), Ident::new(key)), order).limit(h.limit);
     q
 }
 
@@ -429,7 +431,7 @@ impl Messages {
             let mut q = insert_of(chunk);
             // Neither engine promises RETURNING rows in VALUES order: match them by number.
             q.returning(
-                Query::returning().columns(["id", "application_id", "app_seq"].map(Alias::new)),
+                Query::returning().columns(["id", "application_id", "app_seq"].map(Ident::new)),
             );
             for r in tx.fetch_all(&q).await? {
                 ids.insert(
@@ -486,17 +488,17 @@ impl Messages {
         let mut next: std::collections::HashMap<i64, i64> = Default::default();
         for (&app, &count) in &counts {
             let mut up = Query::update();
-            up.table(Alias::new("applications"))
+            up.table(Ident::new("applications"))
                 .value(
-                    Alias::new("last_message_seq"),
-                    Expr::col(Alias::new("last_message_seq")).add(count),
+                    Ident::new("last_message_seq"),
+                    Expr::col(Ident::new("last_message_seq")).add(count),
                 )
                 .value(
-                    Alias::new("message_count"),
-                    Expr::col(Alias::new("message_count")).add(count),
+                    Ident::new("message_count"),
+                    Expr::col(Ident::new("message_count")).add(count),
                 )
-                .and_where(Expr::col(Alias::new("id")).eq(app))
-                .returning_col(Alias::new("last_message_seq"));
+                .and_where(Expr::col(Ident::new("id")).eq(app))
+                .returning_col(Ident::new("last_message_seq"));
             let last = tx
                 .fetch_all(&up)
                 .await?
@@ -536,7 +538,7 @@ impl Messages {
     ) -> Result<Vec<MessageRow>, StoreError> {
         let mut q = select(app);
         q.and_where(col("id").gt(after))
-            .order_by(Alias::new("id"), Order::Asc)
+            .order_by(Ident::new("id"), Order::Asc)
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
@@ -553,7 +555,7 @@ impl Messages {
         let mut q = select(app);
         q.and_where(col("user_id").eq(user))
             .and_where(col("id").gt(after))
-            .order_by(Alias::new("id"), Order::Asc)
+            .order_by(Ident::new("id"), Order::Asc)
             .limit(limit);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
@@ -570,11 +572,11 @@ impl Messages {
         }
         let mut q = Query::select();
         q.from(table())
-            .column(Alias::new("user_id"))
-            .expr_as(Func::count(col("id")), Alias::new("n"))
+            .column(Ident::new("user_id"))
+            .expr_as(Func::count(col("id")), Ident::new("n"))
             .and_where(col("application_id").eq(app))
             .and_where(col("user_id").is_in(users.iter().copied()))
-            .group_by_col(Alias::new("user_id"));
+            .group_by_col(Ident::new("user_id"));
         let mut out = std::collections::HashMap::new();
         for r in self.db.fetch_all(&q).await? {
             if let (Some(u), Some(n)) = (r.int("user_id")?, r.int("n")?) {
@@ -628,7 +630,7 @@ impl Messages {
     pub(crate) fn count_query(app: i64, h: &History, v: &Viewing) -> SelectStatement {
         let mut q = viewed(app, h, v);
         q.clear_selects();
-        q.expr_as(Func::count(col("id")), Alias::new("n"));
+        q.expr_as(Func::count(col("id")), Ident::new("n"));
         q
     }
 
@@ -636,7 +638,7 @@ impl Messages {
     pub async fn count_channels(&self, app: i64, h: &History) -> Result<u64, StoreError> {
         let mut q = filtered(app, h);
         q.clear_selects();
-        q.expr_as(Expr::cust("COUNT(DISTINCT channel_id)"), Alias::new("n"));
+        q.expr_as(Expr::cust("COUNT(DISTINCT channel_id)"), Ident::new("n"));
         count_of(&self.db.fetch_all(&q).await?)
     }
 
@@ -645,14 +647,14 @@ impl Messages {
         let mut q = Query::update();
         q.table(table())
             .values([
-                (Alias::new("body"), m.body.clone().into()),
-                (Alias::new("properties"), m.properties.to_string().into()),
-                (Alias::new("mentions"), m.mentions.to_string().into()),
-                (Alias::new("links"), m.links.to_string().into()),
-                (Alias::new("last_edited"), m.last_edited.into()),
+                (Ident::new("body"), m.body.clone().into()),
+                (Ident::new("properties"), m.properties.to_string().into()),
+                (Ident::new("mentions"), m.mentions.to_string().into()),
+                (Ident::new("links"), m.links.to_string().into()),
+                (Ident::new("last_edited"), m.last_edited.into()),
             ])
-            .and_where(Expr::col(Alias::new("application_id")).eq(m.application_id))
-            .and_where(Expr::col(Alias::new("id")).eq(m.id));
+            .and_where(Expr::col(Ident::new("application_id")).eq(m.application_id))
+            .and_where(Expr::col(Ident::new("id")).eq(m.id));
         Ok(tx.execute(&q).await? > 0)
     }
 
@@ -660,8 +662,8 @@ impl Messages {
     pub async fn delete(tx: &mut Tx, app: i64, id: i64) -> Result<bool, StoreError> {
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("id")).eq(id));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("id")).eq(id));
         Ok(tx.execute(&q).await? > 0)
     }
 
@@ -673,12 +675,12 @@ impl Messages {
         let mut replies = Query::delete();
         replies
             .from_table(table())
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("nested_level")).gt(0));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("nested_level")).gt(0));
         let n = tx.execute(&replies).await?;
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("application_id")).eq(app));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app));
         Ok(n + tx.execute(&q).await?)
     }
 }

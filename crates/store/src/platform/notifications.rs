@@ -1,11 +1,12 @@
 //! Notifications of chat users, one per recipient and message, read newest first by keyset on
 //! their id. Written inside the transaction of the consumer that makes them.
 
-use sea_query::{Alias, Expr, Func, OnConflict, Order, Query, SelectStatement};
+use sea_query::{Expr, Func, OnConflict, Order, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::{count_of, DbRow};
+use crate::Ident;
 
 /// A stored notification (`id` is ignored on insert).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +40,8 @@ const COLUMNS: [&str; 11] = [
     "muted",
 ];
 
-fn table() -> Alias {
-    Alias::new("chat_notifications")
+fn table() -> Ident {
+    Ident::new("chat_notifications")
 }
 
 fn read(r: &DbRow) -> Result<NotificationRow, StoreError> {
@@ -63,9 +64,9 @@ fn read(r: &DbRow) -> Result<NotificationRow, StoreError> {
 fn owned_by(app: i64, user: i64) -> SelectStatement {
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from(Alias::new("chat_users"))
-        .and_where(Expr::col(Alias::new("application_id")).eq(app))
-        .and_where(Expr::col(Alias::new("id")).eq(user));
+        .from(Ident::new("chat_users"))
+        .and_where(Expr::col(Ident::new("application_id")).eq(app))
+        .and_where(Expr::col(Ident::new("id")).eq(user));
     q
 }
 
@@ -95,7 +96,7 @@ impl Notifications {
         for chunk in rows.chunks(CHUNK) {
             let mut q = Query::insert();
             q.into_table(table())
-                .columns(COLUMNS[1..].iter().map(|c| Alias::new(*c)));
+                .columns(COLUMNS[1..].iter().map(|c| Ident::new(*c)));
             for n in chunk {
                 q.values_panic([
                     n.application_id.into(),
@@ -111,11 +112,11 @@ impl Notifications {
                 ]);
             }
             q.on_conflict(
-                OnConflict::columns(["message_id", "user_id"].map(Alias::new))
+                OnConflict::columns(["message_id", "user_id"].map(Ident::new))
                     .do_nothing()
                     .to_owned(),
             )
-            .returning_col(Alias::new("user_id"));
+            .returning_col(Ident::new("user_id"));
             for r in tx.fetch_all(&q).await? {
                 added.push(r.int("user_id")?.unwrap_or_default());
             }
@@ -129,8 +130,8 @@ impl Notifications {
     pub async fn count(&self, app: i64, user: i64) -> Result<u64, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .expr_as(Func::count(Expr::col(Alias::new("id"))), Alias::new("n"))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
+            .expr_as(Func::count(Expr::col(Ident::new("id"))), Ident::new("n"))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user))
             .and_where(Expr::exists(owned_by(app, user)));
         count_of(&self.db.fetch_all(&q).await?)
     }
@@ -151,16 +152,16 @@ impl Notifications {
         };
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(Alias::new))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .order_by(Alias::new("id"), order)
+            .columns(COLUMNS.map(Ident::new))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user))
+            .order_by(Ident::new("id"), order)
             .limit(limit);
         if let Some(b) = before {
-            q.and_where(Expr::col(Alias::new("id")).lt(b));
+            q.and_where(Expr::col(Ident::new("id")).lt(b));
         }
         if let Some(a) = after {
-            q.and_where(Expr::col(Alias::new("id")).gt(a));
+            q.and_where(Expr::col(Ident::new("id")).gt(a));
         }
         let rows = self.db.fetch_all(&q).await?;
         let mut out = rows.iter().map(read).collect::<Result<Vec<_>, _>>()?;

@@ -1,9 +1,10 @@
 //! Platform API bearer tokens, stored as SHA-256 digests with their expiry.
 
-use sea_query::{Alias, Expr, Query};
+use sea_query::{Expr, Query};
 
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::Ident;
 
 /// Whom a live token speaks for, and until when (epoch milliseconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +19,8 @@ pub struct OauthTokens {
     db: Db,
 }
 
-fn table() -> Alias {
-    Alias::new("oauth_tokens")
+fn table() -> Ident {
+    Ident::new("oauth_tokens")
 }
 
 impl OauthTokens {
@@ -36,7 +37,7 @@ impl OauthTokens {
     ) -> Result<(), StoreError> {
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(["id", "application_id", "created", "expires"].map(Alias::new))
+            .columns(["id", "application_id", "created", "expires"].map(Ident::new))
             .values_panic([
                 digest.into(),
                 application_id.into(),
@@ -54,18 +55,18 @@ impl OauthTokens {
         digest: &str,
         now: i64,
     ) -> Result<Option<TokenApplication>, StoreError> {
-        let apps = Alias::new("applications");
+        let apps = Ident::new("applications");
         let mut q = Query::select();
         q.from(table())
-            .column((table(), Alias::new("application_id")))
-            .column((table(), Alias::new("expires")))
-            .column((apps.clone(), Alias::new("organisation_id")))
+            .column((table(), Ident::new("application_id")))
+            .column((table(), Ident::new("expires")))
+            .column((apps.clone(), Ident::new("organisation_id")))
             .inner_join(
                 apps.clone(),
-                Expr::col((apps, Alias::new("id"))).equals((table(), Alias::new("application_id"))),
+                Expr::col((apps, Ident::new("id"))).equals((table(), Ident::new("application_id"))),
             )
-            .and_where(Expr::col((table(), Alias::new("id"))).eq(digest))
-            .and_where(Expr::col((table(), Alias::new("expires"))).gt(now));
+            .and_where(Expr::col((table(), Ident::new("id"))).eq(digest))
+            .and_where(Expr::col((table(), Ident::new("expires"))).gt(now));
         let rows = self.db.fetch_all(&q).await?;
         let Some(r) = rows.first() else {
             return Ok(None);
@@ -81,7 +82,7 @@ impl OauthTokens {
     pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("expires")).lte(now));
+            .and_where(Expr::col(Ident::new("expires")).lte(now));
         self.db.execute(&q).await
     }
 }

@@ -3,12 +3,13 @@
 //! callers check first that the message belongs to their application. Each row carries its
 //! message's application, which every read is scoped by (and served by an index on).
 
-use sea_query::{Alias, Expr, Func, JoinType, OnConflict, Order, Query, SelectStatement};
+use sea_query::{Expr, Func, JoinType, OnConflict, Order, Query, SelectStatement};
 
 use super::chat_users::{self, ChatUserRow};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// One reaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +32,12 @@ const COLUMNS: [&str; 5] = [
     "created",
 ];
 
-fn table() -> Alias {
-    Alias::new("chat_message_reactions")
+fn table() -> Ident {
+    Ident::new("chat_message_reactions")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col((table(), Alias::new(c)))
+fn col(c: &'static str) -> Expr {
+    Expr::col((table(), Ident::new(c)))
 }
 
 fn read(r: &DbRow) -> Result<ReactionRow, StoreError> {
@@ -78,7 +79,7 @@ impl Reactions {
     pub async fn add(tx: &mut Tx, r: &ReactionRow) -> Result<(ReactionRow, bool), StoreError> {
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(COLUMNS.map(Alias::new))
+            .columns(COLUMNS.map(Ident::new))
             .values_panic([
                 r.application_id.into(),
                 r.message_id.into(),
@@ -87,17 +88,17 @@ impl Reactions {
                 r.created.into(),
             ])
             .on_conflict(
-                OnConflict::columns(["message_id", "user_id", "emoji"].map(Alias::new))
+                OnConflict::columns(["message_id", "user_id", "emoji"].map(Ident::new))
                     .do_nothing()
                     .to_owned(),
             )
-            .returning(Query::returning().columns(COLUMNS.map(Alias::new)));
+            .returning(Query::returning().columns(COLUMNS.map(Ident::new)));
         if let Some(made) = tx.fetch_all(&q).await?.first() {
             return Ok((read(made)?, true));
         }
         let mut there = Query::select();
         there
-            .columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+            .columns(COLUMNS.map(|c| (table(), Ident::new(c))))
             .from(table())
             .and_where(col("message_id").eq(r.message_id))
             .and_where(col("user_id").eq(r.user_id))
@@ -119,27 +120,27 @@ impl Reactions {
     ) -> Result<Option<ReactionRow>, StoreError> {
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("message_id")).eq(message))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .and_where(Expr::col(Alias::new("emoji")).eq(emoji))
-            .returning(Query::returning().columns(COLUMNS.map(Alias::new)));
+            .and_where(Expr::col(Ident::new("message_id")).eq(message))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user))
+            .and_where(Expr::col(Ident::new("emoji")).eq(emoji))
+            .returning(Query::returning().columns(COLUMNS.map(Ident::new)));
         tx.fetch_all(&q).await?.first().map(read).transpose()
     }
 
     /// The reactions of `app`'s messages, joined with their users (the application's, too).
     fn select(app: i64) -> SelectStatement {
-        let users = Alias::new("chat_users");
+        let users = Ident::new("chat_users");
         let mut q = Query::select();
         q.from(table())
             .join(
                 JoinType::InnerJoin,
                 users.clone(),
-                Expr::col((users.clone(), Alias::new("id")))
-                    .equals((table(), Alias::new("user_id"))),
+                Expr::col((users.clone(), Ident::new("id")))
+                    .equals((table(), Ident::new("user_id"))),
             )
-            .column((table(), Alias::new("message_id")))
-            .column((table(), Alias::new("emoji")))
-            .expr_as(col("created"), Alias::new("reacted"));
+            .column((table(), Ident::new("message_id")))
+            .column((table(), Ident::new("emoji")))
+            .expr_as(col("created"), Ident::new("reacted"));
         chat_users::select_joined(&mut q);
         q.and_where(col("application_id").eq(app));
         q
@@ -157,7 +158,7 @@ impl Reactions {
         }
         let mut q = Self::select(app);
         q.and_where(col("message_id").is_in(messages.iter().copied()))
-            .order_by((table(), Alias::new("id")), Order::Asc);
+            .order_by((table(), Ident::new("id")), Order::Asc);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read_joined).collect()
     }
@@ -173,11 +174,11 @@ impl Reactions {
         }
         let mut q = Query::select();
         q.from(table())
-            .column(Alias::new("message_id"))
-            .expr_as(Func::count(col("id")), Alias::new("n"))
+            .column(Ident::new("message_id"))
+            .expr_as(Func::count(col("id")), Ident::new("n"))
             .and_where(col("application_id").eq(app))
             .and_where(col("message_id").is_in(messages.iter().copied()))
-            .group_by_col(Alias::new("message_id"));
+            .group_by_col(Ident::new("message_id"));
         let mut out = std::collections::HashMap::new();
         for r in self.db.fetch_all(&q).await? {
             if let (Some(m), Some(n)) = (r.int("message_id")?, r.int("n")?) {
@@ -197,7 +198,7 @@ impl Reactions {
     ) -> Result<Vec<(ReactionRow, ChatUserRow)>, StoreError> {
         let mut q = Self::select(app);
         q.and_where(col("message_id").eq(message))
-            .order_by((table(), Alias::new("id")), Order::Asc)
+            .order_by((table(), Ident::new("id")), Order::Asc)
             .limit(limit)
             .offset(offset);
         let rows = self.db.fetch_all(&q).await?;
@@ -208,7 +209,7 @@ impl Reactions {
     pub async fn count(&self, app: i64, message: i64) -> Result<u64, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .expr_as(Func::count(col("user_id")), Alias::new("n"))
+            .expr_as(Func::count(col("user_id")), Ident::new("n"))
             .and_where(col("application_id").eq(app))
             .and_where(col("message_id").eq(message));
         let rows = self.db.fetch_all(&q).await?;

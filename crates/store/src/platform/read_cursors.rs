@@ -2,7 +2,7 @@
 //! Unread counts and read receipts derive from them; there is no counter to drift.
 
 use sea_query::{
-    Alias, Cond, Expr, Func, JoinType, OnConflict, Order, Query, SelectStatement, SimpleExpr,
+    Cond, Expr, Func, JoinType, OnConflict, Order, Query, SelectStatement, SimpleExpr,
     SubQueryStatement,
 };
 
@@ -11,6 +11,7 @@ use super::chat_users::UserField;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// One member's cursor on one channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +47,12 @@ pub enum SummaryOrder {
     User(UserField),
 }
 
-fn table() -> Alias {
-    Alias::new("chat_read_cursors")
+fn table() -> Ident {
+    Ident::new("chat_read_cursors")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col((table(), Alias::new(c)))
+fn col(c: &'static str) -> Expr {
+    Expr::col((table(), Ident::new(c)))
 }
 
 fn read(r: &DbRow) -> Result<ReadCursor, StoreError> {
@@ -72,12 +73,12 @@ fn dir(descending: bool) -> Order {
 }
 
 /// Joins the `chat_users` row of each cursor into `q` as `alias`.
-fn join_users(q: &mut SelectStatement, alias: &Alias) {
+fn join_users(q: &mut SelectStatement, alias: &Ident) {
     q.join_as(
         JoinType::InnerJoin,
-        Alias::new("chat_users"),
+        Ident::new("chat_users"),
         alias.clone(),
-        Expr::col((alias.clone(), Alias::new("id"))).equals((table(), Alias::new("user_id"))),
+        Expr::col((alias.clone(), Ident::new("id"))).equals((table(), Ident::new("user_id"))),
     );
 }
 
@@ -114,12 +115,12 @@ impl ReadCursors {
     ) -> Result<bool, StoreError> {
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
+            .columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Ident::new))
             .values_panic([channel.into(), user.into(), seq.into(), now.into()])
             .on_conflict(
-                OnConflict::columns(["channel_id", "user_id"].map(Alias::new))
-                    .update_columns(["last_read_seq", "updated"].map(Alias::new))
-                    .action_and_where(Expr::col((table(), Alias::new("last_read_seq"))).lt(seq))
+                OnConflict::columns(["channel_id", "user_id"].map(Ident::new))
+                    .update_columns(["last_read_seq", "updated"].map(Ident::new))
+                    .action_and_where(Expr::col((table(), Ident::new("last_read_seq"))).lt(seq))
                     .to_owned(),
             );
         Ok(tx.execute(&q).await? > 0)
@@ -137,12 +138,12 @@ impl ReadCursors {
         let mut q = Query::update();
         q.table(table())
             .values([
-                (Alias::new("last_read_seq"), (seq - 1).max(0).into()),
-                (Alias::new("updated"), now.into()),
+                (Ident::new("last_read_seq"), (seq - 1).max(0).into()),
+                (Ident::new("updated"), now.into()),
             ])
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .and_where(Expr::col(Alias::new("last_read_seq")).gte(seq));
+            .and_where(Expr::col(Ident::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user))
+            .and_where(Expr::col(Ident::new("last_read_seq")).gte(seq));
         Ok(tx.execute(&q).await? > 0)
     }
 
@@ -150,9 +151,9 @@ impl ReadCursors {
     pub async fn get(&self, channel: i64, user: i64) -> Result<Option<ReadCursor>, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Alias::new))
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user));
+            .columns(["channel_id", "user_id", "last_read_seq", "updated"].map(Ident::new))
+            .and_where(Expr::col(Ident::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user));
         let rows = self.db.fetch_all(&q).await?;
         rows.first().map(read).transpose()
     }
@@ -180,10 +181,10 @@ impl ReadCursors {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ReadCursor>, StoreError> {
-        let users = Alias::new("u");
+        let users = Ident::new("u");
         let mut q = Self::covering(channel, seq, sender);
         q.columns(
-            ["channel_id", "user_id", "last_read_seq", "updated"].map(|c| (table(), Alias::new(c))),
+            ["channel_id", "user_id", "last_read_seq", "updated"].map(|c| (table(), Ident::new(c))),
         );
         if order
             .iter()
@@ -200,7 +201,7 @@ impl ReadCursors {
         for &(o, descending) in order {
             match o {
                 ReceiptOrder::Read => {
-                    q.order_by((table(), Alias::new("updated")), dir(descending));
+                    q.order_by((table(), Ident::new("updated")), dir(descending));
                 }
                 ReceiptOrder::User(f) => {
                     f.order(&mut q, &users, descending);
@@ -209,7 +210,7 @@ impl ReadCursors {
             }
         }
         if !by_id {
-            q.order_by((table(), Alias::new("user_id")), Order::Asc);
+            q.order_by((table(), Ident::new("user_id")), Order::Asc);
         }
         q.limit(limit).offset(offset);
         let rows = self.db.fetch_all(&q).await?;
@@ -223,16 +224,16 @@ impl ReadCursors {
         sender: Option<i64>,
     ) -> Result<u64, StoreError> {
         let mut q = Self::covering(channel, seq, sender);
-        q.expr_as(Func::count(col("user_id")), Alias::new("n"));
+        q.expr_as(Func::count(col("user_id")), Ident::new("n"));
         n(&self.db.fetch_all(&q).await?)
     }
 
     fn of_app(app: i64) -> SelectStatement {
         let mut channels = Query::select();
         channels
-            .column(Alias::new("id"))
-            .from(Alias::new("chat_channels"))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app));
+            .column(Ident::new("id"))
+            .from(Ident::new("chat_channels"))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app));
         let mut q = Query::select();
         q.from(table())
             .and_where(col("channel_id").in_subquery(channels));
@@ -250,39 +251,39 @@ impl ReadCursors {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ReadSummary>, StoreError> {
-        let messages = Alias::new("chat_messages");
-        let m = |c: &str| Expr::col((messages.clone(), Alias::new(c)));
+        let messages = Ident::new("chat_messages");
+        let m = |c: &'static str| Expr::col((messages.clone(), Ident::new(c)));
         let mut covered = Query::select();
         covered
             .expr(Func::count(m("id")))
             .from(messages.clone())
             .and_where(m("application_id").eq(app))
-            .and_where(m("channel_id").equals((table(), Alias::new("channel_id"))))
+            .and_where(m("channel_id").equals((table(), Ident::new("channel_id"))))
             .and_where(m("seq").lte(col("last_read_seq")))
             .cond_where(
                 Cond::any()
                     .add(m("user_id").is_null())
-                    .add(m("user_id").not_equals((table(), Alias::new("user_id")))),
+                    .add(m("user_id").not_equals((table(), Ident::new("user_id")))),
             );
         let mut q = Self::of_app(app);
         q.columns(
-            ["channel_id", "user_id", "last_read_seq", "updated"].map(|c| (table(), Alias::new(c))),
+            ["channel_id", "user_id", "last_read_seq", "updated"].map(|c| (table(), Ident::new(c))),
         )
         .expr_as(
             SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(covered))),
-            Alias::new("n"),
+            Ident::new("n"),
         );
-        let (channels, users) = (Alias::new("c"), Alias::new("u"));
+        let (channels, users) = (Ident::new("c"), Ident::new("u"));
         if order
             .iter()
             .any(|(o, _)| matches!(o, SummaryOrder::Channel(_)))
         {
             q.join_as(
                 JoinType::InnerJoin,
-                Alias::new("chat_channels"),
+                Ident::new("chat_channels"),
                 channels.clone(),
-                Expr::col((channels.clone(), Alias::new("id")))
-                    .equals((table(), Alias::new("channel_id"))),
+                Expr::col((channels.clone(), Ident::new("id")))
+                    .equals((table(), Ident::new("channel_id"))),
             );
         }
         if order
@@ -295,14 +296,14 @@ impl ReadCursors {
             match o {
                 // By the output column: the engines accept its name alone in ORDER BY.
                 SummaryOrder::Count => {
-                    q.order_by(Alias::new("n"), dir(descending));
+                    q.order_by(Ident::new("n"), dir(descending));
                 }
                 SummaryOrder::Channel(f) => f.order(&mut q, &channels, descending),
                 SummaryOrder::User(f) => f.order(&mut q, &users, descending),
             }
         }
-        q.order_by((table(), Alias::new("channel_id")), Order::Asc)
-            .order_by((table(), Alias::new("user_id")), Order::Asc)
+        q.order_by((table(), Ident::new("channel_id")), Order::Asc)
+            .order_by((table(), Ident::new("user_id")), Order::Asc)
             .limit(limit)
             .offset(offset);
         let rows = self.db.fetch_all(&q).await?;
@@ -318,7 +319,7 @@ impl ReadCursors {
 
     pub async fn count_summaries(&self, app: i64) -> Result<u64, StoreError> {
         let mut q = Self::of_app(app);
-        q.expr_as(Func::count(col("user_id")), Alias::new("n"));
+        q.expr_as(Func::count(col("user_id")), Ident::new("n"));
         n(&self.db.fetch_all(&q).await?)
     }
 }

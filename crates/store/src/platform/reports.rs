@@ -6,13 +6,14 @@
 
 use std::collections::HashMap;
 
-use sea_query::{Alias, Expr, Func, OnConflict, Order, Query, SelectStatement};
+use sea_query::{Expr, Func, OnConflict, Order, Query, SelectStatement};
 use serde_json::Value;
 
 use super::messages::{read, select, MessageRow};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// One user's report of one message.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,12 +43,12 @@ const COLUMNS: [&str; 6] = [
     "created",
 ];
 
-fn table() -> Alias {
-    Alias::new("chat_message_reports")
+fn table() -> Ident {
+    Ident::new("chat_message_reports")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col((table(), Alias::new(c)))
+fn col(c: &'static str) -> Expr {
+    Expr::col((table(), Ident::new(c)))
 }
 
 fn read_report(r: &DbRow) -> Result<ReportRow, StoreError> {
@@ -73,10 +74,10 @@ fn of_app(app: i64) -> SelectStatement {
 fn reported() -> sea_query::SimpleExpr {
     let mut q = Query::select();
     q.expr(Expr::val(1))
-        .from(Alias::new("chat_message_reports"))
+        .from(Ident::new("chat_message_reports"))
         .and_where(
-            Expr::col((Alias::new("chat_message_reports"), Alias::new("message_id")))
-                .equals((Alias::new("chat_messages"), Alias::new("id"))),
+            Expr::col((Ident::new("chat_message_reports"), Ident::new("message_id")))
+                .equals((Ident::new("chat_messages"), Ident::new("id"))),
         );
     Expr::exists(q)
 }
@@ -91,7 +92,7 @@ impl Reports {
     pub async fn put(tx: &mut Tx, r: &ReportRow) -> Result<ReportRow, StoreError> {
         let mut q = Query::insert();
         q.into_table(table())
-            .columns(COLUMNS.map(Alias::new))
+            .columns(COLUMNS.map(Ident::new))
             .values_panic([
                 r.application_id.into(),
                 r.message_id.into(),
@@ -101,11 +102,11 @@ impl Reports {
                 r.created.into(),
             ])
             .on_conflict(
-                OnConflict::columns(["message_id", "user_id"].map(Alias::new))
-                    .update_columns(["reason", "properties"].map(Alias::new))
+                OnConflict::columns(["message_id", "user_id"].map(Ident::new))
+                    .update_columns(["reason", "properties"].map(Ident::new))
                     .to_owned(),
             )
-            .returning(Query::returning().columns(COLUMNS.map(Alias::new)));
+            .returning(Query::returning().columns(COLUMNS.map(Ident::new)));
         let rows = tx.fetch_all(&q).await?;
         rows.first()
             .map(read_report)
@@ -122,9 +123,9 @@ impl Reports {
     ) -> Result<Option<ReportRow>, StoreError> {
         let mut q = Query::delete();
         q.from_table(table())
-            .and_where(Expr::col(Alias::new("message_id")).eq(message))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user))
-            .returning(Query::returning().columns(COLUMNS.map(Alias::new)));
+            .and_where(Expr::col(Ident::new("message_id")).eq(message))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user))
+            .returning(Query::returning().columns(COLUMNS.map(Ident::new)));
         tx.fetch_all(&q).await?.first().map(read_report).transpose()
     }
 
@@ -136,7 +137,7 @@ impl Reports {
         user: i64,
     ) -> Result<Option<ReportRow>, StoreError> {
         let mut q = of_app(app);
-        q.columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+        q.columns(COLUMNS.map(|c| (table(), Ident::new(c))))
             .and_where(col("message_id").eq(message))
             .and_where(col("user_id").eq(user));
         let rows = self.db.fetch_all(&q).await?;
@@ -154,10 +155,10 @@ impl Reports {
             return Ok(HashMap::new());
         }
         let mut q = of_app(app);
-        q.column((table(), Alias::new("message_id")))
-            .expr_as(Func::count(col("user_id")), Alias::new("n"))
+        q.column((table(), Ident::new("message_id")))
+            .expr_as(Func::count(col("user_id")), Ident::new("n"))
             .and_where(col("message_id").is_in(messages.iter().copied()))
-            .group_by_col((table(), Alias::new("message_id")));
+            .group_by_col((table(), Ident::new("message_id")));
         let mut out = HashMap::new();
         for r in self.db.fetch_all(&q).await? {
             out.insert(
@@ -177,9 +178,9 @@ impl Reports {
         limit: u64,
     ) -> Result<Vec<MessageRow>, StoreError> {
         let mut q = select(app);
-        q.and_where(Expr::col((Alias::new("chat_messages"), Alias::new("channel_id"))).eq(channel))
+        q.and_where(Expr::col((Ident::new("chat_messages"), Ident::new("channel_id"))).eq(channel))
             .and_where(reported())
-            .order_by((Alias::new("chat_messages"), Alias::new("id")), Order::Asc)
+            .order_by((Ident::new("chat_messages"), Ident::new("id")), Order::Asc)
             .limit(limit)
             .offset(offset);
         let rows = self.db.fetch_all(&q).await?;
@@ -190,10 +191,10 @@ impl Reports {
         let mut q = select(app);
         q.clear_selects();
         q.expr_as(
-            Func::count(Expr::col((Alias::new("chat_messages"), Alias::new("id")))),
-            Alias::new("n"),
+            Func::count(Expr::col((Ident::new("chat_messages"), Ident::new("id")))),
+            Ident::new("n"),
         )
-        .and_where(Expr::col((Alias::new("chat_messages"), Alias::new("channel_id"))).eq(channel))
+        .and_where(Expr::col((Ident::new("chat_messages"), Ident::new("channel_id"))).eq(channel))
         .and_where(reported());
         let rows = self.db.fetch_all(&q).await?;
         Ok(rows

@@ -2,11 +2,12 @@
 //! Callers check first that the channel belongs to their application; rows here are keyed by
 //! channel.
 
-use sea_query::{Alias, Expr, JoinType, OnConflict, Order, Query};
+use sea_query::{Expr, JoinType, OnConflict, Order, Query};
 
 use super::chat_users::UserField;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::Ident;
 
 /// Which roster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +35,8 @@ pub enum RosterOrder {
 }
 
 impl Roster {
-    fn table(self) -> Alias {
-        Alias::new(match self {
+    fn table(self) -> Ident {
+        Ident::new(match self {
             Roster::Members => "chat_channel_members",
             Roster::Moderators => "chat_channel_moderators",
             Roster::Invites => "chat_channel_invites",
@@ -51,7 +52,7 @@ pub struct Rosters {
 
 /// The user aliased `users` has a display name containing `text`, in any case (folded on both
 /// sides: LIKE ignores case on SQLite only).
-fn display_name_contains(users: &Alias, text: &str) -> sea_query::SimpleExpr {
+fn display_name_contains(users: &Ident, text: &str) -> sea_query::SimpleExpr {
     let escaped = text
         .to_lowercase()
         .replace('\\', "\\\\")
@@ -59,7 +60,7 @@ fn display_name_contains(users: &Alias, text: &str) -> sea_query::SimpleExpr {
         .replace('_', "\\_");
     Expr::expr(sea_query::Func::lower(Expr::col((
         users.clone(),
-        Alias::new("display_name"),
+        Ident::new("display_name"),
     ))))
     .like(sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
@@ -79,10 +80,10 @@ impl Rosters {
     ) -> Result<bool, StoreError> {
         let mut q = Query::insert();
         q.into_table(roster.table())
-            .columns(["channel_id", "user_id", "created"].map(Alias::new))
+            .columns(["channel_id", "user_id", "created"].map(Ident::new))
             .values_panic([channel.into(), user.into(), created.into()])
             .on_conflict(
-                OnConflict::columns(["channel_id", "user_id"].map(Alias::new))
+                OnConflict::columns(["channel_id", "user_id"].map(Ident::new))
                     .do_nothing()
                     .to_owned(),
             );
@@ -98,8 +99,8 @@ impl Rosters {
     ) -> Result<bool, StoreError> {
         let mut q = Query::delete();
         q.from_table(roster.table())
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user));
+            .and_where(Expr::col(Ident::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user));
         Ok(tx.execute(&q).await? > 0)
     }
 
@@ -112,9 +113,9 @@ impl Rosters {
     ) -> Result<bool, StoreError> {
         let mut q = Query::select();
         q.from(roster.table())
-            .expr_as(Expr::val(1), Alias::new("present"))
-            .and_where(Expr::col(Alias::new("channel_id")).eq(channel))
-            .and_where(Expr::col(Alias::new("user_id")).eq(user));
+            .expr_as(Expr::val(1), Ident::new("present"))
+            .and_where(Expr::col(Ident::new("channel_id")).eq(channel))
+            .and_where(Expr::col(Ident::new("user_id")).eq(user));
         Ok(!self.db.fetch_all(&q).await?.is_empty())
     }
 
@@ -130,11 +131,11 @@ impl Rosters {
         }
         let mut q = Query::select();
         q.from(roster.table())
-            .columns(["channel_id", "user_id", "created"].map(Alias::new))
-            .and_where(Expr::col(Alias::new("channel_id")).is_in(channels.iter().copied()))
-            .order_by(Alias::new("channel_id"), Order::Asc)
-            .order_by(Alias::new("created"), Order::Asc)
-            .order_by(Alias::new("user_id"), Order::Asc);
+            .columns(["channel_id", "user_id", "created"].map(Ident::new))
+            .and_where(Expr::col(Ident::new("channel_id")).is_in(channels.iter().copied()))
+            .order_by(Ident::new("channel_id"), Order::Asc)
+            .order_by(Ident::new("created"), Order::Asc)
+            .order_by(Ident::new("user_id"), Order::Asc);
         let rows = self.db.fetch_all(&q).await?;
         rows.iter()
             .map(|r| {
@@ -163,9 +164,9 @@ impl Rosters {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<RosterEntry>, StoreError> {
-        let r = Alias::new("r");
-        let users = Alias::new("u");
-        let rc = |c: &str| (r.clone(), Alias::new(c));
+        let r = Ident::new("r");
+        let users = Ident::new("u");
+        let rc = |c: &'static str| (r.clone(), Ident::new(c));
         let mut q = Query::select();
         q.from_as(roster.table(), r.clone())
             .columns(["user_id", "created"].map(rc))
@@ -175,9 +176,9 @@ impl Rosters {
         if display_name.is_some() || order.iter().any(|(o, _)| matches!(o, RosterOrder::User(_))) {
             q.join_as(
                 JoinType::InnerJoin,
-                Alias::new("chat_users"),
+                Ident::new("chat_users"),
                 users.clone(),
-                Expr::col((users.clone(), Alias::new("id"))).equals(rc("user_id")),
+                Expr::col((users.clone(), Ident::new("id"))).equals(rc("user_id")),
             );
         }
         if let Some(text) = display_name {
@@ -227,21 +228,21 @@ impl Rosters {
         channel: i64,
         display_name: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let r = Alias::new("r");
-        let users = Alias::new("u");
+        let r = Ident::new("r");
+        let users = Ident::new("u");
         let mut q = Query::select();
         q.from_as(roster.table(), r.clone())
             .expr_as(
-                sea_query::Func::count(Expr::col((r.clone(), Alias::new("user_id")))),
-                Alias::new("n"),
+                sea_query::Func::count(Expr::col((r.clone(), Ident::new("user_id")))),
+                Ident::new("n"),
             )
-            .and_where(Expr::col((r.clone(), Alias::new("channel_id"))).eq(channel));
+            .and_where(Expr::col((r.clone(), Ident::new("channel_id"))).eq(channel));
         if let Some(text) = display_name {
             q.join_as(
                 JoinType::InnerJoin,
-                Alias::new("chat_users"),
+                Ident::new("chat_users"),
                 users.clone(),
-                Expr::col((users.clone(), Alias::new("id"))).equals((r, Alias::new("user_id"))),
+                Expr::col((users.clone(), Ident::new("id"))).equals((r, Ident::new("user_id"))),
             )
             .and_where(display_name_contains(&users, text));
         }

@@ -6,11 +6,12 @@
 use palaver_domain::platform::functions::{
     Dependencies, InstallState, Installation, RuntimeVersion,
 };
-use sea_query::{Alias, Expr, LockType, OnConflict, Query, SelectStatement};
+use sea_query::{Expr, LockType, OnConflict, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::DbRow;
+use crate::Ident;
 
 /// The only runtime type there is.
 pub const NODEJS: &str = "NODEJS";
@@ -32,12 +33,12 @@ pub struct RuntimeRow {
     pub updated: i64,
 }
 
-fn runtimes() -> Alias {
-    Alias::new("runtimes")
+fn runtimes() -> Ident {
+    Ident::new("runtimes")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col(Alias::new(c))
+fn col(c: &'static str) -> Expr {
+    Expr::col(Ident::new(c))
 }
 
 const COLUMNS: [&str; 13] = [
@@ -102,7 +103,7 @@ fn dependencies_text(d: &Dependencies) -> String {
 fn select(app: i64) -> SelectStatement {
     let mut q = Query::select();
     q.from(runtimes())
-        .columns(COLUMNS.map(Alias::new))
+        .columns(COLUMNS.map(Ident::new))
         .and_where(col("application_id").eq(app));
     q
 }
@@ -156,7 +157,7 @@ impl Runtimes {
                     "created",
                     "updated",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 app.into(),
@@ -171,7 +172,7 @@ impl Runtimes {
                 now.into(),
             ])
             .on_conflict(
-                OnConflict::column(Alias::new("application_id"))
+                OnConflict::column(Ident::new("application_id"))
                     .do_nothing()
                     .to_owned(),
             );
@@ -195,27 +196,27 @@ impl Runtimes {
         let i = &r.installation;
         let mut q = Query::update();
         q.table(runtimes())
-            .value(Alias::new("version"), r.version.to_string())
+            .value(Ident::new("version"), r.version.to_string())
             .value(
-                Alias::new("dependencies"),
+                Ident::new("dependencies"),
                 dependencies_text(&r.dependencies),
             )
             .value(
-                Alias::new("environment_variables"),
+                Ident::new("environment_variables"),
                 r.environment_variables.as_str(),
             )
             .value(
-                Alias::new("initialization_script"),
+                Ident::new("initialization_script"),
                 r.initialization_script.clone(),
             )
-            .value(Alias::new("install_state"), i.state.as_str())
-            .value(Alias::new("install_output"), i.output.clone())
-            .value(Alias::new("install_finished"), i.finished)
+            .value(Ident::new("install_state"), i.state.as_str())
+            .value(Ident::new("install_output"), i.output.clone())
+            .value(Ident::new("install_finished"), i.finished)
             .value(
-                Alias::new("installed_version"),
+                Ident::new("installed_version"),
                 i.installed_version.map(|v| v.to_string()),
             )
-            .value(Alias::new("updated"), r.updated)
+            .value(Ident::new("updated"), r.updated)
             .and_where(col("application_id").eq(r.application_id))
             .and_where(col("id").eq(r.id));
         Ok(tx.execute(&q).await? == 1)

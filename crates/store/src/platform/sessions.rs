@@ -2,12 +2,13 @@
 //! channel a user opened), ACTIVE until ended, and the leases of the instances holding them, so
 //! that the sessions of an instance that died are ended by another.
 
-use sea_query::{Alias, Expr, Func, InsertStatement, Order, Query, SelectStatement};
+use sea_query::{Expr, Func, InsertStatement, Order, Query, SelectStatement};
 
 use super::chat_users::UserField;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::{count_of, DbRow};
+use crate::Ident;
 
 pub const ACTIVE: &str = "ACTIVE";
 pub const ENDED: &str = "ENDED";
@@ -36,16 +37,16 @@ pub struct ChatSessionRow {
     pub ended: Option<i64>,
 }
 
-fn users() -> Alias {
-    Alias::new("user_sessions")
+fn users() -> Ident {
+    Ident::new("user_sessions")
 }
 
-fn chats() -> Alias {
-    Alias::new("chat_sessions")
+fn chats() -> Ident {
+    Ident::new("chat_sessions")
 }
 
-fn col(c: &str) -> Expr {
-    Expr::col(Alias::new(c))
+fn col(c: &'static str) -> Expr {
+    Expr::col(Ident::new(c))
 }
 
 const USER_COLUMNS: [&str; 8] = [
@@ -109,7 +110,7 @@ fn chat_insert(app: i64, session: i64, user: i64, channel: i64, now: i64) -> Ins
                 "state",
                 "created",
             ]
-            .map(Alias::new),
+            .map(Ident::new),
         )
         .values_panic([
             app.into(),
@@ -119,7 +120,7 @@ fn chat_insert(app: i64, session: i64, user: i64, channel: i64, now: i64) -> Ins
             ACTIVE.into(),
             now.into(),
         ])
-        .returning_col(Alias::new("id"));
+        .returning_col(Ident::new("id"));
     q
 }
 
@@ -146,21 +147,21 @@ fn id_of(rows: &[DbRow]) -> Result<i64, StoreError> {
 
 /// A page of one table's sessions of `app`, newest first, optionally of one state.
 fn page_of(
-    table: Alias,
-    columns: &[&str],
+    table: Ident,
+    columns: &[&'static str],
     app: i64,
     state: Option<&str>,
     ascending: bool,
 ) -> SelectStatement {
     let mut q = Query::select();
     q.from(table)
-        .columns(columns.iter().map(|c| Alias::new(*c)))
+        .columns(columns.iter().map(|c| Ident::new(*c)))
         .and_where(col("application_id").eq(app));
     if let Some(s) = state {
         q.and_where(col("state").eq(s));
     }
     let order = if ascending { Order::Asc } else { Order::Desc };
-    q.order_by(Alias::new("id"), order);
+    q.order_by(Ident::new("id"), order);
     q
 }
 
@@ -194,7 +195,7 @@ impl Sessions {
                     "user_agent",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 app.into(),
@@ -204,7 +205,7 @@ impl Sessions {
                 agent.map(str::to_string).into(),
                 now.into(),
             ])
-            .returning_col(Alias::new("id"));
+            .returning_col(Ident::new("id"));
         let id = id_of(&self.db.write_returning(&q).await?)?;
         Ok(UserSessionRow {
             id,
@@ -251,8 +252,8 @@ impl Sessions {
         let mut q = Query::update();
         q.table(chats())
             .values([
-                (Alias::new("state"), ENDED.into()),
-                (Alias::new("ended"), now.into()),
+                (Ident::new("state"), ENDED.into()),
+                (Ident::new("ended"), now.into()),
             ])
             .and_where(col("application_id").eq(app))
             .and_where(col("id").eq(id))
@@ -272,8 +273,8 @@ impl Sessions {
         let mut q = Query::update();
         q.table(users())
             .values([
-                (Alias::new("state"), ENDED.into()),
-                (Alias::new("ended"), now.into()),
+                (Ident::new("state"), ENDED.into()),
+                (Ident::new("ended"), now.into()),
             ])
             .and_where(col("application_id").eq(app))
             .and_where(col("id").eq(id))
@@ -284,7 +285,7 @@ impl Sessions {
         }
         let mut open = Query::select();
         open.from(chats())
-            .columns(CHAT_COLUMNS.map(Alias::new))
+            .columns(CHAT_COLUMNS.map(Ident::new))
             .and_where(col("user_session_id").eq(id))
             .and_where(col("state").eq(ACTIVE));
         let ended: Vec<ChatSessionRow> = tx
@@ -296,8 +297,8 @@ impl Sessions {
         let mut up = Query::update();
         up.table(chats())
             .values([
-                (Alias::new("state"), ENDED.into()),
-                (Alias::new("ended"), now.into()),
+                (Ident::new("state"), ENDED.into()),
+                (Ident::new("ended"), now.into()),
             ])
             .and_where(col("user_session_id").eq(id))
             .and_where(col("state").eq(ACTIVE));
@@ -309,7 +310,7 @@ impl Sessions {
     /// How many active user sessions `user` has: online while above zero.
     pub async fn active_count(&self, app: i64, user: i64) -> Result<u64, StoreError> {
         let mut q = Query::select();
-        q.expr_as(Func::count(col("id")), Alias::new("n"))
+        q.expr_as(Func::count(col("id")), Ident::new("n"))
             .from(users())
             .and_where(col("application_id").eq(app))
             .and_where(col("user_id").eq(user))
@@ -320,7 +321,7 @@ impl Sessions {
     /// How many active chat sessions `user` has in `channel`: a participant while above zero.
     pub async fn active_chats(&self, app: i64, user: i64, channel: i64) -> Result<u64, StoreError> {
         let mut q = Query::select();
-        q.expr_as(Func::count(col("id")), Alias::new("n"))
+        q.expr_as(Func::count(col("id")), Ident::new("n"))
             .from(chats())
             .and_where(col("application_id").eq(app))
             .and_where(col("user_id").eq(user))
@@ -367,7 +368,7 @@ impl Sessions {
         let mut count = q.clone();
         count.clear_selects();
         count.clear_order_by();
-        count.expr_as(Func::count(col("id")), Alias::new("n"));
+        count.expr_as(Func::count(col("id")), Ident::new("n"));
         let total = count_of(&self.db.fetch_all(&count).await?)?;
         let mut page = q;
         page.offset(offset).limit(limit);
@@ -385,7 +386,7 @@ impl Sessions {
         }
         let mut q = Query::select();
         q.from(users())
-            .columns(USER_COLUMNS.map(Alias::new))
+            .columns(USER_COLUMNS.map(Ident::new))
             .and_where(col("application_id").eq(app))
             .and_where(col("id").is_in(ids.iter().copied()));
         self.db.fetch_all(&q).await?.iter().map(read_user).collect()
@@ -403,25 +404,25 @@ impl Sessions {
     ) -> Result<(Vec<i64>, u64), StoreError> {
         let mut active = Query::select();
         active
-            .column(Alias::new("user_id"))
+            .column(Ident::new("user_id"))
             .from(chats())
             .and_where(col("application_id").eq(app))
             .and_where(col("channel_id").eq(channel))
             .and_where(col("state").eq(ACTIVE));
         // The users are read from the channel's sessions (an index range), then each by key.
-        let u = Alias::new("chat_users");
+        let u = Ident::new("chat_users");
         let mut q = Query::select();
-        q.column((u.clone(), Alias::new("id")))
+        q.column((u.clone(), Ident::new("id")))
             .from(u.clone())
-            .and_where(Expr::col((u.clone(), Alias::new("application_id"))).eq(app))
-            .and_where(Expr::col((u.clone(), Alias::new("id"))).in_subquery(active));
+            .and_where(Expr::col((u.clone(), Ident::new("application_id"))).eq(app))
+            .and_where(Expr::col((u.clone(), Ident::new("id"))).in_subquery(active));
         let mut by_id = false;
         for &(f, descending) in order {
             f.order(&mut q, &u, descending);
             by_id |= f == UserField::Id;
         }
         if !by_id {
-            q.order_by((u, Alias::new("id")), Order::Asc);
+            q.order_by((u, Ident::new("id")), Order::Asc);
         }
         q.offset(offset).limit(limit);
         let ids = self
@@ -432,7 +433,7 @@ impl Sessions {
             .map(|r| Ok(r.int("id")?.unwrap_or_default()))
             .collect::<Result<Vec<i64>, StoreError>>()?;
         let mut c = Query::select();
-        c.expr_as(Expr::cust("COUNT(DISTINCT user_id)"), Alias::new("n"))
+        c.expr_as(Expr::cust("COUNT(DISTINCT user_id)"), Ident::new("n"))
             .from(chats())
             .and_where(col("application_id").eq(app))
             .and_where(col("channel_id").eq(channel))
@@ -443,12 +444,12 @@ impl Sessions {
     /// Renews `instance`'s lease until `until` (epoch milliseconds).
     pub async fn renew_lease(&self, instance: &str, until: i64) -> Result<(), StoreError> {
         let mut q = Query::insert();
-        q.into_table(Alias::new("gateway_instances"))
-            .columns(["id", "lease_until"].map(Alias::new))
+        q.into_table(Ident::new("gateway_instances"))
+            .columns(["id", "lease_until"].map(Ident::new))
             .values_panic([instance.into(), until.into()])
             .on_conflict(
-                sea_query::OnConflict::column(Alias::new("id"))
-                    .update_column(Alias::new("lease_until"))
+                sea_query::OnConflict::column(Ident::new("id"))
+                    .update_column(Ident::new("lease_until"))
                     .to_owned(),
             );
         self.db.execute(&q).await?;
@@ -458,8 +459,8 @@ impl Sessions {
     /// Instances whose lease ran out before `now`, besides `except` (the caller).
     pub async fn expired(&self, now: i64, except: &str) -> Result<Vec<String>, StoreError> {
         let mut q = Query::select();
-        q.column(Alias::new("id"))
-            .from(Alias::new("gateway_instances"))
+        q.column(Ident::new("id"))
+            .from(Ident::new("gateway_instances"))
             .and_where(col("lease_until").lt(now))
             .and_where(col("id").ne(except));
         self.db
@@ -474,7 +475,7 @@ impl Sessions {
     pub async fn held_by(&self, instance: &str) -> Result<Vec<UserSessionRow>, StoreError> {
         let mut q = Query::select();
         q.from(users())
-            .columns(USER_COLUMNS.map(Alias::new))
+            .columns(USER_COLUMNS.map(Ident::new))
             .and_where(col("instance_id").eq(instance))
             .and_where(col("state").eq(ACTIVE));
         self.db.fetch_all(&q).await?.iter().map(read_user).collect()
@@ -483,7 +484,7 @@ impl Sessions {
     /// Forgets `instance` once its sessions are ended.
     pub async fn forget_instance(&self, instance: &str) -> Result<(), StoreError> {
         let mut q = Query::delete();
-        q.from_table(Alias::new("gateway_instances"))
+        q.from_table(Ident::new("gateway_instances"))
             .and_where(col("id").eq(instance));
         self.db.execute(&q).await?;
         Ok(())

@@ -2,12 +2,13 @@
 //! a MESSAGE reply thread per top-level message, and named STANDALONE threads its users open.
 //! Writes take the caller's transaction.
 
-use sea_query::{Alias, Expr, Func, OnConflict, Query, SelectStatement};
+use sea_query::{Expr, Func, OnConflict, Query, SelectStatement};
 use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::row::{Columns, DbRow};
+use crate::Ident;
 
 /// A stored thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,17 +46,17 @@ const COLUMNS: [&str; 8] = [
     "created",
 ];
 
-fn table() -> Alias {
-    Alias::new("chat_threads")
+fn table() -> Ident {
+    Ident::new("chat_threads")
 }
 
 /// Selects into `q`, which joins `chat_threads` as `alias`, what [`read`] reads, each column
 /// named `prefix` and its name (read back through [`crate::row::Prefixed`]).
-pub(crate) fn select_as(q: &mut SelectStatement, alias: &str, prefix: &str) {
+pub(crate) fn select_as(q: &mut SelectStatement, alias: &'static str, prefix: &str) {
     for c in COLUMNS {
         q.expr_as(
-            Expr::col((Alias::new(alias), Alias::new(c))),
-            Alias::new(format!("{prefix}{c}")),
+            Expr::col((Ident::new(alias), Ident::new(c))),
+            Ident::new(format!("{prefix}{c}")),
         );
     }
 }
@@ -120,18 +121,18 @@ impl Threads {
         let mut up = Query::update();
         up.table(table())
             .value(
-                Alias::new("last_seq"),
-                Expr::col(Alias::new("last_seq")).add(count),
+                Ident::new("last_seq"),
+                Expr::col(Ident::new("last_seq")).add(count),
             )
-            .and_where(Expr::col(Alias::new("main_of")).eq(channel))
-            .returning(Query::returning().columns(["id", "last_seq"].map(Alias::new)));
+            .and_where(Expr::col(Ident::new("main_of")).eq(channel))
+            .returning(Query::returning().columns(["id", "last_seq"].map(Ident::new)));
         let rows = tx.fetch_all(&up).await?;
         if !rows.is_empty() {
             return Ok((one_int(&rows, "id")?, one_int(&rows, "last_seq")?));
         }
         let mut ins = Query::insert();
         ins.into_table(table())
-            .columns(["application_id", "channel_id", "type", "main_of", "created"].map(Alias::new))
+            .columns(["application_id", "channel_id", "type", "main_of", "created"].map(Ident::new))
             .values_panic([
                 app.into(),
                 channel.into(),
@@ -140,7 +141,7 @@ impl Threads {
                 now.into(),
             ])
             .on_conflict(
-                OnConflict::column(Alias::new("main_of"))
+                OnConflict::column(Ident::new("main_of"))
                     .do_nothing()
                     .to_owned(),
             );
@@ -182,7 +183,7 @@ impl Threads {
                     "parent_message_id",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             );
             for (channel, parent) in chunk {
                 q.values_panic([
@@ -194,7 +195,7 @@ impl Threads {
                 ]);
             }
             // Neither engine promises RETURNING rows in VALUES order: match them by parent.
-            q.returning(Query::returning().columns(["id", "parent_message_id"].map(Alias::new)));
+            q.returning(Query::returning().columns(["id", "parent_message_id"].map(Ident::new)));
             for r in tx.fetch_all(&q).await? {
                 ids.insert(
                     r.int("parent_message_id")?.unwrap_or_default(),
@@ -232,19 +233,19 @@ impl Threads {
         last: i64,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let m = Alias::new("chat_messages");
+        let m = Ident::new("chat_messages");
         let mut parents = Query::select();
         parents
             .from(m.clone())
-            .column((m.clone(), Alias::new("application_id")))
-            .column((m.clone(), Alias::new("channel_id")))
+            .column((m.clone(), Ident::new("application_id")))
+            .column((m.clone(), Ident::new("channel_id")))
             .expr(Expr::val("MESSAGE"))
-            .column((m.clone(), Alias::new("id")))
+            .column((m.clone(), Ident::new("id")))
             .expr(Expr::val(now))
-            .and_where(Expr::col((m.clone(), Alias::new("application_id"))).eq(app))
-            .and_where(Expr::col((m.clone(), Alias::new("app_seq"))).between(first, last))
-            .and_where(Expr::col((m.clone(), Alias::new("nested_level"))).eq(0))
-            .order_by((m, Alias::new("app_seq")), sea_query::Order::Asc);
+            .and_where(Expr::col((m.clone(), Ident::new("application_id"))).eq(app))
+            .and_where(Expr::col((m.clone(), Ident::new("app_seq"))).between(first, last))
+            .and_where(Expr::col((m.clone(), Ident::new("nested_level"))).eq(0))
+            .order_by((m, Ident::new("app_seq")), sea_query::Order::Asc);
         let mut q = Query::insert();
         q.into_table(table())
             .columns(
@@ -255,7 +256,7 @@ impl Threads {
                     "parent_message_id",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .select_from(parents)
             .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))?;
@@ -282,7 +283,7 @@ impl Threads {
                     "properties",
                     "created",
                 ]
-                .map(Alias::new),
+                .map(Ident::new),
             )
             .values_panic([
                 app.into(),
@@ -292,7 +293,7 @@ impl Threads {
                 properties.to_string().into(),
                 now.into(),
             ])
-            .returning_col(Alias::new("id"));
+            .returning_col(Ident::new("id"));
         let id = one_int(&tx.fetch_all(&q).await?, "id")?;
         Ok(ThreadRow {
             id,
@@ -313,9 +314,9 @@ impl Threads {
         }
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(Alias::new))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("id")).is_in(ids.iter().copied()));
+            .columns(COLUMNS.map(Ident::new))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("id")).is_in(ids.iter().copied()));
         let rows = self.db.fetch_all(&q).await?;
         rows.iter().map(read).collect()
     }
@@ -324,13 +325,13 @@ impl Threads {
     /// the reply threads that hold replies (every top-level message has one; empty ones are
     /// noise in a list).
     fn of_channel(app: i64, channel: i64, f: ThreadFilter) -> sea_query::SelectStatement {
-        let t = || Expr::col((table(), Alias::new("type")));
+        let t = || Expr::col((table(), Ident::new("type")));
         let mut replies = Query::select();
-        let m = Alias::new("tm");
+        let m = Ident::new("tm");
         replies
             .expr(Expr::val(1))
-            .from_as(Alias::new("chat_messages"), m.clone())
-            .and_where(Expr::col((m, Alias::new("thread_id"))).equals((table(), Alias::new("id"))));
+            .from_as(Ident::new("chat_messages"), m.clone())
+            .and_where(Expr::col((m, Ident::new("thread_id"))).equals((table(), Ident::new("id"))));
         let mut kinds = sea_query::Cond::any();
         if !f.without_main && !f.standalone_only {
             kinds = kinds.add(t().eq("MAIN"));
@@ -345,8 +346,8 @@ impl Threads {
         }
         let mut q = Query::select();
         q.from(table())
-            .and_where(Expr::col((table(), Alias::new("application_id"))).eq(app))
-            .and_where(Expr::col((table(), Alias::new("channel_id"))).eq(channel))
+            .and_where(Expr::col((table(), Ident::new("application_id"))).eq(app))
+            .and_where(Expr::col((table(), Ident::new("channel_id"))).eq(channel))
             .cond_where(kinds);
         q
     }
@@ -362,10 +363,10 @@ impl Threads {
         limit: u64,
     ) -> Result<Vec<ThreadRow>, StoreError> {
         let mut q = Self::of_channel(app, channel, f);
-        let main = Expr::col((table(), Alias::new("type"))).eq("MAIN");
-        q.columns(COLUMNS.map(|c| (table(), Alias::new(c))))
+        let main = Expr::col((table(), Ident::new("type"))).eq("MAIN");
+        q.columns(COLUMNS.map(|c| (table(), Ident::new(c))))
             .order_by_expr(main, sea_query::Order::Desc)
-            .order_by((table(), Alias::new("id")), sea_query::Order::Asc)
+            .order_by((table(), Ident::new("id")), sea_query::Order::Asc)
             .limit(limit)
             .offset(offset);
         let rows = self.db.fetch_all(&q).await?;
@@ -375,8 +376,8 @@ impl Threads {
     pub async fn count(&self, app: i64, channel: i64, f: ThreadFilter) -> Result<u64, StoreError> {
         let mut q = Self::of_channel(app, channel, f);
         q.expr_as(
-            Func::count(Expr::col((table(), Alias::new("id")))),
-            Alias::new("n"),
+            Func::count(Expr::col((table(), Ident::new("id")))),
+            Ident::new("n"),
         );
         Ok(one_int(&self.db.fetch_all(&q).await?, "n")?.max(0) as u64)
     }
@@ -384,9 +385,9 @@ impl Threads {
     pub async fn get(&self, app: i64, id: i64) -> Result<Option<ThreadRow>, StoreError> {
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(Alias::new))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("id")).eq(id));
+            .columns(COLUMNS.map(Ident::new))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("id")).eq(id));
         let rows = self.db.fetch_all(&q).await?;
         rows.first().map(read).transpose()
     }
@@ -405,26 +406,26 @@ impl Threads {
         }
         let mut q = Query::select();
         q.from(table())
-            .columns(COLUMNS.map(Alias::new))
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("parent_message_id")).is_in(parents.iter().copied()));
+            .columns(COLUMNS.map(Ident::new))
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("parent_message_id")).is_in(parents.iter().copied()));
         let rows = self.db.fetch_all(&q).await?;
         let threads = rows.iter().map(read).collect::<Result<Vec<_>, _>>()?;
         if threads.is_empty() {
             return Ok(Vec::new());
         }
-        let messages = Alias::new("chat_messages");
+        let messages = Ident::new("chat_messages");
         let mut count = Query::select();
         count
             .from(messages.clone())
-            .column(Alias::new("thread_id"))
+            .column(Ident::new("thread_id"))
             .expr_as(
-                Func::count(Expr::col((messages.clone(), Alias::new("id")))),
-                Alias::new("n"),
+                Func::count(Expr::col((messages.clone(), Ident::new("id")))),
+                Ident::new("n"),
             )
-            .and_where(Expr::col(Alias::new("application_id")).eq(app))
-            .and_where(Expr::col(Alias::new("thread_id")).is_in(threads.iter().map(|t| t.id)))
-            .group_by_col(Alias::new("thread_id"));
+            .and_where(Expr::col(Ident::new("application_id")).eq(app))
+            .and_where(Expr::col(Ident::new("thread_id")).is_in(threads.iter().map(|t| t.id)))
+            .group_by_col(Ident::new("thread_id"));
         let mut sizes = std::collections::HashMap::new();
         for r in self.db.fetch_all(&count).await? {
             sizes.insert(
