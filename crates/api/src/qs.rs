@@ -21,6 +21,28 @@ pub fn parse(query: &str) -> Map<String, Value> {
     }
 }
 
+/// The value of `name` when [`parse`] would make it one string (given once, without brackets),
+/// found without building the rest: a request's token is looked for in every query string.
+pub fn scalar(query: &str, name: &str) -> Option<String> {
+    let mut found = None;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if *key == *name {
+            if found.is_some() {
+                // Twice: a list.
+                return None;
+            }
+            found = Some(value.into_owned());
+        } else if key
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with('['))
+        {
+            // `name[…]`: an object or a list.
+            return None;
+        }
+    }
+    found
+}
+
 /// `a[b][c]` → `["a", "b", "c"]`; `a[]` → `["a", ""]`; past the depth limit the rest of the key
 /// is kept whole, brackets included.
 fn split_key(key: &str) -> Vec<String> {
@@ -116,6 +138,40 @@ fn compact(v: Value) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_scalar_is_what_the_whole_parse_makes_a_string() {
+        for q in [
+            "access_token=abc",
+            "filter=%7B%7D&access_token=a%20b&x=1",
+            "access_token=a&access_token=b",
+            "access_token[x]=a",
+            "access_token=a&access_token[]=b",
+            "access_token%5Bx%5D=a",
+            "access_token[=a",
+            "access_token]=a",
+            "%61ccess_token=a+b",
+            "access_tokens=a",
+            "[access_token]=a",
+            "access_token=",
+            "",
+            "x=1",
+        ] {
+            let whole = match parse(q).get("access_token") {
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            };
+            assert_eq!(scalar(q, "access_token"), whole, "{q}");
+        }
+        assert_eq!(
+            scalar("%61ccess_token=a+b", "access_token").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            scalar("access_token=a&access_token=b", "access_token"),
+            None
+        );
+    }
 
     #[test]
     fn brackets_nest() {

@@ -25,7 +25,7 @@ pub fn new_object_id() -> String {
     bytes[..4].copy_from_slice(&secs.to_be_bytes());
     bytes[4..9].copy_from_slice(process_bytes());
     bytes[9..].copy_from_slice(&next_count().to_be_bytes()[1..]);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// True when `s` has the shape of an id made by [`new_object_id`].

@@ -17,9 +17,8 @@ use crate::qs;
 
 /// Where the token may travel, in LoopBack's search order (query first, then headers).
 pub(crate) fn token_of(parts: &Parts) -> Option<String> {
-    let query = qs::parse(parts.uri.query().unwrap_or_default());
-    if let Some(Value::String(t)) = query.get("access_token") {
-        return Some(t.clone());
+    if let Some(t) = qs::scalar(parts.uri.query().unwrap_or_default(), "access_token") {
+        return Some(t);
     }
     for name in ["ktl-access-token", "x-access-token"] {
         if let Some(v) = parts.headers.get(name).and_then(|v| v.to_str().ok()) {

@@ -202,10 +202,7 @@ fn item_keys(entry: &Entry, link: Option<&str>) -> Vec<String> {
         h.update(kind.as_bytes());
         h.update([0]);
         h.update(v.as_bytes());
-        h.finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        hex::encode(h.finalize())
     };
     let mut keys = Vec::with_capacity(2);
     if let Some(l) = link {

@@ -53,7 +53,7 @@ pub(crate) fn channel_ref(c: &ChannelRow) -> ChannelRef {
 pub(crate) fn random_name() -> String {
     use rand::Rng;
     let b: [u8; 16] = rand::thread_rng().gen();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = hex::encode(b);
     format!(
         "{}-{}-4{}-{}-{}",
         &h[0..8],

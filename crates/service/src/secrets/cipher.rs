@@ -56,11 +56,7 @@ impl Sealer {
         let check = match <Hmac<Sha256> as Mac>::new_from_slice(&key) {
             Ok(mut mac) => {
                 mac.update(CHECK_LABEL);
-                mac.finalize()
-                    .into_bytes()
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect()
+                hex::encode(mac.finalize().into_bytes())
             }
             // HMAC takes keys of any length: this does not happen.
             Err(_) => String::new(),
