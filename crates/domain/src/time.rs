@@ -39,10 +39,50 @@ impl Clock {
 
 /// Formats epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_millis(ms: i64) -> String {
-    match Utc.timestamp_millis_opt(ms).single() {
-        Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
-        None => String::new(),
+    // Every list shows a few dates per row: the common years are written digit by digit from
+    // the day number (Howard Hinnant's `civil_from_days`), not through chrono's calendar and
+    // the formatting machinery; a test compares the two over many instants.
+    let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        // Signed and longer years, and instants chrono cannot show (an empty text).
+        return Utc
+            .timestamp_millis_opt(ms)
+            .single()
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+            .unwrap_or_default();
     }
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut n: i64| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, in_day / 3_600_000);
+    put(14, 2, in_day / 60_000 % 60);
+    put(17, 2, in_day / 1_000 % 60);
+    put(20, 3, in_day % 1_000);
+    // ASCII digits and separators: always UTF-8.
+    std::str::from_utf8(&out)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+/// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
 /// Parses an ISO-8601 date or date-time (as JavaScript's `new Date(string)` would for the common forms)
@@ -69,6 +109,43 @@ pub fn parse_date(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        let chrono = |ms: i64| {
+            Utc.timestamp_millis_opt(ms)
+                .single()
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+                .unwrap_or_default()
+        };
+        assert_eq!(format_millis(1_503_297_117_547), "2017-08-21T06:31:57.547Z");
+        assert_eq!(format_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_millis(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            format_millis(253_402_300_799_999),
+            "9999-12-31T23:59:59.999Z"
+        );
+        let mut edges = vec![
+            i64::MIN,
+            i64::MAX,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            253_402_300_800_000,
+            951_782_400_000,
+            4_107_542_399_999,
+        ];
+        // A spread of instants over ±300 years, leap days and ends of months among them.
+        let mut x: i64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            edges.push(x % 9_500_000_000_000);
+        }
+        for ms in edges {
+            assert_eq!(format_millis(ms), chrono(ms), "{ms}");
+        }
+    }
 
     #[test]
     fn an_advanced_clock_runs_ahead_in_every_clone() {

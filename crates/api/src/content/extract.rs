@@ -110,23 +110,28 @@ pub(crate) fn body_value(form: bool, bytes: &[u8]) -> Result<Value, DomainError>
 
 /// The raw `filter` / `where` parameter of a query string before it meets a model.
 pub(crate) fn param(query: &str, name: &str) -> Result<Value, DomainError> {
-    let query = qs::parse(query);
-    match query.get(name) {
+    // The usual form, one JSON text, is found without parsing the rest of the query.
+    if let Some(s) = qs::scalar(query, name) {
+        return json_param(&s);
+    }
+    match qs::parse(query).get(name) {
         None => Ok(Value::Null),
-        // A plain value is JSON when it looks like an object (strong-remoting's rule).
-        Some(Value::String(s)) => {
-            let t = s.trim();
-            if t.is_empty() || t == "null" {
-                Ok(Value::Null)
-            } else if t.starts_with('{') && t.ends_with('}') {
-                serde_json::from_str(t)
-                    .map_err(|_| DomainError::bad_filter("Cannot parse JSON-encoded object value."))
-            } else {
-                Err(DomainError::bad_filter("Value is not an object."))
-            }
-        }
+        Some(Value::String(s)) => json_param(s),
         Some(obj @ Value::Object(_)) => Ok(obj.clone()),
         Some(_) => Err(DomainError::bad_filter("Value is not an object.")),
+    }
+}
+
+/// A plain parameter value: JSON when it looks like an object (strong-remoting's rule).
+fn json_param(s: &str) -> Result<Value, DomainError> {
+    let t = s.trim();
+    if t.is_empty() || t == "null" {
+        Ok(Value::Null)
+    } else if t.starts_with('{') && t.ends_with('}') {
+        serde_json::from_str(t)
+            .map_err(|_| DomainError::bad_filter("Cannot parse JSON-encoded object value."))
+    } else {
+        Err(DomainError::bad_filter("Value is not an object."))
     }
 }
 
