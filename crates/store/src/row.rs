@@ -5,7 +5,7 @@ use palaver_domain::time::format_millis;
 use palaver_domain::{Kind, Model};
 use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
-use sqlx::Row;
+use sqlx::{Column, Row};
 
 use crate::error::StoreError;
 use crate::sqlite::SqliteRow;
@@ -65,7 +65,7 @@ impl DbRow {
                     .int_at(f.name, at)?
                     .map(|ms| Value::String(format_millis(ms))),
                 Kind::TextArray | Kind::Json => self
-                    .with_text(f.name, |s| s.map(serde_json::from_str).transpose())?
+                    .with_text_at(f.name, at, |s| s.map(serde_json::from_str).transpose())?
                     .map_err(|_| StoreError::Decode(format!("{}.{}", model.table, f.name)))?,
             };
             doc.insert(f.name.to_string(), v.unwrap_or(Value::Null));
@@ -78,7 +78,20 @@ impl DbRow {
     fn take_text(&mut self, col: &str, at: usize) -> Result<Option<String>, StoreError> {
         Ok(match self {
             DbRow::Sqlite(r) => r.take_text(col, at)?,
-            DbRow::Postgres(r) => r.try_get(col)?,
+            DbRow::Postgres(r) => pg_get(r, col, at)?,
+        })
+    }
+
+    /// `f` of the text of `col`, expected at index `at`, borrowed from the row.
+    fn with_text_at<T>(
+        &self,
+        col: &str,
+        at: usize,
+        f: impl FnOnce(Option<&str>) -> T,
+    ) -> Result<T, StoreError> {
+        Ok(match self {
+            DbRow::Sqlite(r) => f(r.text_ref_at(col, at)?),
+            DbRow::Postgres(r) => f(pg_get::<Option<&str>>(r, col, at)?),
         })
     }
 
@@ -86,7 +99,7 @@ impl DbRow {
     fn int_at(&self, col: &str, at: usize) -> Result<Option<i64>, StoreError> {
         Ok(match self {
             DbRow::Sqlite(r) => r.int_at(col, at)?,
-            DbRow::Postgres(r) => r.try_get(col)?,
+            DbRow::Postgres(r) => pg_get(r, col, at)?,
         })
     }
 
@@ -94,8 +107,21 @@ impl DbRow {
     fn bool_at(&self, col: &str, at: usize) -> Result<Option<bool>, StoreError> {
         Ok(match self {
             DbRow::Sqlite(r) => r.int_at(col, at)?.map(|i| i != 0),
-            DbRow::Postgres(r) => r.try_get(col)?,
+            DbRow::Postgres(r) => pg_get(r, col, at)?,
         })
+    }
+}
+
+/// Column `col` of a PostgreSQL row, read by its index `at` when that is the column: reading
+/// by name hashes the name and looks it up, for every cell.
+fn pg_get<'r, T>(r: &'r PgRow, col: &str, at: usize) -> Result<T, sqlx::Error>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    if r.columns().get(at).is_some_and(|c| c.name() == col) {
+        r.try_get(at)
+    } else {
+        r.try_get(col)
     }
 }
 

@@ -305,6 +305,16 @@ impl SqliteRow {
         }
     }
 
+    /// The text of column `col` (looked for at `at` first) where it holds text (or NULL),
+    /// borrowed.
+    pub(crate) fn text_ref_at(&self, col: &str, at: usize) -> Result<Option<&str>, StoreError> {
+        match &self.cells[self.index(col, at)?] {
+            Value::Null => Ok(None),
+            Value::Text(s) => Ok(Some(s)),
+            _ => Err(StoreError::Decode(format!("{col} is not text"))),
+        }
+    }
+
     /// The integer of column `col`, looked for at `at` first.
     pub(crate) fn int_at(&self, col: &str, at: usize) -> Result<Option<i64>, StoreError> {
         int_of(&self.cells[self.index(col, at)?], col)
@@ -325,11 +335,7 @@ impl SqliteRow {
     /// The column's text where it holds text (or NULL), borrowed: for a JSON column parsed at
     /// once, whose copy would be thrown away.
     pub(crate) fn text_ref(&self, col: &str) -> Result<Option<&str>, StoreError> {
-        match self.cell(col)? {
-            Value::Null => Ok(None),
-            Value::Text(s) => Ok(Some(s)),
-            _ => Err(StoreError::Decode(format!("{col} is not text"))),
-        }
+        self.text_ref_at(col, 0)
     }
 
     pub(crate) fn int(&self, col: &str) -> Result<Option<i64>, StoreError> {
@@ -388,6 +394,10 @@ mod tests {
         assert_eq!(r.int_at("z", 2).unwrap(), None);
         assert!(r.int_at("v", 0).is_err());
         assert!(r.int_at("x", 0).is_err(), "text is not an integer");
+        assert_eq!(r.text_ref_at("x", 0).unwrap(), Some("a"));
+        assert_eq!(r.text_ref_at("x", 3).unwrap(), Some("a"));
+        assert_eq!(r.text_ref_at("z", 2).unwrap(), None);
+        assert!(r.text_ref_at("y", 1).is_err(), "an integer is not text");
         // Text is moved out once; an integer cell is read as its text.
         assert_eq!(r.take_text("x", 2).unwrap().as_deref(), Some("a"));
         assert_eq!(r.text("x").unwrap(), None);
