@@ -2,6 +2,8 @@
 //! sea-query for the connected dialect and run with bound values, through sqlx on PostgreSQL
 //! and through rusqlite on the calling thread on SQLite (see `sqlite`).
 //! Every read and write is scoped by organisation; nothing here can return another tenant's rows.
+//! Tables and columns are named with `Ident` (not sea-query's `Alias`, which allocates and
+//! formats each name), and a statement's text is collected by `statement_text`.
 
 mod cache;
 mod channel_feeds;
