@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, OriginalUri, Request};
+use axum::http::Response;
 use axum::http::{HeaderName, HeaderValue, Method};
-use axum::response::Response;
 use tracing::Instrument;
 
 pub use series::install;
@@ -53,11 +53,11 @@ pub struct RequestService<S> {
     inner: S,
 }
 
-impl<S> tower::Service<Request> for RequestService<S>
+impl<S, B> tower::Service<Request> for RequestService<S>
 where
-    S: tower::Service<Request, Response = Response>,
+    S: tower::Service<Request, Response = Response<B>>,
 {
-    type Response = Response;
+    type Response = Response<B>;
     type Error = S::Error;
     type Future = Observed<S::Future>;
 
@@ -107,11 +107,11 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, E> Future for Observed<F>
+impl<F, B, E> Future for Observed<F>
 where
-    F: Future<Output = Result<Response, E>>,
+    F: Future<Output = Result<Response<B>, E>>,
 {
-    type Output = Result<Response, E>;
+    type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();

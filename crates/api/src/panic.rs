@@ -24,6 +24,18 @@ pub(crate) fn internal_error(content_api: bool) -> Response<Body> {
     res
 }
 
+/// What a panic in a content API route answers, after logging it.
+pub(crate) fn content_answer(panic: Box<dyn Any + Send>) -> Response<Body> {
+    log(panic.as_ref());
+    internal_error(true)
+}
+
+/// What a panic in any other route answers, after logging it.
+pub(crate) fn platform_answer(panic: Box<dyn Any + Send>) -> Response<Body> {
+    log(panic.as_ref());
+    internal_error(false)
+}
+
 /// Logs a caught panic once.
 pub(crate) fn log(panic: &(dyn Any + Send)) {
     let what = panic

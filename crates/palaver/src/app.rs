@@ -240,7 +240,8 @@ impl App {
             message: palaver_gateway::resources::message,
             current_user: palaver_gateway::resources::current_user,
         };
-        let router = palaver_api::router_with(
+        let metrics = crate::telemetry::Metrics::bind(&self.metrics, &self.metrics_probe).await?;
+        let router = palaver_api::faces(
             self.services.clone(),
             self.config.content_cors_origins.as_deref(),
             &self.limits,
@@ -248,21 +249,16 @@ impl App {
                 enabled: self.config.docs_enabled,
             },
         )
-        .merge(palaver_api::stream_router(self.services.clone(), views))
-        .merge(gateway.clone().router());
-        let metrics = crate::telemetry::Metrics::bind(&self.metrics, &self.metrics_probe).await?;
-        // Every request runs in its span with its request id, and is counted.
-        let router = router.merge(
+        .merge(palaver_api::stream_routes(self.services.clone(), views))
+        .merge(gateway.clone().router())
+        .merge(
             metrics
                 .as_ref()
                 .map(|m| m.main_routes())
                 .unwrap_or_default(),
         );
-        let router = if self.request_spans {
-            router.layer(palaver_api::observe::RequestLayer)
-        } else {
-            router
-        };
+        // Every request runs in its span with its request id, and is counted.
+        let router = palaver_api::outermost(router, self.request_spans);
         let db = self.services.db.clone();
         let retention = std::time::Duration::from_secs(self.config.outbox_retention_hours * 3600);
         let mut tasks = Supervisor::new();
