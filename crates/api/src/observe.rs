@@ -26,6 +26,10 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest request id taken from a caller; a longer one is replaced by one of ours.
 const MAX_ID_LEN: usize = 128;
 
+/// The target of every request's span (named `request`; its fields `request_id`, `method` and
+/// `route`, all strings).
+pub const SPAN_TARGET: &str = "palaver_api::observe";
+
 /// The route label of every request no route matched: raw paths would make a series per path.
 pub const UNMATCHED: &str = "unmatched";
 
@@ -77,11 +81,14 @@ where
         );
         // At ERROR level so that its fields are on every line the filter lets through, however
         // quiet it is set: an error line always carries its request id.
+        // Its fields are strings, which the server's log subscriber writes without the
+        // formatting machinery (`palaver::logging`).
         let span = tracing::error_span!(
+            target: SPAN_TARGET,
             "request",
-            request_id = %id.to_str().unwrap_or_default(),
+            request_id = id.to_str().unwrap_or_default(),
             method,
-            route = %route.as_ref().map_or(UNMATCHED, MatchedPath::as_str)
+            route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str)
         );
         Observed {
             inner: self.inner.call(req).instrument(span),
