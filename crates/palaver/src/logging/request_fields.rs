@@ -170,27 +170,8 @@ mod tests {
 
     use tracing_subscriber::layer::SubscriberExt;
 
+    use super::super::Buffer;
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Buffer {
-        type Writer = Buffer;
-        fn make_writer(&'w self) -> Buffer {
-            self.clone()
-        }
-    }
 
     /// What `log` writes, with this layer before the formatter or without it.
     fn written(format: LogFormat, with_layer: bool, log: impl Fn()) -> String {
