@@ -3,7 +3,7 @@
 //!
 //! The formatter writes a span's fields when the span is made, through `fmt::Write` and a
 //! visitor built for any value of any type: for the three strings of a request's span that was
-//! half of the span's cost, paid on every request though most requests log nothing. This layer
+//! most of the span's cost, paid on every request though most requests log nothing. This layer
 //! runs before the formatter and leaves the same text in the span's extensions, where the
 //! formatter finds it and writes nothing itself. Any other span, or a request span whose fields
 //! are not the strings it expects, is left to the formatter.
@@ -63,13 +63,16 @@ impl Default for Strings {
 
 impl Visit for Strings {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if self.len == MOST {
+        let name = field.name();
+        // The formatter writes a message without its name and drops or renames these.
+        let special = name == "message" || name.starts_with("log.") || name.starts_with("r#");
+        if self.len == MOST || special {
             self.other = true;
             return;
         }
         let start = self.values.len();
         self.values.push_str(value);
-        self.fields[self.len] = (field.name(), start, self.values.len());
+        self.fields[self.len] = (name, start, self.values.len());
         self.len += 1;
     }
 
@@ -152,14 +155,24 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
+        // `insert` panics on a second value of a type: one already there is kept.
         let mut extensions = span.extensions_mut();
         match self.format {
-            LogFormat::Text => {
+            LogFormat::Text
+                if extensions
+                    .get_mut::<FormattedFields<DefaultFields>>()
+                    .is_none() =>
+            {
                 extensions.insert(FormattedFields::<DefaultFields>::new(strings.text()));
             }
-            LogFormat::Json => {
+            LogFormat::Json
+                if extensions
+                    .get_mut::<FormattedFields<JsonFields>>()
+                    .is_none() =>
+            {
                 extensions.insert(FormattedFields::<JsonFields>::new(strings.json()));
             }
+            LogFormat::Text | LogFormat::Json => {}
         }
     }
 }
@@ -266,16 +279,20 @@ mod tests {
             b.in_scope(|| tracing::error!("b"));
             let c = tracing::error_span!("other", request_id = "c");
             c.in_scope(|| tracing::error!("c"));
+            let d = tracing::error_span!(target: palaver_api::observe::SPAN_TARGET, "request",
+                message = "m", method = "GET");
+            d.in_scope(|| tracing::error!("d"));
         };
         for format in [LogFormat::Text, LogFormat::Json] {
             let ours = written(format, true, odd);
             assert_eq!(ours, written(format, false, odd));
-            assert_eq!(ours.lines().count(), 3, "{ours}");
+            assert_eq!(ours.lines().count(), 4, "{ours}");
             assert!(ours.contains("extra"), "{ours}");
         }
         let text = written(LogFormat::Text, true, odd);
         assert!(text.contains("request{request_id=7 "), "{text}");
         assert!(text.contains(r#"other{request_id="c"}"#), "{text}");
+        assert!(text.contains(r#"request{m method="GET"}"#), "{text}");
     }
 
     /// Whether each new span arrived with its fields already written, in the order made.
