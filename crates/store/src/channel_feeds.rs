@@ -3,7 +3,8 @@
 //! taken. Schedule changes lock the channel's row before they look at it, so writers on several
 //! instances take turns, and a job the row does not name knows it is stale.
 
-use sea_query::{Expr, LockType, OnConflict, Query};
+use crate::ident::col;
+use sea_query::{LockType, OnConflict, Query};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
@@ -15,10 +16,6 @@ fn schedules() -> Ident {
 
 fn items() -> Ident {
     Ident::new("channel_items")
-}
-
-fn col(c: &'static str) -> Expr {
-    Expr::col(Ident::new(c))
 }
 
 /// The job kind the schedule's jobs have (the domain's `CHANNEL_RUN`); only such pending jobs

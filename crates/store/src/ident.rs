@@ -23,6 +23,11 @@ impl Ident {
     }
 }
 
+/// A column by its name alone, as statements on one table name theirs.
+pub(crate) fn col(name: &'static str) -> sea_query::Expr {
+    sea_query::Expr::col(Ident::new(name))
+}
+
 impl Iden for Ident {
     fn prepare(&self, s: &mut dyn fmt::Write, q: Quote) {
         // The `Iden` trait's writers answer nothing: a `String` writer cannot fail.

@@ -3,6 +3,7 @@
 //! SQLite's single writer makes the claim atomic), held under a lease its worker renews, and
 //! claimed again once the lease runs out. Elements a job could not handle are kept beside it.
 
+use crate::ident::col;
 use palaver_domain::job::{JobProgress, JobState};
 use sea_query::{
     Cond, Expr, Func, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
@@ -65,10 +66,6 @@ fn jobs() -> Ident {
 
 fn errors() -> Ident {
     Ident::new("job_errors")
-}
-
-fn col(c: &'static str) -> Expr {
-    Expr::col(Ident::new(c))
 }
 
 const COLUMNS: [&str; 16] = [

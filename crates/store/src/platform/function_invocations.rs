@@ -2,8 +2,9 @@
 //! it ended (its result or error) and what it printed. A run is recorded RUNNING when it
 //! starts and ended once; pages list a function's runs newest first.
 
+use crate::ident::col;
 use palaver_domain::platform::functions::InvocationStatus;
-use sea_query::{Expr, Func, Order, Query, SelectStatement};
+use sea_query::{Func, Order, Query, SelectStatement};
 use serde_json::Value;
 
 use crate::db::Db;
@@ -51,10 +52,6 @@ pub struct InvocationEnd {
 
 fn invocations() -> Ident {
     Ident::new("function_invocations")
-}
-
-fn col(c: &'static str) -> Expr {
-    Expr::col(Ident::new(c))
 }
 
 const COLUMNS: [&str; 11] = [

@@ -3,8 +3,9 @@
 //! `current_version_number` in the transaction that inserts the version, so that concurrent
 //! deployments each get a number of their own and the function always names its newest.
 
+use crate::ident::col;
 use palaver_domain::platform::functions::FunctionTrigger;
-use sea_query::{Expr, Func, Order, Query, SelectStatement};
+use sea_query::{Func, Order, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
@@ -54,10 +55,6 @@ fn functions() -> Ident {
 
 fn versions() -> Ident {
     Ident::new("function_versions")
-}
-
-fn col(c: &'static str) -> Expr {
-    Expr::col(Ident::new(c))
 }
 
 const COLUMNS: [&str; 9] = [

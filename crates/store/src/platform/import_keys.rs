@@ -1,6 +1,7 @@
 //! Idempotency keys of imported elements: per application and kind of element, the key an
 //! element carried and what it became, so that an element imported before is skipped.
 
+use crate::ident::col;
 use std::collections::HashMap;
 
 use sea_query::{Expr, OnConflict, Query};
@@ -11,10 +12,6 @@ use crate::Ident;
 
 fn table() -> Ident {
     Ident::new("import_keys")
-}
-
-fn col(c: &'static str) -> Expr {
-    Expr::col(Ident::new(c))
 }
 
 /// Keys are looked up this many at a time, well under either engine's bound-value limit.

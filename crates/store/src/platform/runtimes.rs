@@ -3,10 +3,11 @@
 //! initialization script and version, and the state of its installation. Changes lock the row in their transaction, so that concurrent
 //! ones are applied one after the other and each gets a version of its own.
 
+use crate::ident::col;
 use palaver_domain::platform::functions::{
     Dependencies, InstallState, Installation, RuntimeVersion,
 };
-use sea_query::{Expr, LockType, OnConflict, Query, SelectStatement};
+use sea_query::{LockType, OnConflict, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
@@ -35,10 +36,6 @@ pub struct RuntimeRow {
 
 fn runtimes() -> Ident {
     Ident::new("runtimes")
-}
-
-fn col(c: &'static str) -> Expr {
-    Expr::col(Ident::new(c))
 }
 
 const COLUMNS: [&str; 13] = [

@@ -2,6 +2,7 @@
 //! channel a user opened), ACTIVE until ended, and the leases of the instances holding them, so
 //! that the sessions of an instance that died are ended by another.
 
+use crate::ident::col;
 use sea_query::{Expr, Func, InsertStatement, Order, Query, SelectStatement};
 
 use super::chat_users::UserField;
@@ -43,10 +44,6 @@ fn users() -> Ident {
 
 fn chats() -> Ident {
     Ident::new("chat_sessions")
-}
-
-fn col(c: &'static str) -> Expr {
-    Expr::col(Ident::new(c))
 }
 
 const USER_COLUMNS: [&str; 8] = [
