@@ -3,11 +3,11 @@
 //! taken. Schedule changes lock the channel's row before they look at it, so writers on several
 //! instances take turns, and a job the row does not name knows it is stale.
 
-use crate::ident::col;
 use sea_query::{LockType, OnConflict, Query};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::ident::col;
 use crate::Ident;
 
 fn schedules() -> Ident {

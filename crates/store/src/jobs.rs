@@ -3,7 +3,6 @@
 //! SQLite's single writer makes the claim atomic), held under a lease its worker renews, and
 //! claimed again once the lease runs out. Elements a job could not handle are kept beside it.
 
-use crate::ident::col;
 use palaver_domain::job::{JobProgress, JobState};
 use sea_query::{
     Cond, Expr, Func, LockBehavior, LockType, OnConflict, Order, Query, SelectStatement,
@@ -12,6 +11,7 @@ use serde_json::Value;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::ident::col;
 use crate::row::{count_of, DbRow};
 use crate::Ident;
 

@@ -2,13 +2,13 @@
 //! it ended (its result or error) and what it printed. A run is recorded RUNNING when it
 //! starts and ended once; pages list a function's runs newest first.
 
-use crate::ident::col;
 use palaver_domain::platform::functions::InvocationStatus;
 use sea_query::{Func, Order, Query, SelectStatement};
 use serde_json::Value;
 
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::ident::col;
 use crate::row::DbRow;
 use crate::Ident;
 

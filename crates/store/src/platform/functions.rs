@@ -3,12 +3,12 @@
 //! `current_version_number` in the transaction that inserts the version, so that concurrent
 //! deployments each get a number of their own and the function always names its newest.
 
-use crate::ident::col;
 use palaver_domain::platform::functions::FunctionTrigger;
 use sea_query::{Func, Order, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::ident::col;
 use crate::row::{count_of, DbRow};
 use crate::Ident;
 

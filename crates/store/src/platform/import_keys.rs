@@ -1,13 +1,13 @@
 //! Idempotency keys of imported elements: per application and kind of element, the key an
 //! element carried and what it became, so that an element imported before is skipped.
 
-use crate::ident::col;
 use std::collections::HashMap;
 
 use sea_query::{Expr, OnConflict, Query};
 
 use crate::db::Tx;
 use crate::error::StoreError;
+use crate::ident::col;
 use crate::Ident;
 
 fn table() -> Ident {

@@ -3,7 +3,6 @@
 //! initialization script and version, and the state of its installation. Changes lock the row in their transaction, so that concurrent
 //! ones are applied one after the other and each gets a version of its own.
 
-use crate::ident::col;
 use palaver_domain::platform::functions::{
     Dependencies, InstallState, Installation, RuntimeVersion,
 };
@@ -11,6 +10,7 @@ use sea_query::{LockType, OnConflict, Query, SelectStatement};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::ident::col;
 use crate::row::DbRow;
 use crate::Ident;
 

@@ -2,12 +2,12 @@
 //! channel a user opened), ACTIVE until ended, and the leases of the instances holding them, so
 //! that the sessions of an instance that died are ended by another.
 
-use crate::ident::col;
 use sea_query::{Expr, Func, InsertStatement, Order, Query, SelectStatement};
 
 use super::chat_users::UserField;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::ident::col;
 use crate::row::{count_of, DbRow};
 use crate::Ident;
 
