@@ -10,7 +10,6 @@
 
 use std::fmt;
 use std::fmt::Write as _;
-use std::marker::PhantomData;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
@@ -23,17 +22,13 @@ use tracing_subscriber::registry::LookupSpan;
 use super::LogFormat;
 
 /// The layer, for lines of `format`.
-pub(super) fn layer<S>(format: LogFormat) -> RequestFields<S> {
-    RequestFields {
-        format,
-        _subscriber: PhantomData,
-    }
+pub(super) fn layer(format: LogFormat) -> RequestFields {
+    RequestFields { format }
 }
 
 /// See the module doc.
-pub(super) struct RequestFields<S> {
+pub(super) struct RequestFields {
     format: LogFormat,
-    _subscriber: PhantomData<fn(S)>,
 }
 
 /// The most fields a request span has.
@@ -138,7 +133,7 @@ impl Strings {
     }
 }
 
-impl<S> Layer<S> for RequestFields<S>
+impl<S> Layer<S> for RequestFields
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
